@@ -1,0 +1,612 @@
+// One trace = one SQLite file (schema in migrations/). TraceDb is the only code that
+// reads or writes it: appends in batched transactions with the hash chain of hash.ts,
+// verified reads, checkpoints per profile, and meta values.
+//
+// A new trace is built in `${path}.tmp-${pid}` and renamed into place by commitFile(),
+// so a failed import leaves the target as it was (ARCHITECTURE.md, "Bad input").
+
+import Database from "better-sqlite3";
+import { existsSync, renameSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { EventCodec, decodeMeta, encodeMeta, plain, type Structures } from "./codec.ts";
+import { StoreError, fromSqlite } from "./errors.ts";
+import { GENESIS, chainInto, chainSlices, hash64, sameHash, sameHashAt } from "./hash.ts";
+import { checkNotNewer, latestSchema, migrate, schemaVersion } from "./migrations.ts";
+import { fsyncDir, removeDbFiles, restJournal, tuneNewFile, tunePragmas } from "./sqlitefile.ts";
+
+export { StoreError } from "./errors.ts";
+export { isTraceDbPath, tuneNewFile, tunePragmas } from "./sqlitefile.ts";
+
+export interface StoredEvent {
+  seq: number;
+  op: string;
+  payload: Record<string, unknown>;
+  expect?: Record<string, unknown>;
+  outcome?: Record<string, unknown>;
+}
+
+export interface TraceMeta {
+  format: "iorr-trace";
+  version: 1;
+  /** The JSONL header object as given. */
+  header: Record<string, unknown>;
+}
+
+const FORMAT = "iorr-trace";
+const TRACE_VERSION = 1;
+// Keys TraceDb maintains itself; setMeta() refuses them so the log cannot be desynchronised.
+const RESERVED_META = new Set(["format", "version", "header", "count", "head", "msgpack_structures"]);
+const VERIFY_CHUNK = 10_000;
+// Events encoded ahead of inserting them, and rows per INSERT (see appendChunk); both
+// chosen by measurement.
+const ENCODE_CHUNK = 1024;
+const INSERT_ROWS = 32;
+
+function checkFormat(db: Database.Database, path: string): void {
+  const bytes = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get() as Buffer | null | undefined;
+  let format: unknown;
+  try {
+    format = bytes === undefined || bytes === null ? undefined : decodeMeta(bytes);
+  } catch {
+    format = "(undecodable)";
+  }
+  if (format !== FORMAT) {
+    throw new StoreError(path, `an SQLite database, but not an iorr trace (meta format is ${JSON.stringify(format) ?? "missing"})`, undefined, "format");
+  }
+}
+
+/** Per-row columns of a read; the bytes come separately, concatenated (see prepare()). */
+type RowInfo = [seq: number, op: string, payloadLen: number, expectLen: number | null, outcomeLen: number | null, hashLen: number];
+const NO_BYTES = new Uint8Array(0);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+/** The prepared statements of one connection (commitFile() reopens, so they are rebuilt). */
+function prepare(db: Database.Database) {
+  return {
+    insert: db.prepare("INSERT INTO events (seq, op, payload, expect, outcome, hash) VALUES (?, ?, ?, ?, ?, ?)"),
+    insertMany: db.prepare(`INSERT INTO events (seq, op, payload, expect, outcome, hash) VALUES ${Array(INSERT_ROWS).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`),
+    // Reads fetch the blobs of a whole range as one value: better-sqlite3 makes a Buffer
+    // (with its own backing store) per blob, which cost more than everything else in
+    // reading a row. The lengths come from a second query in the same transaction.
+    rangeInfo: db.prepare(
+      "SELECT seq, op, octet_length(payload), octet_length(expect), octet_length(outcome), octet_length(hash) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+    ).raw(true),
+    rangeBytes: db.prepare(
+      "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || ifnull(outcome, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
+    ).pluck(true),
+    hashAt: db.prepare("SELECT hash FROM events WHERE seq = ?").pluck(true),
+    lastSeq: db.prepare("SELECT max(seq) FROM events").pluck(true),
+    setOutcome: db.prepare("UPDATE events SET outcome = ? WHERE seq = ?"),
+    putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(true),
+    putCheckpoint: db.prepare("INSERT OR REPLACE INTO checkpoints (profile, seq, chain, state, sum) VALUES (?, ?, ?, ?, ?)"),
+    nearestCheckpoint: db.prepare("SELECT seq, chain, state, sum FROM checkpoints WHERE profile = ? AND seq <= ? ORDER BY seq DESC LIMIT 1").raw(true),
+    checkpointSeqs: db.prepare("SELECT seq FROM checkpoints WHERE profile = ? ORDER BY seq").pluck(true),
+    checkpointCount: db.prepare("SELECT count(*) FROM checkpoints WHERE profile = ?").pluck(true),
+    allCheckpointCount: db.prepare("SELECT count(*) FROM checkpoints").pluck(true),
+    deleteCheckpoints: db.prepare("DELETE FROM checkpoints WHERE profile = ?"),
+  };
+}
+
+export class TraceDb {
+  private db!: Database.Database;
+  private st!: ReturnType<typeof prepare>;
+  private readonly codec: EventCodec;
+  private n = 0;
+  private readonly head = new Uint8Array(8);
+  // Scratch chain values, reused so appends and verified reads allocate no hashes.
+  private readonly work = new Uint8Array(8);
+  private readonly check = new Uint8Array(8);
+  // One chunk's encoded columns and one statement's arguments, reused across appends.
+  private readonly payloads = new Array<Uint8Array>(ENCODE_CHUNK);
+  private readonly expects = new Array<Uint8Array | null>(ENCODE_CHUNK);
+  private readonly outcomes = new Array<Uint8Array | null>(ENCODE_CHUNK);
+  private readonly args = new Array<unknown>(INSERT_ROWS * 6);
+  private readonly hashSlots = Array.from({ length: INSERT_ROWS }, () => new Uint8Array(8));
+  private closed = false;
+  // Structures written by the transaction in progress, confirmed once it commits.
+  private unconfirmed: Structures | undefined;
+  private appendTx!: (events: readonly StoredEvent[]) => number;
+  private readTx!: (lo: number, hi: number) => [RowInfo[], Buffer | null];
+
+  private constructor(
+    /** The trace's path (also while it is being built under a temporary name). */
+    readonly file: string,
+    db: Database.Database,
+    /** The temporary file while building; undefined once committed or when opened. */
+    private tmp: string | undefined,
+    readonly readonly: boolean,
+  ) {
+    this.codec = new EventCodec(() => this.loadStructures());
+    this.attach(db);
+  }
+
+  static create(path: string, header: Record<string, unknown>): TraceDb {
+    const tmp = `${path}.tmp-${process.pid}`;
+    removeDbFiles(tmp, true);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(tmp);
+      tuneNewFile(db);
+      migrate(db, path);
+      const t = new TraceDb(path, db, tmp, false);
+      db.transaction(() => {
+        t.put("format", FORMAT);
+        t.put("version", TRACE_VERSION);
+        t.put("header", header);
+        t.put("count", 0);
+        t.put("head", GENESIS);
+      })();
+      return t;
+    } catch (err) {
+      db?.close();
+      removeDbFiles(tmp, true);
+      throw fromSqlite(path, err);
+    }
+  }
+
+  static open(path: string, opts: { readonly?: boolean } = {}): TraceDb {
+    const ro = opts.readonly ?? false;
+    if (!existsSync(path)) throw new StoreError(path, "no such file");
+    const stat = statSync(path);
+    if (stat.isFile() && stat.size === 0) throw new StoreError(path, "empty file, not an iorr trace");
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { readonly: ro, fileMustExist: true });
+      // The first statement reads page 1: a non-SQLite or damaged file fails here.
+      const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
+      if (!hasMeta) throw new StoreError(path, "an SQLite database, but not an iorr trace (no meta table)");
+      // Schema first: a newer iorr may keep its meta differently.
+      const schema = checkNotNewer(db, path);
+      checkFormat(db, path);
+      // Reads concatenate blobs through TEXT, which is byte-exact only in UTF-8.
+      const encoding = db.pragma("encoding", { simple: true });
+      if (encoding !== "UTF-8") throw new StoreError(path, `text encoding is ${String(encoding)}; iorr traces are UTF-8`);
+      if (schema < latestSchema()) {
+        if (ro) throw new StoreError(path, `schema ${schema} predates this build's ${latestSchema()}; open it writable once to upgrade`);
+        migrate(db, path);
+      }
+      if (!ro) tunePragmas(db);
+      const t = new TraceDb(path, db, undefined, ro);
+      t.loadState();
+      return t;
+    } catch (err) {
+      db?.close();
+      throw fromSqlite(path, err);
+    }
+  }
+
+  // --- meta ---------------------------------------------------------------------------
+
+  meta(): TraceMeta {
+    return { format: FORMAT, version: TRACE_VERSION, header: this.header() };
+  }
+
+  header(): Record<string, unknown> {
+    const h = this.getMeta("header");
+    if (!isRecord(h)) throw new StoreError(this.file, "meta 'header' is missing or not an object", undefined, "header");
+    return h;
+  }
+
+  count(): number {
+    return this.n;
+  }
+
+  /** The file's schema number (PRAGMA user_version; see migrations/). */
+  schemaVersion(): number {
+    return this.run(() => schemaVersion(this.db));
+  }
+
+  /** The chain value of the last event (genesis for an empty log). */
+  headHash(): Uint8Array {
+    return this.head.slice();
+  }
+
+  setMeta(key: string, value: unknown): void {
+    this.writable();
+    if (RESERVED_META.has(key)) throw new StoreError(this.file, `meta '${key}' is maintained by the store and cannot be set`, undefined, key);
+    this.put(key, value);
+  }
+
+  getMeta(key: string): unknown {
+    const bytes = this.run(() => this.st.getMeta.get(key)) as Buffer | undefined | null;
+    if (bytes === undefined || bytes === null) return undefined;
+    try {
+      return decodeMeta(bytes);
+    } catch (err) {
+      throw new StoreError(this.file, `meta '${key}' cannot be decoded (${(err as Error).message})`, undefined, key);
+    }
+  }
+
+  // --- events -------------------------------------------------------------------------
+
+  /** Appends events numbered count()+1, count()+2, ... in one transaction. */
+  append(events: readonly StoredEvent[]): void {
+    this.writable();
+    if (events.length === 0) return;
+    this.unconfirmed = undefined;
+    const last = this.run(() => this.appendTx(events));
+    this.structuresCommitted();
+    this.n = last;
+    this.head.set(this.work);
+  }
+
+  /**
+   * Events fromSeq..toSeq inclusive (empty when toSeq < fromSeq), each checked against
+   * the hash chain from the stored hash of event fromSeq-1.
+   */
+  read(fromSeq: number, toSeq: number): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    if (!this.checkRange(fromSeq, toSeq)) return out;
+    this.readRange(fromSeq, toSeq, this.prevHash(fromSeq), out);
+    return out;
+  }
+
+  /** Streams fromSeq..toSeq (default: the last event) in chunks, verified as read() does. */
+  *batches(fromSeq: number, batchSize: number, toSeq: number = this.n): Generator<StoredEvent[]> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+    if (!this.checkRange(fromSeq, toSeq)) return;
+    const prev = this.prevHash(fromSeq);
+    for (let lo = fromSeq; lo <= toSeq; lo += batchSize) {
+      const out: StoredEvent[] = [];
+      this.readRange(lo, Math.min(toSeq, lo + batchSize - 1), prev, out);
+      yield out;
+    }
+  }
+
+  /** Checks the whole log: contiguity, every chain value, every row decodes, meta head. */
+  verifyChain(): void {
+    const prev = GENESIS.slice();
+    for (let lo = 1; lo <= this.n; lo += VERIFY_CHUNK) {
+      this.readRange(lo, Math.min(this.n, lo + VERIFY_CHUNK - 1), prev, []);
+    }
+    this.checkTail(prev);
+  }
+
+  /** Stores replay outcomes (not part of the chain: replay recomputes them). */
+  setOutcomes(items: readonly { seq: number; outcome: Record<string, unknown> }[]): void {
+    this.writable();
+    if (items.length === 0) return;
+    this.unconfirmed = undefined;
+    this.run(() =>
+      this.db.transaction(() => {
+        for (const { seq, outcome } of items) {
+          const bytes = this.encodeField(outcome, seq, "outcome");
+          if (this.st.setOutcome.run(bytes, seq).changes === 0) {
+            throw new StoreError(this.file, `event ${seq} does not exist (the trace has ${this.n} events)`, seq);
+          }
+        }
+        this.saveStructures();
+      })(),
+    );
+    this.structuresCommitted();
+  }
+
+  // --- checkpoints --------------------------------------------------------------------
+
+  /** Stores a replay state taken after event `seq` (0: the initial state). */
+  putCheckpoint(profileKey: string, seq: number, state: Uint8Array): void {
+    this.writable();
+    this.checkSeq(seq, 0);
+    const chainAt = seq === 0 ? GENESIS : this.hashAt(seq);
+    this.run(() => this.st.putCheckpoint.run(profileKey, seq, chainAt, state, hash64(state)));
+  }
+
+  nearestCheckpoint(profileKey: string, atOrBefore: number): { seq: number; state: Uint8Array } | undefined {
+    const row = this.run(() => this.st.nearestCheckpoint.get(profileKey, atOrBefore)) as [number, Buffer, Buffer, Buffer] | undefined;
+    if (!row) return undefined;
+    const [seq, chainAt, state, sum] = row;
+    const expected = seq === 0 ? GENESIS : seq <= this.n ? this.hashAt(seq) : undefined;
+    if (!sameHash(hash64(state), sum) || expected === undefined || !sameHash(chainAt, expected)) {
+      throw new StoreError(this.file, `checkpoint at event ${seq} is corrupt (profile ${profileKey}); delete the checkpoints to rebuild them`, seq, "checkpoint");
+    }
+    return { seq, state: new Uint8Array(state.buffer, state.byteOffset, state.byteLength) };
+  }
+
+  checkpointSeqs(profileKey: string): number[] {
+    return this.run(() => this.st.checkpointSeqs.all(profileKey)) as number[];
+  }
+
+  /** Checkpoints stored for one profile key, or for all of them. */
+  checkpointCount(profileKey?: string): number {
+    const st = this.st;
+    return this.run(() => (profileKey === undefined ? st.allCheckpointCount.get() : st.checkpointCount.get(profileKey))) as number;
+  }
+
+  deleteCheckpoints(profileKey: string): void {
+    this.writable();
+    this.run(() => this.st.deleteCheckpoints.run(profileKey));
+  }
+
+  // --- file lifecycle -----------------------------------------------------------------
+
+  /** Moves a file built by create() to its path (replacing any file there). */
+  commitFile(): void {
+    const tmp = this.tmp;
+    if (tmp === undefined || this.closed) throw new StoreError(this.file, "commitFile(): this trace is not being built");
+    try {
+      this.db.pragma("wal_checkpoint(TRUNCATE)");
+      restJournal(this.db);
+      this.db.close();
+      // A stale WAL left next to the old target would be replayed into the new file.
+      removeDbFiles(this.file, false);
+      renameSync(tmp, this.file);
+      removeDbFiles(tmp, false);
+      fsyncDir(dirname(this.file));
+    } catch (err) {
+      this.closed = true;
+      if (this.db.open) this.db.close();
+      removeDbFiles(tmp, true);
+      this.tmp = undefined;
+      throw fromSqlite(this.file, err);
+    }
+    this.tmp = undefined;
+    try {
+      const db = new Database(this.file);
+      tunePragmas(db);
+      this.attach(db);
+    } catch (err) {
+      this.closed = true;
+      throw fromSqlite(this.file, err);
+    }
+  }
+
+  /** Discards a file being built; for an opened file this is close(). */
+  abandon(): void {
+    if (!this.closed) {
+      this.closed = true;
+      if (this.tmp === undefined && !this.readonly) restJournal(this.db);
+      this.db.close();
+    }
+    if (this.tmp !== undefined) {
+      removeDbFiles(this.tmp, true);
+      this.tmp = undefined;
+    }
+  }
+
+  /** Closes the file; a file being built and never committed is abandoned. */
+  close(): void {
+    this.abandon();
+  }
+
+  // --- internals ----------------------------------------------------------------------
+
+  private attach(db: Database.Database): void {
+    this.db = db;
+    this.st = prepare(db);
+    this.appendTx = db.transaction((events: readonly StoredEvent[]) => this.appendRows(events));
+    const { rangeInfo, rangeBytes } = this.st;
+    this.readTx = db.transaction((lo: number, hi: number): [RowInfo[], Buffer | null] => [
+      rangeInfo.all(lo, hi) as RowInfo[],
+      rangeBytes.get(lo, hi) as Buffer | null,
+    ]);
+  }
+
+  /** Reads count and head from meta and checks them against the rows present. */
+  private loadState(): void {
+    const version = this.getMeta("version");
+    if (version !== TRACE_VERSION) throw new StoreError(this.file, `trace format version ${String(version)} is not supported (expected ${TRACE_VERSION})`, undefined, "version");
+    const count = this.getMeta("count");
+    const head = this.getMeta("head");
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 0) throw new StoreError(this.file, "meta 'count' is not an event count", undefined, "count");
+    if (!(head instanceof Uint8Array) || head.length !== 8) throw new StoreError(this.file, "meta 'head' is not an 8-byte hash", undefined, "head");
+    const last = (this.st.lastSeq.get() as number | null) ?? 0;
+    if (last < count) {
+      throw new StoreError(this.file, `truncated log: event ${last + 1} is missing (meta records ${count} events, the last row is event ${last})`, last + 1);
+    }
+    if (last > count) {
+      throw new StoreError(this.file, `event count in meta (${count}) does not match the events present (last row is event ${last})`, count + 1);
+    }
+    this.n = count;
+    this.head.set(head);
+    // Cheap tail check on open; verifyChain() does the whole log.
+    this.checkTail(count === 0 ? GENESIS : this.hashAt(count));
+  }
+
+  private checkTail(last: Uint8Array): void {
+    if (!sameHash(last, this.head)) {
+      throw new StoreError(this.file, `event ${this.n}: hash chain broken (the event or an earlier one was modified)`, this.n);
+    }
+  }
+
+  private appendRows(events: readonly StoredEvent[]): number {
+    const work = this.work;
+    work.set(this.head);
+    let seq = this.n;
+    for (let lo = 0; lo < events.length; lo += ENCODE_CHUNK) {
+      seq = this.appendChunk(events, lo, Math.min(events.length, lo + ENCODE_CHUNK), seq);
+    }
+    this.saveStructures();
+    this.put("count", seq);
+    this.put("head", work);
+    return seq;
+  }
+
+  /**
+   * Appends events[lo..hi) after event `seq`, chaining in this.work. Validates and
+   * encodes the whole chunk before inserting any of it (a few % faster than alternating
+   * msgpackr and SQLite, and bad input fails before SQLite work). Inserts INSERT_ROWS rows
+   * per statement: better-sqlite3's per-call cost was half the cost of a one-row insert.
+   */
+  private appendChunk(events: readonly StoredEvent[], lo: number, hi: number, seq: number): number {
+    const { insert, insertMany } = this.st;
+    const { codec, payloads, expects, outcomes, args, hashSlots } = this;
+    let at = seq;
+    let field = "payload";
+    try {
+      for (let i = lo; i < hi; i++) {
+        const e = events[i];
+        at++;
+        if (e?.seq !== at) throw this.fail(`event ${e?.seq}: expected event ${at} (appends must continue the log without gaps)`, e?.seq, "seq");
+        if (typeof e.op !== "string" || e.op === "") throw this.fail(`event ${at}: op must be a non-empty string`, at, "op");
+        if (!isRecord(e.payload)) throw this.fail(`event ${at}: payload must be an object`, at, "payload");
+        field = "payload";
+        payloads[i - lo] = codec.encode(e.payload);
+        field = "expect";
+        expects[i - lo] = e.expect === undefined ? null : codec.encode(e.expect);
+        field = "outcome";
+        outcomes[i - lo] = e.outcome === undefined ? null : codec.encode(e.outcome);
+      }
+    } catch (err) {
+      // StoreErrors pass through; anything else came from the encoder.
+      if (err instanceof StoreError) throw err;
+      throw this.fail(`event ${at}: ${field} cannot be encoded (${(err as Error).message})`, at, field);
+    }
+    // Each row of a statement needs its own hash array (binding copies at run()).
+    let prev = this.work;
+    let row = 0;
+    at = seq;
+    for (let i = lo; i < hi; i++) {
+      at++;
+      const op = events[i].op;
+      const payload = payloads[i - lo];
+      const expect = expects[i - lo];
+      const hash = hashSlots[row];
+      chainInto(hash, prev, at, op, payload, expect);
+      prev = hash;
+      const o = row * 6;
+      args[o] = at;
+      args[o + 1] = op;
+      args[o + 2] = payload;
+      args[o + 3] = expect;
+      args[o + 4] = outcomes[i - lo];
+      args[o + 5] = hash;
+      if (++row === INSERT_ROWS) {
+        insertMany.run(...args);
+        row = 0;
+      }
+    }
+    for (let r = 0; r < row; r++) {
+      const o = r * 6;
+      insert.run(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5]);
+    }
+    this.work.set(prev);
+    return at;
+  }
+
+  /** Verifies and decodes rows lo..hi, continuing the chain from `prev` (updated in place). */
+  private readRange(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[]): void {
+    const [rows, body] = this.run(() => this.readTx(lo, hi), lo);
+    const bytes = body === null ? NO_BYTES : plain(body);
+    const check = this.check;
+    let expected = lo;
+    let off = 0;
+    for (let i = 0; i < rows.length; i++, expected++) {
+      const row = rows[i];
+      const seq = row[0];
+      const op = row[1];
+      const pLen = row[2];
+      const eLen = row[3];
+      const oLen = row[4];
+      if (seq !== expected) throw this.fail(`event ${expected} is missing from the log`, expected);
+      // Each row's bytes: payload, expect, outcome, hash.
+      const pOff = off;
+      const eOff = pOff + pLen;
+      const oOff = eOff + (eLen ?? 0);
+      const hOff = oOff + (oLen ?? 0);
+      off = hOff + row[5];
+      chainSlices(check, prev, seq, op, bytes, pOff, pLen, bytes, eOff, eLen ?? -1);
+      if (row[5] !== 8 || !sameHashAt(check, bytes, hOff)) {
+        throw this.fail(`event ${seq}: hash chain broken (the event or an earlier one was modified)`, seq);
+      }
+      prev.set(check);
+      const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, pOff, pLen, seq, "payload") };
+      if (eLen !== null) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
+      if (oLen !== null) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
+      out.push(ev);
+    }
+    if (expected <= hi) throw this.fail(`event ${expected} is missing from the log`, expected);
+  }
+
+  private decodeField(bytes: Uint8Array, start: number, length: number, seq: number, field: string): Record<string, unknown> {
+    let value: unknown;
+    try {
+      value = this.codec.decodeRange(bytes, start, start + length);
+    } catch (err) {
+      throw this.fail(`event ${seq}: ${field} cannot be decoded (${(err as Error).message})`, seq, field);
+    }
+    if (!isRecord(value)) throw this.fail(`event ${seq}: ${field} is not an object`, seq, field);
+    return value;
+  }
+
+  private encodeField(value: Record<string, unknown>, seq: number, field: string): Uint8Array {
+    if (!isRecord(value)) throw this.fail(`event ${seq}: ${field} must be an object`, seq, field);
+    try {
+      return this.codec.encode(value);
+    } catch (err) {
+      throw this.fail(`event ${seq}: ${field} cannot be encoded (${(err as Error).message})`, seq, field);
+    }
+  }
+
+  /** Chain value before event `seq`: genesis for 1, else the stored hash of seq-1. */
+  private prevHash(seq: number): Uint8Array {
+    // A copy: the caller advances it in place.
+    return new Uint8Array(seq === 1 ? GENESIS : this.hashAt(seq - 1));
+  }
+
+  private hashAt(seq: number): Uint8Array {
+    const h = this.run(() => this.st.hashAt.get(seq), seq) as Buffer | undefined;
+    if (h === undefined) throw this.fail(`event ${seq} is missing from the log`, seq);
+    return h;
+  }
+
+  private loadStructures(): Structures {
+    const bytes = this.st.getMeta.get("msgpack_structures") as Buffer | undefined;
+    if (bytes === undefined) return [];
+    const s = decodeMeta(bytes);
+    if (!Array.isArray(s)) throw new StoreError(this.file, "meta 'msgpack_structures' is corrupt", undefined, "msgpack_structures");
+    return s as Structures;
+  }
+
+  /**
+   * Writes structures added by this batch; call inside the batch's transaction, and
+   * structuresCommitted() after it commits (after a rollback the next batch writes them).
+   */
+  private saveStructures(): void {
+    this.unconfirmed = this.codec.pending();
+    if (this.unconfirmed !== undefined) this.put("msgpack_structures", this.unconfirmed);
+  }
+
+  private structuresCommitted(): void {
+    if (this.unconfirmed !== undefined) this.codec.markSaved(this.unconfirmed);
+    this.unconfirmed = undefined;
+  }
+
+  private put(key: string, value: unknown): void {
+    this.run(() => this.st.putMeta.run(key, encodeMeta(value)));
+  }
+
+  /** False for an empty range; throws for a range reaching outside the log. */
+  private checkRange(fromSeq: number, toSeq: number): boolean {
+    if (!Number.isInteger(toSeq) || toSeq > this.n) this.checkSeq(toSeq, 0);
+    if (toSeq < fromSeq) return false;
+    this.checkSeq(fromSeq, 1);
+    return true;
+  }
+
+  private checkSeq(seq: number, min: number): void {
+    if (!Number.isInteger(seq) || seq < min || seq > this.n) {
+      throw new StoreError(this.file, `event ${seq} does not exist (the trace has ${this.n} events)`, seq);
+    }
+  }
+
+  private writable(): void {
+    if (this.readonly) throw new StoreError(this.file, "opened read-only");
+  }
+
+  private fail(message: string, seq?: number, field?: string): StoreError {
+    return new StoreError(this.file, message, seq, field);
+  }
+
+  /** Runs a database call, reporting SQLite failures (corruption, I/O) as StoreError. */
+  private run<T>(fn: () => T, seq?: number): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw fromSqlite(this.file, err, seq);
+    }
+  }
+}
