@@ -1,0 +1,62 @@
+// The reducer framework.
+//
+// A reducer folds one event into the state draft and returns its outcome. A
+// failing system call is an outcome ({errno}), never an error. The simulator's
+// own faults (an event it cannot interpret, a behaviour not modelled yet) are
+// SimulatorFault values: a reducer returns one *before* changing anything
+// (validate first, then act, as the kernel's handlers do), and the fold turns
+// it into a typed Effect failure.
+//
+// Effect carries the profile as a service and the faults as typed errors at
+// batch level; immer gives the immutable states. Both stay out of the
+// per-event path (one produce and one Effect per batch of events), because one
+// of each per event would not meet the replay budget (ARCHITECTURE.md).
+
+import { Context, Data } from "effect";
+import type { Profile } from "../profiles/profile.ts";
+import type { TraceEvent } from "./events.ts";
+import type { Outcome } from "./outcome.ts";
+import type { State } from "./state.ts";
+
+export class ProfileService extends Context.Tag("iorr/Profile")<ProfileService, Profile>() {}
+
+/** not-modelled and internal: exit 3; bad-input (an event field only checkable against the state): exit 2. */
+export type FaultKind = "not-modelled" | "internal" | "bad-input";
+
+/** The simulator cannot go on: exit status 3. */
+export class SimulatorFault extends Data.TaggedError("SimulatorFault")<{
+  readonly seq: number;
+  readonly op: string;
+  readonly kind: FaultKind;
+  readonly message: string;
+}> {}
+
+export interface ReduceEnv {
+  readonly profile: Profile;
+  readonly seq: number;
+}
+
+export type Reducer = (draft: State, ev: TraceEvent, env: ReduceEnv) => Outcome | SimulatorFault;
+
+/** The explicit answer for a behaviour that exists in the trace format but not yet in the model. */
+export function notModelled(ev: TraceEvent, what: string): SimulatorFault {
+  return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "not-modelled", message: `${what} is not modelled yet` });
+}
+
+/** Input the simulator refuses (malformed trace, corrupt database, bad arguments): exit status 2. */
+export class BadInput extends Data.TaggedError("BadInput")<{
+  readonly file: string;
+  readonly message: string;
+  readonly line?: number;
+  readonly seq?: number;
+  readonly field?: string;
+}> {
+  /** "trace.jsonl:12: event 11: field arg.flags: unknown value" */
+  describe(): string {
+    let where = this.file;
+    if (this.line !== undefined) where += `:${this.line}`;
+    if (this.seq !== undefined) where += `: event ${this.seq}`;
+    if (this.field !== undefined) where += `: field ${this.field}`;
+    return `${where}: ${this.message}`;
+  }
+}

@@ -1,0 +1,57 @@
+// A stable hash of a state: the same state gives the same hash on every run and
+// machine. The state is walked in a canonical order (object keys sorted, each
+// value tagged with its type) into sha256; it is computed once per query, not
+// per event, so a cryptographic hash costs nothing that matters.
+
+import { createHash, type Hash } from "node:crypto";
+
+function feed(h: Hash, v: unknown): void {
+  if (v === undefined) return;
+  if (v === null) return void h.update("n;");
+  switch (typeof v) {
+    case "boolean":
+      return void h.update(v ? "t;" : "f;");
+    case "number":
+      return void h.update(`d${v};`);
+    case "bigint":
+      return void h.update(`b${v.toString(16)};`);
+    case "string":
+      return void h.update(`s${v.length}:${v};`);
+  }
+  if (v instanceof Uint8Array) {
+    h.update(`x${v.length}:`);
+    h.update(v);
+    return void h.update(";");
+  }
+  if (v instanceof Map) {
+    const keys = [...v.keys()].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+    h.update(`m${keys.length}{`);
+    for (const k of keys) {
+      feed(h, k);
+      h.update("=");
+      feed(h, v.get(k));
+    }
+    return void h.update("}");
+  }
+  if (Array.isArray(v)) {
+    h.update(`a${v.length}[`);
+    for (const x of v) feed(h, x);
+    return void h.update("]");
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  h.update(`o${keys.length}{`);
+  for (const k of keys) {
+    h.update(`${k.length}:${k}=`);
+    feed(h, o[k]);
+  }
+  h.update("}");
+}
+
+export function stateHash(state: unknown): string {
+  const h = createHash("sha256");
+  feed(h, state);
+  return h.digest("hex");
+}

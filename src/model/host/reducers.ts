@@ -1,0 +1,101 @@
+// host.iommu, host.device and param: the platform a trace runs on.
+
+import type { Reducer } from "../framework.ts";
+import { errno, ok, type Outcome } from "../outcome.ts";
+import type { State } from "../state.ts";
+import type { HostDevice, HostIommu, HostIommuType } from "./state.ts";
+import { PARAMS, paramOf, paramValue } from "./params.ts";
+
+/** VT-d CAP.MGAW (bits 21:16) is the maximum guest address width minus one. */
+function vtdAwBits(cap: bigint): number {
+  return Number((cap >> 16n) & 0x3fn) + 1;
+}
+
+/** VT-d ECAP.PASID (bit 40) and ECAP.PSS (bits 39:35, PASID width minus one). */
+function vtdPasidLog2(ecap: bigint): number {
+  return (ecap >> 40n) & 1n ? Number((ecap >> 35n) & 0x1fn) + 1 : 0;
+}
+
+/** drivers/iommu/iommufd/iommufd_test.h: MOCK_PASID_WIDTH. */
+const MOCK_PASID_WIDTH = 20;
+
+export const hostIommu: Reducer = (s: State, ev): Outcome => {
+  const type = ev.type as HostIommuType;
+  const capReg = (ev.cap_reg as bigint | undefined) ?? 0n;
+  const ecapReg = (ev.ecap_reg as bigint | undefined) ?? 0n;
+  const iommu: HostIommu = {
+    type,
+    capReg,
+    ecapReg,
+    awBits: (ev.aw_bits as number | undefined) ?? (type === "intel_vtd" && ev.cap_reg !== undefined ? vtdAwBits(capReg) : 48),
+    maxPasidLog2:
+      (ev.max_pasid_log2 as number | undefined) ?? (type === "intel_vtd" ? vtdPasidLog2(ecapReg) : type === "selftest_mock" ? MOCK_PASID_WIDTH : 0),
+    hwCaps: (ev.hw_caps as string[] | undefined) ?? (type === "selftest_mock" ? ["DIRTY_TRACKING"] : []),
+  };
+  s.host.iommu = iommu;
+  return ok();
+};
+
+function nextFreeGroup(s: State): number {
+  const used = new Set([...s.host.devices.values()].map((d) => d.group));
+  let g = 0;
+  while (used.has(g)) g++;
+  return g;
+}
+
+/**
+ * Bind a PCI device to vfio-pci (vfio_pci_core_register_device): it gets the
+ * next VFIO device index. A device without an IOMMU registers only in the
+ * unsafe no-IOMMU mode (else vfio_group_find_or_alloc fails the probe with
+ * EINVAL), with a "noiommu-" group node, and a "noiommu-vfioN" cdev only once
+ * the no-IOMMU cdev series is in (seed 003, vfio_device_set_noiommu_and_name).
+ */
+export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
+  const bdf = ev.bdf as string;
+  if (s.host.devices.has(bdf)) return errno("EEXIST");
+  const iommu = (ev.iommu as boolean | undefined) ?? true;
+  const mdev = (ev.mdev as boolean | undefined) ?? false;
+  const noiommu = !iommu && !mdev;
+  if (noiommu && !paramOf(s.params, "vfio.enable_unsafe_noiommu_mode")) return errno("EINVAL");
+
+  const index = s.host.nextVfioIndex++;
+  const group = (ev.group as number | undefined) ?? nextFreeGroup(s);
+  const pasid = ev.pasid as { max_log2: number; exec?: boolean; priv?: boolean } | null | undefined;
+  let cdev: string | null = `vfio${index}`;
+  if (noiommu) cdev = env.profile.on("noiommu-cdev") ? `noiommu-vfio${index}` : null;
+  const dev: HostDevice = {
+    bdf,
+    iommu,
+    mdev,
+    group,
+    pasid: pasid ? { maxLog2: pasid.max_log2, exec: pasid.exec ?? false, priv: pasid.priv ?? false } : null,
+    extCaps: ((ev.ext_caps as HostDevice["extCaps"] | undefined) ?? []).map((c) => ({ id: c.id, ver: c.ver ?? 1, off: c.off, size: c.size ?? 0 })),
+    stdCaps: (ev.std_caps as HostDevice["stdCaps"] | undefined) ?? [],
+    vfToken: (ev.vf_token as string | null | undefined) ?? null,
+    reset: (ev.reset as boolean | undefined) ?? true,
+    regions: ((ev.regions as { index: number; size?: bigint; flags?: number }[] | undefined) ?? []).map((r) => ({
+      index: r.index,
+      size: r.size ?? 0n,
+      flags: r.flags ?? 0,
+    })),
+    vfioIndex: index,
+    cdev,
+    groupNode: noiommu ? `noiommu-${group}` : `${group}`,
+    noiommu,
+  };
+  s.host.devices.set(bdf, dev);
+  return ok();
+};
+
+/** A module parameter written through /sys/module/<module>/parameters/<name>. */
+export const param: Reducer = (s: State, ev): Outcome => {
+  const name = ev.name as string;
+  const def = PARAMS[name];
+  if (!def) return errno("ENOENT");
+  const v = paramValue(def, ev.value as string | number | boolean);
+  if (v === undefined) return errno("EINVAL");
+  s.params.set(name, v);
+  return ok();
+};
+
+export const hostReducers = { "host.iommu": hostIommu, "host.device": hostDevice, param };

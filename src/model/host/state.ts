@@ -1,0 +1,53 @@
+// The host platform: its IOMMU (what IOMMU_GET_HW_INFO reports) and the PCI
+// devices bound to vfio-pci, with the names VFIO gives them.
+
+export type HostIommuType = "intel_vtd" | "arm_smmuv3" | "amd" | "none" | "selftest_mock";
+
+export interface HostIommu {
+  type: HostIommuType;
+  capReg: bigint;
+  ecapReg: bigint;
+  awBits: number;
+  maxPasidLog2: number;
+  hwCaps: string[];
+}
+
+export interface ExtCap {
+  id: number;
+  ver: number;
+  off: number;
+  size: number;
+}
+
+export interface HostDevice {
+  bdf: string;
+  /** An IOMMU translates this device's DMA. */
+  iommu: boolean;
+  mdev: boolean;
+  /** IOMMU group number; null when VFIO registered no group (no-IOMMU without container support). */
+  group: number | null;
+  pasid: { maxLog2: number; exec: boolean; priv: boolean } | null;
+  extCaps: ExtCap[];
+  stdCaps: { id: number; off?: number; size?: number; ver?: number }[];
+  vfToken: string | null;
+  reset: boolean;
+  regions: { index: number; size: bigint; flags: number }[];
+  /** VFIO device index N (vfioN), from vfio's device ida. */
+  vfioIndex: number;
+  /** cdev node name under /dev/vfio/devices, or null when VFIO made no cdev for it. */
+  cdev: string | null;
+  /** Group node under /dev/vfio ("7", "noiommu-7"), or null. */
+  groupNode: string | null;
+  /** A no-IOMMU device registered by vfio's unsafe no-IOMMU mode. */
+  noiommu: boolean;
+}
+
+export interface HostState {
+  iommu: HostIommu | null;
+  devices: Map<string, HostDevice>;
+  nextVfioIndex: number;
+}
+
+export function initialHost(): HostState {
+  return { iommu: null, devices: new Map(), nextVfioIndex: 0 };
+}

@@ -1,0 +1,128 @@
+// From an `ioctl` event to what the kernel would read from user memory.
+//
+// `arg` (fields by kernel name) and `argHex` (raw bytes) are two spellings of
+// the same call: both become the bytes of the user's struct, `size`/`argsz`
+// bytes long (default: the full struct of this uAPI version). Inline payloads
+// (`data`, `token`, ...) that the real call would pass through a pointer are
+// kept beside the bytes for the handler.
+
+import type { IoctlDef } from "../../uapi/commands.ts";
+import { encodeStruct, LayoutError, type FieldValue } from "../../uapi/layout.ts";
+import { ALL_IOCTLS, ioctlByName } from "../../uapi/index.ts";
+import { EventError, type TraceEvent } from "../events.ts";
+import { describe, parseInt53 } from "../values.ts";
+
+/**
+ * Members that a trace may give inline instead of through a user pointer
+ * (TRACE-FORMAT.md "arg rules"). The handler of the command reads them.
+ */
+export const INLINE_ARGS: Readonly<Record<string, readonly string[]>> = {
+  IOMMU_HWPT_ALLOC: ["data"],
+  IOMMU_VIOMMU_ALLOC: ["data"],
+  IOMMU_HWPT_INVALIDATE: ["data"],
+  IOMMU_IOAS_ALLOW_IOVAS: ["allowed_iovas"],
+  IOMMU_IOAS_IOVA_RANGES: ["allowed_iovas"],
+  IOMMU_GET_HW_INFO: ["data"],
+  VFIO_DEVICE_BIND_IOMMUFD: ["token"],
+  VFIO_DEVICE_FEATURE: ["data"],
+  VFIO_DEVICE_SET_IRQS: ["data"],
+};
+
+/** The user's side of one ioctl call. */
+export type UserArg =
+  | { kind: "null" } // a NULL pointer: get_user/copy_from_user fault
+  | { kind: "bytes"; bytes: Uint8Array; inline: Record<string, unknown> }
+  | { kind: "int"; value: bigint }
+  | { kind: "string"; value: string };
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function hexBytes(h: string): Uint8Array {
+  return Uint8Array.from(Buffer.from(h, "hex"));
+}
+
+/**
+ * Build the user argument of `ev` for command `def`. Throws EventError naming
+ * the `arg.<member>` at fault (bad input: exit 2).
+ */
+export function userArg(def: IoctlDef, ev: TraceEvent): UserArg {
+  const arg = ev.arg;
+  if (arg === null) return { kind: "null" };
+  const a = def.arg;
+  if (a.kind === "struct") {
+    if (ev.argHex !== undefined) return { kind: "bytes", bytes: hexBytes(ev.argHex as string), inline: {} };
+    if (arg !== undefined && !isPlainObject(arg)) throw new EventError("arg", `${def.name} takes a struct: expected an object, got ${describe(arg)}`);
+    const fields = { ...((arg as Record<string, unknown> | undefined) ?? {}) };
+    const inline: Record<string, unknown> = {};
+    for (const name of INLINE_ARGS[def.name] ?? []) {
+      const v = fields[name];
+      // A pointer member given as an address stays in the struct; given as data it travels inline.
+      if (v !== undefined && (isPlainObject(v) || Array.isArray(v) || (name === "token" && typeof v === "string"))) {
+        inline[name] = v;
+        delete fields[name];
+      }
+    }
+    const sizeField = a.sizeField;
+    let length = a.struct.size;
+    if (sizeField && fields[sizeField] !== undefined) {
+      try {
+        length = parseInt53(fields[sizeField]);
+      } catch (e) {
+        throw new EventError(`arg.${sizeField}`, (e as Error).message);
+      }
+      if (length > 1 << 20) throw new EventError(`arg.${sizeField}`, `${length} is larger than this simulator accepts (1 MiB)`);
+    } else if (sizeField) {
+      fields[sizeField] = a.struct.size;
+    }
+    try {
+      // The struct is encoded in full, then cut to the caller's length: members past it are not the caller's.
+      const bytes = encodeStruct(a.struct, fields as Record<string, FieldValue>, Math.max(length, a.struct.size));
+      return { kind: "bytes", bytes: length < bytes.length ? bytes.slice(0, length) : bytes, inline };
+    } catch (e) {
+      if (e instanceof LayoutError) throw new EventError(`arg.${e.field}`, e.message);
+      throw e;
+    }
+  }
+  if (a.kind === "int" || a.kind === "int-ptr") {
+    if (arg === undefined) return { kind: "int", value: 0n };
+    if (typeof arg === "number" && Number.isInteger(arg)) return { kind: "int", value: BigInt(arg) };
+    if (typeof arg === "string" && /^(0x[0-9a-fA-F]+|-?[0-9]+)$/.test(arg)) return { kind: "int", value: BigInt(arg) };
+    throw new EventError("arg", `${def.name} takes an integer, got ${describe(arg)}`);
+  }
+  if (a.kind === "string") {
+    if (typeof arg !== "string") throw new EventError("arg", `${def.name} takes a device name string, got ${describe(arg)}`);
+    return { kind: "string", value: arg };
+  }
+  return arg === undefined ? { kind: "int", value: 0n } : { kind: "int", value: typeof arg === "number" ? BigInt(arg) : 0n };
+}
+
+/** The commands a trace's `cmd` may mean: by name one, by number every file kind's. */
+export function candidates(cmd: unknown): IoctlDef[] {
+  if (typeof cmd === "string") {
+    const d = ioctlByName(cmd);
+    return d ? [d] : [];
+  }
+  return ALL_IOCTLS.filter((d) => d.number === cmd);
+}
+
+/**
+ * Parse-time check of an ioctl event: a named command must be known, and its
+ * arg must encode for at least one command the name or number can mean.
+ */
+export function checkIoctlEvent(ev: TraceEvent): void {
+  const defs = candidates(ev.cmd);
+  if (typeof ev.cmd === "string" && defs.length === 0) throw new EventError("cmd", `unknown ioctl "${ev.cmd}"`);
+  if (defs.length === 0) return; // an unknown number: the kernel answers ENOTTY
+  let first: unknown;
+  for (const d of defs) {
+    try {
+      userArg(d, ev);
+      return;
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  throw first;
+}

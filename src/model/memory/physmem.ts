@@ -1,0 +1,46 @@
+// Reads and writes of simulated physical memory. Reads take any MemoryState
+// (a draft or a frozen state); writes copy the frame first, because a frame's
+// bytes may be shared with earlier states.
+
+import { CHUNK_SHIFT, PAGE_SHIFT, PAGE_SIZE, type MemoryState } from "./state.ts";
+
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+
+export function frameAt(mem: MemoryState, pfn: number): Uint8Array | undefined {
+  return mem.frames.get(pfn >>> CHUNK_SHIFT)?.get(pfn & CHUNK_MASK);
+}
+
+/** Copy `len` bytes at physical address `pa` into `out` (zeros where never written). */
+export function readPhys(mem: MemoryState, pa: bigint, out: Uint8Array): void {
+  let done = 0;
+  while (done < out.length) {
+    const addr = pa + BigInt(done);
+    const pfn = Number(addr >> BigInt(PAGE_SHIFT));
+    const off = Number(addr & BigInt(PAGE_SIZE - 1));
+    const n = Math.min(PAGE_SIZE - off, out.length - done);
+    const frame = frameAt(mem, pfn);
+    if (frame) out.set(frame.subarray(off, off + n), done);
+    else out.fill(0, done, done + n);
+    done += n;
+  }
+}
+
+/** Write bytes at physical address `pa`, copying each touched frame. */
+export function writePhys(mem: MemoryState, pa: bigint, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) {
+    const addr = pa + BigInt(done);
+    const pfn = Number(addr >> BigInt(PAGE_SHIFT));
+    const off = Number(addr & BigInt(PAGE_SIZE - 1));
+    const n = Math.min(PAGE_SIZE - off, data.length - done);
+    const key = pfn >>> CHUNK_SHIFT;
+    let chunk = mem.frames.get(key);
+    if (!chunk) mem.frames.set(key, (chunk = new Map()));
+    const old = chunk.get(pfn & CHUNK_MASK);
+    // new Uint8Array(old) copies; slice() would share bytes when the frame is a Buffer from a checkpoint.
+    const frame = old ? new Uint8Array(old) : new Uint8Array(PAGE_SIZE);
+    frame.set(data.subarray(done, done + n), off);
+    chunk.set(pfn & CHUNK_MASK, frame);
+    done += n;
+  }
+}

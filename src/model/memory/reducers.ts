@@ -1,0 +1,93 @@
+// mem.map and mem.write: a process gets memory and writes it.
+// mem.map behaves like mmap(MAP_FIXED_NOREPLACE | MAP_POPULATE) at `va`: page
+// aligned, never over an existing mapping (EEXIST), huge mappings aligned to
+// their page size (EINVAL otherwise, as hugetlbfs mmap answers).
+
+import type { ProcessState, VmRegion } from "../process/state.ts";
+import type { State } from "../state.ts";
+import { errno, ok, type Outcome } from "../outcome.ts";
+import type { Reducer } from "../framework.ts";
+import { PAGE_SHIFT, PAGE_SIZE } from "./state.ts";
+import { writePhys } from "./physmem.ts";
+
+const HUGE_SIZES: Record<string, number> = { "2M": 2 << 20, "1G": 1 << 30 };
+
+/** The region holding `va`, by binary search over the sorted map. */
+export function regionAt(p: ProcessState, va: bigint): VmRegion | undefined {
+  let lo = 0;
+  let hi = p.mm.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = p.mm[mid]!;
+    if (va < r.va) hi = mid - 1;
+    else if (va >= r.va + r.length) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}
+
+/** The physical address behind a process virtual address, or undefined when unmapped. */
+export function vaToPa(p: ProcessState, va: bigint): bigint | undefined {
+  const r = regionAt(p, va);
+  if (!r) return undefined;
+  const off = va - r.va;
+  const page = off >> BigInt(PAGE_SHIFT);
+  return r.pa + page * BigInt(r.stride * PAGE_SIZE) + (off & BigInt(PAGE_SIZE - 1));
+}
+
+export const memMap: Reducer = (s: State, ev): Outcome => {
+  const p = s.processes.get(ev.pid as number);
+  if (!p) return errno("ESRCH");
+  const va = ev.va as bigint;
+  const length = ev.length as bigint;
+  const huge = ev.huge === true ? "2M" : ev.huge === false || ev.huge === undefined ? undefined : (ev.huge as string);
+  const pageSize = huge ? HUGE_SIZES[huge]! : PAGE_SIZE;
+  const ps = BigInt(pageSize);
+  if (length === 0n || va % ps !== 0n || length % ps !== 0n) return errno("EINVAL");
+  if (va + length > 1n << 57n) return errno("ENOMEM"); // beyond the largest (5-level) user address space
+  const pa = ev.pa as bigint | undefined;
+  if (pa !== undefined && pa % ps !== 0n) return errno("EINVAL");
+  for (const r of p.mm) if (va < r.va + r.length && r.va < va + length) return errno("EEXIST");
+
+  let region: VmRegion;
+  const pages = Number(length >> BigInt(PAGE_SHIFT));
+  if (pa !== undefined) {
+    region = { va, length, pa, stride: 1, pageSize };
+  } else if (huge) {
+    const align = pageSize >> PAGE_SHIFT;
+    const base = Math.ceil(s.memory.nextPfn / align) * align;
+    region = { va, length, pa: BigInt(base) << BigInt(PAGE_SHIFT), stride: 1, pageSize };
+    s.memory.nextPfn = base + pages;
+  } else {
+    const base = s.memory.nextPfn;
+    region = { va, length, pa: BigInt(base) << BigInt(PAGE_SHIFT), stride: 2, pageSize };
+    s.memory.nextPfn = base + 2 * pages;
+  }
+  const at = p.mm.findIndex((r) => r.va > va);
+  if (at < 0) p.mm.push(region);
+  else p.mm.splice(at, 0, region);
+  return ok();
+};
+
+/** Write process memory page by page through its mapping; EFAULT where nothing is mapped (nothing written then). */
+export const memWrite: Reducer = (s: State, ev): Outcome => {
+  const p = s.processes.get(ev.pid as number);
+  if (!p) return errno("ESRCH");
+  const data = ev.bytes as Uint8Array;
+  const va = ev.va as bigint;
+  // Validate the whole range first so a fault leaves memory untouched.
+  for (let done = 0; done < data.length; ) {
+    const cur = va + BigInt(done);
+    if (vaToPa(p, cur) === undefined) return errno("EFAULT");
+    done += PAGE_SIZE - Number(cur & BigInt(PAGE_SIZE - 1));
+  }
+  for (let done = 0; done < data.length; ) {
+    const cur = va + BigInt(done);
+    const n = Math.min(PAGE_SIZE - Number(cur & BigInt(PAGE_SIZE - 1)), data.length - done);
+    writePhys(s.memory, vaToPa(p, cur)!, data.subarray(done, done + n));
+    done += n;
+  }
+  return ok();
+};
+
+export const memoryReducers = { "mem.map": memMap, "mem.write": memWrite };

@@ -1,0 +1,85 @@
+// Outcomes (TRACE-FORMAT.md "Outcomes and expect") and the comparison that
+// `replay --verify` makes: only the fields `expect` lists are checked, `out`
+// objects likewise, integers compare numerically whatever their spelling.
+
+export type OutValue = number | string | bigint | boolean | null | readonly OutValue[] | { readonly [k: string]: OutValue };
+
+export interface Outcome {
+  ret?: number;
+  out?: Record<string, OutValue>;
+  errno?: string;
+  fd?: number;
+  value?: number | string;
+  pa?: number | string;
+  page_size?: number | string;
+  perm?: string;
+  fault?: string;
+  ok?: true;
+  error?: string;
+  abort?: string;
+}
+
+export type Expect = Record<string, unknown>;
+
+/** Every key an outcome (and so an `expect`) may have. */
+export const OUTCOME_KEYS = ["ret", "out", "errno", "fd", "value", "pa", "page_size", "perm", "fault", "ok", "error", "abort"] as const;
+
+export const ok = (): Outcome => ({ ok: true });
+export const ret0 = (out?: Record<string, OutValue>): Outcome => (out ? { ret: 0, out } : { ret: 0 });
+export const errno = (name: string): Outcome => ({ errno: name });
+
+const INT_RE = /^(0[xX][0-9a-fA-F]+|-?[0-9]+)$/;
+
+function asBig(v: unknown): bigint | undefined {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === "string" && INT_RE.test(v)) return BigInt(v);
+  return undefined;
+}
+
+/** Does `actual` satisfy `expected`? `true` in expect only asks that the field be present. */
+export function valueMatches(expected: unknown, actual: unknown): boolean {
+  // The common case first: the same primitive (numbers, errno names) costs no conversion.
+  if (expected === actual) return true;
+  if (expected === true && actual !== undefined && actual !== false) return true;
+  if (actual === undefined) return false;
+  if (typeof expected === "number" && typeof actual === "number") return false;
+  const eb = asBig(expected);
+  const ab = asBig(actual);
+  if (eb !== undefined && ab !== undefined) return eb === ab;
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) return false;
+    return expected.every((e, i) => valueMatches(e, actual[i]));
+  }
+  if (expected !== null && typeof expected === "object") {
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return false;
+    return Object.entries(expected).every(([k, e]) => valueMatches(e, (actual as Record<string, unknown>)[k]));
+  }
+  return expected === actual;
+}
+
+/** The first expect field the outcome does not satisfy, or undefined when it matches. */
+export function firstMismatch(expected: Expect, actual: Outcome): string | undefined {
+  for (const k in expected) {
+    if (!valueMatches(expected[k], (actual as Record<string, unknown>)[k])) return k;
+  }
+  return undefined;
+}
+
+/** A JSON-safe copy (bigint as a number when exact, else hex). */
+export function toJsonValue(v: unknown): unknown {
+  if (typeof v === "bigint") return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : "0x" + v.toString(16);
+  if (v instanceof Uint8Array) return { hex: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
+  if (Array.isArray(v)) return v.map(toJsonValue);
+  if (v instanceof Map) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of v) o[String(k)] = toJsonValue(x);
+    return o;
+  }
+  if (v !== null && typeof v === "object") {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) o[k] = toJsonValue(x);
+    return o;
+  }
+  return v;
+}

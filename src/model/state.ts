@@ -1,0 +1,33 @@
+// The root state: one plain object tree, folded by the reducers with immer so
+// that unchanged subtrees are shared between states (cheap checkpoints).
+// Keyed tables are Maps (immer drafts a Map far more cheaply than an object
+// used as a table), 64-bit quantities are bigint, memory frames are Uint8Array.
+
+import type { HostState } from "./host/state.ts";
+import type { MemoryState } from "./memory/state.ts";
+import type { ProcessState } from "./process/state.ts";
+import type { OpenFile } from "./files/state.ts";
+import { initialHost } from "./host/state.ts";
+import { initialMemory } from "./memory/state.ts";
+
+export interface State {
+  /** Kernel module parameters as written through sysfs, by "module.name". */
+  params: Map<string, string | number | boolean>;
+  host: HostState;
+  processes: Map<number, ProcessState>;
+  /** Open file descriptions, by id; an fd table entry points at one. */
+  files: Map<number, OpenFile>;
+  nextFileId: number;
+  memory: MemoryState;
+}
+
+export function initialState(): State {
+  return {
+    params: new Map(),
+    host: initialHost(),
+    processes: new Map(),
+    files: new Map(),
+    nextFileId: 1,
+    memory: initialMemory(),
+  };
+}

@@ -1,0 +1,103 @@
+// Trace values: integers as JSON numbers or hex/decimal strings (any 64-bit
+// value), PCI addresses, byte strings. Parsing is strict so that a typo is bad
+// input, never a silently different simulation.
+
+export const U64_MAX = (1n << 64n) - 1n;
+export const U32_MAX = 0xffffffff;
+export const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export class ValueError extends Error {}
+
+/** A 64-bit unsigned value: number (<= 2^53-1), "0x..." or decimal string. */
+export function parseU64(v: unknown): bigint {
+  let n: bigint;
+  if (typeof v === "bigint") n = v;
+  else if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) throw new ValueError(`expected an integer, got ${v}`);
+    n = BigInt(v);
+  } else if (typeof v === "string") {
+    if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(v)) throw new ValueError(`expected an integer (number, "0x..." or decimal string), got "${v}"`);
+    n = BigInt(v);
+  } else throw new ValueError(`expected an integer, got ${describe(v)}`);
+  if (n < 0n || n > U64_MAX) throw new ValueError(`${v} is outside 0..2^64-1`);
+  return n;
+}
+
+/** A small integer (pid, fd, offsets): a number or numeric string within JS's safe range. */
+export function parseInt53(v: unknown, min = 0): number {
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) throw new ValueError(`expected an integer, got ${v}`);
+    if (v < min) throw new ValueError(`expected an integer >= ${min}, got ${v}`);
+    return v;
+  }
+  if (typeof v === "string" && /^-?(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(v)) {
+    const neg = v.startsWith("-");
+    const n = BigInt(neg ? v.slice(1) : v) * (neg ? -1n : 1n);
+    if (n > MAX_SAFE || n < -MAX_SAFE) throw new ValueError(`${v} is too large here`);
+    return parseInt53(Number(n), min);
+  }
+  throw new ValueError(`expected an integer, got ${describe(v)}`);
+}
+
+export function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "string") return `"${v}"`;
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${String(v)}`;
+}
+
+const HOST_BDF = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7])$/;
+const GUEST_BDF = /^([0-9a-fA-F]{2}):([0-1][0-9a-fA-F])\.([0-7])$/;
+
+/** "0000:01:00.0", canonicalised to lower case. */
+export function parseHostBdf(v: unknown): string {
+  if (typeof v !== "string" || !HOST_BDF.test(v)) throw new ValueError(`expected a host PCI address like "0000:01:00.0", got ${describe(v)}`);
+  const m = HOST_BDF.exec(v)!;
+  if (parseInt(m[3]!, 16) > 0x1f) throw new ValueError(`device number in ${v} is above 0x1f`);
+  return v.toLowerCase();
+}
+
+/** "00:03.0" (segment 0), canonicalised to lower case. */
+export function parseGuestBdf(v: unknown): string {
+  if (typeof v !== "string" || !GUEST_BDF.test(v)) throw new ValueError(`expected a guest PCI address like "00:03.0", got ${describe(v)}`);
+  const m = GUEST_BDF.exec(v)!;
+  if (parseInt(m[2]!, 16) > 0x1f) throw new ValueError(`device number in ${v} is above 0x1f`);
+  return v.toLowerCase();
+}
+
+/** Bytes from `hex`, or little-endian `u64` / `u32` words. */
+export function parseBytes(src: { hex?: unknown; u64?: unknown; u32?: unknown }): { bytes: Uint8Array; field: string } {
+  const given = (["hex", "u64", "u32"] as const).filter((k) => src[k] !== undefined);
+  if (given.length !== 1) throw new ValueError(given.length === 0 ? "one of hex, u64, u32 is required" : `give only one of ${given.join(", ")}`);
+  const field = given[0]!;
+  if (field === "hex") {
+    const h = src.hex;
+    if (typeof h !== "string" || !/^([0-9a-fA-F]{2})*$/.test(h.replace(/\s+/g, ""))) throw new ValueError("hex: expected an even number of hex digits");
+    return { bytes: Uint8Array.from(Buffer.from(h.replace(/\s+/g, ""), "hex")), field };
+  }
+  const words = src[field];
+  if (!Array.isArray(words)) throw new ValueError(`${field}: expected a list of integers`);
+  const width = field === "u64" ? 8 : 4;
+  const out = new Uint8Array(words.length * width);
+  const view = new DataView(out.buffer);
+  words.forEach((w, i) => {
+    const n = parseU64(w);
+    if (width === 8) view.setBigUint64(i * 8, n, true);
+    else {
+      if (n > 0xffffffffn) throw new ValueError(`u32[${i}]: ${w} does not fit in 32 bits`);
+      view.setUint32(i * 4, Number(n), true);
+    }
+  });
+  return { bytes: out, field };
+}
+
+/** A value for output: a number when exact in JSON, else a hex string. */
+export function outInt(v: number | bigint): number | string {
+  if (typeof v === "number") return v;
+  return v <= MAX_SAFE ? Number(v) : "0x" + v.toString(16);
+}
+
+export function hex(v: number | bigint): string {
+  return "0x" + v.toString(16);
+}

@@ -1,0 +1,3 @@
+export * from "./switches.ts";
+export * from "./presets.ts";
+export * from "./profile.ts";

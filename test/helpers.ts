@@ -1,0 +1,40 @@
+// Run events through the real parser, reducers and fold, in memory.
+
+import { Effect } from "effect";
+import type { TraceHeader } from "../src/importers/jsonl.ts";
+import type { TraceEvent } from "../src/model/events.ts";
+import { ProfileService } from "../src/model/framework.ts";
+import type { Outcome } from "../src/model/outcome.ts";
+import { parseTraceEvent } from "../src/model/registry.ts";
+import { resolveProfile } from "../src/profiles/profile.ts";
+import { replay, type ReplayResult } from "../src/replay/engine.ts";
+import { memorySource, Trace } from "../src/replay/source.ts";
+
+export function parseAll(raw: Record<string, unknown>[]): TraceEvent[] {
+  return raw.map((r, i) => parseTraceEvent(r, i + 1));
+}
+
+export interface Run {
+  outcomes: Outcome[];
+  result: ReplayResult;
+}
+
+/** Replay raw event objects under a profile; outcomes[i] belongs to raw[i]. */
+export function run(raw: Record<string, unknown>[], profile: string | string[] = "linux-mainline"): Run {
+  const events = parseAll(raw);
+  const outcomes: Outcome[] = [];
+  const header: TraceHeader = { format: "iorr-trace", version: 1 };
+  const result = Effect.runSync(
+    replay({ verify: true, onOutcome: (_ev, out) => outcomes.push(out) }).pipe(
+      Effect.provideService(Trace, memorySource("test", header, events)),
+      Effect.provideService(ProfileService, resolveProfile(typeof profile === "string" ? [profile] : profile)),
+    ),
+  );
+  return { outcomes, result };
+}
+
+/** The outcome of the last event. */
+export function last(raw: Record<string, unknown>[], profile?: string | string[]): Outcome {
+  const r = run(raw, profile);
+  return r.outcomes[r.outcomes.length - 1]!;
+}
