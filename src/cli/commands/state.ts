@@ -1,0 +1,74 @@
+// iorr state <trace> --at N [--profile P] [--json]: the whole state after event N.
+
+import { Effect } from "effect";
+import { BadInput } from "../../model/framework.ts";
+import { toJsonValue } from "../../model/outcome.ts";
+import type { State } from "../../model/state.ts";
+import { hashOf, type ReplayFault } from "../../replay/engine.ts";
+import { Timeline } from "../../replay/timeline.ts";
+import { intFlag, parseArgs } from "../args.ts";
+import { EXIT, print, printJson, profileFor, usingTrace, withTrace, type Command } from "../common.ts";
+
+const hex = (v: bigint | number) => "0x" + v.toString(16);
+
+/** A readable page of the state: what a kernel engineer looks at first. */
+export function describeState(s: State): string[] {
+  const out: string[] = [];
+  const iommu = s.host.iommu;
+  out.push(iommu ? `host IOMMU: ${iommu.type}, ${iommu.awBits}-bit addresses, PASID width ${iommu.maxPasidLog2}${iommu.hwCaps.length ? `, ${iommu.hwCaps.join(" ")}` : ""}` : "host IOMMU: none declared");
+  const devices = [...s.host.devices.values()];
+  out.push(`devices bound to vfio-pci: ${devices.length}`);
+  for (const d of devices)
+    out.push(
+      `  ${d.bdf}  ${d.cdev ? `/dev/vfio/devices/${d.cdev}` : "(no cdev)"}  group ${d.groupNode ? `/dev/vfio/${d.groupNode}` : "none"}  ${d.noiommu ? "no-IOMMU" : d.mdev ? "mdev" : "IOMMU"}${d.pasid ? `  PASID ${d.pasid.maxLog2} bits` : ""}`,
+    );
+  const params = [...s.params.entries()];
+  if (params.length) out.push(`module parameters: ${params.map(([k, v]) => `${k}=${String(v)}`).join(" ")}`);
+  const procs = [...s.processes.values()];
+  out.push(`processes: ${procs.length}`);
+  for (const p of procs) {
+    out.push(`  pid ${p.pid}${p.caps.length ? `  ${p.caps.join(" ")}` : ""}`);
+    for (const [fd, id] of p.fds) {
+      const f = s.files.get(id);
+      out.push(`    fd ${fd} -> ${f ? `${f.path} (${f.kind})` : `file ${id}?`}`);
+    }
+    for (const r of p.mm)
+      out.push(
+        `    va ${hex(r.va)}-${hex(r.va + r.length - 1n)} -> pa ${hex(r.pa)}${r.stride === 1 ? " contiguous" : ` scattered (every ${r.stride} frames)`}, ${r.pageSize >= 1 << 20 ? `${r.pageSize >> 20} MiB` : `${r.pageSize >> 10} KiB`} pages`,
+      );
+  }
+  let frames = 0;
+  for (const chunk of s.memory.frames.values()) frames += chunk.size;
+  out.push(`physical memory: ${frames} frame(s) written; allocator at ${hex(BigInt(s.memory.nextPfn) << 12n)}`);
+  return out;
+}
+
+export const stateCommand: Command = (argv) =>
+  Effect.gen(function* () {
+    const a = parseArgs("state", argv, { at: { value: true }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace> --at N" });
+    const at = intFlag("state", "at", a.flags.at);
+    return yield* usingTrace(a.positional[0]!, (src) =>
+      Effect.gen(function* () {
+        const profile = profileFor("state", a.flags.profile, src.header);
+        const seq = at ?? src.count;
+        if (seq > src.count) return yield* Effect.fail(new BadInput({ file: "iorr state", field: "--at", message: `event ${seq} is past the end of ${src.file} (${src.count} events)` }));
+        const timeline = new Timeline(src, profile);
+        const r = yield* withTrace(src, profile, timeline.stateAt(seq)).pipe(
+          Effect.map((state) => ({ state })),
+          Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.succeed({ fault: f })),
+        );
+        if ("fault" in r) {
+          process.stderr.write(`iorr: ${src.file}: event ${r.fault.fault.seq} (${r.fault.fault.op}): simulator fault: ${r.fault.fault.message}\n`);
+          return r.fault.fault.kind === "bad-input" ? EXIT.badInput : EXIT.fault;
+        }
+        const hash = hashOf(r.state);
+        if (a.flags.json === true) printJson({ seq, state_hash: hash, state: toJsonValue(r.state) });
+        else {
+          print(`state after event ${seq} of ${src.count} (${src.file}, profile ${profile.spec.join(",")})`);
+          for (const line of describeState(r.state)) print(line);
+          print(`state hash: ${hash}`);
+        }
+        return EXIT.ok;
+      }),
+    );
+  });

@@ -1,0 +1,107 @@
+// npm run bench [-- --json] [-- --events N]
+//
+// The performance figures against the budgets of ARCHITECTURE.md:
+//   append_ratio        store append of N events / bare better-sqlite3 insert of the same rows (<= 1.5)
+//   replay_events_per_s replay --verify of N open/close/param events from a database (N in < 3 s)
+//   seek_ms             median time to reach a random event after opening the database (< 50)
+// Measured here, never in timed unit tests. Figures are printed; with --json one object.
+
+import { Effect } from "effect";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { importEvents } from "../../src/importers/import.ts";
+import { ProfileService } from "../../src/model/framework.ts";
+import { resolveProfile } from "../../src/profiles/profile.ts";
+import { CHECKPOINT_INTERVAL, replay } from "../../src/replay/engine.ts";
+import { dbSource, Trace } from "../../src/replay/source.ts";
+import { Timeline } from "../../src/replay/timeline.ts";
+import { TraceDb } from "../../src/store/tracedb.ts";
+import { simpleEvents } from "../gen/simple.ts";
+import { benchAppend } from "./append.ts";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const N = args.includes("--events") ? Number(args[args.indexOf("--events") + 1]) : 1_000_000;
+const log = (s: string) => {
+  if (!json) process.stdout.write(s + "\n");
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** A small deterministic PRNG (mulberry32), so every run seeks the same events. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function main(): Promise<void> {
+  const profile = resolveProfile(["linux-6.19"]);
+  log(`iorr bench: ${N} events, Node ${process.version}`);
+
+  const append = benchAppend(N);
+  log(`append         store ${append.store_ms} ms, bare insert ${append.bare_ms} ms: ratio ${append.append_ratio} (budget <= 1.5)`);
+
+  const path = join(tmpdir(), `iorr-bench-replay-${process.pid}.db`);
+  rmSync(path, { force: true });
+  try {
+    const events = simpleEvents(N);
+    const t0 = performance.now();
+    Effect.runSync(importEvents("bench", { format: "iorr-trace", version: 1, profile: "linux-6.19" }, events, path, profile));
+    const import_s = (performance.now() - t0) / 1000;
+    log(`import         ${import_s.toFixed(2)} s (append, replay and ${Math.floor(N / CHECKPOINT_INTERVAL)} checkpoints)`);
+
+    const db = TraceDb.open(path, { readonly: true });
+    const src = dbSource(db, path);
+    const t1 = performance.now();
+    const r = Effect.runSync(replay({ verify: true }).pipe(Effect.provideService(Trace, src), Effect.provideService(ProfileService, profile)));
+    const replay_s = (performance.now() - t1) / 1000;
+    if (r.verified !== N || r.divergence) throw new Error(`bench replay did not verify: ${JSON.stringify({ verified: r.verified, divergence: r.divergence })}`);
+    const replay_events_per_s = Math.round(N / replay_s);
+    log(`replay         ${replay_s.toFixed(2)} s for ${N} events --verify from the database: ${replay_events_per_s} events/s (budget: 1,000,000 in < 3 s)`);
+
+    const rand = prng(42);
+    const times: number[] = [];
+    for (let i = 0; i < 41; i++) {
+      const at = 1 + Math.floor(rand() * N);
+      const t = performance.now();
+      Effect.runSync(new Timeline(src, profile).stateAt(at).pipe(Effect.provideService(ProfileService, profile)));
+      times.push(performance.now() - t);
+    }
+    db.close();
+    const seek_ms = Math.round(median(times) * 100) / 100;
+    log(`seek           median ${seek_ms} ms over 41 random events, max ${Math.max(...times).toFixed(1)} ms (budget < 50)`);
+
+    const out = {
+      events: N,
+      append_ratio: append.append_ratio,
+      append_store_ms: append.store_ms,
+      append_bare_ms: append.bare_ms,
+      import_s: Math.round(import_s * 100) / 100,
+      replay_s: Math.round(replay_s * 1000) / 1000,
+      replay_events_per_s,
+      seek_ms,
+      checkpoint_interval: CHECKPOINT_INTERVAL,
+      budgets: {
+        append_ratio: append.append_ratio <= 1.5,
+        replay: replay_s < (3 * N) / 1_000_000,
+        seek_ms: seek_ms < 50,
+      },
+    };
+    if (json) process.stdout.write(JSON.stringify(out) + "\n");
+    else log(`budgets        ${Object.entries(out.budgets).map(([k, ok]) => `${k} ${ok ? "ok" : "MISSED"}`).join(", ")}`);
+  } finally {
+    for (const s of ["", "-wal", "-shm"]) rmSync(path + s, { force: true });
+  }
+}
+
+await main();
