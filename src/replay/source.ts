@@ -26,8 +26,11 @@ export interface TraceSource {
 
 export class Trace extends Context.Tag("iorr/Trace")<Trace, TraceSource>() {}
 
+/** The decoded payload object is fresh per read, so it becomes the event itself (no copy on the replay path). */
 export function storedToEvent(e: StoredEvent): TraceEvent {
-  const ev: TraceEvent = { seq: e.seq, op: e.op, ...e.payload };
+  const ev = e.payload as TraceEvent;
+  ev.seq = e.seq;
+  ev.op = e.op;
   if (e.expect !== undefined) ev.expect = e.expect;
   return ev;
 }
