@@ -9,17 +9,8 @@ import { describe, expect, it } from "vitest";
 import { encodeMeta } from "../../src/store/codec.ts";
 import { chain } from "../../src/store/hash.ts";
 import { StoreError, TraceDb } from "../../src/store/tracedb.ts";
-import { makeTrace, scratchDir } from "./helpers.ts";
+import { makeTrace, scratchDir, storeError } from "./helpers.ts";
 
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StoreError);
-    return err as StoreError;
-  }
-  throw new Error("expected a StoreError");
-}
 
 /** Edits a committed trace behind the store's back. */
 function tamper(path: string, edit: (db: Database.Database) => void): void {

@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
-import { TraceDb, type StoredEvent } from "../../src/store/tracedb.ts";
+import { afterEach, expect } from "vitest";
+import { StoreError, TraceDb, type StoredEvent } from "../../src/store/tracedb.ts";
 
 const dirs: string[] = [];
 
@@ -47,4 +47,15 @@ export function makeTrace(dir: string, n: number, name = "t.db"): string {
   db.commitFile();
   db.close();
   return path;
+}
+
+/** Run fn and return the StoreError it throws (failing the test if it throws anything else or nothing). */
+export function storeError(fn: () => unknown): StoreError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(StoreError);
+    return err as StoreError;
+  }
+  throw new Error("expected a StoreError");
 }

@@ -5,17 +5,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { StoreError, TraceDb, isTraceDbPath } from "../../src/store/tracedb.ts";
-import { HEADER, makeTrace, sampleEvents, scratchDir } from "./helpers.ts";
+import { HEADER, makeTrace, sampleEvents, scratchDir, storeError } from "./helpers.ts";
 
-function storeError(fn: () => unknown): StoreError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StoreError);
-    return err as StoreError;
-  }
-  throw new Error("expected a StoreError");
-}
 
 describe("build then rename (ARCHITECTURE.md Bad input: nothing half-written)", () => {
   it("nothing appears at the path until commitFile()", () => {

@@ -3,6 +3,7 @@
 // vfio_iommu_type1.c, iommufd vfio_compat.c), seed 002 (VFIO_IOMMU_PASID_REQUEST
 // [PATCH v1 1/8]) and seed 004 (vfio.h history up to v6.19).
 import { describe, expect, it } from "vitest";
+import { pinLayouts } from "./pin.ts";
 import {
   decodeStruct,
   encodeStruct,
@@ -103,20 +104,7 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
   ],
 };
 
-describe("vfio.h struct layouts", () => {
-  for (const [name, [size, offsets]] of Object.entries(LAYOUTS)) {
-    it(`struct ${name}: sizeof ${size} and every member's offset`, () => {
-      const def = structByName(name);
-      expect(def, name).toBeDefined();
-      expect(def!.size).toBe(size);
-      expect(Object.fromEntries(def!.fields.map((f) => [f.name, f.offset]))).toEqual(offsets);
-    });
-  }
-
-  it("has no struct the test does not pin", () => {
-    expect(VFIO_STRUCTS.map((s) => s.name).sort()).toEqual(Object.keys(LAYOUTS).sort());
-  });
-});
+pinLayouts("vfio.h", LAYOUTS, VFIO_STRUCTS);
 
 /** _IO(';', VFIO_BASE + n) of every command in the table, by file kind. */
 const COMMANDS: [string, number, string[], string, number | undefined][] = [
