@@ -83,7 +83,8 @@ export function readJsonlTrace(file: string): ParsedTrace {
   try {
     for (const raw of lines_) {
       lineNo++;
-      const text = raw.trim();
+      // A UTF-8 byte order mark, as some editors write, is not part of the first object.
+      const text = (lineNo === 1 ? raw.replace(/^\uFEFF/, "") : raw).trim();
       if (text === "" || text.startsWith("//")) continue;
       let obj: unknown;
       try {
