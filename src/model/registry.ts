@@ -4,6 +4,7 @@
 import { parseEvent, type TraceEvent } from "./events.ts";
 import { notModelled, type Reducer } from "./framework.ts";
 import { hostReducers } from "./host/reducers.ts";
+import "./iommufd/index.ts";
 import { checkIoctlEvent } from "./ioctl/args.ts";
 import { ioctlReducers } from "./ioctl/dispatch.ts";
 import { memoryReducers } from "./memory/reducers.ts";

@@ -7,6 +7,7 @@ import type { HostState } from "./host/state.ts";
 import type { MemoryState } from "./memory/state.ts";
 import type { ProcessState } from "./process/state.ts";
 import type { OpenFile } from "./files/state.ts";
+import type { IommufdCtx } from "./iommufd/state.ts";
 import { initialHost } from "./host/state.ts";
 import { initialMemory } from "./memory/state.ts";
 
@@ -19,6 +20,8 @@ export interface State {
   files: Map<number, OpenFile>;
   nextFileId: number;
   memory: MemoryState;
+  /** iommufd contexts, by the id of their open /dev/iommu file. */
+  iommufd: Map<number, IommufdCtx>;
 }
 
 export function initialState(): State {
@@ -29,5 +32,6 @@ export function initialState(): State {
     files: new Map(),
     nextFileId: 1,
     memory: initialMemory(),
+    iommufd: new Map(),
   };
 }

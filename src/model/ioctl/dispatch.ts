@@ -20,8 +20,10 @@ export interface IoctlCall {
   readonly process: ProcessState;
   readonly file: OpenFile;
   readonly def: IoctlDef;
-  /** The user argument; for iommufd commands already through the size rules. */
+  /** The user argument; for iommufd commands already through the size rules (the kernel's copy of the struct). */
   readonly arg: UserArg;
+  /** The caller's `size`/`argsz`: the kernel writes back at most this many bytes. */
+  readonly userSize: number;
 }
 
 export type IoctlHandler = (s: State, call: IoctlCall, env: ReduceEnv) => Outcome | SimulatorFault;
@@ -46,6 +48,13 @@ function available(def: IoctlDef | undefined, env: ReduceEnv): def is IoctlDef {
   if (!def) return false;
   const sw = COMMAND_SWITCH[def.name];
   return sw === undefined || env.profile.on(sw);
+}
+
+/** A call whose size rules the handler applies itself (VFIO: argsz against its own minsz). */
+function callOf(ev: TraceEvent, process: ProcessState, file: OpenFile, def: IoctlDef): IoctlCall {
+  const arg = userArg(def, ev);
+  const userSize = arg.kind === "bytes" && arg.bytes.length >= 4 ? new DataView(arg.bytes.buffer, arg.bytes.byteOffset).getUint32(0, true) : 0;
+  return { ev, process, file, def, arg, userSize };
 }
 
 function runHandler(s: State, call: IoctlCall, env: ReduceEnv): Outcome | SimulatorFault {
@@ -85,7 +94,7 @@ const iommufdIoctl: EntryPoint = (s, process, file, number, ev, env) => {
   for (let i = ksize; i < userSize; i++) if (user[i] !== 0) return errno("E2BIG");
   const kbuf = new Uint8Array(ksize);
   kbuf.set(user.subarray(0, Math.min(userSize, ksize)));
-  return runHandler(s, { ev, process, file, def, arg: { kind: "bytes", bytes: kbuf, inline: arg.inline } }, env);
+  return runHandler(s, { ev, process, file, def, arg: { kind: "bytes", bytes: kbuf, inline: arg.inline }, userSize }, env);
 };
 
 function minEnd(def: IoctlDef): number {
@@ -101,7 +110,7 @@ const vfioCompatIoctl: EntryPoint = (s, process, file, number, ev, env) => {
   const def = ioctlFor(number, "iommufd");
   if (!def || !COMPAT_COMMANDS.has(def.name)) return errno("ENOTTY");
   if (def.name === "VFIO_GET_API_VERSION") return { ret: 0 }; // VFIO_API_VERSION
-  return runHandler(s, { ev, process, file, def, arg: userArg(def, ev) }, env);
+  return runHandler(s, callOf(ev, process, file, def), env);
 };
 
 /**
@@ -112,18 +121,18 @@ const vfioCompatIoctl: EntryPoint = (s, process, file, number, ev, env) => {
 const containerIoctl: EntryPoint = (s, process, file, number, ev, env) => {
   const def = ioctlFor(number, "vfio-container");
   if (def?.name === "VFIO_GET_API_VERSION") return { ret: 0 };
-  if (def && (def.name === "VFIO_CHECK_EXTENSION" || def.name === "VFIO_SET_IOMMU")) return runHandler(s, { ev, process, file, def, arg: userArg(def, ev) }, env);
+  if (def && (def.name === "VFIO_CHECK_EXTENSION" || def.name === "VFIO_SET_IOMMU")) return runHandler(s, callOf(ev, process, file, def), env);
   if (!file.iommuDriver) return errno("EINVAL");
   // vfio_iommu_type1_ioctl: a number it does not know is ENOTTY.
   if (!available(def, env)) return errno("ENOTTY");
-  return runHandler(s, { ev, process, file, def, arg: userArg(def, ev) }, env);
+  return runHandler(s, callOf(ev, process, file, def), env);
 };
 
 /** vfio_group_fops_unl_ioctl (group.c): four commands, anything else ENOTTY. */
 const groupIoctl: EntryPoint = (s, process, file, number, ev, env) => {
   const def = ioctlFor(number, "vfio-group");
   if (!def) return errno("ENOTTY");
-  return runHandler(s, { ev, process, file, def, arg: userArg(def, ev) }, env);
+  return runHandler(s, callOf(ev, process, file, def), env);
 };
 
 /**
@@ -133,10 +142,10 @@ const groupIoctl: EntryPoint = (s, process, file, number, ev, env) => {
  */
 const deviceIoctl: EntryPoint = (s, process, file, number, ev, env) => {
   const def = ioctlFor(number, "vfio-device");
-  if (def?.name === "VFIO_DEVICE_BIND_IOMMUFD") return runHandler(s, { ev, process, file, def, arg: userArg(def, ev) }, env);
+  if (def?.name === "VFIO_DEVICE_BIND_IOMMUFD") return runHandler(s, callOf(ev, process, file, def), env);
   if (!file.accessGranted) return errno("EINVAL");
   if (!available(def, env)) return errno("ENOTTY");
-  return runHandler(s, { ev, process, file, def, arg: userArg(def, ev) }, env);
+  return runHandler(s, callOf(ev, process, file, def), env);
 };
 
 const ENTRY_POINTS: Record<FileKind, EntryPoint> = {

@@ -1,6 +1,6 @@
 // process, process.exit, open, close: processes and their fd tables.
 
-import { closeFd } from "../files/release.ts";
+import { closeFd, OPENED } from "../files/lifecycle.ts";
 import { resolvePath } from "../files/paths.ts";
 import type { Reducer } from "../framework.ts";
 import { errno, ok, ret0, type Outcome } from "../outcome.ts";
@@ -40,7 +40,7 @@ export function hasCap(p: ProcessState, cap: string): boolean {
  * open(2) of a device node. vfio_group_fops_open: a no-IOMMU group needs
  * CAP_SYS_RAWIO (EPERM) and a group may be open only once (EBUSY).
  */
-export const open: Reducer = (s: State, ev): Outcome => {
+export const open: Reducer = (s: State, ev, env): Outcome => {
   const pid = ev.pid as number;
   const p = s.processes.get(pid);
   if (!p) return errno("ESRCH");
@@ -61,6 +61,7 @@ export const open: Reducer = (s: State, ev): Outcome => {
   s.files.set(id, file);
   p.fds.set(fd, id);
   p.nextFd = fd + 1;
+  OPENED[node.kind]?.(s, file, env);
   return { fd };
 };
 

@@ -1,15 +1,16 @@
-// What closing the last reference to an open file releases, per file kind.
-// Subsystems add their release (iommufd context teardown, device unbind, ...)
-// to this table; the kernel runs the file's ->release the same way.
+// What opening a file sets up and what closing its last reference releases,
+// per file kind: the kernel's ->open and ->release. Subsystems add theirs
+// (an iommufd context, a device unbind, ...) to these tables.
 
 import type { FileKind } from "../../uapi/commands.ts";
 import type { ReduceEnv } from "../framework.ts";
 import type { State } from "../state.ts";
 import type { OpenFile } from "./state.ts";
 
-export type ReleaseFn = (s: State, file: OpenFile, env: ReduceEnv) => void;
+export type FileHook = (s: State, file: OpenFile, env: ReduceEnv) => void;
 
-export const RELEASE: Partial<Record<FileKind, ReleaseFn>> = {};
+export const OPENED: Partial<Record<FileKind, FileHook>> = {};
+export const RELEASE: Partial<Record<FileKind, FileHook>> = {};
 
 /** Close one fd of a process: drop the table entry, then release the file. */
 export function closeFd(s: State, pid: number, fd: number, env: ReduceEnv): boolean {
