@@ -241,18 +241,18 @@ export class TraceDb {
   read(fromSeq: number, toSeq: number): StoredEvent[] {
     const out: StoredEvent[] = [];
     if (!this.checkRange(fromSeq, toSeq)) return out;
-    this.readRange(fromSeq, toSeq, this.prevHash(fromSeq), out);
+    this.readRange(fromSeq, toSeq, this.prevHash(fromSeq), out, true);
     return out;
   }
 
-  /** Streams fromSeq..toSeq (default: the last event) in chunks, verified as read() does. */
+  /** Streams fromSeq..toSeq (default: the last event) in chunks, verified as read() does, without stored outcomes. */
   *batches(fromSeq: number, batchSize: number, toSeq: number = this.n): Generator<StoredEvent[]> {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
     if (!this.checkRange(fromSeq, toSeq)) return;
     const prev = this.prevHash(fromSeq);
     for (let lo = fromSeq; lo <= toSeq; lo += batchSize) {
       const out: StoredEvent[] = [];
-      this.readRange(lo, Math.min(toSeq, lo + batchSize - 1), prev, out);
+      this.readRange(lo, Math.min(toSeq, lo + batchSize - 1), prev, out, false);
       yield out;
     }
   }
@@ -261,7 +261,7 @@ export class TraceDb {
   verifyChain(): void {
     const prev = GENESIS.slice();
     for (let lo = 1; lo <= this.n; lo += VERIFY_CHUNK) {
-      this.readRange(lo, Math.min(this.n, lo + VERIFY_CHUNK - 1), prev, []);
+      this.readRange(lo, Math.min(this.n, lo + VERIFY_CHUNK - 1), prev, [], true);
     }
     this.checkTail(prev);
   }
@@ -487,8 +487,11 @@ export class TraceDb {
     return at;
   }
 
-  /** Verifies and decodes rows lo..hi, continuing the chain from `prev` (updated in place). */
-  private readRange(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[]): void {
+  /**
+   * Verifies and decodes rows lo..hi, continuing the chain from `prev` (updated in place).
+   * Stored outcomes are decoded only when asked for: replay recomputes them.
+   */
+  private readRange(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): void {
     const [rows, body] = this.run(() => this.readTx(lo, hi), lo);
     const bytes = body === null ? NO_BYTES : plain(body);
     const check = this.check;
@@ -515,7 +518,7 @@ export class TraceDb {
       prev.set(check);
       const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, pOff, pLen, seq, "payload") };
       if (eLen !== null) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
-      if (oLen !== null) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
+      if (withOutcomes && oLen !== null) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
       out.push(ev);
     }
     if (expected <= hi) throw this.fail(`event ${expected} is missing from the log`, expected);
