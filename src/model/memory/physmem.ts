@@ -4,10 +4,11 @@
 
 import { CHUNK_SHIFT, PAGE_SHIFT, PAGE_SIZE, type MemoryState } from "./state.ts";
 
-const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
 
+// Chunk and index by division, not shifts: a pfn may be past 2^32 (addresses up to 2^52).
 export function frameAt(mem: MemoryState, pfn: number): Uint8Array | undefined {
-  return mem.frames.get(pfn >>> CHUNK_SHIFT)?.get(pfn & CHUNK_MASK);
+  return mem.frames.get(Math.floor(pfn / CHUNK_FRAMES))?.get(pfn % CHUNK_FRAMES);
 }
 
 /** Copy `len` bytes at physical address `pa` into `out` (zeros where never written). */
@@ -33,14 +34,14 @@ export function writePhys(mem: MemoryState, pa: bigint, data: Uint8Array): void 
     const pfn = Number(addr >> BigInt(PAGE_SHIFT));
     const off = Number(addr & BigInt(PAGE_SIZE - 1));
     const n = Math.min(PAGE_SIZE - off, data.length - done);
-    const key = pfn >>> CHUNK_SHIFT;
+    const key = Math.floor(pfn / CHUNK_FRAMES);
     let chunk = mem.frames.get(key);
     if (!chunk) mem.frames.set(key, (chunk = new Map()));
-    const old = chunk.get(pfn & CHUNK_MASK);
+    const old = chunk.get(pfn % CHUNK_FRAMES);
     // new Uint8Array(old) copies; slice() would share bytes when the frame is a Buffer from a checkpoint.
     const frame = old ? new Uint8Array(old) : new Uint8Array(PAGE_SIZE);
     frame.set(data.subarray(done, done + n), off);
-    chunk.set(pfn & CHUNK_MASK, frame);
+    chunk.set(pfn % CHUNK_FRAMES, frame);
     done += n;
   }
 }

@@ -1,0 +1,68 @@
+// IOMMU dirty tracking on a domain's page table (IOMMU_HWPT_SET_DIRTY_TRACKING,
+// IOMMU_HWPT_GET_DIRTY_BITMAP): the D bits the IOMMU writes on DMA and that
+// read_and_clear_dirty (generic_pt iommu_pt.h) reads and clears.
+
+import { R_ENTRY, R_STEPS } from "../../pagewalk/index.ts";
+import type { Domain } from "../iommufd/state.ts";
+import type { State } from "../state.ts";
+import { FORMATS } from "./formats.ts";
+import { forEachLeaf, type Leaf } from "./table.ts";
+import { TableMem } from "./tablemem.ts";
+
+/**
+ * read_and_clear_dirty over [iova, iova + length): one entry per pageSize
+ * unit, true where a dirty leaf maps part of it (a large or contiguous page
+ * marks every unit it overlaps; any dirty entry of a contiguous page counts,
+ * amdv1pt_entry_is_write_dirty). With clear, the D bits of those leaves are
+ * cleared (pt_entry_make_write_clean); without, IOMMU_DIRTY_NO_CLEAR.
+ */
+export function domainReadDirty(s: State, domain: Domain, iova: bigint, length: bigint, pageSize: bigint, clear: boolean): boolean[] {
+  const bits: boolean[] = new Array<boolean>(Number((length + pageSize - 1n) / pageSize)).fill(false);
+  if (length === 0n) return bits;
+  const f = FORMATS[domain.format];
+  const tm = new TableMem(s.memory);
+  const last = iova + length - 1n;
+  forEachLeaf(tm, domain, f, iova, last, (leaf) => {
+    let dirty = false;
+    for (let i = 0; i < leaf.entries && !dirty; i++) dirty = (tm.read32(leaf.entry + i * 8) & f.dirtyLo) !== 0;
+    if (!dirty) return;
+    const from = leaf.start > iova ? leaf.start : iova;
+    const end = leaf.start + (1n << BigInt(leaf.lg2)) - 1n;
+    const to = end < last ? end : last;
+    for (let u = Number((from - iova) / pageSize); u <= Number((to - iova) / pageSize); u++) bits[u] = true;
+    if (clear) cleanLeaf(tm, leaf, f.dirtyLo);
+  });
+  return bits;
+}
+
+function cleanLeaf(tm: TableMem, leaf: Leaf, dirtyLo: number): void {
+  for (let i = 0; i < leaf.entries; i++) tm.clearLoBits(leaf.entry + i * 8, dirtyLo);
+}
+
+/**
+ * iopt_set_dirty_tracking + the driver's set_dirty_tracking: enabling first
+ * clears every D bit for a clean snapshot (iopt_clear_dirty_data), then the
+ * IOMMU starts writing A/D (VT-d PASID entry SSADE, AMD DTE HAD, the mock's
+ * MOCK_DIRTY_TRACK flag).
+ */
+export function domainSetDirtyTracking(s: State, domain: Domain, enable: boolean): void {
+  if (enable) {
+    const f = FORMATS[domain.format];
+    const tm = new TableMem(s.memory);
+    forEachLeaf(tm, domain, f, 0n, (1n << 64n) - 1n, (leaf) => cleanLeaf(tm, leaf, f.dirtyLo));
+  }
+  domain.dirtyTracking = enable;
+}
+
+/**
+ * What the IOMMU writes back after a successful walk while dirty tracking is
+ * on: the accessed bit in every entry it read (VT-d second stage, AMDv1; the
+ * mock has none), and the dirty bit of the leaf for a write.
+ */
+export function markAccess(tm: TableMem, domain: Domain, out: Float64Array, write: boolean): void {
+  if (!domain.dirtyTracking) return;
+  const f = FORMATS[domain.format];
+  const steps = out[R_STEPS]!;
+  if (f.accessedLo !== 0) for (let i = 0; i < steps; i++) tm.setLoBits(out[R_ENTRY + i]!, f.accessedLo);
+  if (write) tm.setLoBits(out[R_ENTRY + steps - 1]!, f.dirtyLo);
+}
