@@ -80,6 +80,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       reset: { kind: "bool" },
       std_caps: { kind: "list" },
       regions: { kind: "list" },
+      dirty_tracking: { kind: "bool" },
     },
     check: checkHostDevice,
   },
@@ -200,7 +201,7 @@ function checkRam(ev: Record<string, unknown>): void {
 
 function checkHostDevice(ev: Record<string, unknown>): void {
   objectList(ev, "ext_caps", { id: "int", ver: "int", off: "int", size: "int" }, ["id", "off"]);
-  objectList(ev, "regions", { index: "int", size: "u64", flags: "int" }, ["index"]);
+  objectList(ev, "regions", { index: "int", size: "u64", flags: "int", pa: "u64" }, ["index"]);
   objectList(ev, "std_caps", { id: "int", off: "int", size: "int", ver: "int" }, ["id"]);
   const p = ev.pasid as Record<string, unknown> | null | undefined;
   if (p) {

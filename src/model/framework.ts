@@ -38,6 +38,13 @@ export interface ReduceEnv {
 
 export type Reducer = (draft: State, ev: TraceEvent, env: ReduceEnv) => Outcome | SimulatorFault;
 
+/**
+ * Thrown by model code that answers another subsystem (not an event handler,
+ * so it has no event to name) on a path it does not model: the fold turns it
+ * into the same not-modelled fault as notModelled().
+ */
+export class NotModelledError extends Error {}
+
 /** The explicit answer for a behaviour that exists in the trace format but not yet in the model. */
 export function notModelled(ev: TraceEvent, what: string): SimulatorFault {
   return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "not-modelled", message: `${what} is not modelled yet` });

@@ -2,9 +2,11 @@
 // more spread here, and an op without a reducer is an explicit fault.
 
 import { parseEvent, type TraceEvent } from "./events.ts";
+import { dmaReducers } from "./domain/index.ts";
 import { notModelled, type Reducer } from "./framework.ts";
 import { hostReducers } from "./host/reducers.ts";
 import "./iommufd/index.ts";
+import "./vfio/index.ts";
 import { checkIoctlEvent } from "./ioctl/args.ts";
 import { ioctlReducers } from "./ioctl/dispatch.ts";
 import { memoryReducers } from "./memory/reducers.ts";
@@ -20,7 +22,7 @@ function merge(...slices: Record<string, Reducer>[]): Record<string, Reducer> {
   return all;
 }
 
-export const REDUCERS: Readonly<Record<string, Reducer>> = merge(hostReducers, processReducers, memoryReducers, ioctlReducers);
+export const REDUCERS: Readonly<Record<string, Reducer>> = merge(hostReducers, processReducers, memoryReducers, ioctlReducers, dmaReducers);
 
 /** The reducer for an op: a version-1 op the model does not cover yet is a simulator fault, not a silent success. */
 export function reducerFor(op: string): Reducer {

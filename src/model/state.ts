@@ -8,8 +8,10 @@ import type { MemoryState } from "./memory/state.ts";
 import type { ProcessState } from "./process/state.ts";
 import type { OpenFile } from "./files/state.ts";
 import type { IommufdCtx } from "./iommufd/state.ts";
+import type { PasidState, VfioState } from "./vfio/state.ts";
 import { initialHost } from "./host/state.ts";
 import { initialMemory } from "./memory/state.ts";
+import { initialPasid, initialVfio } from "./vfio/state.ts";
 
 export interface State {
   /** Kernel module parameters as written through sysfs, by "module.name". */
@@ -22,6 +24,10 @@ export interface State {
   memory: MemoryState;
   /** iommufd contexts, by the id of their open /dev/iommu file. */
   iommufd: Map<number, IommufdCtx>;
+  /** VFIO devices, groups, containers and dma-bufs (src/model/vfio/state.ts). */
+  vfio: VfioState;
+  /** Seed 002 PASID allocator, per-process quotas and the audit ledger (src/model/vfio/state.ts). */
+  pasid: PasidState;
 }
 
 export function initialState(): State {
@@ -33,5 +39,7 @@ export function initialState(): State {
     nextFileId: 1,
     memory: initialMemory(),
     iommufd: new Map(),
+    vfio: initialVfio(),
+    pasid: initialPasid(),
   };
 }

@@ -31,6 +31,11 @@ const defs: PresetDef[] = [
       "get-pa-length-input",
       "get-pa-eoverflow",
       "noiommu-null-group",
+      "noiommu-cdev-rawio",
+      "vfio-mig-precopy-infov2",
+      "hwpt-invalidate-bounds",
+      "veventq-depth-bound",
+      "hw-info-ats-cap",
     ],
   },
   {

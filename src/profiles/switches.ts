@@ -36,6 +36,28 @@ const defs: SwitchDef[] = [
   { name: "get-pa-length-input", summary: "`length` is an input limit that must be non-zero (EINVAL) and caps the answer", source: "merged 60decab3" },
   { name: "get-pa-eoverflow", summary: "an IOVA at ULONG_MAX gives EOVERFLOW", source: "merged 60decab3" },
   { name: "noiommu-null-group", summary: "a no-IOMMU device without container support has a NULL group", source: "merged e8efdf02" },
+  // --- iommufd hardening after v6.19 (7.1 stable queue) ---
+  {
+    name: "hwpt-invalidate-bounds",
+    summary: "IOMMU_HWPT_INVALIDATE refuses entry_len above PAGE_SIZE and entry_num above 1 << 19 (EINVAL)",
+    source: "iommufd: Set upper bounds on cache invalidation entry_num and entry_len",
+  },
+  {
+    name: "hw-info-ats-cap",
+    summary: "IOMMU_GET_HW_INFO sets IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED when the device's IOMMU answers IOMMU_CAP_PCI_ATS_SUPPORTED false",
+    source: "a11661a58c06 iommufd: Report ATS not supported status via IOMMU_GET_HW_INFO; a82efb8747d1 iommu: Add device ATS supported capability",
+  },
+  { name: "veventq-depth-bound", summary: "IOMMU_VEVENTQ_ALLOC refuses veventq_depth above 1 << 19 (EINVAL)", source: "iommufd: Set veventq_depth upper bound" },
+  {
+    name: "noiommu-cdev-rawio",
+    summary: "opening a no-IOMMU device cdev needs CAP_SYS_RAWIO, else EPERM (vfio_device_fops_cdev_open)",
+    source: "seed 003 review (Alex Williamson on V4 07/10: \"vfio no-iommu is traditionally gated on CAP_SYS_RAWIO\"), merged e8efdf02",
+  },
+  {
+    name: "vfio-mig-precopy-infov2",
+    summary: "VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12) is a core feature: SET only, EINVAL without VFIO_MIGRATION_PRE_COPY",
+    source: "mainline vfio_main.c @85e0d1de (vfio_ioctl_device_feature_migration_precopy_info_v2)",
+  },
   // --- seed 002: VFIO_IOMMU_PASID_REQUEST (never merged) ---
   { name: "vfio-pasid-request", summary: "VFIO_IOMMU_PASID_REQUEST alloc/free with a per-mm quota", source: "seed 002 [PATCH v1 1/8]" },
   {

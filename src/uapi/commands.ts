@@ -5,7 +5,13 @@
 import type { StructDef } from "./layout.ts";
 
 /** The kind of open file an ioctl is issued on. */
-export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device";
+/**
+ * The kind of open file an ioctl is issued on. "fault" and "veventq" are the
+ * anonymous-inode files iommufd hands out for IOMMU_FAULT_QUEUE_ALLOC and
+ * IOMMU_VEVENTQ_ALLOC (read/write/poll only: no ioctl). "dmabuf" is a dma-buf
+ * file (VFIO_DEVICE_FEATURE_DMA_BUF): dma_buf_ioctl knows only DMA_BUF_IOCTL_*.
+ */
+export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf";
 
 export type IoctlArg =
   /** A struct whose first u32 is `size` (iommufd) or `argsz` (VFIO). */

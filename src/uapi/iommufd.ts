@@ -99,6 +99,12 @@ export const MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3;
 export const MOCK_NESTED_DOMAIN_IOTLB_NUM = 4;
 export const MOCK_DEV_CACHE_ID_MAX = 3;
 export const MOCK_DEV_CACHE_NUM = 4;
+/** iommufd_test.h: the mock page-table formats (iommu_hwpt_selftest.pagetable_type). */
+export const MOCK_IOMMUPT_DEFAULT = 0;
+export const MOCK_IOMMUPT_HUGE = 1;
+/** iommufd_test.h: the mock domain's smallest page (MOCK_IOMMUPT_DEFAULT) and its huge page. */
+export const MOCK_PAGE_SIZE = 2048;
+export const MOCK_HUGE_PAGE_SIZE = 512 * MOCK_PAGE_SIZE;
 
 // ---------------------------------------------------------------------------
 // Flag tables (the flag enums of iommufd.h)
@@ -556,16 +562,23 @@ export const iommu_test_hw_info = defineStruct("iommu_test_hw_info", [
   ["u32", "test_reg"],
 ]);
 
-export const iommu_hwpt_selftest = defineStruct("iommu_hwpt_selftest", [["u32", "iotlb"]]);
+/** pagetable_type (MOCK_IOMMUPT_*) came with the generic_pt mock; iotlb is the minimum (offsetofend). */
+export const iommu_hwpt_selftest = defineStruct("iommu_hwpt_selftest", [
+  ["u32", "iotlb"],
+  ["u32", "pagetable_type"],
+]);
 
 export const iommu_hwpt_invalidate_selftest = defineStruct("iommu_hwpt_invalidate_selftest", [
   ["u32", "flags"],
   ["u32", "iotlb_id"],
 ]);
 
+/** out_mmap_offset/length came with iommufd_viommu_alloc_mmap; out_data is the minimum (offsetofend). */
 export const iommu_viommu_selftest = defineStruct("iommu_viommu_selftest", [
   ["u32", "in_data"],
   ["u32", "out_data"],
+  ["u64", "out_mmap_offset"],
+  ["u64", "out_mmap_length"],
 ]);
 
 export const iommu_viommu_invalidate_selftest = defineStruct("iommu_viommu_invalidate_selftest", [

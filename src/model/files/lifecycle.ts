@@ -12,7 +12,19 @@ export type FileHook = (s: State, file: OpenFile, env: ReduceEnv) => void;
 export const OPENED: Partial<Record<FileKind, FileHook>> = {};
 export const RELEASE: Partial<Record<FileKind, FileHook>> = {};
 
-/** Close one fd of a process: drop the table entry, then release the file. */
+/**
+ * The checks a file kind's ->open makes before it succeeds (vfio_group_fops_open,
+ * vfio_device_fops_cdev_open): an errno name refuses the open, nothing is set up.
+ * `node` is what the path names (a group number, a device's bdf).
+ */
+export type OpenCheck = (s: State, pid: number, node: { kind: FileKind; bdf?: string; group?: number }, env: ReduceEnv) => string | undefined;
+export const OPEN_CHECK: Partial<Record<FileKind, OpenCheck>> = {};
+
+/**
+ * Close one fd of a process: drop the table entry, then release the file,
+ * unless the kernel still holds references to it (fput only releases on the
+ * last reference; see fileGet/filePut).
+ */
 export function closeFd(s: State, pid: number, fd: number, env: ReduceEnv): boolean {
   const p = s.processes.get(pid);
   const id = p?.fds.get(fd);
@@ -21,8 +33,27 @@ export function closeFd(s: State, pid: number, fd: number, env: ReduceEnv): bool
   if (fd < p.nextFd) p.nextFd = fd;
   const file = s.files.get(id);
   if (file) {
-    RELEASE[file.kind]?.(s, file, env);
-    s.files.delete(id);
+    if (file.kernelRefs) file.closed = true;
+    else releaseFile(s, file, env);
   }
   return true;
+}
+
+function releaseFile(s: State, file: OpenFile, env: ReduceEnv): void {
+  RELEASE[file.kind]?.(s, file, env);
+  s.files.delete(file.id);
+}
+
+/** get_file: the kernel takes a reference on an open file. */
+export function fileGet(s: State, fileId: number): void {
+  const file = s.files.get(fileId);
+  if (file) file.kernelRefs = (file.kernelRefs ?? 0) + 1;
+}
+
+/** fput of a kernel reference: a file whose fd is closed is released with its last reference. */
+export function filePut(s: State, fileId: number, env: ReduceEnv): void {
+  const file = s.files.get(fileId);
+  if (!file || !file.kernelRefs) return;
+  file.kernelRefs--;
+  if (file.kernelRefs === 0 && file.closed) releaseFile(s, file, env);
 }

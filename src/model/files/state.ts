@@ -17,4 +17,15 @@ export interface OpenFile {
   accessGranted?: boolean;
   /** Container: the IOMMU driver VFIO_SET_IOMMU chose (e.g. "type1v2"); unset, unknown ioctls are EINVAL. */
   iommuDriver?: string;
+  /**
+   * References the kernel holds beyond the fd table's (get_file/fput): an
+   * iommufd context is held by every device bound to it and by its fault and
+   * vEVENTQ files (iommufd_ctx_get). The file is released when the last goes.
+   */
+  kernelRefs?: number;
+  /** The fd was closed while kernel references remained: the file lives on until filePut drops the last. */
+  closed?: boolean;
+  /** fault / veventq files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */
+  ctxFileId?: number;
+  objectId?: number;
 }

@@ -73,16 +73,18 @@ export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
     stdCaps: (ev.std_caps as HostDevice["stdCaps"] | undefined) ?? [],
     vfToken: (ev.vf_token as string | null | undefined) ?? null,
     reset: (ev.reset as boolean | undefined) ?? true,
-    regions: ((ev.regions as { index: number; size?: bigint; flags?: number }[] | undefined) ?? []).map((r) => ({
+    regions: ((ev.regions as { index: number; size?: bigint; flags?: number; pa?: bigint }[] | undefined) ?? []).map((r) => ({
       index: r.index,
       size: r.size ?? 0n,
       flags: r.flags ?? 0,
+      ...(r.pa !== undefined ? { pa: r.pa } : {}),
     })),
     vfioIndex: index,
     cdev,
     groupNode: noiommu ? `noiommu-${group}` : `${group}`,
     noiommu,
   };
+  if (ev.dirty_tracking !== undefined) dev.dirtyTracking = ev.dirty_tracking as boolean;
   s.host.devices.set(bdf, dev);
   return ok();
 };

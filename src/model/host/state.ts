@@ -31,7 +31,8 @@ export interface HostDevice {
   stdCaps: { id: number; off?: number; size?: number; ver?: number }[];
   vfToken: string | null;
   reset: boolean;
-  regions: { index: number; size: bigint; flags: number }[];
+  /** VFIO regions (BARs, ROM, config, VGA, device-specific from 9); pa: a BAR's physical address (pci_resource_start), when given. */
+  regions: { index: number; size: bigint; flags: number; pa?: bigint }[];
   /** VFIO device index N (vfioN), from vfio's device ida. */
   vfioIndex: number;
   /** cdev node name under /dev/vfio/devices, or null when VFIO made no cdev for it. */
@@ -40,6 +41,12 @@ export interface HostDevice {
   groupNode: string | null;
   /** A no-IOMMU device registered by vfio's unsafe no-IOMMU mode. */
   noiommu: boolean;
+  /**
+   * false: the IOMMU cannot track dirty pages for this device although the
+   * host IOMMU can (device_iommu_capable(dev, IOMMU_CAP_DIRTY_TRACKING) is
+   * false; the selftest's MOCK_FLAGS_DEVICE_NO_DIRTY). Absent: as the host.
+   */
+  dirtyTracking?: boolean;
 }
 
 export interface HostState {

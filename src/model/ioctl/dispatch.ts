@@ -148,11 +148,18 @@ const deviceIoctl: EntryPoint = (s, process, file, number, ev, env) => {
   return runHandler(s, callOf(ev, process, file, def), env);
 };
 
+/** The fault and vEVENTQ anonymous files have no unlocked_ioctl: vfs_ioctl answers ENOTTY. */
+const noIoctl: EntryPoint = () => errno("ENOTTY");
+
 const ENTRY_POINTS: Record<FileKind, EntryPoint> = {
   iommufd: iommufdIoctl,
   "vfio-container": containerIoctl,
   "vfio-group": groupIoctl,
   "vfio-device": deviceIoctl,
+  fault: noIoctl,
+  veventq: noIoctl,
+  // dma_buf_ioctl: only the DMA_BUF_IOCTL_* numbers ('b'), none of them modelled: ENOTTY for every ';' command.
+  dmabuf: noIoctl,
 };
 
 /** The `ioctl` op: EBADF for an fd that is not open, then the file's entry point. */

@@ -13,10 +13,10 @@ export type DestroyFn = (s: State, ctx: IommufdCtx, obj: IommufdObject, env: Red
 /** iommufd_object_ops[type].destroy; subsystems fill in their kinds. */
 export const DESTROY: Partial<Record<ObjType, DestroyFn>> = {};
 
-/** The lowest free id from 1, as xa_alloc on an XA_FLAGS_ALLOC1 array gives it. */
+/** The lowest free id from 1, as xa_alloc on an XA_FLAGS_ALLOC1 array gives it (a tombstone is not free). */
 export function allocId(ctx: IommufdCtx): number {
   let id = 1;
-  while (ctx.objects.has(id)) id++;
+  while (ctx.objects.has(id) || ctx.tombstones?.includes(id)) id++;
   return id;
 }
 

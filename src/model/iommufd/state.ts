@@ -23,7 +23,9 @@ export interface IovaRange {
 /** Where an area's pages come from. */
 export type AreaSource =
   | { kind: "user"; pid: number; va: bigint }
-  | { kind: "file"; fileId: number; start: bigint };
+  | { kind: "file"; fileId: number; start: bigint }
+  /** A dma-buf (IOPT_ADDRESS_DMABUF): its PFNs come from the exporter at map time, not from pinning. */
+  | { kind: "dmabuf"; fileId: number; start: bigint };
 
 /**
  * A contiguous run of pinned physical memory behind part of an area:
@@ -47,6 +49,10 @@ export interface Area {
   runs: PhysRun[] | null;
   /** iopt_area's num_accesses: pinned by an access or a HW queue; UNMAP gives EBUSY. */
   accesses: number;
+  /** pages->writable: the pages were mapped writable (a COPY with WRITEABLE needs it, else EPERM). Absent: prot & 2. */
+  writable?: boolean;
+  /** A dma-buf area whose exporter revoked it: unmapped from every domain, never filled again. */
+  revoked?: boolean;
 }
 
 /** A reserved IOVA range and who put it there (a device's reserved regions, the MSI window, ...). */
@@ -98,6 +104,8 @@ export interface HwptPaging extends ObjBase {
   flags: number;
   domain: Domain;
   faultId: number | null;
+  /** Creation order in the context (ioas->hwpt_list is kept in it; ids are reused, so they are not). */
+  seq?: number;
 }
 
 export interface HwptNested extends ObjBase {
@@ -109,6 +117,8 @@ export interface HwptNested extends ObjBase {
   data: Record<string, bigint | number>;
   flags: number;
   faultId: number | null;
+  /** Selftest mock (mock_iommu_domain_nested.iotlb): the MOCK_NESTED_DOMAIN_IOTLB_NUM fake IOTLB entries. */
+  iotlb?: number[];
 }
 
 /** struct iommufd_device: a device bound to this context. */
@@ -119,11 +129,19 @@ export interface IommufdDevice extends ObjBase {
   noiommu: boolean;
   /** Attachments: PASID (IOMMU_NO_PASID = -1 for the RID) -> HWPT id. */
   attach: Map<number, number>;
+  /** idev->vdev: the vDEVICE object that names this device under a vIOMMU (absent or null: none). */
+  vdevId?: number | null;
+  /** Selftest mock (struct mock_dev): the pasid_1024_fake_error toggle of mock_domain_set_dev_pasid_nop. */
+  mockPasid1024?: boolean;
+  /** Selftest mock (struct mock_dev): the MOCK_DEV_CACHE_NUM fake device cache entries. */
+  mockCache?: number[];
 }
 
 export interface Access extends ObjBase {
   type: "access";
   ioasId: number | null;
+  /** iommufd_access_create_internal: the kernel's own access (a HW queue's pin), not a driver's. */
+  internal?: boolean;
 }
 
 export interface Fault extends ObjBase {
@@ -136,6 +154,8 @@ export interface Viommu extends ObjBase {
   hwptId: number;
   viommuType: number;
   devId: number;
+  /** iommufd_viommu_alloc_mmap: the mmap window the driver exposes (selftest: two pages), or null. */
+  mmap: { offset: bigint; length: bigint } | null;
 }
 
 export interface Vdevice extends ObjBase {
@@ -160,6 +180,12 @@ export interface HwQueue extends ObjBase {
   index: number;
   iova: bigint;
   length: bigint;
+  /** The internal access object that pins the queue's pages in the nesting parent's IOAS. */
+  accessId: number;
+  /** The page-aligned IOVA range the access pinned (iommufd_hw_queue_alloc_phys). */
+  pinned: IovaRange;
+  /** iommufd_hw_queue_depend: the queue this one depends on (selftest: index - 1), holding a user on it. */
+  prevId: number | null;
 }
 
 export type IommufdObject = Ioas | HwptPaging | HwptNested | IommufdDevice | Access | Fault | Viommu | Vdevice | Veventq | HwQueue;
@@ -172,6 +198,14 @@ export interface IommufdCtx {
   accountMode: number;
   /** The IOAS the VFIO compatibility layer uses (IOMMU_VFIO_IOAS). */
   vfioIoasId: number | null;
+  /**
+   * Ids left as tombstones (iommufd_object_tombstone_user: a vDEVICE whose
+   * device went away). Not objects: lookups and IOMMU_DESTROY see ENOENT, but
+   * the id is not handed out again while the context lives.
+   */
+  tombstones?: number[];
+  /** How many paging HWPTs this context has made: HwptPaging.seq, the order of ioas->hwpt_list. */
+  hwptSeq?: number;
 }
 
 /** IOMMU_NO_PASID: the RID's attachment in IommufdDevice.attach. */

@@ -1,6 +1,6 @@
 // process, process.exit, open, close: processes and their fd tables.
 
-import { closeFd, OPENED } from "../files/lifecycle.ts";
+import { closeFd, OPEN_CHECK, OPENED } from "../files/lifecycle.ts";
 import { resolvePath } from "../files/paths.ts";
 import type { Reducer } from "../framework.ts";
 import { errno, ok, ret0, type Outcome } from "../outcome.ts";
@@ -32,13 +32,14 @@ export function lowestFreeFd(p: ProcessState): number {
   return fd;
 }
 
-export function hasCap(p: ProcessState, cap: string): boolean {
+/** capable(): whether the process holds a capability. */
+export function capable(p: ProcessState, cap: string): boolean {
   return p.caps.includes(cap);
 }
 
 /**
- * open(2) of a device node. vfio_group_fops_open: a no-IOMMU group needs
- * CAP_SYS_RAWIO (EPERM) and a group may be open only once (EBUSY).
+ * open(2) of a device node: the lowest free fd (alloc_fd runs before the
+ * file's ->open), then the file kind's own checks (OPEN_CHECK).
  */
 export const open: Reducer = (s: State, ev, env): Outcome => {
   const pid = ev.pid as number;
@@ -49,10 +50,8 @@ export const open: Reducer = (s: State, ev, env): Outcome => {
   if (!node) return errno("ENOENT");
   const fd = lowestFreeFd(p);
   if (fd >= NOFILE_LIMIT) return errno("EMFILE");
-  if (node.kind === "vfio-group") {
-    if (path.includes("noiommu-") && !hasCap(p, "CAP_SYS_RAWIO")) return errno("EPERM");
-    for (const f of s.files.values()) if (f.kind === "vfio-group" && f.group === node.group) return errno("EBUSY");
-  }
+  const refused = OPEN_CHECK[node.kind]?.(s, pid, node, env);
+  if (refused) return errno(refused);
   const id = s.nextFileId;
   s.nextFileId = id + 1;
   const file: OpenFile = { id, pid, path, kind: node.kind };

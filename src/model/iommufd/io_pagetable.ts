@@ -1,0 +1,299 @@
+// The io_pagetable of an IOAS (drivers/iommu/iommufd/io_pagetable.c): areas
+// sorted by IOVA, the IOVA allocator, reserved and allowed ranges, map and
+// unmap. Domains (attach, alignment, large pages) are in iopt_domain.ts.
+//
+// Every function validates completely before it changes the IOAS, except
+// where the kernel itself makes partial progress (unmapRange: areas unmapped
+// before an ENOENT stay unmapped, as iopt_unmap_iova_range leaves them).
+
+import type { ReduceEnv } from "../framework.ts";
+import type { State } from "../state.ts";
+import { U64_MAX } from "../values.ts";
+import { DOMAIN_HOOKS } from "./domain_hooks.ts";
+import { appendRun, PAGE, pinArea, pinUser, sourceAddr, sliceRuns } from "./pages.ts";
+import { holes, intersects, spans } from "./spans.ts";
+import type { Area, AreaSource, HwptPaging, IommufdCtx, Ioas, IovaRange, PhysRun, ReservedRange } from "./state.ts";
+
+/** HPAGE_SIZE on x86-64 with CONFIG_TRANSPARENT_HUGEPAGE: the largest alignment iopt_alloc_iova asks for. */
+const HPAGE = 2n << 20n;
+
+/** One iopt_pages_list element: a slice of pages to become one area. */
+export interface PagesElm {
+  source: AreaSource;
+  length: bigint;
+  /** pages->writable. */
+  writable: boolean;
+  /** PFNs already known (dma-buf, or a copy of a pinned area), with iova counted from 0. */
+  runs: PhysRun[] | null;
+  revoked?: boolean;
+}
+
+/** The lowest area intersecting [start, last] (iopt_area_iter_first). */
+export function firstArea(ioas: Ioas, start: bigint, last: bigint): Area | undefined {
+  let lo = 0;
+  let hi = ioas.areas.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ioas.areas[mid]!.last < start) lo = mid + 1;
+    else hi = mid;
+  }
+  const a = ioas.areas[lo];
+  return a && a.iova <= last ? a : undefined;
+}
+
+export function areaLength(a: Area): bigint {
+  return a.last - a.iova + 1n;
+}
+
+/** area->page_offset: the offset in its first page of the area's first byte. */
+export function pageOffset(a: Area): bigint {
+  return sourceAddr(a.source) % PAGE;
+}
+
+/** The paging HWPTs whose domains mirror this IOAS, in iopt->domains order (index 0 is the storage domain). */
+export function domainsOf(ctx: IommufdCtx, ioas: Ioas): HwptPaging[] {
+  const out: HwptPaging[] = [];
+  for (const id of ioas.domains) {
+    const h = ctx.objects.get(id);
+    if (h?.type === "hwpt_paging") out.push(h);
+  }
+  return out;
+}
+
+/** iopt_check_iova: a fixed IOVA must be aligned, not overflow, miss reserved ranges (EINVAL) and areas (EEXIST). */
+export function checkIova(ioas: Ioas, iova: bigint, length: bigint): string | undefined {
+  if (iova % ioas.iovaAlignment !== 0n) return "EINVAL";
+  const last = iova + length - 1n;
+  if (last > U64_MAX) return "EOVERFLOW";
+  if (intersects(ioas.reserved, iova, last)) return "EINVAL";
+  if (firstArea(ioas, iova, last)) return "EEXIST";
+  return undefined;
+}
+
+function roundupPow2(n: bigint): bigint {
+  let p = 1n;
+  while (p < n) p <<= 1n;
+  return p;
+}
+
+function lowBit(n: bigint): bigint {
+  return n & -n;
+}
+
+/** __alloc_iova_check_range: align the start up, put the page offset in, and see that length still fits. */
+function fitIn(start: bigint, last: bigint, length: bigint, align: bigint, offset: bigint): bigint | undefined {
+  if (start + align - 1n > U64_MAX) return undefined;
+  const aligned = ((start + align - 1n) & ~(align - 1n)) | offset;
+  if (aligned >= last || last - aligned < length - 1n) return undefined;
+  return aligned;
+}
+
+/**
+ * iopt_alloc_iova: the lowest IOVA from PAGE_SIZE (never 0) inside an allowed
+ * range (all of [PAGE_SIZE, ULONG_MAX - PAGE_SIZE] when none is set) that
+ * misses reserved ranges and areas, aligned to roundup_pow_of_two(length)
+ * capped by the lowest set bit of addr and by HPAGE_SIZE, with iova % PAGE_SIZE
+ * == addr % PAGE_SIZE.
+ */
+export function allocIova(ioas: Ioas, addr: bigint, length: bigint): bigint | string {
+  if (length === 0n || length >= U64_MAX / 2n) return "EOVERFLOW";
+  let align = roundupPow2(length);
+  if (addr !== 0n && lowBit(addr) < align) align = lowBit(addr);
+  if (align >= HPAGE) align = HPAGE;
+  if (align < ioas.iovaAlignment) return "EINVAL";
+  const offset = addr % PAGE;
+  const lo = PAGE;
+  const hi = U64_MAX - PAGE;
+  const allowed = ioas.allowed.length === 0 ? [{ start: lo, last: hi, used: true }] : spans(ioas.allowed, lo, hi);
+  const busy: IovaRange[] = [...ioas.reserved, ...ioas.areas.map((a) => ({ start: a.iova, last: a.last }))];
+  for (const a of allowed) {
+    if (!a.used) continue;
+    const from = fitIn(a.start, a.last, length, align, offset);
+    if (from === undefined) continue;
+    for (const h of holes(busy, from, a.last)) {
+      const iova = fitIn(h.start, h.last, length, align, offset);
+      if (iova !== undefined) return iova;
+    }
+  }
+  return "ENOSPC";
+}
+
+/** Insert keeping the list sorted by IOVA. */
+function insertArea(ioas: Ioas, area: Area): void {
+  let i = ioas.areas.length;
+  while (i > 0 && ioas.areas[i - 1]!.iova > area.iova) i--;
+  ioas.areas.splice(i, 0, area);
+}
+
+/** iopt_area_fill_domains' mapping step: the area into every domain of the IOAS. */
+export function fillArea(s: State, ctx: IommufdCtx, ioas: Ioas, area: Area, env: ReduceEnv): void {
+  if (!area.runs || area.revoked) return;
+  for (const h of domainsOf(ctx, ioas)) DOMAIN_HOOKS.map(s, ctx, h, area, env);
+}
+
+/** iopt_area_unfill_domains: the area out of every domain (a revoked buffer is out already). */
+export function unfillArea(s: State, ctx: IommufdCtx, ioas: Ioas, area: Area, env: ReduceEnv): void {
+  if (!area.runs || area.revoked) return;
+  for (const h of domainsOf(ctx, ioas)) DOMAIN_HOOKS.unmap(s, ctx, h, area.iova, area.last, env);
+}
+
+/** The PFNs an element brings to an area at `at`: known ones, pinned ones, or none (lazy). */
+function elmRuns(s: State, e: PagesElm, at: bigint, pinned: boolean): PhysRun[] | null | string {
+  if (e.revoked) return []; // a revoked dma-buf has no PFNs left; no domain maps it (iopt_area_fill_domain)
+  if (e.runs && (pinned || e.source.kind === "dmabuf")) return sliceRuns(e.runs, 0n, e.length - 1n, at);
+  if (!pinned) return null;
+  if (e.source.kind === "user") return pinUser(s, e.source.pid, e.source.va, at, e.length);
+  return "EINVAL"; // memfd_pin_folios refuses a file that is not shmem or hugetlbfs
+}
+
+/**
+ * iopt_map_pages: check the length against the IOAS alignment, allocate or
+ * check the IOVA, insert one area per element (EPERM for a writable area over
+ * read-only pages, EINVAL for a page offset the alignment refuses), pin when
+ * the IOAS has domains (EFAULT), then map into every domain.
+ */
+export function mapPages(s: State, ctx: IommufdCtx, ioas: Ioas, elms: readonly PagesElm[], length: bigint, fixedIova: bigint | undefined, prot: number, env: ReduceEnv): { iova: bigint } | string {
+  const align = ioas.iovaAlignment;
+  if (length % align !== 0n || length === 0n) return "EINVAL";
+  let iova: bigint;
+  if (fixedIova === undefined) {
+    const r = allocIova(ioas, sourceAddr(elms[0]!.source), length);
+    if (typeof r === "string") return r;
+    iova = r;
+  } else {
+    const err = checkIova(ioas, fixedIova, length);
+    if (err) return err;
+    iova = fixedIova;
+  }
+  // iopt_alloc_area_pages: every element is checked as its area is inserted...
+  for (const e of elms) {
+    if (prot & 2 && !e.writable) return "EPERM";
+    if ((sourceAddr(e.source) % PAGE) % align !== 0n) return "EINVAL";
+  }
+  // ...then iopt_fill_domains_pages pins them (only when a domain needs the PFNs).
+  const pinned = ioas.domains.length > 0;
+  const areas: Area[] = [];
+  let at = iova;
+  for (const e of elms) {
+    const runs = elmRuns(s, e, at, pinned);
+    if (typeof runs === "string") return runs;
+    const area: Area = { iova: at, last: at + e.length - 1n, prot, source: e.source, runs, accesses: 0, writable: e.writable };
+    if (e.revoked) area.revoked = true;
+    areas.push(area);
+    at += e.length;
+  }
+  for (const a of areas) {
+    insertArea(ioas, a);
+    fillArea(s, ctx, ioas, a, env);
+  }
+  return { iova };
+}
+
+/**
+ * iopt_unmap_iova_range: remove every area inside [start, last] in IOVA order.
+ * An area with accesses (a HW queue or access holds it) is EBUSY and one that
+ * sticks out of the range is ENOENT; areas removed before either stay removed.
+ */
+export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint, last: bigint, env: ReduceEnv): { unmapped: bigint; errno?: string } {
+  let unmapped = 0n;
+  let from = start;
+  for (;;) {
+    const a = firstArea(ioas, from, last);
+    if (!a) break;
+    if (a.accesses > 0) return { unmapped, errno: "EBUSY" };
+    if (a.iova < from || a.last > last) return { unmapped, errno: "ENOENT" };
+    unfillArea(s, ctx, ioas, a, env);
+    ioas.areas.splice(ioas.areas.indexOf(a), 1);
+    unmapped += areaLength(a);
+    if (a.last >= last) break;
+    from = a.last + 1n;
+  }
+  return { unmapped };
+}
+
+/**
+ * iopt_reserve_iova for several ranges of one owner, as
+ * iopt_table_enforce_dev_resv_regions does: a range over an area or an allowed
+ * range is EADDRINUSE, and then every range of that owner is dropped again.
+ */
+export function ioptReserve(ioas: Ioas, owner: number | "sw_msi", ranges: readonly IovaRange[]): string | undefined {
+  for (const r of ranges)
+    if (firstArea(ioas, r.start, r.last) || intersects(ioas.allowed, r.start, r.last)) {
+      ioptUnreserve(ioas, owner);
+      return "EADDRINUSE";
+    }
+  for (const r of ranges) ioas.reserved.push({ start: r.start, last: r.last, owner });
+  return undefined;
+}
+
+/** iopt_remove_reserved_iova: drop every reserved range of this owner. */
+export function ioptUnreserve(ioas: Ioas, owner: number | "sw_msi"): void {
+  ioas.reserved = ioas.reserved.filter((r: ReservedRange) => r.owner !== owner);
+}
+
+/** iopt_set_allow_iova: the new list replaces the old unless one range meets a reserved range (EADDRINUSE). */
+export function setAllowed(ioas: Ioas, ranges: IovaRange[]): string | undefined {
+  for (const r of ranges) if (intersects(ioas.reserved, r.start, r.last)) return "EADDRINUSE";
+  ioas.allowed = [...ranges].sort((a, b) => (a.start < b.start ? -1 : 1));
+  return undefined;
+}
+
+/** The areas that cover [iova, last] one after another (iopt_for_each_contig_area), or ENOENT at a gap. */
+function contigAreas(ioas: Ioas, iova: bigint, last: bigint): Area[] | "ENOENT" {
+  const out: Area[] = [];
+  for (let cur = iova; ; ) {
+    const a = firstArea(ioas, cur, cur);
+    if (!a || a.iova > cur) return "ENOENT";
+    out.push(a);
+    if (a.last >= last) return out;
+    cur = a.last + 1n;
+  }
+}
+
+/**
+ * The io_pagetable side of iommufd_access_pin_pages (iopt_area_add_access),
+ * for an in-kernel access such as a HW queue: [iova, iova + length) must be
+ * covered by areas without a gap (ENOENT); areas without PFNs are pinned now
+ * (EFAULT); each area counts one more access, so UNMAP answers EBUSY until
+ * ioptAccessUnpin. Returns the PFN runs of the range.
+ */
+export function ioptAccessPin(s: State, ioas: Ioas, iova: bigint, length: bigint): PhysRun[] | string {
+  if (length === 0n) return "EINVAL";
+  const last = iova + length - 1n;
+  if (last > U64_MAX) return "EOVERFLOW";
+  const areas = contigAreas(ioas, iova, last);
+  if (typeof areas === "string") return areas;
+  const pins: (PhysRun[] | null)[] = [];
+  for (const a of areas) {
+    if (a.revoked) return "EINVAL";
+    const r = a.runs ? null : pinArea(s, a);
+    if (typeof r === "string") return r;
+    pins.push(r);
+  }
+  const runs: PhysRun[] = [];
+  areas.forEach((a, i) => {
+    if (pins[i]) a.runs = pins[i]!;
+    a.accesses++;
+    const from = iova > a.iova ? iova : a.iova;
+    for (const r of sliceRuns(a.runs!, from, last < a.last ? last : a.last, from)) appendRun(runs, r.iova, r.pa, r.length);
+  });
+  return runs;
+}
+
+/** iommufd_access_unpin_pages: drop the accesses ioptAccessPin took; with no domain and no access left the pins go. */
+export function ioptAccessUnpin(ioas: Ioas, iova: bigint, length: bigint): void {
+  const last = iova + length - 1n;
+  for (const a of ioas.areas) {
+    if (a.last < iova || a.iova > last || a.accesses === 0) continue;
+    a.accesses--;
+    if (a.accesses === 0 && ioas.domains.length === 0 && a.source.kind !== "dmabuf") a.runs = null;
+  }
+}
+
+/** IOMMU_IOAS_IOVA_RANGES: the holes of the reserved ranges over the whole IOVA space. */
+export function iovaRanges(ioas: Ioas): IovaRange[] {
+  return holes(ioas.reserved, 0n, U64_MAX);
+}
+
+// The domain side of the io_pagetable, for the device model (attach/detach) and VFIO compat (cut).
+export { ioptAddDomain, ioptCutIova, ioptRemoveDomain } from "./iopt_domain.ts";

@@ -1,0 +1,154 @@
+// Domains of an io_pagetable (io_pagetable.c: iopt_table_add_domain,
+// iopt_table_remove_domain, iopt_calculate_iova_alignment, the large-page
+// option, iopt_cut_iova). The domain side (page tables) is behind DOMAIN_HOOKS.
+
+import type { ReduceEnv } from "../framework.ts";
+import type { State } from "../state.ts";
+import { U64_MAX } from "../values.ts";
+import { DOMAIN_HOOKS } from "./domain_hooks.ts";
+import { areaLength, domainsOf, firstArea, pageOffset, unfillArea } from "./io_pagetable.ts";
+import { advance, PAGE, pinArea, sliceRuns } from "./pages.ts";
+import { intersects } from "./spans.ts";
+import type { Area, HwptPaging, IommufdCtx, Ioas, PhysRun, ReservedRange } from "./state.ts";
+
+/** 1UL << __ffs(pgsize_bitmap): the domain's smallest page. */
+function minPage(h: HwptPaging): bigint {
+  const b = h.domain.pgsizeBitmap;
+  return b === 0n ? 1n : b & -b;
+}
+
+/** iopt_check_iova_alignment: every area's IOVA, length and page offset fit the new alignment, else EADDRINUSE. */
+function checkAlignment(ioas: Ioas, align: bigint): string | undefined {
+  for (const a of ioas.areas) if (a.iova % align || areaLength(a) % align || pageOffset(a) % align) return "EADDRINUSE";
+  return undefined;
+}
+
+/** iopt_calculate_iova_alignment without the check: PAGE_SIZE without large pages, else 1, raised to each domain's smallest page. */
+function wantedAlignment(ctx: IommufdCtx, ioas: Ioas, hugePages: boolean): bigint {
+  let align = hugePages ? 1n : PAGE;
+  for (const h of domainsOf(ctx, ioas)) if (minPage(h) > align) align = minPage(h);
+  return align;
+}
+
+/**
+ * iopt_table_add_domain: the domain must not be attached twice (EEXIST), its
+ * smallest page may not exceed PAGE_SIZE (EINVAL), existing areas must fit the
+ * raised alignment and lie inside the aperture, and no allowed range may reach
+ * outside it (EADDRINUSE: the outside is reserved for the domain); then every
+ * area without PFNs is pinned (EFAULT for memory the process no longer maps)
+ * and every area is mapped into the domain. Returns an errno; on an errno
+ * nothing has changed.
+ */
+export function ioptAddDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptPaging, env: ReduceEnv): string | undefined {
+  if (ioas.domains.includes(hwpt.id)) return "EEXIST";
+  const align = minPage(hwpt) > ioas.iovaAlignment ? minPage(hwpt) : ioas.iovaAlignment;
+  if (align > PAGE) return "EINVAL";
+  if (align !== ioas.iovaAlignment) {
+    const err = checkAlignment(ioas, align);
+    if (err) return err;
+  }
+  const { start, last } = hwpt.domain.aperture;
+  const outside: ReservedRange[] = [];
+  if (start !== 0n) outside.push({ start: 0n, last: start - 1n, owner: hwpt.id });
+  if (last !== U64_MAX) outside.push({ start: last + 1n, last: U64_MAX, owner: hwpt.id });
+  for (const r of outside) if (firstArea(ioas, r.start, r.last) || intersects(ioas.allowed, r.start, r.last)) return "EADDRINUSE";
+  // iopt_fill_domain: areas pinned lazily (mapped while nothing needed their PFNs) are pinned now.
+  const pins: (PhysRun[] | null)[] = [];
+  for (const a of ioas.areas) {
+    if (a.runs) {
+      pins.push(null);
+      continue;
+    }
+    const r = pinArea(s, a);
+    if (typeof r === "string") return r;
+    pins.push(r);
+  }
+  ioas.areas.forEach((a, i) => {
+    if (pins[i]) a.runs = pins[i]!;
+  });
+  ioas.reserved.push(...outside);
+  ioas.iovaAlignment = align;
+  ioas.domains.push(hwpt.id);
+  for (const a of ioas.areas) if (!a.revoked) DOMAIN_HOOKS.map(s, ctx, hwpt, a, env);
+  return undefined;
+}
+
+/**
+ * iopt_table_remove_domain: every area out of the domain, the domain out of
+ * the list (the last entry takes its index, as the kernel compacts its
+ * xarray), its aperture reservations dropped, the alignment recomputed; with
+ * no domain left the pins are released unless an access holds the area
+ * (a dma-buf keeps the exporter's ranges).
+ */
+export function ioptRemoveDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptPaging, env: ReduceEnv): void {
+  const i = ioas.domains.indexOf(hwpt.id);
+  if (i < 0) return; // WARN_ON in the kernel
+  const tail = ioas.domains.pop()!;
+  if (i < ioas.domains.length) ioas.domains[i] = tail;
+  for (const a of ioas.areas) if (a.runs && !a.revoked) DOMAIN_HOOKS.unmap(s, ctx, hwpt, a.iova, a.last, env);
+  ioas.reserved = ioas.reserved.filter((r) => r.owner !== hwpt.id);
+  ioas.iovaAlignment = wantedAlignment(ctx, ioas, ioas.hugePages);
+  if (ioas.domains.length === 0) for (const a of ioas.areas) if (a.accesses === 0 && a.source.kind !== "dmabuf") a.runs = null;
+}
+
+/**
+ * iopt_disable_large_pages (IOMMU_OPTION_HUGE_PAGES = 0): a no-op when already
+ * off; EINVAL while a domain has areas mapped; EADDRINUSE when an area does
+ * not fit the PAGE_SIZE alignment it brings.
+ */
+export function disableLargePages(ctx: IommufdCtx, ioas: Ioas): string | undefined {
+  if (!ioas.hugePages) return undefined;
+  if (ioas.domains.length > 0 && ioas.areas.length > 0) return "EINVAL";
+  const align = wantedAlignment(ctx, ioas, false);
+  if (align > ioas.iovaAlignment) {
+    const err = checkAlignment(ioas, align);
+    if (err) return err;
+  }
+  ioas.hugePages = false;
+  ioas.iovaAlignment = align;
+  return undefined;
+}
+
+/** iopt_enable_large_pages: the alignment can only drop. */
+export function enableLargePages(ctx: IommufdCtx, ioas: Ioas): void {
+  ioas.hugePages = true;
+  ioas.iovaAlignment = wantedAlignment(ctx, ioas, true);
+}
+
+/** iopt_area_split: cut an area after `iova` (VFIO type1 v1 compat pokes holes this way). */
+function splitArea(ioas: Ioas, a: Area, iova: bigint): string | undefined {
+  if (iova === a.iova || iova === a.last) return undefined;
+  if (a.source.kind === "dmabuf") return "EOPNOTSUPP";
+  const at = iova + 1n;
+  if (at % ioas.iovaAlignment || (pageOffset(a) + (at - a.iova)) % ioas.iovaAlignment) return "EINVAL";
+  if (a.accesses > 0) return "EINVAL";
+  // A domain may have used a large page over the cut.
+  if (a.runs && ioas.domains.length > 0 && ioas.hugePages) return "EINVAL";
+  // Fresh objects (not copies of the draft) for the two halves.
+  const half = (first: bigint, last: bigint): Area => {
+    const h: Area = { iova: first, last, prot: a.prot, source: advance(a.source, first - a.iova), runs: a.runs && sliceRuns(a.runs, first, last, first), accesses: 0 };
+    if (a.writable !== undefined) h.writable = a.writable;
+    return h;
+  };
+  const lhs = half(a.iova, iova);
+  const rhs = half(at, a.last);
+  ioas.areas.splice(ioas.areas.indexOf(a), 1, lhs, rhs);
+  return undefined;
+}
+
+/** iopt_cut_iova: split the areas holding each IOVA so it becomes an area's last byte; stops at the first errno. */
+export function ioptCutIova(ioas: Ioas, iovas: readonly bigint[]): string | undefined {
+  for (const iova of iovas) {
+    const a = firstArea(ioas, iova, iova);
+    if (!a) continue;
+    const err = splitArea(ioas, a, iova);
+    if (err) return err;
+  }
+  return undefined;
+}
+
+/** Let go of every area of an IOAS that is being destroyed (iommufd_ioas_destroy: iopt_unmap_all). */
+export function releaseAreas(s: State, ctx: IommufdCtx, ioas: Ioas, env: ReduceEnv): void {
+  for (const a of ioas.areas) unfillArea(s, ctx, ioas, a, env);
+  ioas.areas = [];
+}
