@@ -3,7 +3,7 @@
 import { Effect } from "effect";
 import { enableMapSet, produce, setAutoFreeze } from "immer";
 import type { TraceEvent } from "./events.ts";
-import { ProfileService, SimulatorFault, type ReduceEnv } from "./framework.ts";
+import { notModelled, NotModelledError, ProfileService, SimulatorFault, type ReduceEnv } from "./framework.ts";
 import { EventError } from "./events.ts";
 import type { Outcome } from "./outcome.ts";
 import { reducerFor } from "./registry.ts";
@@ -37,11 +37,12 @@ export function foldBatch(state: State, events: readonly TraceEvent[], visit?: V
       let stopped = false;
       const env: { profile: typeof profile; seq: number } = { profile, seq: 0 };
       const next = produce(state, (draft) => {
+        const root = batchRoot(draft as State);
         for (const ev of events) {
           env.seq = ev.seq;
           let out: Outcome | SimulatorFault;
           try {
-            out = reducerFor(ev.op)(draft as State, ev, env as ReduceEnv);
+            out = reducerFor(ev.op)(root, ev, env as ReduceEnv);
           } catch (e) {
             out = asFault(ev, e);
           }
@@ -61,8 +62,40 @@ export function foldBatch(state: State, events: readonly TraceEvent[], visit?: V
   );
 }
 
+/**
+ * The root draft as reducers see it during one batch. Every reducer starts at
+ * the root (s.processes, s.files, s.iommufd, ...), and each such read is a Proxy
+ * trap on the root draft; the facade reads each root member's draft once per
+ * batch and hands it out from a plain property after that. Writes go straight
+ * to the draft, so immer sees every change as before.
+ */
+function batchRoot(draft: State): State {
+  const facade = {} as State;
+  for (const key of Object.keys(draft) as (keyof State)[]) {
+    let cached: unknown;
+    let have = false;
+    Object.defineProperty(facade, key, {
+      enumerable: true,
+      get: () => {
+        if (!have) {
+          cached = draft[key];
+          have = true;
+        }
+        return cached;
+      },
+      set: (v: unknown) => {
+        (draft as unknown as Record<string, unknown>)[key] = v;
+        cached = v;
+        have = true;
+      },
+    });
+  }
+  return facade;
+}
+
 /** A throw inside a reducer: an event field only interpretable now (bad input), or a simulator bug. */
 function asFault(ev: TraceEvent, e: unknown): SimulatorFault {
   if (e instanceof EventError) return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `field ${e.field}: ${e.message}` });
+  if (e instanceof NotModelledError) return notModelled(ev, e.message);
   return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "internal", message: `internal error: ${(e as Error)?.stack ?? String(e)}` });
 }
