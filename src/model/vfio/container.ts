@@ -102,7 +102,7 @@ registerIoctl("VFIO_SET_IOMMU", ["vfio-container"], (s, call, env) => {
           type1Opened(s, c, call.process.pid, env);
           return { ret: 0 };
         }
-        for (const g of done.reverse()) type1DetachGroup(t, g);
+        for (const g of done.reverse()) type1DetachGroup(s, t, g);
         c.type1 = null;
         if (typeof err !== "string") return err;
         ret = err;
@@ -157,13 +157,13 @@ export function attachGroupToContainer(s: State, caps: readonly string[], group:
 export function detachGroupFromContainer(s: State, group: number, env: ReduceEnv): void {
   const g = vgroupOf(s, group);
   const c = s.vfio.containers.get(g.container!)!;
-  if (c.driver === "type1") type1DetachGroup(c.type1!, group);
+  if (c.driver === "type1") type1DetachGroup(s, c.type1!, group);
   g.container = null;
   g.containerUsers = 0;
   c.groups = c.groups.filter((x) => x !== group);
   if (c.driver && !c.groups.length) {
     if (c.driver === "type1") {
-      type1Release(c.type1!);
+      type1Release(s, c.type1!);
       TYPE1_HOOKS.released(s, c, env);
       c.type1 = null;
     }

@@ -4,7 +4,7 @@
 // VFIO put into no-IOMMU mode. Entries for devices and groups are made on
 // first use (a device nobody touched is open_count 0, unbound, unattached).
 
-import type { IovaRange, PhysRun } from "../iommufd/state.ts";
+import type { IovaRange, PhysRun, Domain } from "../iommufd/state.ts";
 
 /** struct vfio_device (with the vfio_pci_core_device bits the model needs), by bdf. */
 export interface VfioDevice {
@@ -71,6 +71,8 @@ export interface Type1 {
   iovaList: IovaRange[];
   /** iommu->vaddr_invalid_count. */
   vaddrInvalidCount: number;
+  /** The IOMMU domain of the container's groups, its tables in simulated memory (null until the first IOMMU group). */
+  domain: Domain | null;
   /** Seed 002 (iommu->vmm): the pid whose vfio_mm this container holds, or null. */
   vmmPid: number | null;
 }

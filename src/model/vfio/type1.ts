@@ -9,6 +9,7 @@
 // are not written to simulated memory: the mappings are the vfio_dma list with
 // their pinned pages (type1Translate reads them).
 
+import { DMA_ATTACHMENTS, domainAlloc, domainFree, domainMapArea, domainUnmap } from "../domain/index.ts";
 import { domainParamsFor } from "../domain/params.ts";
 import { notModelled, type ReduceEnv, type SimulatorFault } from "../framework.ts";
 import type { TraceEvent } from "../events.ts";
@@ -91,6 +92,7 @@ export function type1Open(arg: bigint, s: State): Type1 | string {
     emulatedGroups: [],
     iovaList: [],
     vaddrInvalidCount: 0,
+    domain: null,
     vmmPid: null,
   };
 }
@@ -181,6 +183,8 @@ export function type1AttachGroup(s: State, t: Type1, group: number, ev: TraceEve
       pinned.push(runs);
     }
     t.dmaList.forEach((d, i) => (d.runs = pinned[i]!));
+    t.domain = domainAlloc(s, params.format, params);
+    for (const d of t.dmaList) mapDma(s, t, d);
     // vfio_update_pgsize_bitmap
     let bm = params.pgsizeBitmap;
     if (bm & (PAGE_SIZE - 1n)) bm = (bm & PAGE_MASK) | PAGE_SIZE;
@@ -191,8 +195,26 @@ export function type1AttachGroup(s: State, t: Type1, group: number, ev: TraceEve
   return undefined;
 }
 
+/** iommu_map of one pinned mapping into the container's domain, with its READ/WRITE (the same bits as IOMMU_READ/WRITE). */
+function mapDma(s: State, t: Type1, d: VfioDma): void {
+  if (!t.domain || !d.runs) return;
+  domainMapArea(s, t.domain, { iova: d.iova, last: d.iova + d.size - 1n, prot: d.prot, source: { kind: "user", pid: d.pid, va: d.vaddr }, runs: d.runs, accesses: 0 });
+}
+
+/** iommu_unmap of one mapping (vfio_unmap_unpin). */
+function unmapDma(s: State, t: Type1, d: VfioDma): void {
+  if (t.domain) domainUnmap(s, t.domain, d.iova, d.iova + d.size - 1n);
+}
+
+/** The last IOMMU group left: the domain and its page tables go. */
+function freeDomain(s: State, t: Type1): void {
+  if (t.domain) domainFree(s, t.domain);
+  t.domain = null;
+}
+
 /** vfio_iommu_unmap_unpin_all: every mapping goes. */
-function unmapUnpinAll(t: Type1): void {
+function unmapUnpinAll(s: State, t: Type1): void {
+  for (const d of t.dmaList) unmapDma(s, t, d);
   t.dmaAvail += t.dmaList.length;
   t.dmaList = [];
   t.vaddrInvalidCount = 0;
@@ -204,25 +226,27 @@ function unmapUnpinAll(t: Type1): void {
  * group frees the domain: every mapping goes too unless mdev groups remain
  * (then they stay, unpinned), and the IOVA list opens to the whole space.
  */
-export function type1DetachGroup(t: Type1, group: number): void {
+export function type1DetachGroup(s: State, t: Type1, group: number): void {
   if (t.emulatedGroups.includes(group)) {
     t.emulatedGroups = t.emulatedGroups.filter((g) => g !== group);
-    if (!t.emulatedGroups.length && !t.domainGroups.length) unmapUnpinAll(t);
+    if (!t.emulatedGroups.length && !t.domainGroups.length) unmapUnpinAll(s, t);
     return;
   }
   if (!t.domainGroups.includes(group)) return;
   t.domainGroups = t.domainGroups.filter((g) => g !== group);
   if (!t.domainGroups.length) {
-    if (!t.emulatedGroups.length) unmapUnpinAll(t);
+    if (!t.emulatedGroups.length) unmapUnpinAll(s, t);
     else for (const d of t.dmaList) d.runs = null; // vfio_iommu_unmap_unpin_reaccount
+    freeDomain(s, t);
     t.pgsizeBitmap = PAGE_MASK;
     t.iovaList = [{ start: 0n, last: U64_MAX }];
   }
 }
 
 /** vfio_iommu_type1_release: every mapping is unmapped and unpinned. */
-export function type1Release(t: Type1): void {
-  unmapUnpinAll(t);
+export function type1Release(s: State, t: Type1): void {
+  unmapUnpinAll(s, t);
+  freeDomain(s, t);
 }
 
 /** The type1 data of the container a call was made on, or an answer: vfio-noiommu knows no command (ENOTTY). */
@@ -323,6 +347,7 @@ registerIoctl("VFIO_IOMMU_MAP_DMA", ["vfio-container"], (s, call) => {
     if (runs === "EFAULT") return errno("EFAULT");
     d.runs = runs;
   }
+  mapDma(s, t, d);
   t.dmaAvail--;
   const at = t.dmaList.findIndex((x) => x.iova > iova);
   if (at < 0) t.dmaList.push(d);
@@ -393,6 +418,7 @@ registerIoctl("VFIO_IOMMU_UNMAP_DMA", ["vfio-container"], (s, call) => {
     gone.push(d);
   }
   if (!invalidateVaddr) {
+    for (const d of gone) unmapDma(s, t, d);
     t.dmaList = t.dmaList.filter((d) => !gone.includes(d));
     t.dmaAvail += gone.length;
     t.vaddrInvalidCount -= gone.filter((d) => d.vaddrInvalid).length;
@@ -422,13 +448,13 @@ registerIoctl("VFIO_IOMMU_DIRTY_PAGES", ["vfio-container"], (s, call) => {
  * A DMA of a device in a type1 container: the pinned page behind `iova`, or
  * undefined when no mapping holds it (an IOMMU fault). For the `dma` op.
  */
-export function type1Translate(s: State, bdf: string, iova: bigint): { pa: bigint; prot: number } | undefined {
-  const group = hostDevOf(s, bdf).group;
-  if (group === null) return undefined;
-  const cid = s.vfio.groups.get(group)?.container;
+/** DMA of a device whose group sits in a type1 container: the container's domain translates it. */
+DMA_ATTACHMENTS.push((s, bdf, pasid) => {
+  const group = s.host.devices.get(bdf)?.group;
+  const cid = group === null || group === undefined ? undefined : s.vfio.groups.get(group)?.container;
   const t = cid === null || cid === undefined ? undefined : s.vfio.containers.get(cid)?.type1;
-  if (!t || !t.domainGroups.includes(group)) return undefined;
-  const d = t.dmaList.find((x) => x.iova <= iova && iova < x.iova + x.size);
-  const run = d?.runs?.find((r) => r.iova <= iova && iova < r.iova + r.length);
-  return d && run ? { pa: run.pa + (iova - run.iova), prot: d.prot } : undefined;
-}
+  if (!t || !t.domainGroups.includes(group!)) return undefined;
+  // A type1 domain has no PASID attachments: only the RID is translated.
+  return t.domain && pasid === -1 ? { kind: "paging", domain: t.domain } : { kind: "blocked" };
+});
+
