@@ -21,6 +21,7 @@ import { fileGet, filePut } from "../files/lifecycle.ts";
 import { NotModelledError, type ReduceEnv } from "../framework.ts";
 import type { HostDevice } from "../host/state.ts";
 import type { State } from "../state.ts";
+import { HOST_RESV_REGIONS } from "../host/resv.ts";
 import {
   attachDev,
   blockPasid,
@@ -87,26 +88,11 @@ function ioasOf(ctx: IommufdCtx, hwpt: HwptPaging): Ioas {
 
 /**
  * The device's reserved regions (iommu_get_resv_regions), all of which
- * iopt_table_enforce_dev_resv_regions reserves: the x86 interrupt window
- * (IOMMU_RESV_MSI) for VT-d and AMD, plus AMD's HyperTransport range; the
- * ARM SW MSI window; none for the selftest mock, a plain IOMMU or a device
- * without an IOMMU.
+ * iopt_table_enforce_dev_resv_regions reserves; none for a device without an IOMMU.
  */
 function resvRegions(s: State, hd: HostDevice): IovaRange[] {
   if (driverOf(s, hd) === "noiommu") return [];
-  switch (s.host.iommu?.type) {
-    case "intel_vtd":
-      return [{ start: 0xfee00000n, last: 0xfeefffffn }];
-    case "amd":
-      return [
-        { start: 0xfee00000n, last: 0xfeefffffn },
-        { start: 0xfd00000000n, last: 0xffffffffffn },
-      ];
-    case "arm_smmuv3":
-      return [{ start: 0x8000000n, last: 0x80fffffn }];
-    default:
-      return [];
-  }
+  return [...HOST_RESV_REGIONS[s.host.iommu?.type ?? "none"]];
 }
 
 /** iopt_table_enforce_dev_resv_regions for one device (EADDRINUSE over an area or allowed range). */

@@ -20,6 +20,7 @@ import type { IovaRange, PhysRun } from "../iommufd/state.ts";
 import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
 import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
+import { HOST_RESV_REGIONS } from "../host/resv.ts";
 import { U64_MAX } from "../values.ts";
 import { groupDevices, hostDevOf } from "./core.ts";
 import type { Type1, VfioContainer, VfioDma } from "./state.ts";
@@ -55,25 +56,13 @@ function ffs(x: bigint): bigint {
 }
 
 /**
- * iommu_get_group_resv_regions as the host IOMMU drivers report them: the
- * x86 interrupt window (IOMMU_RESV_MSI) on VT-d and AMD, and AMD's
- * HyperTransport range (IOMMU_RESV_RESERVED). RMRRs/IVMDs are not in the host
- * model; undefined: a host whose regions (and domains) are not modelled.
+ * iommu_get_group_resv_regions as the host IOMMU drivers report them
+ * (HOST_RESV_REGIONS); RMRRs/IVMDs are not in the host model. Undefined: a host
+ * whose type1 domains are not modelled (ARM, the selftest mock).
  */
 export function groupResvRegions(s: State): IovaRange[] | undefined {
-  switch (s.host.iommu?.type ?? "none") {
-    case "intel_vtd":
-      return [{ start: 0xfee00000n, last: 0xfeefffffn }];
-    case "amd":
-      return [
-        { start: 0xfee00000n, last: 0xfeefffffn },
-        { start: 0xfd00000000n, last: 0xffffffffffn },
-      ];
-    case "none":
-      return [];
-    default:
-      return undefined;
-  }
+  const type = s.host.iommu?.type ?? "none";
+  return type === "arm_smmuv3" || type === "selftest_mock" ? undefined : [...HOST_RESV_REGIONS[type]];
 }
 
 /** vfio_iommu_type1_open: TYPE1, TYPE1v2 (and the nesting type, v2, while it exists); else EINVAL. */
