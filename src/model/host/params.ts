@@ -18,6 +18,9 @@ export const PARAMS: Readonly<Record<string, ParamDef>> = {
   "vfio_iommu_type1.allow_unsafe_interrupts": { type: "bool", default: false, summary: "allow interrupts without remapping" },
   "vfio_iommu_type1.dma_entry_limit": { type: "uint", default: 65535, summary: "maximum number of DMA mappings per container" },
   "iommufd.allow_unsafe_interrupts": { type: "bool", default: false, summary: "allow interrupts without remapping" },
+  // Build options of the simulated kernel, not sysfs files: a trace sets them before it binds devices.
+  "kconfig.VFIO_CONTAINER": { type: "bool", default: true, summary: "CONFIG_VFIO_CONTAINER: VFIO's own /dev/vfio/vfio container support is built" },
+  "kconfig.IOMMUFD_VFIO_CONTAINER": { type: "bool", default: false, summary: "CONFIG_IOMMUFD_VFIO_CONTAINER: iommufd provides /dev/vfio/vfio" },
 };
 
 /** kstrtobool / kstrtouint as the parameter setters apply them; undefined when rejected. */

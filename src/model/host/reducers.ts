@@ -59,7 +59,11 @@ export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
   if (noiommu && !paramOf(s.params, "vfio.enable_unsafe_noiommu_mode")) return errno("EINVAL");
 
   const index = s.host.nextVfioIndex++;
-  const group = (ev.group as number | undefined) ?? nextFreeGroup(s);
+  // Seed 003 patch 05 (vfio_noiommu_group_alloc): with no container support built, a
+  // no-IOMMU device registers for the cdev alone, without a group.
+  const nullGroup =
+    noiommu && env.profile.on("noiommu-cdev") && !paramOf(s.params, "kconfig.VFIO_CONTAINER") && !paramOf(s.params, "kconfig.IOMMUFD_VFIO_CONTAINER");
+  const group = nullGroup ? null : ((ev.group as number | undefined) ?? nextFreeGroup(s));
   const pasid = ev.pasid as { max_log2: number; exec?: boolean; priv?: boolean } | null | undefined;
   let cdev: string | null = `vfio${index}`;
   if (noiommu) cdev = env.profile.on("noiommu-cdev") ? `noiommu-vfio${index}` : null;
@@ -81,7 +85,7 @@ export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
     })),
     vfioIndex: index,
     cdev,
-    groupNode: noiommu ? `noiommu-${group}` : `${group}`,
+    groupNode: group === null ? null : noiommu ? `noiommu-${group}` : `${group}`,
     noiommu,
   };
   if (ev.dirty_tracking !== undefined) dev.dirtyTracking = ev.dirty_tracking as boolean;

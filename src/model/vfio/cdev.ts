@@ -3,6 +3,7 @@
 // DETACH_IOMMUFD_PT, and the release of a device file (cdev or group-obtained).
 
 import { capable } from "../process/reducers.ts";
+import { paramOf } from "../host/params.ts";
 import { fileGet, filePut, OPEN_CHECK, RELEASE } from "../files/lifecycle.ts";
 import type { OpenFile } from "../files/state.ts";
 import { copyFromUser } from "../iommufd/uaccess.ts";
@@ -92,7 +93,13 @@ registerIoctl("VFIO_DEVICE_BIND_IOMMUFD", ["vfio-device"], (s, call, env) => {
   if (file.group !== undefined) return errno("EINVAL"); // BIND_IOMMUFD only allowed for cdev fds
   const bdf = file.bdf!;
   const host = hostDevOf(s, bdf);
-  // vfio_device_block_group
+  // vfio_device_block_group. A device registered without a group (no container support,
+  // seed 003 patch 05): V4 tolerates the NULL group only while vfio_null_group_allowed() holds,
+  // and that reads the live, writable vfio.enable_unsafe_noiommu_mode; once it is switched
+  // off the kernel dereferences the NULL group (Alex Williamson's review). The merged series
+  // (switch noiommu-null-group) keys it on the device itself.
+  if (host.group === null && !env.profile.on("noiommu-null-group") && !paramOf(s.params, "vfio.enable_unsafe_noiommu_mode"))
+    return { abort: "BUG: kernel NULL pointer dereference in vfio_device_block_group (mutex_lock(&group->group_lock) of a device registered without a group)" };
   const g = host.group === null ? undefined : vgroupOf(s, host.group);
   if (g && g.openedFile !== null) return errno("EBUSY");
   if (file.accessGranted) return errno("EINVAL"); // one device cannot be bound twice
