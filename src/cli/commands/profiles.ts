@@ -24,7 +24,7 @@ export const profilesCommand: Command = (argv) =>
     }
     print("");
     print("switches (one kernel or QEMU change each):");
-    for (const s of SWITCHES.values()) print(`  ${s.name.padEnd(30)} ${s.summary}  [${s.source}]`);
+    for (const s of SWITCHES.values()) print(`  ${s.name.padEnd(30)} ${s.summary}  [${s.source}]${s.pending ? `  (no effect until ${s.pending})` : ""}`);
     print("");
     print("--profile takes a comma-separated list; -name removes a switch or a preset's switches.");
     return EXIT.ok;

@@ -65,8 +65,9 @@ export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
     noiommu && env.profile.on("noiommu-cdev") && !paramOf(s.params, "kconfig.VFIO_CONTAINER") && !paramOf(s.params, "kconfig.IOMMUFD_VFIO_CONTAINER");
   const group = nullGroup ? null : ((ev.group as number | undefined) ?? nextFreeGroup(s));
   const pasid = ev.pasid as { max_log2: number; exec?: boolean; priv?: boolean } | null | undefined;
-  let cdev: string | null = `vfio${index}`;
-  if (noiommu) cdev = env.profile.on("noiommu-cdev") ? `noiommu-vfio${index}` : null;
+  // The device cdev (VFIO_DEVICE_CDEV, v6.6); a no-IOMMU device gets one only with seed 003.
+  let cdev: string | null = env.profile.on("vfio-cdev") ? `vfio${index}` : null;
+  if (noiommu) cdev = env.profile.on("vfio-cdev") && env.profile.on("noiommu-cdev") ? `noiommu-vfio${index}` : null;
   const dev: HostDevice = {
     bdf,
     iommu,
