@@ -60,8 +60,8 @@ export const demoCommand: Command = (argv) =>
         print(`  ${f.padEnd(34)} ${line}`);
         print(`  ${"".padEnd(34)} "${header.title ?? ""}" under ${profile.spec.join(",")}; ${imp.checkpoints} checkpoint(s) stored`);
       }
-      // Time travel: the state in the middle of the first trace, from its database.
-      const first = join(work, basename(files[0]!, ".jsonl") + ".db");
+      // Time travel: the state in the middle of the last trace (the samples grow toward the richest), from its database.
+      const first = join(work, basename(files[files.length - 1]!, ".jsonl") + ".db");
       yield* usingTrace(first, (src) =>
         Effect.gen(function* () {
           const profile = profileFor("demo", undefined, src.header);

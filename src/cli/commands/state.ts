@@ -37,6 +37,17 @@ export function describeState(s: State): string[] {
         `    va ${hex(r.va)}-${hex(r.va + r.length - 1n)} -> pa ${hex(r.pa)}${r.stride === 1 ? " contiguous" : ` scattered (every ${r.stride} frames)`}, ${r.pageSize >= 1 << 20 ? `${r.pageSize >> 20} MiB` : `${r.pageSize >> 10} KiB`} pages`,
       );
   }
+  for (const ctx of s.iommufd.values()) {
+    out.push(`iommufd context of file ${ctx.fileId}: ${ctx.objects.size} object(s)`);
+    for (const o of ctx.objects.values()) {
+      let what: string = o.type;
+      if (o.type === "ioas") what += `, ${o.areas.length} area(s)${o.areas.map((a) => ` ${hex(a.iova)}-${hex(a.last)}`).join("")}, domains [${o.domains.join(", ")}]`;
+      if (o.type === "hwpt_paging") what += ` of IOAS ${o.ioasId}${o.auto ? " (auto)" : ""}, ${o.domain.format} tables at ${hex(o.domain.root)}${o.domain.dirtyTracking ? ", dirty tracking" : ""}`;
+      if (o.type === "hwpt_nested") what += ` on parent ${o.parentId}`;
+      if (o.type === "device") what += ` ${o.bdf}${[...o.attach].map(([pasid, h]) => ` ${pasid < 0 ? "RID" : `PASID ${pasid}`} -> ${h}`).join(",")}`;
+      out.push(`  ${o.id}: ${what} (users ${o.users})`);
+    }
+  }
   let frames = 0;
   for (const chunk of s.memory.frames.values()) frames += chunk.size;
   out.push(`physical memory: ${frames} frame(s) written; allocator at ${hex(BigInt(s.memory.nextPfn) << 12n)}`);
