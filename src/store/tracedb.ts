@@ -77,6 +77,13 @@ function prepare(db: Database.Database) {
     rangeBytes: db.prepare(
       "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || ifnull(outcome, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
     ).pluck(true),
+    // The same without the stored outcomes, for replay (which recomputes them): less to copy.
+    rangeInfoLite: db.prepare(
+      "SELECT seq, op, octet_length(payload), octet_length(expect), NULL, octet_length(hash) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+    ).raw(true),
+    rangeBytesLite: db.prepare(
+      "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
+    ).pluck(true),
     hashAt: db.prepare("SELECT hash FROM events WHERE seq = ?").pluck(true),
     lastSeq: db.prepare("SELECT max(seq) FROM events").pluck(true),
     setOutcome: db.prepare("UPDATE events SET outcome = ? WHERE seq = ?"),
@@ -110,7 +117,7 @@ export class TraceDb {
   // Structures written by the transaction in progress, confirmed once it commits.
   private unconfirmed: Structures | undefined;
   private appendTx!: (events: readonly StoredEvent[]) => number;
-  private readTx!: (lo: number, hi: number) => [RowInfo[], Buffer | null];
+  private readTx!: (lo: number, hi: number, withOutcomes: boolean) => [RowInfo[], Buffer | null];
 
   private constructor(
     /** The trace's path (also while it is being built under a temporary name). */
@@ -378,11 +385,12 @@ export class TraceDb {
     this.db = db;
     this.st = prepare(db);
     this.appendTx = db.transaction((events: readonly StoredEvent[]) => this.appendRows(events));
-    const { rangeInfo, rangeBytes } = this.st;
-    this.readTx = db.transaction((lo: number, hi: number): [RowInfo[], Buffer | null] => [
-      rangeInfo.all(lo, hi) as RowInfo[],
-      rangeBytes.get(lo, hi) as Buffer | null,
-    ]);
+    const { rangeInfo, rangeBytes, rangeInfoLite, rangeBytesLite } = this.st;
+    this.readTx = db.transaction((lo: number, hi: number, withOutcomes: boolean): [RowInfo[], Buffer | null] =>
+      withOutcomes
+        ? [rangeInfo.all(lo, hi) as RowInfo[], rangeBytes.get(lo, hi) as Buffer | null]
+        : [rangeInfoLite.all(lo, hi) as RowInfo[], rangeBytesLite.get(lo, hi) as Buffer | null],
+    );
   }
 
   /** Reads count and head from meta and checks them against the rows present. */
@@ -492,7 +500,7 @@ export class TraceDb {
    * Stored outcomes are decoded only when asked for: replay recomputes them.
    */
   private readRange(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): void {
-    const [rows, body] = this.run(() => this.readTx(lo, hi), lo);
+    const [rows, body] = this.run(() => this.readTx(lo, hi, withOutcomes), lo);
     const bytes = body === null ? NO_BYTES : plain(body);
     const check = this.check;
     let expected = lo;
