@@ -11,6 +11,7 @@ import { checkIoctlEvent } from "./ioctl/args.ts";
 import { ioctlReducers } from "./ioctl/dispatch.ts";
 import { memoryReducers } from "./memory/reducers.ts";
 import { processReducers } from "./process/reducers.ts";
+import { qemuReducers } from "./qemu/index.ts";
 
 function merge(...slices: Record<string, Reducer>[]): Record<string, Reducer> {
   const all: Record<string, Reducer> = {};
@@ -22,7 +23,7 @@ function merge(...slices: Record<string, Reducer>[]): Record<string, Reducer> {
   return all;
 }
 
-export const REDUCERS: Readonly<Record<string, Reducer>> = merge(hostReducers, processReducers, memoryReducers, ioctlReducers, dmaReducers);
+export const REDUCERS: Readonly<Record<string, Reducer>> = merge(hostReducers, processReducers, memoryReducers, ioctlReducers, dmaReducers, qemuReducers);
 
 /** The reducer for an op: a version-1 op the model does not cover yet is a simulator fault, not a silent success. */
 export function reducerFor(op: string): Reducer {

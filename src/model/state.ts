@@ -9,6 +9,7 @@ import type { ProcessState } from "./process/state.ts";
 import type { OpenFile } from "./files/state.ts";
 import type { IommufdCtx } from "./iommufd/state.ts";
 import type { PasidState, VfioState } from "./vfio/state.ts";
+import type { QemuMachine } from "./qemu/state.ts";
 import { initialHost } from "./host/state.ts";
 import { initialMemory } from "./memory/state.ts";
 import { initialPasid, initialVfio } from "./vfio/state.ts";
@@ -28,6 +29,8 @@ export interface State {
   vfio: VfioState;
   /** Seed 002 PASID allocator, per-process quotas and the audit ledger (src/model/vfio/state.ts). */
   pasid: PasidState;
+  /** QEMU machines, by the pid of their process (src/model/qemu/state.ts). */
+  qemu: Map<number, QemuMachine>;
 }
 
 export function initialState(): State {
@@ -41,5 +44,6 @@ export function initialState(): State {
     iommufd: new Map(),
     vfio: initialVfio(),
     pasid: initialPasid(),
+    qemu: new Map(),
   };
 }

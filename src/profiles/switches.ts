@@ -68,12 +68,12 @@ const defs: SwitchDef[] = [
     source: "seed 002 review",
   },
   // --- seed 001: intel_iommu x-flts compatibility checks ---
-  { name: "vtd-flts-check", summary: "x-flts=on checks each host device (patch 08 as posted)", source: "seed 001 [PATCH v5 08/21]", pending: "the QEMU intel-iommu model (issue 4)" },
-  { name: "vtd-flts-no-nest-check", summary: "the host NEST capability check is dropped", source: "seed 001 review", pending: "the QEMU intel-iommu model (issue 4)" },
-  { name: "vtd-flts-large-page-wording", summary: "\"large page\" instead of \"huge page\"", source: "seed 001 review", pending: "the QEMU intel-iommu model (issue 4)" },
-  { name: "vtd-flts-guest-stage1-wording", summary: "\"guest stage-1 translation\" in the final refusal", source: "seed 001 review", pending: "the QEMU intel-iommu model (issue 4)" },
-  { name: "vtd-flts-final", summary: "QEMU master order of checks; compatible devices accepted", source: "QEMU master", pending: "the QEMU intel-iommu model (issue 4)" },
-  { name: "vtd-pasid-rfc2", summary: "intel-iommu `pasid` property and host PASID width check", source: "intel-iommu PASID RFCv2 (2026-02)", pending: "the QEMU intel-iommu model (issue 4)" },
+  { name: "vtd-flts-check", summary: "x-flts=on checks each host device (patch 08 as posted)", source: "seed 001 [PATCH v5 08/21]" },
+  { name: "vtd-flts-no-nest-check", summary: "the host NEST capability check is dropped", source: "seed 001 review" },
+  { name: "vtd-flts-large-page-wording", summary: "\"large page\" instead of \"huge page\"", source: "seed 001 review" },
+  { name: "vtd-flts-guest-stage1-wording", summary: "\"guest stage-1 translation\" in the final refusal", source: "seed 001 review" },
+  { name: "vtd-flts-final", summary: "QEMU master order of checks; compatible devices accepted", source: "QEMU master" },
+  { name: "vtd-pasid-rfc2", summary: "intel-iommu `pasid` property and host PASID width check", source: "intel-iommu PASID RFCv2 (2026-02)" },
   // --- seed 000: vPASID capability synthesis in vfio-pci ---
   { name: "vpasid-cap-last-8", summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)", source: "seed 000 [PATCH v6 32/33]", pending: "the vfio-pci config-space model (roadmap 1)" },
   { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model (roadmap 1)" },

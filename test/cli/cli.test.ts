@@ -42,11 +42,11 @@ describe("iorr replay --verify --json", () => {
   });
 
   it("exits 3 at a behaviour that is not modelled yet, naming the event", () => {
-    // qemu.device (an emulated device behind the vIOMMU) comes with the vIOMMU model.
-    const p = trace("nm.jsonl", [header, { op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/iommu" }, { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" }]);
+    // An arm-smmuv3 vIOMMU comes after the intel-iommu model.
+    const p = trace("nm.jsonl", [header, { op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/iommu" }, { op: "qemu.viommu", pid: 1, model: "arm-smmuv3" }]);
     const r = iorr("replay", p, "--verify", "--json");
     expect(r.status).toBe(3);
-    expect(JSON.parse(r.stdout).fault).toMatchObject({ seq: 3, op: "qemu.device", kind: "not-modelled" });
+    expect(JSON.parse(r.stdout).fault).toMatchObject({ seq: 3, op: "qemu.viommu", kind: "not-modelled" });
     expect(r.stderr).toContain("event 3");
   });
 

@@ -1,0 +1,39 @@
+// The VMM processes: one QEMU machine per process (pid), what its command line
+// configured (guest RAM, the vIOMMU, emulated devices, assigned VFIO devices).
+
+import type { VtdConfig } from "../viommu/vtd/regs.ts";
+
+export interface GuestRam {
+  gpa: bigint;
+  size: bigint;
+  /** Where the range lives in the QEMU process's memory. */
+  va: bigint;
+}
+
+export interface QemuViommu {
+  model: "intel-iommu";
+  config: VtdConfig;
+  /** CAP_REG and ECAP_REG as vtd_cap_init computed them (the register model's reset values). */
+  cap: bigint;
+  ecap: bigint;
+}
+
+export interface QemuVfioDevice {
+  /** The host PCI address. */
+  host: string;
+  backend: "iommufd" | "legacy";
+  props: Record<string, unknown>;
+}
+
+export interface QemuMachine {
+  ram: GuestRam[];
+  viommu: QemuViommu | null;
+  /** Emulated devices behind the vIOMMU, by guest bdf: their QEMU model name. */
+  devices: Map<string, string>;
+  /** Accepted vfio-pci devices, by guest bdf. */
+  vfio: Map<string, QemuVfioDevice>;
+}
+
+export function newMachine(ram: GuestRam[] = []): QemuMachine {
+  return { ram, viommu: null, devices: new Map(), vfio: new Map() };
+}

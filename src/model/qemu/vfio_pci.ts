@@ -1,0 +1,67 @@
+// qemu.vfio-pci: `-device vfio-pci,host=...,[iommufd=...]` in a guest slot.
+// Models QEMU's decisions given the state, not its ioctls (a recorded trace
+// lists those as their own events): with an intel-iommu, vfio_pci_realize
+// hands the device's HostIOMMUDevice to pci_device_set_iommu_device, which is
+// vtd_dev_set_iommu_device / vtd_check_hiod (src/model/viommu/vtd/hiod.ts).
+// On success the device is recorded in the machine (guest bdf -> host bdf).
+
+import type { HostIommuType } from "../host/state.ts";
+import { notModelled, type Reducer } from "../framework.ts";
+import { maxPasidLog2 } from "../iommufd/device.ts";
+import { errno, ok } from "../outcome.ts";
+import type { State } from "../state.ts";
+import { IOMMU_HW_INFO_TYPE_SELFTEST } from "../../uapi/iommufd.ts";
+import { vtdCheckHiod, type HiodView } from "../viommu/vtd/hiod.ts";
+import { machineOf, slotTaken } from "./common.ts";
+
+/** The IOMMU_HW_INFO_TYPE_* IOMMU_GET_HW_INFO reports for the host IOMMU (NONE for a driver without hw_info). */
+const HW_INFO_TYPE: Record<HostIommuType, number> = {
+  none: 0,
+  intel_vtd: 1,
+  arm_smmuv3: 2,
+  amd: 4,
+  selftest_mock: IOMMU_HW_INFO_TYPE_SELFTEST,
+};
+
+/** HOST_IOMMU_DEVICE_CAP_AW_BITS_MAX: the width when the kernel reports no IOVA ranges. */
+const AW_BITS_MAX = 64;
+
+function hiodView(s: State, host: string, iommufd: boolean): HiodView {
+  const hd = s.host.devices.get(host)!;
+  const iommu = s.host.iommu;
+  return {
+    iommufd,
+    awBits: iommu?.awBits ?? AW_BITS_MAX,
+    hwInfoType: HW_INFO_TYPE[iommu?.type ?? "none"],
+    capReg: iommu?.type === "intel_vtd" ? iommu.capReg : 0n,
+    ecapReg: iommu?.type === "intel_vtd" ? iommu.ecapReg : 0n,
+    maxPasidLog2: maxPasidLog2(s, hd),
+  };
+}
+
+export const qemuVfioPci: Reducer = (s, ev, env) => {
+  const m = machineOf(s, ev.pid as number);
+  if (!m) return errno("ESRCH");
+  const host = ev.host as string;
+  const guestBdf = ev.guest_bdf as string;
+  const backend = (ev.backend as "iommufd" | "legacy" | undefined) ?? "legacy";
+  const props = (ev.props as Record<string, unknown> | undefined) ?? {};
+  const hd = s.host.devices.get(host);
+  if (!hd) return notModelled(ev, `vfio-pci for ${host}, a device not bound to vfio-pci`);
+  if (hd.noiommu) return notModelled(ev, "vfio-pci for a no-IOMMU device");
+  if (slotTaken(m, guestBdf)) return notModelled(ev, `a second device in guest slot ${guestBdf}`);
+
+  const vi = m.viommu;
+  // An mdev gets no HostIOMMUDevice hand-off (vfio_pci_realize skips it for mdevs).
+  if (vi && !hd.mdev) {
+    const final = env.profile.on("vtd-flts-final");
+    // Before master's check in vtd_dev_set_iommu_device, QEMU exits at machine-done
+    // (vtd_machine_done_notify_one): not modelled.
+    if (!final && !vi.config.cachingMode) return notModelled(ev, "vfio-pci with intel-iommu caching-mode=off before QEMU master");
+    if (final && vi.config.flts && props.bus !== undefined) return notModelled(ev, "vfio-pci on a bus other than the root bus (the x-flts PCI bridge check needs the guest PCI topology)");
+    const error = vtdCheckHiod({ cfg: vi.config, host: hiodView(s, host, backend === "iommufd"), profile: env.profile });
+    if (error !== undefined) return { error };
+  }
+  m.vfio.set(guestBdf, { host, backend, props });
+  return ok();
+};
