@@ -32,11 +32,19 @@ export interface PageTable {
 export const ACCESS_READ = 1;
 export const ACCESS_WRITE = 2;
 export const ACCESS_EXEC = 4;
+/**
+ * A supervisor-mode request (x86 first stage: U/S is not required). Without it
+ * a request is user-mode, as every request QEMU's VT-d model makes
+ * (vtd_iova_to_fspte: "supervisor requests are not supported").
+ */
+export const ACCESS_PRIV = 8;
 
 /** Permission bits of a translation, ANDed over the walk as the hardware does. */
 export const PERM_R = 1;
 export const PERM_W = 2;
 export const PERM_X = 4;
+/** x86 first stage: U/S set at every level (user-mode accessible). */
+export const PERM_U = 8;
 
 /**
  * Why a walk failed, independent of the format; each format names them in its
@@ -51,6 +59,10 @@ export const FAULT_PERMISSION = 2;
 export const FAULT_RESERVED = 3;
 /** The IOVA is outside what the table can translate. */
 export const FAULT_ADDRESS = 4;
+/** x86 first stage: the IOVA is not canonical (bits above the width are not copies of its top bit). */
+export const FAULT_NON_CANONICAL = 5;
+/** x86 first stage: a user-mode request met an entry with U/S = 0. */
+export const FAULT_PRIVILEGE = 6;
 
 /** Result slots of a walk, in a Float64Array of RESULT_SLOTS (see newWalkResult). */
 export const R_PA = 0; // output address of the IOVA (page base + offset)

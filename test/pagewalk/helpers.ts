@@ -8,6 +8,10 @@ export class WordMem implements PhysReader {
   read32(pa: number): number {
     return this.words.get(pa) ?? 0;
   }
+  /** PhysMemory: the A/D updates of walkX86FsSetAD. */
+  write32(pa: number, value: number): void {
+    this.words.set(pa, value >>> 0);
+  }
   /** Write a 64-bit entry at a table's index. */
   set(table: number, index: number, entry: bigint): void {
     const pa = table + index * 8;

@@ -5,6 +5,10 @@
 //   replay_events_per_s replay --verify of N open/close/param events from a database (N in < 3 s)
 //   seek_ms             median time to reach a random event after opening the database (< 50)
 //   map_unmap_per_s     IOAS_MAP + IOAS_UNMAP pairs of 2 MiB per second through the reducers (VT-d domain attached)
+//   walk4_per_s         uncached 4-level x86 first-stage walks, 64k random 4 KiB pages over 4 GiB (>= 5,000,000)
+//   iotlb_hits_per_s    IOTLB lookups that hit, same pages (>= 30,000,000)
+//   nested_walk_per_s   the same walks nested over a VT-d second stage
+//   walk_vs_c_ratio     C walks/s / TS walks/s, same tables and addresses, tools/bench/walk.c (null without cc)
 // Measured here, never in timed unit tests. Figures are printed; with --json one object.
 
 import { Effect } from "effect";
@@ -21,6 +25,7 @@ import { TraceDb } from "../../src/store/tracedb.ts";
 import { simpleEvents } from "../gen/simple.ts";
 import { benchAppend } from "./append.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
+import { benchWalk } from "./walk.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -93,6 +98,12 @@ async function main(): Promise<void> {
     const mu = benchMapUnmap(50_000);
     log(`map/unmap      ${mu.map_unmap_per_s} IOAS_MAP+IOAS_UNMAP pairs of 2 MiB per second (pins, VT-d page tables written and torn down)`);
 
+    const wk = benchWalk();
+    log(`walk           ${wk.walk4_per_s} uncached 4-level first-stage walks/s over ${wk.pages} random 4 KiB pages (${(wk.table_bytes / 2 ** 20).toFixed(1)} MiB of tables; reader ${wk.reader}) (budget >= 5,000,000)`);
+    log(`iotlb          ${wk.iotlb_hits_per_s} hits/s (budget >= 30,000,000)`);
+    log(`nested walk    ${wk.nested_walk_per_s} nested walks/s (first stage over a 4-level second stage with 2 MiB pages)`);
+    log(`walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`);
+
     const out = {
       events: N,
       append_ratio: append.append_ratio,
@@ -104,10 +115,18 @@ async function main(): Promise<void> {
       seek_ms,
       checkpoint_interval: CHECKPOINT_INTERVAL,
       map_unmap_per_s: mu.map_unmap_per_s,
+      walk4_per_s: wk.walk4_per_s,
+      iotlb_hits_per_s: wk.iotlb_hits_per_s,
+      nested_walk_per_s: wk.nested_walk_per_s,
+      walk_vs_c_ratio: wk.walk_vs_c_ratio,
+      c_walk4_per_s: wk.c_walk4_per_s,
+      walk_reader: wk.reader,
       budgets: {
         append_ratio: append.append_ratio <= 1.5,
         replay: replay_s < (3 * N) / 1_000_000,
         seek_ms: seek_ms < 50,
+        walk4_per_s: wk.walk4_per_s >= 5_000_000,
+        iotlb_hits_per_s: wk.iotlb_hits_per_s >= 30_000_000,
       },
     };
     if (json) process.stdout.write(JSON.stringify(out) + "\n");
