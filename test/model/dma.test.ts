@@ -81,13 +81,13 @@ describe("dma of a device nothing translates for", () => {
     expect(dma1(s, { bdf: "0000:02:00.0", iova: "0xfedcba9876543210", size: 0x10000, access: "write" })).toEqual({ pa: "0xfedcba9876543210" });
   });
 
-  it("nested HWPTs, emulated devices (guest_bdf) and mediated devices are issue 4's: not modelled; an unknown bdf is bad input", () => {
+  it("nested HWPTs are not modelled; an unknown bdf, or a guest_bdf with no emulated device there, is bad input (vtd_unit.test.ts covers guest_bdf)", () => {
     const x = attached(hostState(VTD_SM));
     const nested: HwptNested = { id: 4, type: "hwpt_nested", users: 1, parentId: 2, viommuId: null, dataType: 1, data: {}, flags: 0, faultId: null };
     x.ctx.objects.set(4, nested);
     x.dev.attach.set(NO_PASID, 4);
     expect(faultOf(x.s, { bdf: BDF, iova: 0, access: "read" }).kind).toBe("not-modelled");
-    expect(faultOf(x.s, { guest_bdf: "00:03.0", pid: 1, iova: 0, access: "read" }).kind).toBe("not-modelled");
+    expect(faultOf(x.s, { guest_bdf: "00:03.0", pid: 1, iova: 0, access: "read" }).kind).toBe("bad-input");
     expect(faultOf(x.s, { bdf: "0000:09:00.0", iova: 0, access: "read" })).toMatchObject({ kind: "bad-input" });
   });
 });

@@ -16,6 +16,7 @@ import { markAccess } from "./dirty.ts";
 import { permString, translate } from "./domain.ts";
 import { FORMATS } from "./formats.ts";
 import { TableMem } from "./tablemem.ts";
+import { guestDma } from "../qemu/guest.ts";
 
 /** What translates a device's requests (for one PASID, or the RID). */
 export type Attachment = { kind: "paging"; domain: Domain } | { kind: "nested" } | { kind: "blocked" };
@@ -79,7 +80,7 @@ function dmaThrough(s: State, domain: Domain, iova: bigint, size: bigint, write:
 }
 
 export const dma: Reducer = (s: State, ev: TraceEvent): Outcome | SimulatorFault => {
-  if (ev.guest_bdf !== undefined) return notModelled(ev, "DMA by an emulated device behind the vIOMMU (guest_bdf)");
+  if (ev.guest_bdf !== undefined) return guestDma(s, ev);
   const bdf = ev.bdf as string;
   const dev = s.host.devices.get(bdf);
   if (!dev) return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `field bdf: no host device ${bdf} (declare it with host.device)` });

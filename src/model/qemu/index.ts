@@ -2,6 +2,7 @@
 
 import type { Reducer } from "../framework.ts";
 import { qemuDevice } from "./device.ts";
+import { guestReducers } from "./guest.ts";
 import { qemuMachine } from "./machine.ts";
 import { qemuVfioPci } from "./vfio_pci.ts";
 import { qemuViommu } from "./viommu.ts";
@@ -11,4 +12,5 @@ export const qemuReducers: Record<string, Reducer> = {
   "qemu.viommu": qemuViommu,
   "qemu.device": qemuDevice,
   "qemu.vfio-pci": qemuVfioPci,
+  ...guestReducers,
 };

@@ -2,6 +2,7 @@
 // configured (guest RAM, the vIOMMU, emulated devices, assigned VFIO devices).
 
 import type { VtdConfig } from "../viommu/vtd/regs.ts";
+import type { VtdUnit } from "../viommu/vtd/unit.ts";
 
 export interface GuestRam {
   gpa: bigint;
@@ -16,6 +17,8 @@ export interface QemuViommu {
   /** CAP_REG and ECAP_REG as vtd_cap_init computed them (the register model's reset values). */
   cap: bigint;
   ecap: bigint;
+  /** The guest-visible register file, latched state and IOTLB (src/model/viommu/vtd/unit.ts). */
+  unit: VtdUnit;
 }
 
 export interface QemuVfioDevice {

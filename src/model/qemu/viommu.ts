@@ -7,6 +7,7 @@ import { errno, ok } from "../outcome.ts";
 import { vtdVersionOf } from "./profile.ts";
 import { VtdPropError, vtdRealize } from "../viommu/vtd/regs.ts";
 import { machineOf } from "./common.ts";
+import { newVtdUnit } from "../viommu/vtd/unit.ts";
 
 export const qemuViommu: Reducer = (s, ev, env) => {
   const model = ev.model as string;
@@ -23,6 +24,6 @@ export const qemuViommu: Reducer = (s, ev, env) => {
     throw e;
   }
   if (!r.ok) return { error: r.error };
-  m.viommu = { model: "intel-iommu", config: r.config, cap: r.cap, ecap: r.ecap };
+  m.viommu = { model: "intel-iommu", config: r.config, cap: r.cap, ecap: r.ecap, unit: newVtdUnit(r.cap, r.ecap) };
   return ok();
 };

@@ -1,0 +1,121 @@
+// The guest ops (TRACE-FORMAT.md "Guest"): guest RAM writes and the
+// intel-iommu MMIO registers, and `dma` by an emulated device (guest_bdf)
+// translated by the vIOMMU (src/model/viommu/vtd/unit.ts).
+//
+// guest.mem.write: gpa -> the machine's RAM layout -> process va -> physical
+// memory, as mem.write; a range not wholly inside guest RAM (or over process
+// memory that is not mapped) is EFAULT and writes nothing.
+// dma with guest_bdf: `pa` is the HOST physical address (the output gpa through
+// the RAM layout); `page_size` and `perm` are the vIOMMU translation's. With
+// GSTS.TES clear the request is not translated: `pa` only (gpa = iova).
+
+import { notModelled, SimulatorFault, type Reducer } from "../framework.ts";
+import { writePhys } from "../memory/physmem.ts";
+import { errno, ok, type Outcome } from "../outcome.ts";
+import type { State } from "../state.ts";
+import type { TraceEvent } from "../events.ts";
+import { hex } from "../values.ts";
+import { permString } from "../domain/domain.ts";
+import { GuestMem, vtdDmarEnabled, vtdMmioRead, vtdMmioWrite, vtdTranslate, type VtdCtx } from "../viommu/vtd/unit.ts";
+import type { QemuMachine } from "./state.ts";
+
+function guestMem(s: State, pid: number, m: QemuMachine): GuestMem {
+  return new GuestMem(s.memory, s.processes.get(pid), m.ram);
+}
+
+export const guestMemWrite: Reducer = (s, ev) => {
+  const pid = ev.pid as number;
+  if (!s.processes.has(pid)) return errno("ESRCH");
+  const m = s.qemu.get(pid);
+  const data = ev.bytes as Uint8Array;
+  const gpa = ev.gpa as bigint;
+  if (!m) return errno("EFAULT");
+  const g = guestMem(s, pid, m);
+  for (let i = 0; i < data.length; ) {
+    const cur = gpa + BigInt(i);
+    if (g.hostPa(cur) === undefined) return errno("EFAULT");
+    i += 4096 - Number(cur & 0xfffn);
+  }
+  for (let i = 0; i < data.length; ) {
+    const cur = gpa + BigInt(i);
+    const n = Math.min(4096 - Number(cur & 0xfffn), data.length - i);
+    writePhys(s.memory, g.hostPa(cur)!, data.subarray(i, i + n));
+    i += n;
+  }
+  return ok();
+};
+
+function vtdCtx(s: State, ev: TraceEvent): VtdCtx | SimulatorFault | Outcome {
+  const pid = ev.pid as number;
+  if (!s.processes.has(pid)) return errno("ESRCH");
+  const m = s.qemu.get(pid);
+  const vi = m?.viommu;
+  if (!m || !vi) return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `process ${pid} has no intel-iommu (qemu.viommu)` });
+  return { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: guestMem(s, pid, m) };
+}
+
+const isCtx = (c: unknown): c is VtdCtx => typeof c === "object" && c !== null && "unit" in c;
+
+export const guestMmioRead: Reducer = (s, ev) => {
+  if (ev.dev !== "intel-iommu") return notModelled(ev, `MMIO of "${String(ev.dev)}"`);
+  const c = vtdCtx(s, ev);
+  if (!isCtx(c)) return c;
+  return { value: hex(vtdMmioRead(c.unit, ev.off as number, ev.size as number)) };
+};
+
+export const guestMmioWrite: Reducer = (s, ev) => {
+  if (ev.dev !== "intel-iommu") return notModelled(ev, `MMIO of "${String(ev.dev)}"`);
+  const c = vtdCtx(s, ev);
+  if (!isCtx(c)) return c;
+  const size = ev.size as number;
+  const v = (ev.value as bigint) & (size === 4 ? 0xffffffffn : (1n << 64n) - 1n);
+  vtdMmioWrite(c, ev.off as number, size, v);
+  return ok();
+};
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** `dma` with guest_bdf: every page of the access through the vIOMMU; the first page's translation or the first fault. */
+export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
+  const pid = ev.pid as number;
+  const m = s.qemu.get(pid);
+  const bdf = ev.guest_bdf as string;
+  if (!s.processes.has(pid) || !m || !m.devices.has(bdf))
+    return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `field guest_bdf: no emulated device ${bdf} in process ${pid} (declare it with qemu.device)` });
+  const [b, df] = bdf.split(":") as [string, string];
+  const [d, f] = df.split(".") as [string, string];
+  const sid = (parseInt(b, 16) << 8) | (parseInt(d, 16) << 3) | parseInt(f, 16);
+  const iova = ev.iova as bigint;
+  const size = BigInt((ev.size as number | undefined) ?? 1);
+  const write = ev.access === "write";
+  const pasid = ev.pasid as number | undefined;
+  const g = guestMem(s, pid, m);
+  const vi = m.viommu;
+  if (!vi || !vtdDmarEnabled(vi.unit)) {
+    for (let cur = iova; cur <= iova + size - 1n; cur = ((cur >> 12n) + 1n) << 12n)
+      if (g.hostPa(cur) === undefined) return notModelled(ev, "DMA to a guest-physical address outside guest RAM");
+    return { pa: hex(g.hostPa(iova)!) };
+  }
+  if (pasid !== undefined && !vi.unit.rootScalable) return notModelled(ev, "DMA with a PASID in legacy mode");
+  const c: VtdCtx = { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: g };
+  const end = iova + size - 1n;
+  let first: Outcome | undefined;
+  for (let cur = iova; ; ) {
+    if (cur > U64_MAX) return { fault: "VTD_FR_ADDR_BEYOND_MGAW" };
+    const x = vtdTranslate(c, sid, pasid, cur, write);
+    if ("fault" in x) return { fault: x.fault };
+    if (write && !(x.perm & 2)) return notModelled(ev, "a write through a cached read-only translation (QEMU fails the access without a fault record)");
+    const pa = g.hostPa(x.gpa);
+    if (pa === undefined) return notModelled(ev, "DMA to a guest-physical address outside guest RAM");
+    first ??= { pa: hex(pa), page_size: hex(1n << BigInt(x.pageLg2)), perm: permString(x.perm) };
+    const next = ((cur >> BigInt(x.pageLg2)) + 1n) << BigInt(x.pageLg2);
+    if (next > end) return first;
+    cur = next;
+  }
+}
+
+export const guestReducers: Record<string, Reducer> = {
+  "guest.mem.write": guestMemWrite,
+  "guest.mmio.read": guestMmioRead,
+  "guest.mmio.write": guestMmioWrite,
+};

@@ -1,0 +1,59 @@
+// The intel-iommu register model and guest-side translation (src/model/viommu/vtd/unit.ts).
+import { describe, expect, it } from "vitest";
+import { run } from "../helpers.ts";
+
+const base = [
+  { op: "process", pid: 1 },
+  { op: "mem.map", pid: 1, va: "0x7f0000000000", length: "0x400000", pa: "0x100000000" },
+  { op: "qemu.machine", pid: 1, ram: [{ gpa: 0, size: "0x400000", va: "0x7f0000000000" }] },
+  { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
+  { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
+];
+const mw = (off: number, size: number, value: bigint) => ({ op: "guest.mmio.write", pid: 1, dev: "intel-iommu", off, size, value: "0x" + value.toString(16) });
+const mr = (off: number, size = 4) => ({ op: "guest.mmio.read", pid: 1, dev: "intel-iommu", off, size });
+const w = (gpa: number, ...u64: bigint[]) => ({ op: "guest.mem.write", pid: 1, gpa, u64: u64.map((v) => "0x" + v.toString(16)) });
+const dma = (iova: number, access = "read") => ({ op: "dma", pid: 1, guest_bdf: "00:03.0", iova, access });
+// Legacy tables: root 0x10000, context 0x11000 (devfn 0x18, DID 5, 3-level), SS 0x12000 -> 0x13000 -> 0x14000.
+const tables = [w(0x10000, 0x11001n), w(0x11000 + 0x18 * 16, 0x12001n, 0x501n), w(0x12000, 0x13003n), w(0x13000, 0x14003n), w(0x14000 + 8, 0x200001n)];
+const enable = [mw(0x20, 8, 0x10000n), mw(0x18, 4, 0x40000000n), mw(0x18, 4, 0x80000000n)];
+
+describe("vtd_mem_write / vtd_handle_gcmd_write", () => {
+  it("SRTP latches RTADDR and sets RTPS; TE sets TES; GCMD reads back 0 (write-only)", () => {
+    const r = run([...base, ...enable, mr(0x1c), mr(0x18)]);
+    expect(r.outcomes.slice(-2)).toEqual([{ value: "0xc0000000" }, { value: "0x0" }]);
+    expect(r.result.state.qemu.get(1)!.viommu!.unit.root).toBe(0x10000n);
+  });
+  it("vtd_handle_ccmd_write: ICC clears and CAIG reports device-selective", () => {
+    const r = run([...base, mw(0x28, 8, (1n << 63n) | (3n << 61n)), mr(0x28, 8)]);
+    expect(r.outcomes.at(-1)).toEqual({ value: "0x7800000000000000" });
+  });
+});
+
+describe("vtd_do_iommu_translate (legacy mode)", () => {
+  it("translates through root/context/SS and fills the IOTLB; a page-selective IOTLB_REG invalidation (vtd_iotlb_page_invalidate) drops it", () => {
+    const r = run([
+      ...base, ...tables, ...enable,
+      dma(0x1010), w(0x14008, 0x300001n), dma(0x1010),
+      mw(0xf0, 8, 0x1000n), mw(0xf8, 8, (1n << 63n) | (3n << 60n) | (5n << 32n)), mr(0xf8, 8), dma(0x1010),
+    ]);
+    const o = r.outcomes.slice(-7);
+    expect(o[0]).toEqual({ pa: "0x100200010", page_size: "0x1000", perm: "r" });
+    expect(o[2]).toMatchObject({ pa: "0x100200010" });
+    expect(o[5]).toEqual({ value: "0x3600000500000000" });
+    expect(o[6]).toMatchObject({ pa: "0x100300010" });
+  });
+  it("vtd_report_fault / vtd_record_frcd: a write to a read-only page records VTD_FR_WRITE in FRCD0 with PPF; FPD suppresses it", () => {
+    const r = run([...base, ...tables, ...enable, dma(0x1000, "write"), mr(0x34), mr(0x228, 8)]);
+    expect(r.outcomes.slice(-3)).toEqual([{ fault: "VTD_FR_WRITE" }, { value: "0x2" }, { value: "0x8000000500000018" }]);
+    const f = run([...base, ...tables, w(0x11000 + 0x18 * 16, 0x12003n), ...enable, dma(0x1000, "write"), mr(0x34)]);
+    expect(f.outcomes.slice(-2)).toEqual([{ fault: "VTD_FR_WRITE" }, { value: "0x0" }]);
+  });
+  it("vtd_dev_to_context_entry: a missing root entry is VTD_FR_ROOT_ENTRY_P (not qualified)", () => {
+    const r = run([...base, ...enable, dma(0x1000), mr(0x228, 8)]);
+    expect(r.outcomes.slice(-2)).toEqual([{ fault: "VTD_FR_ROOT_ENTRY_P" }, { value: "0xc000000100000018" }]);
+  });
+  it("guest.mem.write outside guest RAM is EFAULT", () => {
+    const r = run([...base, w(0x400000, 1n)]);
+    expect(r.outcomes.at(-1)).toEqual({ errno: "EFAULT" });
+  });
+});
