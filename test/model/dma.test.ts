@@ -81,9 +81,10 @@ describe("dma of a device nothing translates for", () => {
     expect(dma1(s, { bdf: "0000:02:00.0", iova: "0xfedcba9876543210", size: 0x10000, access: "write" })).toEqual({ pa: "0xfedcba9876543210" });
   });
 
-  it("nested HWPTs are not modelled; an unknown bdf, or a guest_bdf with no emulated device there, is bad input (vtd_unit.test.ts covers guest_bdf)", () => {
+  it("a nested HWPT other than VT-d stage 1 is not modelled (test/traces/vtd/host_nested_vtd_s1.jsonl covers VTD_S1); an unknown bdf, or a guest_bdf with no emulated device there, is bad input (vtd_unit.test.ts covers guest_bdf)", () => {
     const x = attached(hostState(VTD_SM));
-    const nested: HwptNested = { id: 4, type: "hwpt_nested", users: 1, parentId: 2, viommuId: null, dataType: 1, data: {}, flags: 0, faultId: null };
+    // IOMMU_HWPT_DATA_SELFTEST: the mock's nested domain holds only a fake IOTLB, nothing to walk.
+    const nested: HwptNested = { id: 4, type: "hwpt_nested", users: 1, parentId: 2, viommuId: null, dataType: 0xdead, data: {}, flags: 0, faultId: null };
     x.ctx.objects.set(4, nested);
     x.dev.attach.set(NO_PASID, 4);
     expect(faultOf(x.s, { bdf: BDF, iova: 0, access: "read" }).kind).toBe("not-modelled");

@@ -4,7 +4,25 @@
 // touches, in address order, as a device splits its requests at page
 // boundaries; the first page that faults ends the DMA with that fault.
 
-import { ACCESS_READ, ACCESS_WRITE, FAULT_ADDRESS, FAULT_NONE, newWalkResult, R_PA, R_PAGE_LG2, R_PERM } from "../../pagewalk/index.ts";
+import {
+  ACCESS_PRIV,
+  ACCESS_READ,
+  ACCESS_WRITE,
+  FAULT_ADDRESS,
+  FAULT_NONE,
+  N_STAGE,
+  NestedWalker,
+  newNestedResult,
+  newWalkResult,
+  R_PA,
+  R_PAGE_LG2,
+  R_PERM,
+  STAGE_SECOND,
+  x86FsFaultName,
+  type PageTable,
+} from "../../pagewalk/index.ts";
+import { IOMMU_HWPT_DATA_TYPES } from "../../uapi/iommufd.ts";
+
 import type { TraceEvent } from "../events.ts";
 import { notModelled, SimulatorFault, type Reducer } from "../framework.ts";
 import type { HostIommu } from "../host/state.ts";
@@ -13,13 +31,19 @@ import type { Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { hex } from "../values.ts";
 import { markAccess } from "./dirty.ts";
-import { permString, translate } from "./domain.ts";
+import { pageTableOf, permString, translate } from "./domain.ts";
 import { FORMATS } from "./formats.ts";
 import { TableMem } from "./tablemem.ts";
 import { guestDma } from "../qemu/guest.ts";
 
+const IOMMU_HWPT_DATA_VTD_S1 = IOMMU_HWPT_DATA_TYPES.IOMMU_HWPT_DATA_VTD_S1!;
+
 /** What translates a device's requests (for one PASID, or the RID). */
-export type Attachment = { kind: "paging"; domain: Domain } | { kind: "nested" } | { kind: "blocked" };
+export type Attachment =
+  | { kind: "paging"; domain: Domain }
+  /** A nested HWPT: the stage-1 table the user gave (VTD_S1: pgtbl_addr, addr_width), over its parent's domain. */
+  | { kind: "nested"; parent: Domain; dataType: number; data: Record<string, bigint | number> }
+  | { kind: "blocked" };
 
 /** Finds a device's attachment; undefined when this subsystem does not hold the device. */
 export type AttachmentLookup = (s: State, bdf: string, pasid: number) => Attachment | undefined;
@@ -35,7 +59,11 @@ function iommufdAttachment(s: State, bdf: string, pasid: number): Attachment | u
       const id = obj.attach.get(pasid);
       const hwpt = id === undefined ? undefined : ctx.objects.get(id);
       if (hwpt?.type === "hwpt_paging") return { kind: "paging", domain: hwpt.domain };
-      if (hwpt?.type === "hwpt_nested") return { kind: "nested" };
+      if (hwpt?.type === "hwpt_nested") {
+        const parent = ctx.objects.get(hwpt.parentId);
+        if (parent?.type === "hwpt_paging") return { kind: "nested", parent: parent.domain, dataType: hwpt.dataType, data: hwpt.data };
+        return { kind: "blocked" };
+      }
       return { kind: "blocked" };
     }
   return undefined;
@@ -79,6 +107,28 @@ function dmaThrough(s: State, domain: Domain, iova: bigint, size: bigint, write:
   }
 }
 
+const nestedWalker = new NestedWalker();
+const nestedOut = newNestedResult();
+
+/**
+ * A device attached to a nested HWPT (IOMMU_HWPT_DATA_VTD_S1): the guest's
+ * first-stage table at pgtbl_addr, 4 or 5 levels by addr_width, is walked with
+ * every table pointer and the output going through the parent's second stage
+ * (VT-d nested translation, PGTT 011b). 1 GiB first-stage pages per CAP.FS1GP
+ * (bit 56). A first-stage fault is named as QEMU names first-stage faults, a
+ * second-stage one as the second stage's.
+ */
+function dmaNested(s: State, parent: Domain, data: Record<string, bigint | number>, iova: bigint, write: boolean, priv: boolean): Outcome {
+  const aw = Number(data.addr_width ?? 48);
+  const fs1gp = ((s.host.iommu?.capReg ?? 0n) >> 56n) & 1n ? 2 : 0;
+  const s1: PageTable = { root: Number(data.pgtbl_addr ?? 0), levels: aw > 48 ? 5 : 4, vaBits: aw, oaBits: 52, granuleLg2: 12, superpages: 1 | fs1gp };
+  const access = (write ? ACCESS_WRITE : ACCESS_READ) | (priv ? ACCESS_PRIV : 0);
+  const fault = nestedWalker.walk(new TableMem(s.memory), s1, pageTableOf(parent), Number(iova >> 32n), Number(iova & 0xffffffffn), access, nestedOut);
+  if (fault !== FAULT_NONE)
+    return { fault: nestedOut[N_STAGE] === STAGE_SECOND ? FORMATS[parent.format].faultName(fault, write) : x86FsFaultName(fault) };
+  return { pa: hex(BigInt(nestedOut[R_PA]!)), page_size: hex(1n << BigInt(nestedOut[R_PAGE_LG2]!)), perm: permString(nestedOut[R_PERM]!) };
+}
+
 export const dma: Reducer = (s: State, ev: TraceEvent): Outcome | SimulatorFault => {
   if (ev.guest_bdf !== undefined) return guestDma(s, ev);
   const bdf = ev.bdf as string;
@@ -93,7 +143,10 @@ export const dma: Reducer = (s: State, ev: TraceEvent): Outcome | SimulatorFault
   let att: Attachment | undefined;
   for (const lookup of DMA_ATTACHMENTS) if ((att = lookup(s, bdf, pasid))) break;
   if (!att || att.kind === "blocked") return { fault: blockedFault(s.host.iommu) };
-  if (att.kind === "nested") return notModelled(ev, "DMA through a nested HWPT (first stage over the nesting parent)");
+  if (att.kind === "nested") {
+    if (att.dataType !== IOMMU_HWPT_DATA_VTD_S1 || att.parent.format !== "vtd-ss") return notModelled(ev, "DMA through a nested HWPT other than VT-d stage-1 over a second-stage parent");
+    return dmaNested(s, att.parent, att.data, iova, ev.access === "write", ev.priv === true);
+  }
   return dmaThrough(s, att.domain, iova, BigInt((ev.size as number | undefined) ?? 1), ev.access === "write");
 };
 
