@@ -26,6 +26,7 @@ import { simpleEvents } from "../gen/simple.ts";
 import { benchAppend } from "./append.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchWalk } from "./walk.ts";
+import { prng } from "./prng.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
@@ -39,17 +40,6 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-/** A small deterministic PRNG (mulberry32), so every run seeks the same events. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main(): Promise<void> {
   const profile = resolveProfile(["linux-6.19"]);

@@ -24,6 +24,7 @@ import {
   type PageTable,
   type PhysReader,
 } from "../../src/pagewalk/index.ts";
+import { prng } from "./prng.ts";
 
 /** Physical memory as one flat Uint32Array (addresses below 2^32). */
 export class FlatReader implements PhysReader {
@@ -75,16 +76,6 @@ class Builder {
   }
 }
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface WalkBench {
   walk4_per_s: number;
