@@ -23,7 +23,10 @@ export interface ImportResult {
 
 const APPEND_BATCH = 50_000;
 
-export function importJsonl(input: string, output: string, profile: Profile, progress?: (done: number, total: number) => void): Effect.Effect<ImportResult, BadInput> {
+/** Import progress: events stored, then events replayed (for outcomes and checkpoints). */
+export type ImportProgress = (phase: "store" | "replay", done: number, total: number) => void;
+
+export function importJsonl(input: string, output: string, profile: Profile, progress?: ImportProgress): Effect.Effect<ImportResult, BadInput> {
   return Effect.try({ try: () => readJsonlTrace(input), catch: (e) => e as BadInput }).pipe(
     Effect.flatMap((trace) => importEvents(input, trace.header, trace.events, output, profile, progress, trace.warnings)),
   );
@@ -36,7 +39,7 @@ export function importEvents(
   events: readonly TraceEvent[],
   output: string,
   profile: Profile,
-  progress?: (done: number, total: number) => void,
+  progress?: ImportProgress,
   warnings: readonly string[] = [],
 ): Effect.Effect<ImportResult, BadInput> {
   return Effect.gen(function* () {
@@ -44,7 +47,7 @@ export function importEvents(
     const work = Effect.gen(function* () {
       for (let i = 0; i < events.length; i += APPEND_BATCH) {
         db.append(events.slice(i, i + APPEND_BATCH).map(eventToStored));
-        progress?.(Math.min(events.length, i + APPEND_BATCH), events.length * 2);
+        progress?.("store", Math.min(events.length, i + APPEND_BATCH), events.length);
       }
       db.setMeta("checkpoint_profile", profile.spec);
       let checkpoints = 0;
@@ -62,7 +65,7 @@ export function importEvents(
           db.putCheckpoint(profile.key, seq, encodeState(state));
           checkpoints++;
         },
-        progress: (done, total) => progress?.(total + done, total * 2),
+        progress: (done, total) => progress?.("replay", done, total),
       }).pipe(
         Effect.map(() => undefined),
         Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.succeed({ seq: f.fault.seq, op: f.fault.op, message: f.fault.message })),

@@ -25,8 +25,10 @@ export const importCommand: Command = (argv) =>
     const header = yield* Effect.try({ try: () => readJsonlTrace(input).header, catch: (e) => e as BadInput });
     const profile = profileFor("import", a.flags.profile, header);
     const json = a.flags.json === true;
-    const bar = progressBar("import", !json);
-    const r = yield* importJsonl(input, output, profile, (d, t) => bar.update(d, t)).pipe(Effect.ensuring(Effect.sync(() => bar.done())));
+    const bars = { store: progressBar("import: storing  ", !json), replay: progressBar("import: replaying", !json) };
+    const r = yield* importJsonl(input, output, profile, (phase, d, t) => bars[phase].update(d, t)).pipe(
+      Effect.ensuring(Effect.sync(() => (bars.store.done(), bars.replay.done()))),
+    );
     if (!json) for (const w of r.warnings) process.stderr.write(`iorr: warning: ${w}\n`);
     if (json) printJson({ events: r.events, checkpoints: r.checkpoints, output, fault: r.fault ?? null });
     else {
