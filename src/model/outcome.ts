@@ -2,6 +2,8 @@
 // `replay --verify` makes: only the fields `expect` lists are checked, `out`
 // objects likewise, integers compare numerically whatever their spelling.
 
+import { ALL_IOCTLS } from "../uapi/index.ts";
+
 export type OutValue = number | string | bigint | boolean | null | readonly OutValue[] | { readonly [k: string]: OutValue };
 
 export interface Outcome {
@@ -61,9 +63,47 @@ export function valueMatches(expected: unknown, actual: unknown): boolean {
 /** The first expect field the outcome does not satisfy, or undefined when it matches. */
 export function firstMismatch(expected: Expect, actual: Outcome): string | undefined {
   for (const k in expected) {
-    if (!valueMatches(expected[k], (actual as Record<string, unknown>)[k])) return k;
+    const e = expected[k];
+    const ok = k === "out" && e !== null && typeof e === "object" && !Array.isArray(e) ? outMatches(e as Record<string, unknown>, actual.out) : valueMatches(e, (actual as Record<string, unknown>)[k]);
+    if (!ok) return k;
   }
   return undefined;
+}
+
+/** Every spelling of a struct member across the modelled kernel versions (`out_length` of the no-IOMMU V4 is `length`). */
+const MEMBER_ALIASES: ReadonlyMap<string, readonly string[]> = (() => {
+  const m = new Map<string, string[]>();
+  for (const d of ALL_IOCTLS) {
+    if (d.arg.kind !== "struct") continue;
+    for (const f of d.arg.struct.fields)
+      for (const a of f.aliases ?? []) {
+        m.set(a, [...(m.get(a) ?? []), f.name]);
+        m.set(f.name, [...(m.get(f.name) ?? []), a]);
+      }
+  }
+  return m;
+})();
+
+/**
+ * `out` members may be named as the trace format allows for arguments: a member of
+ * a nested struct or union by its dotted path ("alloc_pasid.result") or by its own
+ * name when that is unambiguous ("result"), and in the spelling of any modelled
+ * kernel version; any spelling matches any.
+ */
+function outMatches(expected: Record<string, unknown>, actual: Record<string, OutValue> | undefined): boolean {
+  if (!actual) return false;
+  const keys = Object.keys(actual);
+  for (const [k, e] of Object.entries(expected)) {
+    let a: unknown = actual[k];
+    if (a === undefined) {
+      const own = k.slice(k.lastIndexOf(".") + 1);
+      const names = [own, ...(MEMBER_ALIASES.get(own) ?? [])];
+      const candidates = keys.filter((x) => names.some((n) => x === n || x.endsWith(`.${n}`)));
+      if (candidates.length === 1) a = actual[candidates[0]!];
+    }
+    if (!valueMatches(e, a)) return false;
+  }
+  return true;
 }
 
 /** A JSON-safe copy (bigint as a number when exact, else hex). */

@@ -25,4 +25,15 @@ describe("firstMismatch", () => {
     expect(firstMismatch({ out: { allowed_iovas: ranges } }, { out: { allowed_iovas: [{ start: 0n, last: 0xfedfffffn }] } })).toBeUndefined();
     expect(firstMismatch({ out: { allowed_iovas: ranges } }, { out: { allowed_iovas: [] } })).toBe("out");
   });
+
+  it("names an out member of a nested struct or union by its dotted path or its own name", () => {
+    expect(firstMismatch({ ret: 0, out: { "alloc_pasid.result": 5 } }, { ret: 0, out: { result: 5 } })).toBeUndefined();
+    expect(firstMismatch({ ret: 0, out: { result: 5 } }, { ret: 0, out: { "alloc_pasid.result": 5 } })).toBeUndefined();
+    expect(firstMismatch({ ret: 0, out: { "alloc_pasid.result": 6 } }, { ret: 0, out: { result: 5 } })).toBe("out");
+  });
+
+  it("accepts the member spelling of any modelled version: V4's out_length is the merged length", () => {
+    expect(firstMismatch({ ret: 0, out: { out_length: 4096 } }, { ret: 0, out: { length: 4096 } })).toBeUndefined();
+    expect(firstMismatch({ ret: 0, out: { length: 4096 } }, { ret: 0, out: { out_length: 4096 } })).toBeUndefined();
+  });
 });
