@@ -141,7 +141,11 @@ function toBig(field: FieldDef, v: number | bigint | string): bigint {
     if (!Number.isInteger(v)) throw new LayoutError(field.name, `expected an integer, got ${v}`);
     return BigInt(v);
   }
-  if (field.values && v in field.values) return BigInt(field.values[v]!);
+  if (field.values) {
+    if (v in field.values) return BigInt(field.values[v]!);
+    const byTail = uniqueSuffix(Object.keys(field.values), v);
+    if (byTail !== undefined) return BigInt(field.values[byTail]!);
+  }
   if (field.flags) {
     const bit = lookupFlag(field.flags, v);
     if (bit !== undefined) return BigInt(bit);
@@ -157,7 +161,18 @@ function lookupFlag(table: FlagTable, name: string): number | undefined {
     const short = name.slice(table.prefix.length);
     if (short in table.bits) return table.bits[short];
   }
-  return undefined;
+  const byTail = uniqueSuffix(Object.keys(table.bits), name);
+  return byTail === undefined ? undefined : table.bits[byTail];
+}
+
+/**
+ * The one name that ends with `_<short>`: a trace may drop any leading part of a
+ * uAPI name as long as what is left names one value ("NEST_PARENT" for
+ * IOMMU_HWPT_ALLOC_NEST_PARENT, "VTD_S1" for IOMMU_HWPT_DATA_VTD_S1).
+ */
+function uniqueSuffix(names: readonly string[], short: string): string | undefined {
+  const hits = names.filter((n) => n.endsWith(`_${short}`));
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 /** The numeric value of a member given as a number, a named value, or a list of flag names. */

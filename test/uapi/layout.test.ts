@@ -116,3 +116,17 @@ describe("encodeStruct / decodeStruct", () => {
     expect(bytes[9]).toBe(1);
   });
 });
+
+describe("short names of flags and enum values (TRACE-FORMAT.md: flags without their common prefix)", () => {
+  it("accepts any unambiguous tail of a uAPI name", async () => {
+    const { structByName } = await import("../../src/uapi/index.ts");
+    const { encodeStruct, decodeStruct } = await import("../../src/uapi/layout.ts");
+    const hwpt = structByName("iommu_hwpt_alloc")!;
+    const d = decodeStruct(hwpt, encodeStruct(hwpt, { flags: ["NEST_PARENT", "IOMMU_HWPT_ALLOC_DIRTY_TRACKING"], data_type: "VTD_S1" }));
+    expect(d.flags).toBe(3);
+    expect(d.data_type).toBe(1);
+    // A tail that names no value is refused.
+    expect(() => encodeStruct(hwpt, { data_type: "NOPE" })).toThrow();
+    expect(() => encodeStruct(hwpt, { flags: ["NEST"] })).toThrow();
+  });
+});
