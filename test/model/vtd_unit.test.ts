@@ -42,6 +42,32 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
     expect(o[5]).toEqual({ value: "0x3600000500000000" });
     expect(o[6]).toMatchObject({ pa: "0x100300010" });
   });
+  it("vtd_do_iommu_translate's context cache (cc_entry->context_cache_gen == s->context_cache_gen): a rewritten context entry is not seen until a context-cache invalidation (vtd_context_device_invalidate by SID under FM)", () => {
+    // Second SS table 0x15000 -> 0x16000 -> 0x17000: iova 0x1000 -> 0x300000.
+    const second = [w(0x15000, 0x16003n), w(0x16000, 0x17003n), w(0x17008, 0x300001n)];
+    const iotlbGlobal = mw(0xf8, 8, (1n << 63n) | (1n << 60n));
+    const ccDev = (sid: number, fm: bigint) => mw(0x28, 8, (1n << 63n) | (3n << 61n) | (fm << 32n) | (BigInt(sid) << 16n));
+    const r = run([
+      ...base, ...tables, ...second, ...enable,
+      dma(0x1010),
+      w(0x11000 + 0x18 * 16, 0x15001n), iotlbGlobal, dma(0x1010), // stale: the cached context entry
+      ccDev(0x20, 0n), iotlbGlobal, dma(0x1010), // another device: still stale
+      ccDev(0x1b, 3n), mr(0x28, 8), iotlbGlobal, dma(0x1010), // FM 3 masks the function: 00:03.3 covers 00:03.0
+    ]);
+    const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
+    expect(pas).toEqual(["0x100200010", "0x100200010", "0x100200010", "0x100300010"]);
+    expect(r.outcomes.filter((x) => "value" in x)).toEqual([{ value: "0x7800000000000000" }]);
+    expect(r.result.state.qemu.get(1)!.viommu!.unit.ctxCache.get("24:-1")).toEqual([0x15001n, 0x501n]);
+  });
+  it("context cache: a global CCMD invalidation, SRTP and a TE change all drop the cached context entry (s->context_cache_gen++, vtd_reset_caches)", () => {
+    const iotlbGlobal = mw(0xf8, 8, (1n << 63n) | (1n << 60n));
+    const rewrite = [w(0x15000, 0x16003n), w(0x16000, 0x17003n), w(0x17008, 0x300001n), w(0x11000 + 0x18 * 16, 0x15001n), iotlbGlobal];
+    for (const drop of [[mw(0x28, 8, (1n << 63n) | (1n << 61n))], [mw(0x18, 4, 0xc0000000n)], [mw(0x18, 4, 0n), mw(0x18, 4, 0x80000000n)]]) {
+      const r = run([...base, ...tables, ...enable, dma(0x1010), ...rewrite, dma(0x1010), ...drop, iotlbGlobal, dma(0x1010)]);
+      const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
+      expect(pas).toEqual(["0x100200010", "0x100200010", "0x100300010"]);
+    }
+  });
   it("vtd_report_fault / vtd_record_frcd: a write to a read-only page records VTD_FR_WRITE in FRCD0 with PPF; FPD suppresses it", () => {
     const r = run([...base, ...tables, ...enable, dma(0x1000, "write"), mr(0x34), mr(0x228, 8)]);
     expect(r.outcomes.slice(-3)).toEqual([{ fault: "VTD_FR_WRITE" }, { value: "0x2" }, { value: "0x8000000500000018" }]);

@@ -15,16 +15,28 @@
 //   does (source id, PASID, level, gfn at that level), each entry with its
 //   domain id and PGTT (which invalidations select on). The pagewalk Iotlb
 //   class is mutable and keyed by domain id (the spec's tag); QEMU keys by
-//   source id, so the state keeps its own map and mirrors QEMU's semantics.
+//   source id, so the state keeps its own map and mirrors QEMU's semantics;
+// - `ctxCache`: QEMU's context cache (vtd_as->context_cache_entry, valid while
+//   its context_cache_gen equals s->context_cache_gen), one entry per address
+//   space (source id, PASID or PCI_NO_PASID): the raw context entry as read by
+//   vtd_dev_to_context_entry, filled on an IOTLB miss whose context (and PASID)
+//   lookup succeeded, used instead of the root and context tables while
+//   present. Emptied by global / domain-selective context-cache invalidation
+//   (CCMD or the queue's context-cache descriptor: s->context_cache_gen++),
+//   dropped per device by device-selective invalidation (source id under the
+//   function mask), and emptied by vtd_reset_caches (SRTP, TE changes).
 //
 // Guest memory (root/context/PASID tables, page tables, descriptors, the wait
 // descriptor's status) is read and written through the machine's RAM layout:
 // gpa -> process va -> host physical memory. A gpa outside guest RAM is a DMA
 // read error (QEMU's dma_memory_read failing: MEMTX_DECODE_ERROR).
 //
-// Not modelled: the context cache and PASID cache (entries are read from guest
-// memory on every IOTLB miss, so a missing context-cache or PASID-cache
-// invalidation is not reproduced), device-TLBs (ATS), interrupt remapping
+// PASID entries (directory and table) are read from guest memory on every
+// IOTLB miss, cached context entry or not, as QEMU does for emulated devices
+// (its PASID cache, vtd_as->pasid_cache_entry, is only kept for IOMMUFD-backed
+// devices; the PASID-cache descriptor is a no-op for the translation here).
+//
+// Not modelled: device-TLBs (ATS), interrupt remapping
 // (IRE/SIRTP only set their status bits), the interrupts themselves (only the
 // IP bits), page requests, SS reserved bits 11 (SNP) and 62 (TM).
 
@@ -158,6 +170,12 @@ export interface VtdUnit {
   nextFrcd: number;
   /** key `${sid}:${pasid}:${level}:${gfn hex}`; pasid -1 is PCI_NO_PASID. */
   iotlb: Map<string, VtdIotlbEntry>;
+  /**
+   * The context cache: key `${sid}:${pasid}` (the address space; pasid -1 is
+   * PCI_NO_PASID), value the raw context entry's 64-bit words (2 legacy, 4
+   * scalable). Absent when not cached (context_cache_gen stale).
+   */
+  ctxCache: Map<string, bigint[]>;
 }
 
 export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
@@ -171,7 +189,7 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
   quad(DMAR_ECAP, ecap);
   regs.set(DMAR_FECTL, CTL_IM >>> 0);
   regs.set(DMAR_IECTL, CTL_IM >>> 0);
-  return { regs, root: 0n, rootScalable: false, qiEnabled: false, iqBase: 0n, iqSize: 0, iqDw: false, iqHead: 0, iqTail: 0, nextFrcd: 0, iotlb: new Map() };
+  return { regs, root: 0n, rootScalable: false, qiEnabled: false, iqBase: 0n, iqSize: 0, iqDw: false, iqHead: 0, iqTail: 0, nextFrcd: 0, iotlb: new Map(), ctxCache: new Map() };
 }
 
 /** What the unit needs beyond its own state: its config and registers, and guest memory. */
@@ -300,8 +318,24 @@ export function vtdMmioWrite(c: VtdCtx, off: number, size: number, val: bigint):
   }
 }
 
+/** vtd_reset_caches: vtd_reset_context_cache_locked + vtd_reset_iotlb_locked (+ the PASID cache of IOMMUFD devices). */
 function resetCaches(u: VtdUnit): void {
-  u.iotlb.clear(); // vtd_reset_caches: context cache, IOTLB, PASID cache
+  u.iotlb.clear();
+  u.ctxCache.clear();
+}
+
+/** vtd_context_global_invalidate: s->context_cache_gen++ makes every cached context entry stale. */
+function contextGlobal(u: VtdUnit): void {
+  u.ctxCache.clear();
+}
+
+/** vtd_context_device_invalidate: every address space (any PASID) on the bus whose devfn matches under the function mask. */
+function contextDevice(u: VtdUnit, sid: number, fm: number): void {
+  const mask = ~[0, 4, 6, 7][fm & 3]! & 0xff;
+  for (const k of u.ctxCache.keys()) {
+    const esid = Number(k.split(":")[0]);
+    if (esid >> 8 === sid >> 8 && (esid & mask) === (sid & 0xff & mask)) u.ctxCache.delete(k);
+  }
 }
 
 /** vtd_handle_gcmd_write. */
@@ -347,8 +381,15 @@ function handleCcmd(c: VtdCtx): void {
   if (!(val & (1n << 63n))) return;
   if (u.qiEnabled) return; // "Queued Invalidation enabled, should not use register-based invalidation"
   const cirg = (val >> 61n) & 3n;
-  // global and domain-selective: global done; device-selective: device done (no context cache modelled).
-  const caig = cirg === 1n || cirg === 2n ? 1n : cirg === 3n ? 3n : 0n;
+  // vtd_context_cache_invalidate: domain-selective is done as global; device-selective by SID and FM.
+  let caig = 0n;
+  if (cirg === 1n || cirg === 2n) {
+    contextGlobal(u);
+    caig = 1n;
+  } else if (cirg === 3n) {
+    contextDevice(u, Number((val >> 16n) & 0xffffn), Number((val >> 32n) & 3n));
+    caig = 3n;
+  }
   setQuadRaw(u, DMAR_CCMD, (val & ~(1n << 63n) & ~(3n << 59n)) | (caig << 59n));
 }
 
@@ -482,8 +523,12 @@ function processDesc(c: VtdCtx): boolean {
   const did = Number((lo >> 16n) & 0xffffn);
   const pasid = Number((lo >> 32n) & 0xfffffn);
   switch (type) {
-    case 0x1: // context-cache: no context cache modelled
-      return !rsvd(0xfffc00000000f1c0n, 0n) && g !== 0;
+    case 0x1: // vtd_process_context_cache_desc
+      if (rsvd(0xfffc00000000f1c0n, (1n << 64n) - 1n)) return false;
+      if (g === 1 || g === 2) contextGlobal(u);
+      else if (g === 3) contextDevice(u, Number((lo >> 32n) & 0xffffn), Number((lo >> 48n) & 3n));
+      else return false;
+      return true;
     case 0x2: {
       if (rsvd(0xffffffff0000f100n, 0xf80n)) return false;
       if (g === 1) iotlbGlobal(u);
@@ -636,20 +681,41 @@ interface Ctx2 {
   did: number;
   pgtt: Pgtt;
   pt?: PageTable;
+  /** is_fpd_set: the context entry's FPD (scalable: or the PASID directory / table entry's). */
+  fpd: boolean;
 }
+type CtxFault = { fr: string; fpd: boolean };
+const bad = (fr: string, fpd = false): CtxFault => ({ fr, fpd });
 
 /**
- * vtd_dev_to_context_entry (+ the PASID entry in scalable mode): what
- * translates (sid, pasid), or the fault with the FPD that qualifies it.
+ * vtd_do_iommu_translate's context lookup: the context entry from the context
+ * cache when cached (context_cache_gen current), else from guest memory
+ * (vtd_dev_to_context_entry), cached once the lookup succeeded; then (scalable)
+ * the PASID entry, always read from guest memory. What translates (sid,
+ * pasid), or the fault with the FPD that qualifies it.
  */
-function contextOf(c: VtdCtx, sid: number, pasid: number): Ctx2 | { fr: string; fpd: boolean } {
+function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 | CtxFault {
   const u = c.unit;
-  const aw = c.cfg.awBits;
-  const haw = hawMask(aw);
+  let ce = u.ctxCache.get(asKey);
+  let fill = false;
+  if (!ce) {
+    const r = readContextEntry(c, sid);
+    if (!Array.isArray(r)) return r;
+    ce = r;
+    fill = true;
+  }
+  const d = decodeContextEntry(c, ce, pasid);
+  if (fill && !("fr" in d)) u.ctxCache.set(asKey, ce); // "Update context-cache"
+  return d;
+}
+
+/** vtd_dev_to_context_entry's reads and entry checks: the raw context entry (2 or 4 words), or the fault. */
+function readContextEntry(c: VtdCtx, sid: number): bigint[] | CtxFault {
+  const u = c.unit;
+  const haw = hawMask(c.cfg.awBits);
   const bus = sid >> 8;
   const devfn = sid & 0xff;
   const rootRsvd = 0xffen | ~haw;
-  const bad = (fr: string, fpd = false) => ({ fr, fpd });
   const reAt = u.root + BigInt(bus) * 16n + (u.rootScalable && devfn >= 128 ? 8n : 0n);
   const re = c.mem.read64(reAt);
   const reHi = u.rootScalable ? 0n : c.mem.read64(reAt + 8n);
@@ -664,17 +730,9 @@ function contextOf(c: VtdCtx, sid: number, pasid: number): Ctx2 | { fr: string; 
     const fpd = (lo & 2n) !== 0n;
     if (!(lo & 1n)) return bad("VTD_FR_CONTEXT_ENTRY_P", fpd);
     if (hi & 0xffffffffff000080n || lo & ((0xff0n | ~haw) & ((1n << 64n) - 1n))) return bad("VTD_FR_CONTEXT_ENTRY_RSVD", fpd);
-    const levels = Number(hi & 7n) + 2;
-    if (!levelSupported(c.cap, levels)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    const tt = Number((lo >> 2n) & 3n);
-    const did = Number((hi >> 8n) & 0xffffn);
-    if (tt === 2) return c.ecap & VTD_ECAP_PT ? { did, pgtt: "pt" } : bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    if (tt === 1 && !(c.ecap & VTD_ECAP_DT)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    if (tt === 3) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    const agaw = 30 + 9 * Number(hi & 7n);
-    return { did, pgtt: "sst", pt: { root: Number(lo & ~0xfffn & haw), levels, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
+    return [lo, hi];
   }
-  // Scalable-mode context entry (32 bytes), then the PASID directory and table.
+  // Scalable-mode context entry (32 bytes).
   const at = ctp + BigInt(devfn & 0x7f) * 32n;
   const v: bigint[] = [];
   for (let i = 0n; i < 4n; i++) {
@@ -682,9 +740,32 @@ function contextOf(c: VtdCtx, sid: number, pasid: number): Ctx2 | { fr: string; 
     if (w === undefined) return bad("VTD_FR_CONTEXT_TABLE_INV");
     v.push(w);
   }
-  let fpd = (v[0]! & 2n) !== 0n;
+  const fpd = (v[0]! & 2n) !== 0n;
   if (!(v[0]! & 1n)) return bad("VTD_FR_CONTEXT_ENTRY_P", fpd);
   if (v[0]! & ((0x1e0n | ~haw) & ((1n << 64n) - 1n)) || v[1]! & 0xffffffffffe00000n || v[2] !== 0n || v[3] !== 0n) return bad("VTD_FR_CONTEXT_ENTRY_RSVD", fpd);
+  return v;
+}
+
+/** What a (valid) raw context entry translates to for `pasid`: legacy type / level checks, or (scalable) the PASID directory and table. */
+function decodeContextEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): Ctx2 | CtxFault {
+  const aw = c.cfg.awBits;
+  const haw = hawMask(aw);
+  if (ce.length === 2) {
+    const [lo, hi] = [ce[0]!, ce[1]!];
+    const fpd = (lo & 2n) !== 0n;
+    const levels = Number(hi & 7n) + 2;
+    if (!levelSupported(c.cap, levels)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
+    const tt = Number((lo >> 2n) & 3n);
+    const did = Number((hi >> 8n) & 0xffffn);
+    if (tt === 2) return c.ecap & VTD_ECAP_PT ? { did, pgtt: "pt", fpd } : bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
+    if (tt === 1 && !(c.ecap & VTD_ECAP_DT)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
+    if (tt === 3) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
+    const agaw = 30 + 9 * Number(hi & 7n);
+    return { did, pgtt: "sst", fpd, pt: { root: Number(lo & ~0xfffn & haw), levels, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
+  }
+  // The PASID directory and table, from the (possibly cached) scalable-mode context entry.
+  const v = ce;
+  let fpd = (v[0]! & 2n) !== 0n;
   const dire = c.mem.read64((v[0]! & ~0xfffn & haw) + BigInt(pasid >> 6) * 8n);
   if (dire === undefined) return bad("VTD_FR_PASID_DIR_ACCESS_ERR", fpd);
   fpd ||= (dire & 2n) !== 0n;
@@ -703,14 +784,14 @@ function contextOf(c: VtdCtx, sid: number, pasid: number): Ctx2 | { fr: string; 
   const inv = bad("VTD_FR_PASID_TABLE_ENTRY_INV", fpd);
   if (pgtt === 1) {
     if (!(c.ecap & VTD_ECAP_FSTS) || ((pe[2]! >> 2n) & 3n) !== 0n) return inv; // FS level must be 4
-    return { did, pgtt: "fst", pt: { root: Number(pe[2]! & ~0xfffn & haw), levels: 4, vaBits: Math.min(48, aw), oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 } };
+    return { did, pgtt: "fst", fpd, pt: { root: Number(pe[2]! & ~0xfffn & haw), levels: 4, vaBits: Math.min(48, aw), oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 } };
   }
   if (pgtt === 2) {
     const awf = Number((pe[0]! >> 2n) & 7n);
     if (!(c.ecap & VTD_ECAP_SSTS) || !levelSupported(c.cap, awf + 2)) return inv;
-    return { did, pgtt: "sst", pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits: Math.min(30 + 9 * awf, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
+    return { did, pgtt: "sst", fpd, pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits: Math.min(30 + 9 * awf, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
   }
-  if (pgtt === 4 && c.ecap & VTD_ECAP_PT) return { did, pgtt: "pt" };
+  if (pgtt === 4 && c.ecap & VTD_ECAP_PT) return { did, pgtt: "pt", fpd };
   return inv; // NESTED and unknown types
 }
 
@@ -733,7 +814,7 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
       if (e) return { gpa: e.gpa | (iova & ((1n << BigInt(lg2)) - 1n)), pageLg2: e.pageLg2, perm: e.perm };
     }
   }
-  const ctx = contextOf(c, sid, pasid < 0 ? 0 : pasid);
+  const ctx = contextOf(c, sid, pasid < 0 ? 0 : pasid, `${sid}:${pasidIn ?? -1}`);
   const report = (fr: string, fpd: boolean): VtdXlate => {
     vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, pasidIn);
     return { fault: fr };
@@ -746,32 +827,17 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   if (f !== FAULT_NONE) {
     const top = walk[R_STEPS]! <= 1 && walk[R_LEVEL] === ctx.pt.levels;
     const fr = fs ? fsFault(f, c.mem, top) : ssFault(f, write, c.mem, top);
-    return report(fr, entryFpd(c, sid, pasid));
+    return report(fr, ctx.fpd);
   }
   const pageLg2 = walk[R_PAGE_LG2]!;
   const out = BigInt(walk[R_PA]!);
   const base = (out >> BigInt(pageLg2)) << BigInt(pageLg2);
   const last = base + (1n << BigInt(pageLg2)) - 1n;
-  if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", entryFpd(c, sid, pasid));
+  if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd);
   const perm = walk[R_PERM]! & 3;
   const level = (pageLg2 - 12) / 9 + 1;
   u.iotlb.set(iotlbKey(sid, pasid, level, (iova >> BigInt(pageLg2)) << BigInt(pageLg2 - 12)), { did: ctx.did, pgtt: ctx.pgtt, gpa: base, pageLg2, perm });
   return { gpa: out, pageLg2, perm };
-}
-
-/** The FPD that qualifies a walk fault: the context entry's (legacy) or the context, PASID directory and PASID entries' (scalable). */
-function entryFpd(c: VtdCtx, sid: number, pasid: number): boolean {
-  const u = c.unit;
-  const haw = hawMask(c.cfg.awBits);
-  const devfn = sid & 0xff;
-  const re = c.mem.read64(u.root + BigInt(sid >> 8) * 16n + (u.rootScalable && devfn >= 128 ? 8n : 0n)) ?? 0n;
-  const ctp = re & ~0xfffn & haw;
-  if (!u.rootScalable) return ((c.mem.read64(ctp + BigInt(devfn) * 16n) ?? 0n) & 2n) !== 0n;
-  const ce = c.mem.read64(ctp + BigInt(devfn & 0x7f) * 32n) ?? 0n;
-  const p = pasid < 0 ? 0 : pasid;
-  const dire = c.mem.read64((ce & ~0xfffn & haw) + BigInt(p >> 6) * 8n) ?? 0n;
-  const pe = c.mem.read64((dire & ~0xfffn & haw) + BigInt(p & 0x3f) * 64n) ?? 0n;
-  return ((ce | dire | pe) & 2n) !== 0n;
 }
 
 /** GSTS.TES: DMA remapping enabled. */
