@@ -75,21 +75,26 @@ function hash(meta: number, pasid: number, bHi: number, bLo: number): number {
 export class Iotlb {
   hits = 0;
   misses = 0;
-  private cap: number;
-  private mask: number;
+  private cap!: number;
+  private mask!: number;
   private n = 0;
-  private kMeta: Int32Array; // did | lg2 << 16 | VALID; 0 = empty
-  private kPasid: Int32Array;
-  private kHi: Int32Array;
-  private kLo: Int32Array;
-  private vPa: Float64Array; // output page base
-  private vPerm: Uint8Array;
+  private kMeta!: Int32Array; // did | lg2 << 16 | VALID; 0 = empty (the slot arrays are set by allocate())
+  private kPasid!: Int32Array;
+  private kHi!: Int32Array;
+  private kLo!: Int32Array;
+  private vPa!: Float64Array; // output page base
+  private vPerm!: Uint8Array;
   /** Page sizes (log2) present, smallest first: lookup tries each. */
   private sizes: number[] = [];
 
   constructor(initialCapacity = 1024) {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
+    this.allocate(cap);
+  }
+
+  /** Fresh, empty slot arrays of `cap` entries (a power of two). */
+  private allocate(cap: number): void {
     this.cap = cap;
     this.mask = cap - 1;
     this.kMeta = new Int32Array(cap);
@@ -265,14 +270,7 @@ export class Iotlb {
   private rehash(cap: number): void {
     const { kMeta, kPasid, kHi, kLo, vPa, vPerm } = this;
     const old = this.cap;
-    this.cap = cap;
-    this.mask = cap - 1;
-    this.kMeta = new Int32Array(cap);
-    this.kPasid = new Int32Array(cap);
-    this.kHi = new Int32Array(cap);
-    this.kLo = new Int32Array(cap);
-    this.vPa = new Float64Array(cap);
-    this.vPerm = new Uint8Array(cap);
+    this.allocate(cap);
     this.n = 0;
     for (let i = 0; i < old; i++) {
       const m = kMeta[i]!;

@@ -1,14 +1,7 @@
 // ioctl dispatch: what the kernel decides before a command handler runs
 // (iommufd_fops_ioctl in drivers/iommu/iommufd/main.c; vfio_device_fops_unl_ioctl;
 // vfio_fops_unl_ioctl; the iommufd selftest's cmd_fail and cmd_length cases).
-import { Effect, Exit } from "effect";
 import { describe, expect, it } from "vitest";
-import { ProfileService } from "../../src/model/framework.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
-import type { TraceHeader } from "../../src/importers/jsonl.ts";
-import { resolveProfile } from "../../src/profiles/profile.ts";
-import { replay, ReplayFault } from "../../src/replay/engine.ts";
-import { memorySource, Trace } from "../../src/replay/source.ts";
 import { last } from "../helpers.ts";
 
 const setup = [
@@ -20,18 +13,6 @@ const setup = [
   { op: "open", pid: 1, path: "/dev/vfio/vfio" }, // fd 5
 ];
 const io = (fd: number, cmd: unknown, extra: Record<string, unknown> = {}) => ({ op: "ioctl", pid: 1, fd, cmd, ...extra });
-
-function faultOf(raw: Record<string, unknown>[], profile = "linux-mainline"): ReplayFault {
-  const events = raw.map((r, i) => parseTraceEvent(r, i + 1));
-  const exit = Effect.runSyncExit(
-    replay({}).pipe(
-      Effect.provideService(Trace, memorySource("t", { format: "iorr-trace", version: 1 } as TraceHeader, events)),
-      Effect.provideService(ProfileService, resolveProfile([profile])),
-    ),
-  );
-  if (Exit.isSuccess(exit) || exit.cause._tag !== "Fail") throw new Error("expected a fault");
-  return exit.cause.error as ReplayFault;
-}
 
 describe("iommufd size rules (iommufd_fops_ioctl, selftest cmd_length)", () => {
   it("size below offsetofend of the IOCTL_OP member is EINVAL", () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeMeta } from "../../src/store/codec.ts";
 import { chain } from "../../src/store/hash.ts";
-import { StoreError, TraceDb } from "../../src/store/tracedb.ts";
+import { TraceDb } from "../../src/store/tracedb.ts";
 import { makeTrace, scratchDir, storeError } from "./helpers.ts";
 
 

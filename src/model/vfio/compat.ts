@@ -17,18 +17,12 @@ import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
 import { copiedOut, userStruct } from "./uarg.ts";
+import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_DMA_CC_IOMMU, VFIO_NOIOMMU_IOMMU, VFIO_UNMAP_ALL } from "./extensions.ts";
+import { ctxOf } from "../iommufd/ucmd.ts";
 
-const VFIO_TYPE1_IOMMU = 1n;
-const VFIO_TYPE1v2_IOMMU = 3n;
-const VFIO_DMA_CC_IOMMU = 4n;
-const VFIO_NOIOMMU_IOMMU = 8n;
-const VFIO_UNMAP_ALL = 9n;
 const PAGE_SIZE = 4096n;
 const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
 
-function ctxOf(s: State, call: IoctlCall): IommufdCtx {
-  return s.iommufd.get(call.file.id)!;
-}
 
 /** get_compat_ioas: the compat IOAS, or undefined (ENODEV). */
 function compatIoas(ctx: IommufdCtx): Ioas | undefined {

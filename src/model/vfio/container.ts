@@ -15,8 +15,8 @@ import type { State } from "../state.ts";
 import { groupIsNoiommu, vgroupOf } from "./core.ts";
 import type { VfioContainer } from "./state.ts";
 import { type1AttachGroup, type1CheckExtension, type1DetachGroup, type1Open, type1Release } from "./type1.ts";
+import { VFIO_NOIOMMU_IOMMU } from "./extensions.ts";
 
-const VFIO_NOIOMMU_IOMMU = 8n;
 
 /** vfio_fops_open: a new container, its kref held by the file. */
 OPENED["vfio-container"] = (s, file) => {

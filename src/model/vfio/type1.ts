@@ -22,21 +22,16 @@ import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { HOST_RESV_REGIONS } from "../host/resv.ts";
 import { U64_MAX } from "../values.ts";
-import { groupDevices, hostDevOf } from "./core.ts";
+import { groupDevices } from "./core.ts";
 import type { Type1, VfioContainer, VfioDma } from "./state.ts";
 import { copiedOut, userBytes, userStruct } from "./uarg.ts";
+import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_NESTING_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from "./extensions.ts";
 
 const PAGE_SIZE = 4096n;
 const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
 /** DIRTY_BITMAP_SIZE_MAX: DIRTY_BITMAP_BYTES(INT_MAX pages). */
 const DIRTY_BITMAP_SIZE_MAX = 0x10000000n;
 
-const VFIO_TYPE1_IOMMU = 1n;
-const VFIO_TYPE1v2_IOMMU = 3n;
-const VFIO_DMA_CC_IOMMU = 4n;
-const VFIO_TYPE1_NESTING_IOMMU = 6n;
-const VFIO_UNMAP_ALL = 9n;
-const VFIO_UPDATE_VADDR = 10n;
 
 const MAP_READ = 1;
 const MAP_WRITE = 2;

@@ -50,7 +50,6 @@ import {
   FAULT_NOT_PRESENT,
   FAULT_PERMISSION,
   FAULT_PRIVILEGE,
-  FAULT_RESERVED,
   newWalkResult,
   R_LEVEL,
   R_PA,
