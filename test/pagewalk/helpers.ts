@@ -49,3 +49,18 @@ export function walkOf(walker: Walker, mem: PhysReader, pt: PageTable, iova: big
 export function idx(iova: bigint, level: number, granuleLg2 = 12): number {
   return Number((iova >> BigInt(granuleLg2 + 9 * (level - 1))) & 511n);
 }
+
+/**
+ * Tables at root, root + 0x1000, ... down to `leafLevel`, whose entry for `iova`
+ * is `leaf`; every table entry on the way carries `tableBits` (the format's
+ * present/permission bits for a non-leaf entry).
+ */
+export function chain(mem: WordMem, pt: PageTable, iova: bigint, leafLevel: number, leaf: bigint, tableBits: bigint): void {
+  let t = pt.root;
+  for (let level = pt.levels; level > leafLevel; level--) {
+    const next = t + 0x1000;
+    mem.set(t, idx(iova, level), BigInt(next) | tableBits);
+    t = next;
+  }
+  mem.set(t, idx(iova, leafLevel), leaf);
+}

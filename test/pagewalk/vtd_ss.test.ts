@@ -15,7 +15,7 @@ import {
   walkVtdSs,
   type PageTable,
 } from "../../src/pagewalk/index.ts";
-import { idx, walkOf, WordMem } from "./helpers.ts";
+import { chain as buildChain, idx, walkOf, WordMem } from "./helpers.ts";
 
 const R = 1n;
 const W = 2n;
@@ -25,15 +25,9 @@ function table(levels: number, aw: number, superpages = 3): PageTable {
   return { root: 0x1000, levels, vaBits: aw, oaBits: 52, granuleLg2: 12, superpages };
 }
 
-/** Tables at 0x1000, 0x2000, ... down to `leafLevel`, whose entry is `leaf`; table entries carry `tableBits`. */
+/** The shared table builder, with this format's non-leaf bits by default. */
 function chain(mem: WordMem, pt: PageTable, iova: bigint, leafLevel: number, leaf: bigint, tableBits = R | W): void {
-  let t = pt.root;
-  for (let level = pt.levels; level > leafLevel; level--) {
-    const next = t + 0x1000;
-    mem.set(t, idx(iova, level), BigInt(next) | tableBits);
-    t = next;
-  }
-  mem.set(t, idx(iova, leafLevel), leaf);
+  buildChain(mem, pt, iova, leafLevel, leaf, tableBits);
 }
 
 describe("VT-d second stage: levels (CAP.SAGAW: 3, 4 and 5 levels)", () => {

@@ -25,7 +25,7 @@ import {
   type PageTable,
   type Walker,
 } from "../../src/pagewalk/index.ts";
-import { idx, walkOf, WordMem } from "./helpers.ts";
+import { chain as buildChain, idx, walkOf, WordMem } from "./helpers.ts";
 
 const P = 1n;
 const RW = 2n;
@@ -40,15 +40,9 @@ function table(levels: number, aw = levels === 5 ? 57 : 48, oaBits = 52, superpa
   return { root: 0x1000, levels, vaBits: aw, oaBits, granuleLg2: 12, superpages };
 }
 
-/** Tables at 0x1000, 0x2000, ... down to `leafLevel`, whose entry is `leaf`; table entries carry `tableBits`. */
+/** The shared table builder, with this format's non-leaf bits by default. */
 function chain(mem: WordMem, pt: PageTable, iova: bigint, leafLevel: number, leaf: bigint, tableBits = T): void {
-  let t = pt.root;
-  for (let level = pt.levels; level > leafLevel; level--) {
-    const next = t + 0x1000;
-    mem.set(t, idx(iova, level), BigInt(next) | tableBits);
-    t = next;
-  }
-  mem.set(t, idx(iova, leafLevel), leaf);
+  buildChain(mem, pt, iova, leafLevel, leaf, tableBits);
 }
 
 /** A 64-bit IOVA made canonical for `bits`: bit bits-1 copied upwards. */
