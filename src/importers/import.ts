@@ -26,10 +26,23 @@ const APPEND_BATCH = 50_000;
 /** Import progress: events stored, then events replayed (for outcomes and checkpoints). */
 export type ImportProgress = (phase: "store" | "replay", done: number, total: number) => void;
 
-export function importJsonl(input: string, output: string, profile: Profile, progress?: ImportProgress): Effect.Effect<ImportResult, BadInput> {
-  return Effect.try({ try: () => readJsonlTrace(input), catch: (e) => e as BadInput }).pipe(
-    Effect.flatMap((trace) => importEvents(input, trace.header, trace.events, output, profile, progress, trace.warnings)),
-  );
+/**
+ * Read a JSONL trace once and store it; the profile is chosen from its header
+ * (the command line's --profile, else the header's own), so the file is parsed
+ * a single time.
+ */
+export function importJsonl(
+  input: string,
+  output: string,
+  profileOf: (header: TraceHeader) => Profile,
+  progress?: ImportProgress,
+): Effect.Effect<ImportResult & { header: TraceHeader; profile: Profile }, BadInput> {
+  return Effect.gen(function* () {
+    const trace = yield* Effect.try({ try: () => readJsonlTrace(input), catch: (e) => e as BadInput });
+    const profile = yield* Effect.try({ try: () => profileOf(trace.header), catch: (e) => e as BadInput });
+    const r = yield* importEvents(input, trace.header, trace.events, output, profile, progress, trace.warnings);
+    return { ...r, header: trace.header, profile };
+  });
 }
 
 /** Store validated events as a trace database, with outcomes and checkpoints under `profile`. */

@@ -6,7 +6,6 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { importJsonl } from "../../importers/import.ts";
-import { readJsonlTrace } from "../../importers/jsonl.ts";
 import { BadInput } from "../../model/framework.ts";
 import { toJsonValue } from "../../model/outcome.ts";
 import { hashOf, replay, type ReplayFault } from "../../replay/engine.ts";
@@ -37,9 +36,8 @@ export const demoCommand: Command = (argv) =>
       for (const f of files) {
         const input = join(dir, f);
         const db = join(work, basename(f, ".jsonl") + ".db");
-        const header = yield* Effect.try({ try: () => readJsonlTrace(input).header, catch: (e) => e as BadInput });
-        const profile = profileFor("demo", undefined, header);
-        const imp = yield* importJsonl(input, db, profile);
+        const imp = yield* importJsonl(input, db, (h) => profileFor("demo", undefined, h));
+        const { header, profile } = imp;
         const line = yield* usingTrace(db, (src) =>
           withTrace(src, profile, replay({ verify: true })).pipe(
             Effect.map((r) => {

@@ -4,7 +4,7 @@
 
 import { Effect } from "effect";
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { eventToJson, readJsonlTrace } from "../../importers/jsonl.ts";
+import { eventToJson } from "../../importers/jsonl.ts";
 import { importJsonl } from "../../importers/import.ts";
 import { BadInput } from "../../model/framework.ts";
 import type { Outcome } from "../../model/outcome.ts";
@@ -21,18 +21,15 @@ export const importCommand: Command = (argv) =>
     const output = a.flags.output;
     if (typeof output !== "string") return yield* Effect.fail(new BadInput({ file: "iorr import", field: "-o", message: "the output database is required: iorr import <trace.jsonl> -o <trace.db>" }));
     if (isTraceDbPath(input) && input.endsWith(".db")) return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
-    // The header is read inside importJsonl; the profile needs it first only for --profile-less runs.
-    const header = yield* Effect.try({ try: () => readJsonlTrace(input).header, catch: (e) => e as BadInput });
-    const profile = profileFor("import", a.flags.profile, header);
     const json = a.flags.json === true;
     const bars = { store: progressBar("import: storing  ", !json), replay: progressBar("import: replaying", !json) };
-    const r = yield* importJsonl(input, output, profile, (phase, d, t) => bars[phase].update(d, t)).pipe(
+    const r = yield* importJsonl(input, output, (header) => profileFor("import", a.flags.profile, header), (phase, d, t) => bars[phase].update(d, t)).pipe(
       Effect.ensuring(Effect.sync(() => (bars.store.done(), bars.replay.done()))),
     );
     if (!json) for (const w of r.warnings) process.stderr.write(`iorr: warning: ${w}\n`);
     if (json) printJson({ events: r.events, checkpoints: r.checkpoints, output, fault: r.fault ?? null });
     else {
-      print(`${output}: ${r.events} events imported, ${r.checkpoints} checkpoints under ${profile.spec.join(",")}`);
+      print(`${output}: ${r.events} events imported, ${r.checkpoints} checkpoints under ${r.profile.spec.join(",")}`);
       if (r.fault) print(`note: the simulator stopped at event ${r.fault.seq} (${r.fault.op}): ${r.fault.message}; later events have no stored outcome`);
     }
     return EXIT.ok;
