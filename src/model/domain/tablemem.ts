@@ -10,6 +10,7 @@
 
 import type { PhysReader } from "../../pagewalk/index.ts";
 import { allocKernelFrame, freeKernelFrame } from "../memory/kernel_frames.ts";
+import { copyFrame } from "../memory/physmem.ts";
 import { CHUNK_SHIFT, PAGE_SIZE, type MemoryState } from "../memory/state.ts";
 
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
@@ -47,13 +48,7 @@ export class TableMem implements PhysReader {
   private writable(pfn: number): Uint8Array {
     let f = this.owned.get(pfn);
     if (!f) {
-      const key = Math.floor(pfn / CHUNK_FRAMES);
-      let chunk = this.mem.frames.get(key);
-      if (!chunk) this.mem.frames.set(key, (chunk = new Map()));
-      const old = chunk.get(pfn % CHUNK_FRAMES);
-      // new Uint8Array(old) copies (slice() would share a checkpoint Buffer's bytes).
-      f = old ? new Uint8Array(old) : new Uint8Array(PAGE_SIZE);
-      chunk.set(pfn % CHUNK_FRAMES, f);
+      f = copyFrame(this.mem, pfn);
       this.owned.set(pfn, f);
       if (pfn === this.cachedPfn) this.cachedFrame = f;
     }

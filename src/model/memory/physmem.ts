@@ -11,6 +11,21 @@ export function frameAt(mem: MemoryState, pfn: number): Uint8Array | undefined {
   return mem.frames.get(Math.floor(pfn / CHUNK_FRAMES))?.get(pfn % CHUNK_FRAMES);
 }
 
+/**
+ * Copy-on-write: put a private copy of frame `pfn` (zeros if never written) in
+ * its place and return it, free to change. Earlier states keep the old bytes.
+ */
+export function copyFrame(mem: MemoryState, pfn: number): Uint8Array {
+  const key = Math.floor(pfn / CHUNK_FRAMES);
+  let chunk = mem.frames.get(key);
+  if (!chunk) mem.frames.set(key, (chunk = new Map()));
+  const old = chunk.get(pfn % CHUNK_FRAMES);
+  // new Uint8Array(old) copies; slice() would share bytes when the frame is a Buffer from a checkpoint.
+  const frame = old ? new Uint8Array(old) : new Uint8Array(PAGE_SIZE);
+  chunk.set(pfn % CHUNK_FRAMES, frame);
+  return frame;
+}
+
 /** Copy `len` bytes at physical address `pa` into `out` (zeros where never written). */
 export function readPhys(mem: MemoryState, pa: bigint, out: Uint8Array): void {
   let done = 0;
@@ -34,14 +49,7 @@ export function writePhys(mem: MemoryState, pa: bigint, data: Uint8Array): void 
     const pfn = Number(addr >> BigInt(PAGE_SHIFT));
     const off = Number(addr & BigInt(PAGE_SIZE - 1));
     const n = Math.min(PAGE_SIZE - off, data.length - done);
-    const key = Math.floor(pfn / CHUNK_FRAMES);
-    let chunk = mem.frames.get(key);
-    if (!chunk) mem.frames.set(key, (chunk = new Map()));
-    const old = chunk.get(pfn % CHUNK_FRAMES);
-    // new Uint8Array(old) copies; slice() would share bytes when the frame is a Buffer from a checkpoint.
-    const frame = old ? new Uint8Array(old) : new Uint8Array(PAGE_SIZE);
-    frame.set(data.subarray(done, done + n), off);
-    chunk.set(pfn % CHUNK_FRAMES, frame);
+    copyFrame(mem, pfn).set(data.subarray(done, done + n), off);
     done += n;
   }
 }
