@@ -111,7 +111,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   // --- VMM (QEMU) behaviour ---
   "qemu.machine": { fields: { pid, ram: { kind: "list", required: true } }, check: checkRam },
   "qemu.viommu": { fields: { pid, model: { kind: "string", required: true }, props: { kind: "object" } } },
-  "qemu.device": { fields: { pid, guest_bdf: { kind: "guestBdf", required: true }, model: { kind: "string", required: true } } },
+  "qemu.device": { fields: { pid, guest_bdf: { kind: "guestBdf", required: true }, model: { kind: "string", required: true }, props: { kind: "object" } } },
   "qemu.vfio-pci": {
     fields: {
       pid,

@@ -98,8 +98,42 @@ describe("QEMU master (qemu-flts-final): vtd_dev_set_iommu_device then vtd_check
     expect(r.result.state.qemu.get(1)!.vfio.get("00:04.0")!.host).toBe("0000:01:00.0");
     expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP }, { ...FLTS, fs1gp: false }), vfio()], FINAL)).toEqual({ ok: true });
   });
-  it("does not model the PCI bridge check: a device on another bus is a simulator fault", () => {
-    expect(faultOf([...setup(good, FLTS), vfio("iommufd", { props: { bus: "pci-bridge0" } })], FINAL)).toMatch(/not-modelled.*bus/);
+});
+
+describe("master's PCI bridge check (vtd_check_hiod_accel + pci_device_get_iommu_bus_devfn)", () => {
+  const bridge = (model: string, id: string, bdf: string, bus?: string) => ({ op: "qemu.device", pid: 1, guest_bdf: bdf, model, props: bus ? { id, bus } : { id } });
+  const BRIDGE_ERR = { error: "Host device downstream to a PCI bridge is unsupported when x-flts=on" };
+  it("refuses a device whose requester ID is aliased by a conventional PCI bus on its way to the root", () => {
+    expect(last([...setup(good, FLTS), bridge("pci-bridge", "b1", "00:10.0"), vfio("iommufd", { props: { bus: "b1" } })], FINAL)).toEqual(BRIDGE_ERR);
+    // A PCIe-to-PCI bridge below a root port: the conventional secondary bus aliases.
+    const chain = [bridge("pcie-root-port", "rp", "00:10.0"), bridge("pcie-pci-bridge", "pb", "01:00.0", "rp")];
+    expect(last([...setup(good, FLTS), ...chain, vfio("iommufd", { props: { bus: "pb" } })], FINAL)).toEqual(BRIDGE_ERR);
+    // The DMI-to-PCI bridge; `bus` given as a field.
+    expect(last([...setup(good, FLTS), bridge("i82801b11-bridge", "dmi", "00:1e.0"), vfio("iommufd", { bus: "dmi" })], FINAL)).toEqual(BRIDGE_ERR);
+  });
+  it("accepts a device behind PCI Express ports only", () => {
+    const chain = [bridge("pcie-root-port", "rp", "00:10.0"), bridge("x3130-upstream", "up", "01:00.0", "rp"), bridge("xio3130-downstream", "down", "02:00.0", "up")];
+    expect(last([...setup(good, FLTS), ...chain, vfio("iommufd", { props: { bus: "down" } })], FINAL)).toEqual({ ok: true });
+  });
+  it("comes last: the 1GB page check fails first, and without x-flts a bridge is fine", () => {
+    const fs1 = { cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP };
+    expect(last([...setup(fs1, FLTS), bridge("pci-bridge", "b1", "00:10.0"), vfio("iommufd", { props: { bus: "b1" } })], FINAL)).toEqual({
+      error: "First stage 1GB large page is unsupported by host IOMMU",
+    });
+    expect(last([...setup(good, { "caching-mode": true }), bridge("pci-bridge", "b1", "00:10.0"), vfio("legacy", { props: { bus: "b1" } })], FINAL)).toEqual({ ok: true });
+  });
+  it("is not made before master: the series' final refusal answers instead", () => {
+    expect(last([...setup(good, FLTS), bridge("pci-bridge", "b1", "00:10.0"), vfio("iommufd", { props: { bus: "b1" } })], V5)).toEqual({
+      error: "host IOMMU is incompatible with stage-1 translation",
+    });
+  });
+  it("names an unknown bus as qdev_device_add does", () => {
+    expect(last([...setup(good, FLTS), vfio("iommufd", { props: { bus: "nope" } })], FINAL)).toEqual({ error: "Bus 'nope' not found" });
+    expect(last([...setup(good, FLTS), bridge("pci-bridge", "b1", "00:10.0", "nope")], FINAL)).toEqual({ error: "Bus 'nope' not found" });
+  });
+  it("lets bridges come before the vIOMMU (a bus finds its IOMMU when a device asks)", () => {
+    const [hi, hd, p, m, vi] = setup(good, FLTS);
+    expect(last([hi!, hd!, p!, m!, bridge("pci-bridge", "b1", "00:10.0"), vi!, vfio("iommufd", { props: { bus: "b1" } })], FINAL)).toEqual(BRIDGE_ERR);
   });
 });
 

@@ -1,15 +1,25 @@
-// qemu.device: an emulated DMA-capable device (e1000e, nvme, ...) in a guest
-// slot, behind the vIOMMU when there is one.
+// qemu.device: an emulated device in a guest slot: a DMA-capable one (e1000e,
+// nvme, ...) behind the vIOMMU when there is one, or a bridge whose `id`
+// names a new bus (src/model/qemu/topology.ts).
 
 import { notModelled, type Reducer } from "../framework.ts";
 import { errno, ok } from "../outcome.ts";
 import { machineOf, slotTaken } from "./common.ts";
+import { BRIDGE_MODELS, busError, qdevProp, ROOT_BUS } from "./topology.ts";
 
 export const qemuDevice: Reducer = (s, ev) => {
   const m = machineOf(s, ev.pid as number);
   if (!m) return errno("ESRCH");
   const bdf = ev.guest_bdf as string;
+  const model = ev.model as string;
   if (slotTaken(m, bdf)) return notModelled(ev, `a second device in guest slot ${bdf}`);
-  m.devices.set(bdf, ev.model as string);
+  const bus = qdevProp(ev, "bus") ?? ROOT_BUS;
+  const error = busError(m, bus);
+  if (error !== undefined) return { error };
+  const id = qdevProp(ev, "id");
+  if (id !== undefined && (id === ROOT_BUS || m.buses.has(id))) return notModelled(ev, `a second bus with id "${id}"`);
+  m.devices.set(bdf, model);
+  const express = BRIDGE_MODELS[model];
+  if (express !== undefined && id !== undefined) m.buses.set(id, { parent: bus, bridgeBdf: bdf, model, express });
   return ok();
 };

@@ -3,6 +3,7 @@
 
 import type { VtdConfig } from "../viommu/vtd/regs.ts";
 import type { VtdUnit } from "../viommu/vtd/unit.ts";
+import type { GuestBus } from "./topology.ts";
 
 export interface GuestRam {
   gpa: bigint;
@@ -31,12 +32,14 @@ export interface QemuVfioDevice {
 export interface QemuMachine {
   ram: GuestRam[];
   viommu: QemuViommu | null;
-  /** Emulated devices behind the vIOMMU, by guest bdf: their QEMU model name. */
+  /** Emulated devices (bridges included), by guest bdf: their QEMU model name. */
   devices: Map<string, string>;
+  /** Secondary buses of the bridges, by their QEMU id (src/model/qemu/topology.ts). */
+  buses: Map<string, GuestBus>;
   /** Accepted vfio-pci devices, by guest bdf. */
   vfio: Map<string, QemuVfioDevice>;
 }
 
 export function newMachine(ram: GuestRam[] = []): QemuMachine {
-  return { ram, viommu: null, devices: new Map(), vfio: new Map() };
+  return { ram, viommu: null, devices: new Map(), buses: new Map(), vfio: new Map() };
 }

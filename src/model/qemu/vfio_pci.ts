@@ -13,6 +13,7 @@ import type { State } from "../state.ts";
 import { IOMMU_HW_INFO_TYPE_SELFTEST } from "../../uapi/iommufd.ts";
 import { vtdCheckHiod, type HiodView } from "../viommu/vtd/hiod.ts";
 import { machineOf, slotTaken } from "./common.ts";
+import { busError, qdevProp, ridAliased, ROOT_BUS } from "./topology.ts";
 
 /** The IOMMU_HW_INFO_TYPE_* IOMMU_GET_HW_INFO reports for the host IOMMU (NONE for a driver without hw_info). */
 const HW_INFO_TYPE: Record<HostIommuType, number> = {
@@ -26,7 +27,7 @@ const HW_INFO_TYPE: Record<HostIommuType, number> = {
 /** HOST_IOMMU_DEVICE_CAP_AW_BITS_MAX: the width when the kernel reports no IOVA ranges. */
 const AW_BITS_MAX = 64;
 
-function hiodView(s: State, host: string, iommufd: boolean): HiodView {
+function hiodView(s: State, host: string, iommufd: boolean, aliased: boolean): HiodView {
   const hd = s.host.devices.get(host)!;
   const iommu = s.host.iommu;
   return {
@@ -36,6 +37,7 @@ function hiodView(s: State, host: string, iommufd: boolean): HiodView {
     capReg: iommu?.type === "intel_vtd" ? iommu.capReg : 0n,
     ecapReg: iommu?.type === "intel_vtd" ? iommu.ecapReg : 0n,
     maxPasidLog2: maxPasidLog2(s, hd),
+    aliased,
   };
 }
 
@@ -50,16 +52,17 @@ export const qemuVfioPci: Reducer = (s, ev, env) => {
   if (!hd) return notModelled(ev, `vfio-pci for ${host}, a device not bound to vfio-pci`);
   if (hd.noiommu) return notModelled(ev, "vfio-pci for a no-IOMMU device");
   if (slotTaken(m, guestBdf)) return notModelled(ev, `a second device in guest slot ${guestBdf}`);
+  const bus = qdevProp(ev, "bus") ?? ROOT_BUS;
+  const busErr = busError(m, bus);
+  if (busErr !== undefined) return { error: busErr };
 
   const vi = m.viommu;
   // An mdev gets no HostIOMMUDevice hand-off (vfio_pci_realize skips it for mdevs).
   if (vi && !hd.mdev) {
-    const final = env.profile.on("vtd-flts-final");
     // Before master's check in vtd_dev_set_iommu_device, QEMU exits at machine-done
     // (vtd_machine_done_notify_one): not modelled.
-    if (!final && !vi.config.cachingMode) return notModelled(ev, "vfio-pci with intel-iommu caching-mode=off before QEMU master");
-    if (final && vi.config.flts && props.bus !== undefined) return notModelled(ev, "vfio-pci on a bus other than the root bus (the x-flts PCI bridge check needs the guest PCI topology)");
-    const error = vtdCheckHiod({ cfg: vi.config, host: hiodView(s, host, backend === "iommufd"), profile: env.profile });
+    if (!env.profile.on("vtd-flts-final") && !vi.config.cachingMode) return notModelled(ev, "vfio-pci with intel-iommu caching-mode=off before QEMU master");
+    const error = vtdCheckHiod({ cfg: vi.config, host: hiodView(s, host, backend === "iommufd", ridAliased(m, bus)), profile: env.profile });
     if (error !== undefined) return { error };
   }
   m.vfio.set(guestBdf, { host, backend, props });

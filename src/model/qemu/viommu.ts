@@ -8,6 +8,7 @@ import { vtdVersionOf } from "./profile.ts";
 import { VtdPropError, vtdRealize } from "../viommu/vtd/regs.ts";
 import { machineOf } from "./common.ts";
 import { newVtdUnit } from "../viommu/vtd/unit.ts";
+import { BRIDGE_MODELS } from "./topology.ts";
 
 export const qemuViommu: Reducer = (s, ev, env) => {
   const model = ev.model as string;
@@ -15,7 +16,9 @@ export const qemuViommu: Reducer = (s, ev, env) => {
   const m = machineOf(s, ev.pid as number);
   if (!m) return errno("ESRCH");
   if (m.viommu) return notModelled(ev, "a second vIOMMU in one machine");
-  if (m.devices.size > 0 || m.vfio.size > 0) return notModelled(ev, "a vIOMMU created after the devices it translates");
+  // Bridges may come first: a bus finds its IOMMU when a device behind it asks.
+  const dmaDevices = [...m.devices.values()].filter((model) => !(model in BRIDGE_MODELS));
+  if (dmaDevices.length > 0 || m.vfio.size > 0) return notModelled(ev, "a vIOMMU created after the devices it translates");
   let r;
   try {
     r = vtdRealize((ev.props as Record<string, unknown> | undefined) ?? {}, vtdVersionOf(env.profile));

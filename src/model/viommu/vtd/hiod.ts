@@ -21,6 +21,8 @@ export interface HiodView {
   ecapReg: bigint;
   /** caps->max_pasid_log2 (out_max_pasid_log2 of IOMMU_GET_HW_INFO). */
   maxPasidLog2: number;
+  /** pci_device_get_iommu_bus_devfn: the guest requester ID is aliased behind a conventional PCI bridge. */
+  aliased: boolean;
 }
 
 /** What one check reads: the vIOMMU config, the host side, the profile. */
@@ -83,9 +85,11 @@ export const VTD_HIOD_CHECKS: readonly HiodCheck[] = [
       return c.host.maxPasidLog2 && c.cfg.pasid > hpasid ? `PASID bits size ${c.cfg.pasid} > host IOMMU PASID bits size ${hpasid}` : undefined;
     },
   },
-  // master's PCI bridge check (42fa8991b5, "Host device downstream to a PCI bridge is
-  // unsupported when x-flts=on") needs the guest PCI topology: the reducer refuses
-  // (not modelled) a vfio-pci placed on another bus before it gets here.
+  {
+    source: "vtd_check_hiod_accel (master): pci_device_get_iommu_bus_devfn says the RID is aliased",
+    applies: master,
+    fails: (c) => (c.host.aliased ? "Host device downstream to a PCI bridge is unsupported when x-flts=on" : undefined),
+  },
   {
     source: "vtd_check_hiod (v5 08/21, review: \"guest stage-1 translation\"): the series rejects every device until its last patch",
     applies: (c) => on(c, "vtd-flts-check") && !master(c),
