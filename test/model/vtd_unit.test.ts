@@ -1,4 +1,4 @@
-// The intel-iommu register model and guest-side translation (src/model/viommu/vtd/unit.ts).
+// The intel-iommu register model and guest-side translation (src/model/viommu/vtd/: mmio.ts, inv_queue.ts, faults.ts, translate.ts).
 import { describe, expect, it } from "vitest";
 import { run } from "../helpers.ts";
 

@@ -1,6 +1,6 @@
 // The guest ops (TRACE-FORMAT.md "Guest"): guest RAM writes and the
 // intel-iommu MMIO registers, and `dma` by an emulated device (guest_bdf)
-// translated by the vIOMMU (src/model/viommu/vtd/unit.ts).
+// translated by the vIOMMU (src/model/viommu/vtd/translate.ts).
 //
 // guest.mem.write: gpa -> the machine's RAM layout -> process va -> physical
 // memory, as mem.write; a range not wholly inside guest RAM (or over process
@@ -16,7 +16,10 @@ import type { State } from "../state.ts";
 import type { TraceEvent } from "../events.ts";
 import { hex } from "../values.ts";
 import { permString } from "../domain/domain.ts";
-import { GuestMem, vtdDmarEnabled, vtdMmioRead, vtdMmioWrite, vtdTranslate, type VtdCtx } from "../viommu/vtd/unit.ts";
+import { GuestMem } from "../viommu/vtd/guest_mem.ts";
+import { vtdMmioRead, vtdMmioWrite } from "../viommu/vtd/mmio.ts";
+import type { VtdCtx } from "../viommu/vtd/state.ts";
+import { vtdDmarEnabled, vtdTranslate } from "../viommu/vtd/translate.ts";
 import type { QemuMachine } from "./state.ts";
 
 function guestMem(s: State, pid: number, m: QemuMachine): GuestMem {

@@ -2,7 +2,7 @@
 // configured (guest RAM, the vIOMMU, emulated devices, assigned VFIO devices).
 
 import type { VtdConfig } from "../viommu/vtd/regs.ts";
-import type { VtdUnit } from "../viommu/vtd/unit.ts";
+import type { VtdUnit } from "../viommu/vtd/state.ts";
 import type { GuestBus } from "./topology.ts";
 
 export interface GuestRam {
@@ -18,7 +18,7 @@ export interface QemuViommu {
   /** CAP_REG and ECAP_REG as vtd_cap_init computed them (the register model's reset values). */
   cap: bigint;
   ecap: bigint;
-  /** The guest-visible register file, latched state and IOTLB (src/model/viommu/vtd/unit.ts). */
+  /** The guest-visible register file, latched state and IOTLB (src/model/viommu/vtd/state.ts). */
   unit: VtdUnit;
 }
 

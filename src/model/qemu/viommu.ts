@@ -7,7 +7,7 @@ import { errno, ok } from "../outcome.ts";
 import { vtdVersionOf } from "./profile.ts";
 import { VtdPropError, vtdRealize } from "../viommu/vtd/regs.ts";
 import { machineOf } from "./common.ts";
-import { newVtdUnit } from "../viommu/vtd/unit.ts";
+import { newVtdUnit } from "../viommu/vtd/state.ts";
 import { BRIDGE_MODELS } from "./topology.ts";
 
 export const qemuViommu: Reducer = (s, ev, env) => {

@@ -1,0 +1,105 @@
+// The intel-iommu unit's state, the part of QEMU's IntelIOMMUState
+// (hw/i386/intel_iommu.c) that the model keeps: its reset (vtd_init) and the
+// raw register accessors (vtd_get_long_raw / vtd_set_long / vtd_set_clear_mask_long
+// and their quad forms).
+//
+// State (plain data, immutable under immer, hashable):
+// - `regs`: the 0x230-byte register file as 32-bit words by offset, raw (the
+//   write-only bits included), written through QEMU's wmask / w1cmask and
+//   read through its womask (vtd_define_long / vtd_define_quad in vtd_init;
+//   registers.ts);
+// - the latched values QEMU keeps beside its register file: root table
+//   (latched at SRTP), root_scalable, the invalidation queue (base, size,
+//   descriptor width, head, tail, enabled);
+// - `iotlb`: QEMU's IOTLB hash (s->iotlb) as a Map keyed as vtd_get_iotlb_key
+//   does (source id, PASID, level, gfn at that level), each entry with its
+//   domain id and PGTT (which invalidations select on). The pagewalk Iotlb
+//   class is mutable and keyed by domain id (the spec's tag); QEMU keys by
+//   source id, so the state keeps its own map and mirrors QEMU's semantics;
+// - `ctxCache`: QEMU's context cache (vtd_as->context_cache_entry, valid while
+//   its context_cache_gen equals s->context_cache_gen), one entry per address
+//   space (source id, PASID or PCI_NO_PASID): the raw context entry as read by
+//   vtd_dev_to_context_entry, filled on an IOTLB miss whose context (and PASID)
+//   lookup succeeded, used instead of the root and context tables while
+//   present (caches.ts for its invalidation).
+
+import type { GuestMem } from "./guest_mem.ts";
+import { CTL_IM, DMAR_CAP, DMAR_ECAP, DMAR_FECTL, DMAR_IECTL, DMAR_VER, MASKS } from "./registers.ts";
+import type { VtdConfig } from "./regs.ts";
+
+export type Pgtt = "fst" | "sst" | "pt";
+
+export interface VtdIotlbEntry {
+  did: number;
+  pgtt: Pgtt;
+  /** The output guest-physical address of the page base. */
+  gpa: bigint;
+  pageLg2: number;
+  /** PERM_R | PERM_W as the walk ANDed them (QEMU access_flags). */
+  perm: number;
+}
+
+export interface VtdUnit {
+  /** Raw 32-bit register words by offset (a word never written and without a reset value is absent: 0). */
+  regs: Map<number, number>;
+  /** s->root, latched by SRTP. */
+  root: bigint;
+  rootScalable: boolean;
+  qiEnabled: boolean;
+  iqBase: bigint;
+  iqSize: number;
+  /** 256-bit descriptors (IQA.DW, honoured only with ECAP.SMTS). */
+  iqDw: boolean;
+  iqHead: number;
+  iqTail: number;
+  nextFrcd: number;
+  /** key `${sid}:${pasid}:${level}:${gfn hex}`; pasid -1 is PCI_NO_PASID. */
+  iotlb: Map<string, VtdIotlbEntry>;
+  /**
+   * The context cache: key `${sid}:${pasid}` (the address space; pasid -1 is
+   * PCI_NO_PASID), value the raw context entry's 64-bit words (2 legacy, 4
+   * scalable). Absent when not cached (context_cache_gen stale).
+   */
+  ctxCache: Map<string, bigint[]>;
+}
+
+export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
+  const regs = new Map<number, number>();
+  const quad = (off: number, v: bigint) => {
+    regs.set(off, Number(v & 0xffffffffn));
+    regs.set(off + 4, Number(v >> 32n));
+  };
+  regs.set(DMAR_VER, 0x10);
+  quad(DMAR_CAP, cap);
+  quad(DMAR_ECAP, ecap);
+  regs.set(DMAR_FECTL, CTL_IM >>> 0);
+  regs.set(DMAR_IECTL, CTL_IM >>> 0);
+  return { regs, root: 0n, rootScalable: false, qiEnabled: false, iqBase: 0n, iqSize: 0, iqDw: false, iqHead: 0, iqTail: 0, nextFrcd: 0, iotlb: new Map(), ctxCache: new Map() };
+}
+
+/** What the unit needs beyond its own state: its config and registers, and guest memory. */
+export interface VtdCtx {
+  unit: VtdUnit;
+  cfg: VtdConfig;
+  cap: bigint;
+  ecap: bigint;
+  mem: GuestMem;
+}
+
+export const raw = (u: VtdUnit, off: number): number => u.regs.get(off) ?? 0;
+const setRaw = (u: VtdUnit, off: number, v: number): void => {
+  v >>>= 0;
+  if (v === 0) u.regs.delete(off);
+  else u.regs.set(off, v);
+};
+export const rawQuad = (u: VtdUnit, off: number): bigint => (BigInt(raw(u, off + 4)) << 32n) | BigInt(raw(u, off));
+export const setQuadRaw = (u: VtdUnit, off: number, v: bigint): void => {
+  setRaw(u, off, Number(v & 0xffffffffn));
+  setRaw(u, off + 4, Number((v >> 32n) & 0xffffffffn));
+};
+export const setClear = (u: VtdUnit, off: number, clear: number, set: number): void => setRaw(u, off, (raw(u, off) & ~clear) | set);
+/** vtd_set_long: through wmask and w1cmask. */
+export function setLong(u: VtdUnit, off: number, val: number): void {
+  const [w, w1c] = MASKS.get(off) ?? [0, 0, 0];
+  setRaw(u, off, ((raw(u, off) & ~w) | (val & w)) & ~(w1c & val));
+}
