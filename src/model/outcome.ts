@@ -13,6 +13,8 @@ export interface Outcome {
   fd?: number;
   value?: number | string;
   pa?: number | string;
+  /** dma by an emulated device: the host physical address the guest-physical `pa` lands on (an iorr extension). */
+  hpa?: number | string;
   page_size?: number | string;
   perm?: string;
   fault?: string;
@@ -24,7 +26,7 @@ export interface Outcome {
 export type Expect = Record<string, unknown>;
 
 /** Every key an outcome (and so an `expect`) may have. */
-export const OUTCOME_KEYS = ["ret", "out", "errno", "fd", "value", "pa", "page_size", "perm", "fault", "ok", "error", "abort"] as const;
+export const OUTCOME_KEYS = ["ret", "out", "errno", "fd", "value", "pa", "hpa", "page_size", "perm", "fault", "ok", "error", "abort"] as const;
 
 export const ok = (): Outcome => ({ ok: true });
 export const ret0 = (out?: Record<string, OutValue>): Outcome => (out ? { ret: 0, out } : { ret: 0 });

@@ -37,10 +37,10 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
       mw(0xf0, 8, 0x1000n), mw(0xf8, 8, (1n << 63n) | (3n << 60n) | (5n << 32n)), mr(0xf8, 8), dma(0x1010),
     ]);
     const o = r.outcomes.slice(-7);
-    expect(o[0]).toEqual({ pa: "0x100200010", page_size: "0x1000", perm: "r" });
-    expect(o[2]).toMatchObject({ pa: "0x100200010" });
+    expect(o[0]).toEqual({ pa: "0x200010", page_size: "0x1000", perm: "r", hpa: "0x100200010" });
+    expect(o[2]).toMatchObject({ pa: "0x200010" });
     expect(o[5]).toEqual({ value: "0x3600000500000000" });
-    expect(o[6]).toMatchObject({ pa: "0x100300010" });
+    expect(o[6]).toMatchObject({ pa: "0x300010" });
   });
   it("vtd_do_iommu_translate's context cache (cc_entry->context_cache_gen == s->context_cache_gen): a rewritten context entry is not seen until a context-cache invalidation (vtd_context_device_invalidate by SID under FM)", () => {
     // Second SS table 0x15000 -> 0x16000 -> 0x17000: iova 0x1000 -> 0x300000.
@@ -55,7 +55,7 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
       ccDev(0x1b, 3n), mr(0x28, 8), iotlbGlobal, dma(0x1010), // FM 3 masks the function: 00:03.3 covers 00:03.0
     ]);
     const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
-    expect(pas).toEqual(["0x100200010", "0x100200010", "0x100200010", "0x100300010"]);
+    expect(pas).toEqual(["0x200010", "0x200010", "0x200010", "0x300010"]);
     expect(r.outcomes.filter((x) => "value" in x)).toEqual([{ value: "0x7800000000000000" }]);
     expect(r.result.state.qemu.get(1)!.viommu!.unit.ctxCache.get("24:-1")).toEqual([0x15001n, 0x501n]);
   });
@@ -65,7 +65,7 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
     for (const drop of [[mw(0x28, 8, (1n << 63n) | (1n << 61n))], [mw(0x18, 4, 0xc0000000n)], [mw(0x18, 4, 0n), mw(0x18, 4, 0x80000000n)]]) {
       const r = run([...base, ...tables, ...enable, dma(0x1010), ...rewrite, dma(0x1010), ...drop, iotlbGlobal, dma(0x1010)]);
       const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
-      expect(pas).toEqual(["0x100200010", "0x100200010", "0x100300010"]);
+      expect(pas).toEqual(["0x200010", "0x200010", "0x300010"]);
     }
   });
   it("vtd_report_fault / vtd_record_frcd: a write to a read-only page records VTD_FR_WRITE in FRCD0 with PPF; FPD suppresses it", () => {

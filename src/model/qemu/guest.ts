@@ -5,9 +5,12 @@
 // guest.mem.write: gpa -> the machine's RAM layout -> process va -> physical
 // memory, as mem.write; a range not wholly inside guest RAM (or over process
 // memory that is not mapped) is EFAULT and writes nothing.
-// dma with guest_bdf: `pa` is the HOST physical address (the output gpa through
-// the RAM layout); `page_size` and `perm` are the vIOMMU translation's. With
-// GSTS.TES clear the request is not translated: `pa` only (gpa = iova).
+// dma with guest_bdf: `pa` is what the vIOMMU translated the IOVA to, the
+// guest-physical address (QEMU's IOMMUTLBEntry.translated_addr, what its
+// vtd_dmar_translate trace prints), with its `page_size` and `perm`; `hpa`
+// adds where that lands in host memory through the RAM layout (absent for a
+// gpa outside guest RAM, which QEMU's access would then miss). With GSTS.TES
+// clear the request is not translated: `pa` = iova.
 
 import { notModelled, SimulatorFault, type Reducer } from "../framework.ts";
 import { writePhys } from "../memory/physmem.ts";
@@ -94,11 +97,7 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
   const pasid = ev.pasid as number | undefined;
   const g = guestMem(s, pid, m);
   const vi = m.viommu;
-  if (!vi || !vtdDmarEnabled(vi.unit)) {
-    for (let cur = iova; cur <= iova + size - 1n; cur = ((cur >> 12n) + 1n) << 12n)
-      if (g.hostPa(cur) === undefined) return notModelled(ev, "DMA to a guest-physical address outside guest RAM");
-    return { pa: hex(g.hostPa(iova)!) };
-  }
+  if (!vi || !vtdDmarEnabled(vi.unit)) return landed(g, iova, {});
   if (pasid !== undefined && !vi.unit.rootScalable) return notModelled(ev, "DMA with a PASID in legacy mode");
   const c: VtdCtx = { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: g };
   const end = iova + size - 1n;
@@ -108,13 +107,17 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
     const x = vtdTranslate(c, sid, pasid, cur, write);
     if ("fault" in x) return { fault: x.fault };
     if (write && !(x.perm & 2)) return notModelled(ev, "a write through a cached read-only translation (QEMU fails the access without a fault record)");
-    const pa = g.hostPa(x.gpa);
-    if (pa === undefined) return notModelled(ev, "DMA to a guest-physical address outside guest RAM");
-    first ??= { pa: hex(pa), page_size: hex(1n << BigInt(x.pageLg2)), perm: permString(x.perm) };
+    first ??= landed(g, x.gpa, { page_size: hex(1n << BigInt(x.pageLg2)), perm: permString(x.perm) });
     const next = ((cur >> BigInt(x.pageLg2)) + 1n) << BigInt(x.pageLg2);
     if (next > end) return first;
     cur = next;
   }
+}
+
+/** The outcome of a DMA that reached guest-physical `gpa`: `pa`, then `hpa` when guest RAM backs it. */
+function landed(g: GuestMem, gpa: bigint, rest: Record<string, string>): Outcome {
+  const hpa = g.hostPa(gpa);
+  return { pa: hex(gpa), ...rest, ...(hpa === undefined ? {} : { hpa: hex(hpa) }) };
 }
 
 export const guestReducers: Record<string, Reducer> = {

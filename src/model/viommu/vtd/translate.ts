@@ -74,29 +74,83 @@ interface Ctx2 {
   /** is_fpd_set: the context entry's FPD (scalable: or the PASID directory / table entry's). */
   fpd: boolean;
 }
-type CtxFault = { fr: string; fpd: boolean };
+/** A fault from the context / PASID lookup; `silent`: QEMU goes on without reporting it (an FPD-suppressed lookup). */
+type CtxFault = { fr: string; fpd: boolean; silent?: boolean };
 const bad = (fr: string, fpd = false): CtxFault => ({ fr, fpd });
+const isFault = (x: object): x is CtxFault => "fr" in x;
+
+/** PASID_0: what a request without PASID uses in scalable mode (QEMU master; the RID_PASID field is ignored). */
+const PASID_0 = 0;
+
+/**
+ * vtd_get_pe_from_pasid_table: the directory entry (read error, present),
+ * the PASID entry (read error, then vtd_pe_type_check and the level checks,
+ * then present: a zeroed entry is VTD_FR_PASID_TABLE_ENTRY_INV, not
+ * VTD_FR_PASID_ENTRY_P). The entry read is returned with a not-present
+ * fault, as QEMU's callers that ignore the error go on with it.
+ */
+function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): { pe?: bigint[]; fr?: string; dirFpd: boolean } {
+  const haw = hawMask(c.cfg.awBits);
+  const dire = c.mem.read64((ce[0]! & ~0xfffn & haw) + BigInt((pasid >> 6) & 0x3fff) * 8n);
+  if (dire === undefined) return { fr: "VTD_FR_PASID_DIR_ACCESS_ERR", dirFpd: false };
+  const dirFpd = (dire & 2n) !== 0n;
+  if (!(dire & 1n)) return { fr: "VTD_FR_PASID_DIR_ENTRY_P", dirFpd };
+  const peAt = (dire & ~0xfffn & haw) + BigInt(pasid & 0x3f) * 64n;
+  const pe: bigint[] = [];
+  for (let i = 0n; i < 3n; i++) {
+    const w = c.mem.read64(peAt + i * 8n);
+    if (w === undefined) return { fr: "VTD_FR_PASID_TABLE_ACCESS_ERR", dirFpd };
+    pe.push(w);
+  }
+  const pgtt = Number((pe[0]! >> 6n) & 7n);
+  const typeOk =
+    pgtt === 1 ? (c.ecap & VTD_ECAP_FSTS) !== 0n : pgtt === 2 ? (c.ecap & VTD_ECAP_SSTS) !== 0n : pgtt === 4 ? (c.ecap & VTD_ECAP_PT) !== 0n : false; // NESTED, unknown
+  if (!typeOk) return { fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd };
+  if (pgtt === 2 && !levelSupported(c.cap, Number((pe[0]! >> 2n) & 7n) + 2)) return { fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd };
+  if (pgtt === 1 && 4 + Number((pe[2]! >> 2n) & 3n) !== 4) return { fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd }; // vtd_is_fs_level_supported: 4-level only
+  if (!(pe[0]! & 1n)) return { pe, fr: "VTD_FR_PASID_ENTRY_P", dirFpd };
+  return { pe, dirFpd };
+}
+
+/**
+ * vtd_ce_get_pasid_fpd: the FPD of the directory entry (no present check:
+ * FPD counts even in a non-present entry, and stops the lookup), then of the
+ * PASID entry (again without its present check).
+ */
+function pasidFpd(c: VtdCtx, ce: readonly bigint[], pasid: number): CtxFault | boolean {
+  const r = pasidEntry(c, ce, pasid);
+  if (r.dirFpd) return true;
+  if (r.fr && r.fr !== "VTD_FR_PASID_ENTRY_P") return bad(r.fr);
+  return (r.pe![0]! & 2n) !== 0n;
+}
 
 /**
  * vtd_do_iommu_translate's context lookup: the context entry from the context
  * cache when cached (context_cache_gen current), else from guest memory
- * (vtd_dev_to_context_entry), cached once the lookup succeeded; then (scalable)
- * the PASID entry, always read from guest memory. What translates (sid,
- * pasid), or the fault with the FPD that qualifies it.
+ * (vtd_dev_to_context_entry); in scalable mode, unless the context entry's FPD
+ * is set, vtd_ce_get_pasid_fpd; the entry is cached once both succeeded.
+ * Then what translates `pasid`: pass-through (vtd_dev_pt_enabled), or the
+ * table the walk starts from, taken from the PASID entry as QEMU's helpers
+ * take it, ignoring a lookup error they do not report (a non-present entry
+ * whose type is valid translates).
  */
 function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 | CtxFault {
   const u = c.unit;
   let ce = u.ctxCache.get(asKey);
-  let fill = false;
+  const cached = ce !== undefined;
   if (!ce) {
     const r = readContextEntry(c, sid);
-    if (!Array.isArray(r)) return r;
+    if (isFault(r)) return r;
     ce = r;
-    fill = true;
   }
-  const d = decodeContextEntry(c, ce, pasid);
-  if (fill && !("fr" in d)) u.ctxCache.set(asKey, ce); // "Update context-cache"
-  return d;
+  let fpd = (ce[0]! & 2n) !== 0n;
+  if (!fpd && u.rootScalable) {
+    const f = pasidFpd(c, ce, pasid);
+    if (typeof f !== "boolean") return f;
+    fpd = f;
+  }
+  if (!cached) u.ctxCache.set(asKey, ce); // "Update context-cache"
+  return u.rootScalable ? decodePasidEntry(c, ce, pasid, fpd) : decodeLegacy(c, ce, fpd);
 }
 
 /** vtd_dev_to_context_entry's reads and entry checks: the raw context entry (2 or 4 words), or the fault. */
@@ -120,6 +174,10 @@ function readContextEntry(c: VtdCtx, sid: number): bigint[] | CtxFault {
     const fpd = (lo & 2n) !== 0n;
     if (!(lo & 1n)) return bad("VTD_FR_CONTEXT_ENTRY_P", fpd);
     if (hi & 0xffffffffff000080n || lo & ((0xff0n | ~haw) & ((1n << 64n) - 1n))) return bad("VTD_FR_CONTEXT_ENTRY_RSVD", fpd);
+    // The level must be in SAGAW, then vtd_ce_type_check.
+    if (!levelSupported(c.cap, Number(hi & 7n) + 2)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
+    const tt = Number((lo >> 2n) & 3n);
+    if ((tt === 1 && !(c.ecap & VTD_ECAP_DT)) || (tt === 2 && !(c.ecap & VTD_ECAP_PT)) || tt === 3) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
     return [lo, hi];
   }
   // Scalable-mode context entry (32 bytes).
@@ -133,83 +191,71 @@ function readContextEntry(c: VtdCtx, sid: number): bigint[] | CtxFault {
   const fpd = (v[0]! & 2n) !== 0n;
   if (!(v[0]! & 1n)) return bad("VTD_FR_CONTEXT_ENTRY_P", fpd);
   if (v[0]! & ((0x1e0n | ~haw) & ((1n << 64n) - 1n)) || v[1]! & 0xffffffffffe00000n || v[2] !== 0n || v[3] !== 0n) return bad("VTD_FR_CONTEXT_ENTRY_RSVD", fpd);
+  // vtd_ce_pasid_0_check: a present context entry needs a valid PASID_0 entry, whatever PASID the request has.
+  const p0 = pasidEntry(c, v, PASID_0);
+  if (p0.fr) return bad(p0.fr, fpd);
   return v;
 }
 
-/** What a (valid) raw context entry translates to for `pasid`: legacy type / level checks, or (scalable) the PASID directory and table. */
-function decodeContextEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): Ctx2 | CtxFault {
+/** A legacy context entry (checked by readContextEntry): pass-through, or the second-stage table. */
+function decodeLegacy(c: VtdCtx, ce: readonly bigint[], fpd: boolean): Ctx2 {
   const aw = c.cfg.awBits;
-  const haw = hawMask(aw);
-  if (ce.length === 2) {
-    const [lo, hi] = [ce[0]!, ce[1]!];
-    const fpd = (lo & 2n) !== 0n;
-    const levels = Number(hi & 7n) + 2;
-    if (!levelSupported(c.cap, levels)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    const tt = Number((lo >> 2n) & 3n);
-    const did = Number((hi >> 8n) & 0xffffn);
-    if (tt === 2) return c.ecap & VTD_ECAP_PT ? { did, pgtt: "pt", fpd } : bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    if (tt === 1 && !(c.ecap & VTD_ECAP_DT)) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    if (tt === 3) return bad("VTD_FR_CONTEXT_ENTRY_INV", fpd);
-    const agaw = 30 + 9 * Number(hi & 7n);
-    return { did, pgtt: "sst", fpd, pt: { root: Number(lo & ~0xfffn & haw), levels, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
-  }
-  // The PASID directory and table, from the (possibly cached) scalable-mode context entry.
-  const v = ce;
-  let fpd = (v[0]! & 2n) !== 0n;
-  const dire = c.mem.read64((v[0]! & ~0xfffn & haw) + BigInt(pasid >> 6) * 8n);
-  if (dire === undefined) return bad("VTD_FR_PASID_DIR_ACCESS_ERR", fpd);
-  fpd ||= (dire & 2n) !== 0n;
-  if (!(dire & 1n)) return bad("VTD_FR_PASID_DIR_ENTRY_P", fpd);
-  const peAt = (dire & ~0xfffn & haw) + BigInt(pasid & 0x3f) * 64n;
-  const pe: bigint[] = [];
-  for (let i = 0n; i < 3n; i++) {
-    const w = c.mem.read64(peAt + i * 8n);
-    if (w === undefined) return bad("VTD_FR_PASID_TABLE_ACCESS_ERR", fpd);
-    pe.push(w);
-  }
-  fpd ||= (pe[0]! & 2n) !== 0n;
-  if (!(pe[0]! & 1n)) return bad("VTD_FR_PASID_ENTRY_P", fpd);
-  const pgtt = Number((pe[0]! >> 6n) & 7n);
-  const did = Number(pe[1]! & 0xffffn);
-  const inv = bad("VTD_FR_PASID_TABLE_ENTRY_INV", fpd);
-  if (pgtt === 1) {
-    if (!(c.ecap & VTD_ECAP_FSTS) || ((pe[2]! >> 2n) & 3n) !== 0n) return inv; // FS level must be 4
-    return { did, pgtt: "fst", fpd, pt: { root: Number(pe[2]! & ~0xfffn & haw), levels: 4, vaBits: Math.min(48, aw), oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 } };
-  }
-  if (pgtt === 2) {
-    const awf = Number((pe[0]! >> 2n) & 7n);
-    if (!(c.ecap & VTD_ECAP_SSTS) || !levelSupported(c.cap, awf + 2)) return inv;
-    return { did, pgtt: "sst", fpd, pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits: Math.min(30 + 9 * awf, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
-  }
-  if (pgtt === 4 && c.ecap & VTD_ECAP_PT) return { did, pgtt: "pt", fpd };
-  return inv; // NESTED and unknown types
+  const [lo, hi] = [ce[0]!, ce[1]!];
+  const did = Number((hi >> 8n) & 0xffffn);
+  if (Number((lo >> 2n) & 3n) === 2) return { did, pgtt: "pt", fpd };
+  const agaw = 30 + 9 * Number(hi & 7n);
+  return { did, pgtt: "sst", fpd, pt: { root: Number(lo & ~0xfffn & hawMask(aw)), levels: Number(hi & 7n) + 2, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
 }
 
 /**
- * vtd_do_iommu_translate for one request: IOTLB lookup (skipped for a
- * request without PASID in scalable mode, as QEMU's rid2pasid path), the
- * context / PASID entry, pass-through or the walk (first stage when x-flts,
- * with A/D updates), the interrupt-range check, the IOTLB fill; a fault is
- * reported (FPD permitting) and returned by name.
+ * A scalable-mode request through the PASID entry. With x-flts the walk is
+ * first stage (pe.val[2], 4 + FSPM levels), else second stage (pe.val[0],
+ * AW + 2 levels); both take their input width from the entry's AW field
+ * (vtd_iova_limit: 30 + 9 * AW, at most aw-bits), the first stage as the
+ * width of its canonical check.
+ */
+function decodePasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number, fpd: boolean): Ctx2 | CtxFault {
+  const aw = c.cfg.awBits;
+  const haw = hawMask(aw);
+  const r = pasidEntry(c, ce, pasid);
+  // Only reachable when an FPD let the lookup through: QEMU would walk an
+  // uninitialised entry (its helpers ignore the error); no translation, no record.
+  if (!r.pe) return { fr: r.fr!, fpd: true, silent: true };
+  const pe = r.pe;
+  const did = Number(pe[1]! & 0xffffn);
+  if (!r.fr && Number((pe[0]! >> 6n) & 7n) === 4) return { did, pgtt: "pt", fpd }; // vtd_dev_pt_enabled
+  const awf = Number((pe[0]! >> 2n) & 7n);
+  const vaBits = Math.min(30 + 9 * awf, aw);
+  if (c.cfg.flts) {
+    const levels = 4 + Number((pe[2]! >> 2n) & 3n);
+    return { did, pgtt: "fst", fpd, pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 } };
+  }
+  return { did, pgtt: "sst", fpd, pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3 } };
+}
+
+/**
+ * vtd_do_iommu_translate for one request, as QEMU master: a request without
+ * PASID uses PASID_0 in scalable mode; the IOTLB is looked up first; then the
+ * context (and PASID) entries, pass-through (no IOTLB fill) or the walk (first
+ * stage when x-flts, with A/D updates), the interrupt-range check, the IOTLB
+ * fill; a fault is reported (FPD permitting) and returned by name.
  */
 export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined, iova: bigint, write: boolean): VtdXlate {
   const u = c.unit;
-  const rid2pasid = pasidIn === undefined && u.rootScalable;
-  const pasid = pasidIn ?? (u.rootScalable ? 0 : -1);
+  const pasid = pasidIn ?? (u.rootScalable ? PASID_0 : -1);
   const access = write ? ACCESS_WRITE : ACCESS_READ;
-  if (!rid2pasid) {
-    for (let level = 1; level <= 3; level++) {
-      const lg2 = 12 + 9 * (level - 1);
-      const e = u.iotlb.get(iotlbKey(sid, pasid, level, (iova >> BigInt(lg2)) << BigInt(lg2 - 12)));
-      if (e) return { gpa: e.gpa | (iova & ((1n << BigInt(lg2)) - 1n)), pageLg2: e.pageLg2, perm: e.perm };
-    }
+  for (let level = 1; level <= 3; level++) {
+    const lg2 = 12 + 9 * (level - 1);
+    const e = u.iotlb.get(iotlbKey(sid, pasid, level, (iova >> BigInt(lg2)) << BigInt(lg2 - 12)));
+    if (e) return { gpa: e.gpa | (iova & ((1n << BigInt(lg2)) - 1n)), pageLg2: e.pageLg2, perm: e.perm };
   }
-  const ctx = contextOf(c, sid, pasid < 0 ? 0 : pasid, `${sid}:${pasidIn ?? -1}`);
-  const report = (fr: string, fpd: boolean): VtdXlate => {
-    vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, pasidIn);
+  const ctx = contextOf(c, sid, pasid < 0 ? PASID_0 : pasid, `${sid}:${pasidIn ?? -1}`);
+  const report = (fr: string, fpd: boolean, withPasid: boolean): VtdXlate => {
+    vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, withPasid ? pasid : undefined);
     return { fault: fr };
   };
-  if ("fr" in ctx) return report(ctx.fr, ctx.fpd);
+  // Context-lookup faults are recorded without a PASID (is_pasid false).
+  if (isFault(ctx)) return ctx.silent ? { fault: ctx.fr } : report(ctx.fr, ctx.fpd, false);
   if (ctx.pgtt === "pt" || !ctx.pt) return { gpa: iova, pageLg2: 12, perm: 3 };
   const fs = c.cfg.flts && u.rootScalable;
   c.mem.bad = false;
@@ -217,16 +263,16 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   if (f !== FAULT_NONE) {
     const top = walk[R_STEPS]! <= 1 && walk[R_LEVEL] === ctx.pt.levels;
     const fr = fs ? fsFault(f, c.mem, top) : ssFault(f, write, c.mem, top);
-    return report(fr, ctx.fpd);
+    return report(fr, ctx.fpd, pasid >= 0);
   }
   const pageLg2 = walk[R_PAGE_LG2]!;
   const out = BigInt(walk[R_PA]!);
   const base = (out >> BigInt(pageLg2)) << BigInt(pageLg2);
   const last = base + (1n << BigInt(pageLg2)) - 1n;
-  if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd);
+  if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd, pasid >= 0);
   const perm = walk[R_PERM]! & 3;
   const level = (pageLg2 - 12) / 9 + 1;
-  u.iotlb.set(iotlbKey(sid, pasid, level, (iova >> BigInt(pageLg2)) << BigInt(pageLg2 - 12)), { did: ctx.did, pgtt: ctx.pgtt, gpa: base, pageLg2, perm });
+  u.iotlb.set(iotlbKey(sid, pasid, level, (iova >> BigInt(pageLg2)) << BigInt(pageLg2 - 12)), { did: ctx.did, pgtt: fs ? "fst" : "sst", gpa: base, pageLg2, perm });
   return { gpa: out, pageLg2, perm };
 }
 
