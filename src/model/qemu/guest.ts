@@ -106,7 +106,11 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
     if (cur > U64_MAX) return { fault: "VTD_FR_ADDR_BEYOND_MGAW" };
     const x = vtdTranslate(c, sid, pasid, cur, write);
     if ("fault" in x) return { fault: x.fault };
-    if (write && !(x.perm & 2)) return notModelled(ev, "a write through a cached read-only translation (QEMU fails the access without a fault record)");
+    // An IOTLB hit is returned whatever the access (vtd_do_iommu_translate checks
+    // rights only when it walks); the memory core then refuses an access the
+    // entry does not allow (address_space_translate_iommu: unassigned), and the
+    // device's access fails with MEMTX_DECODE_ERROR. The vIOMMU records nothing.
+    if (!(x.perm & (write ? 2 : 1))) return { fault: "MEMTX_DECODE_ERROR" };
     first ??= landed(g, x.gpa, { page_size: hex(1n << BigInt(x.pageLg2)), perm: permString(x.perm) });
     const next = ((cur >> BigInt(x.pageLg2)) + 1n) << BigInt(x.pageLg2);
     if (next > end) return first;

@@ -1,0 +1,361 @@
+// Conformance traces for QEMU's intel-iommu as a guest programs it: legacy and
+// scalable-mode tables built in guest RAM, every translation type, 4 KiB /
+// 2 MiB / 1 GiB pages, 3-, 4- and (refused) 5-level tables, the fault reasons
+// and the IOTLB with and without invalidation.
+//
+//   node --import tsx tools/gen/vtd-matrix.ts [outdir]   (default test/traces/vtd)
+//
+// Every expectation follows from how the trace builds the tables (the gpa a
+// mapping was given) or from QEMU's source (hw/i386/intel_iommu.c, cited next
+// to the event), never from running the model.
+
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const RAM_VA = 0x7f00_0000_0000n;
+const RAM_HPA = 0x1_0000_0000n; // guest RAM gpa 0.. is backed from this host address
+const RAM_SIZE = 0x400_0000n; // 64 MiB
+const hex = (v: bigint | number) => "0x" + BigInt(v).toString(16);
+
+// Register offsets and bits (intel_iommu_internal.h).
+const RTADDR = 0x20, GCMD = 0x18, GSTS = 0x1c, CCMD = 0x28, FSTS = 0x34, IVA = 0xf0, IOTLB = 0xf8, FRCD = 0x220, IQT = 0x88, IQA = 0x90, IQH = 0x80;
+const TE = 0x8000_0000n, SRTP = 0x4000_0000n, QIE = 0x0400_0000n;
+
+class Trace {
+  readonly lines: string[] = [];
+  constructor(title: string, profile: string | string[]) {
+    this.lines.push(JSON.stringify({ format: "iorr-trace", version: 1, profile, title, source: "synthetic", generator: "tools/gen/vtd-matrix.ts" }));
+  }
+  note(s: string) {
+    this.lines.push("// " + s);
+  }
+  ev(e: Record<string, unknown>, expect: Record<string, unknown> = { ok: true }) {
+    this.lines.push(JSON.stringify({ ...e, expect }));
+  }
+}
+
+/** One guest: a QEMU process with 64 MiB of RAM, an intel-iommu and emulated devices. */
+class Guest {
+  private next = 0x10_0000n; // table pages are taken from 1 MiB up
+  private readonly written = new Map<bigint, bigint>();
+  constructor(readonly t: Trace, readonly pid: number, props: Record<string, unknown>, devices: string[]) {
+    t.ev({ op: "process", pid });
+    t.ev({ op: "mem.map", pid, va: hex(RAM_VA), length: hex(RAM_SIZE), pa: hex(RAM_HPA + BigInt(pid - 1) * RAM_SIZE) });
+    t.ev({ op: "qemu.machine", pid, ram: [{ gpa: "0x0", size: hex(RAM_SIZE), va: hex(RAM_VA) }] });
+    t.ev({ op: "qemu.viommu", pid, model: "intel-iommu", props });
+    for (const d of devices) t.ev({ op: "qemu.device", pid, guest_bdf: d, model: "e1000e" });
+  }
+  get hpaBase() {
+    return RAM_HPA + BigInt(this.pid - 1) * RAM_SIZE;
+  }
+  page(): bigint {
+    const p = this.next;
+    this.next += 0x1000n;
+    return p;
+  }
+  write(gpa: bigint, ...u64: bigint[]) {
+    u64.forEach((v, i) => this.written.set(gpa + BigInt(i) * 8n, v));
+    this.t.ev({ op: "guest.mem.write", pid: this.pid, gpa: hex(gpa), u64: u64.map(hex) });
+  }
+  read(gpa: bigint): bigint {
+    return this.written.get(gpa) ?? 0n;
+  }
+  mw(off: number, size: number, value: bigint) {
+    this.t.ev({ op: "guest.mmio.write", pid: this.pid, dev: "intel-iommu", off: hex(off), size, value: hex(value) });
+  }
+  mr(off: number, size: number, value: bigint) {
+    this.t.ev({ op: "guest.mmio.read", pid: this.pid, dev: "intel-iommu", off: hex(off), size }, { value: hex(value) });
+  }
+  /** Root table pointer (TTM in bits 11:10), SRTP, then TE, as a guest driver does. */
+  enable(rtaddr: bigint) {
+    this.mw(RTADDR, 8, rtaddr);
+    this.mw(GCMD, 4, SRTP);
+    this.mw(GCMD, 4, TE);
+    this.mr(GSTS, 4, TE | SRTP);
+  }
+  dma(bdf: string, iova: bigint, access: "read" | "write", expect: Record<string, unknown>, pasid?: number) {
+    this.t.ev({ op: "dma", pid: this.pid, guest_bdf: bdf, ...(pasid === undefined ? {} : { pasid }), iova: hex(iova), access }, expect);
+  }
+  /** The outcome of a translation to `gpa` in a page of 2^lg2 bytes. */
+  hit(gpa: bigint, lg2: number, perm: string) {
+    const o: Record<string, unknown> = { pa: hex(gpa), page_size: hex(1n << BigInt(lg2)), perm };
+    if (gpa < RAM_SIZE) o.hpa = hex(this.hpaBase + gpa);
+    return o;
+  }
+  /**
+   * Map iova -> gpa with a page of 2^lg2 in a table of `levels` levels rooted at `root`:
+   * non-leaf entries get `tableBits`, the leaf `leafBits` (plus PS above level 1).
+   */
+  map(root: bigint, levels: number, iova: bigint, gpa: bigint, lg2: number, leafBits: bigint, tableBits: bigint) {
+    const leafLevel = (lg2 - 12) / 9 + 1;
+    let table = root;
+    for (let level = levels; level > leafLevel; level--) {
+      const at = table + ((iova >> BigInt(12 + 9 * (level - 1))) & 511n) * 8n;
+      let e = this.read(at);
+      if (e === 0n) {
+        e = this.page() | tableBits;
+        this.write(at, e);
+      }
+      table = e & 0x000f_ffff_ffff_f000n;
+    }
+    const at = table + ((iova >> BigInt(lg2)) & 511n) * 8n;
+    this.write(at, gpa | leafBits | (leafLevel > 1 ? 0x80n : 0n));
+    return at;
+  }
+}
+
+const SS_RW = 3n, SS_R = 1n;
+const FS_RW = 7n /* P | RW | US */, FS_R = 5n;
+
+/** Legacy context entry: lo = SLPTPTR | TT << 2 | P, hi = DID << 8 | AW. */
+const legacyCe = (slptptr: bigint, tt: number, aw: number, did: number): [bigint, bigint] => [slptptr | (BigInt(tt) << 2n) | 1n, (BigInt(did) << 8n) | BigInt(aw)];
+const devfn = (bdf: string) => {
+  const [, df] = bdf.split(":") as [string, string];
+  const [d, f] = df.split(".") as [string, string];
+  return (parseInt(d, 16) << 3) | parseInt(f, 16);
+};
+
+function legacy(): Trace {
+  const t = new Trace("intel-iommu legacy mode built by the guest: TT multi-level with 4 KiB / 2 MiB / 1 GiB pages, pass-through, the context-entry faults, SS faults, fault recording and overflow, the IOTLB with and without invalidation", "linux-mainline");
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "01:00.0"]);
+  const root = g.page(), ctx = g.page(), pml4 = g.page();
+  g.write(root, ctx | 1n); // bus 0 -> context table
+  const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
+  ce("00:03.0", legacyCe(pml4, 0, 2, 1)); // multi-level, 4-level (AW 2), domain 1
+  ce("00:04.0", legacyCe(0n, 2, 2, 2)); // pass-through (ECAP.PT: QEMU's pt=on)
+  ce("00:06.0", legacyCe(pml4, 1, 2, 1)); // TT 1: device-TLB, but device-iotlb=off
+  ce("00:07.0", legacyCe(pml4, 0, 3, 1)); // AW 3: 5-level, not in SAGAW
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x2000n, 0x20_1000n, 12, SS_R, SS_RW);
+  g.map(pml4, 4, 0x40_0000n, 0x80_0000n, 21, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x8000_0000n, 0x0n, 30, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x60_0000n, 0xa0_0000n | 0x2000n, 21, SS_RW, SS_RW); // bit 13 of a 2 MiB leaf: reserved
+  g.map(pml4, 4, 0x3000n, 0x1_0000_0000_0000n, 12, SS_RW, SS_RW); // address bit 48 with aw-bits 48: reserved
+  g.map(pml4, 4, 0x1_0000_0000n, 0xfee0_0000n, 21, SS_RW, SS_RW); // into the interrupt range
+  t.note("Before TE, DMA is not translated: pa = iova.");
+  g.dma("00:03.0", 0x1010n, "read", { pa: "0x1010", hpa: hex(g.hpaBase + 0x1010n) });
+  g.enable(root);
+  t.note("4 KiB, read-only 4 KiB, 2 MiB and 1 GiB pages (vtd_iova_to_slpte; CAP.SLLPS has both superpage sizes).");
+  g.dma("00:03.0", 0x1010n, "write", g.hit(0x20_0010n, 12, "rw"));
+  g.dma("00:03.0", 0x41_2345n, "read", g.hit(0x81_2345n, 21, "rw"));
+  g.dma("00:03.0", 0x8012_3456n, "write", g.hit(0x12_3456n, 30, "rw"));
+  t.note("A write to the read-only page: VTD_FR_WRITE, recorded in FRCD0 (F, FR 5, T clear for a write, SID 00:03.0) with FSTS.PPF.");
+  g.dma("00:03.0", 0x2008n, "write", { fault: "VTD_FR_WRITE" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FRCD, 8, 0x2000n);
+  g.mr(FRCD + 8, 8, 0x8000_0005_0000_0018n);
+  t.note("A read caches the read-only page; a write then hits that IOTLB entry, which QEMU returns without checking the access: the memory core refuses it (MEMTX_DECODE_ERROR) and no fault is recorded.");
+  g.dma("00:03.0", 0x2008n, "read", g.hit(0x20_1008n, 12, "r"));
+  g.dma("00:03.0", 0x2008n, "write", { fault: "MEMTX_DECODE_ERROR" });
+  g.mr(FRCD + 8, 8, 0x8000_0005_0000_0018n);
+  t.note("One fault recording register (NFR 0): a fault from another source while F is set sets FSTS.PFO and is lost.");
+  g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x3n);
+  t.note("Software clears F (write 1 to bit 127) and PFO; the next fault is recorded (T set: a read).");
+  g.mw(FRCD + 12, 4, 0x8000_0000n);
+  g.mw(FSTS, 4, 0x1n);
+  g.mr(FSTS, 4, 0x0n);
+  g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
+  g.mr(FRCD + 8, 8, 0xc000_0006_0000_0018n);
+  t.note("Faults of the walk: beyond the 48-bit width, reserved bits, the interrupt range (VTD_FR_INTERRUPT_ADDR in legacy mode).");
+  g.dma("00:03.0", 0x1_0000_0000_0000n, "read", { fault: "VTD_FR_ADDR_BEYOND_MGAW" });
+  g.dma("00:03.0", 0x60_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x3000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x1_0000_0000n, "write", { fault: "VTD_FR_INTERRUPT_ADDR" });
+  t.note("Context entries: pass-through (4 KiB granule, rw, no IOTLB), TT 1 without device-iotlb and a 5-level AW are VTD_FR_CONTEXT_ENTRY_INV, no root entry for bus 1.");
+  g.dma("00:04.0", 0x12_3456n, "write", g.hit(0x12_3456n, 12, "rw"));
+  g.dma("00:06.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  g.dma("00:07.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  g.dma("01:00.0", 0x1000n, "read", { fault: "VTD_FR_ROOT_ENTRY_P" });
+  t.note("The IOTLB: the guest remaps 0x1000 and the 2 MiB page without invalidating; the device keeps the old translations.");
+  g.map(pml4, 4, 0x1000n, 0x30_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x40_0000n, 0xc0_0000n, 21, SS_RW, SS_RW);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x20_0010n, 12, "rw"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "rw"));
+  t.note("Page-selective IOTLB invalidation of 0x1000 in domain 1 (IVA = addr | AM 0; IOTLB_REG: IVT, IIRG page, DID 1): only that page is refetched.");
+  g.mw(IVA, 8, 0x1000n);
+  g.mw(IOTLB, 8, (1n << 63n) | (3n << 60n) | (1n << 32n));
+  g.mr(IOTLB, 8, (3n << 60n) | (3n << 57n) | (1n << 32n)); // IVT clear, IAIG page, IIRG kept
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "rw"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "rw"));
+  t.note("A domain-selective invalidation of another domain changes nothing; of domain 1 it drops the 2 MiB entry too.");
+  g.mw(IOTLB, 8, (1n << 63n) | (2n << 60n) | (7n << 32n));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "rw"));
+  g.mw(IOTLB, 8, (1n << 63n) | (2n << 60n) | (1n << 32n));
+  g.mr(IOTLB, 8, (2n << 60n) | (2n << 57n) | (1n << 32n));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0xc0_0010n, 21, "rw"));
+  t.note("The context cache: the device is moved to pass-through without a context-cache invalidation; its cached context entry still translates.");
+  ce("00:03.0", legacyCe(0n, 2, 2, 1));
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n)); // global IOTLB invalidation
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "rw"));
+  t.note("Device-selective context-cache invalidation (CCMD: ICC, CIRG device, SID 00:03.0), then the IOTLB: pass-through now.");
+  g.mw(CCMD, 8, (1n << 63n) | (3n << 61n) | (0x18n << 16n));
+  g.mr(CCMD, 8, (3n << 61n) | (3n << 59n)); // ICC clear, CAIG device; SID and FM are write-only
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x1010n, 12, "rw"));
+  return t;
+}
+
+function legacyAw39(): Trace {
+  const t = new Trace("intel-iommu aw-bits=39 legacy mode: a 3-level second stage (SAGAW 39-bit only) with 4 KiB, 2 MiB and 1 GiB pages; a 4-level context entry is invalid; IOVAs from 2^39 overflow", "linux-mainline");
+  const g = new Guest(t, 1, { "aw-bits": 39 }, ["00:03.0", "00:04.0"]);
+  const root = g.page(), ctx = g.page(), pdpt = g.page();
+  g.write(root, ctx | 1n);
+  g.write(ctx + BigInt(devfn("00:03.0")) * 16n, ...legacyCe(pdpt, 0, 1, 3));
+  g.write(ctx + BigInt(devfn("00:04.0")) * 16n, ...legacyCe(pdpt, 0, 2, 3));
+  g.map(pdpt, 3, 0x7000n, 0x30_7000n, 12, SS_RW, SS_RW);
+  g.map(pdpt, 3, 0x20_0000n, 0x40_0000n, 21, SS_R, SS_RW);
+  g.map(pdpt, 3, 0x40_0000_0000n, 0x4000_0000n, 30, SS_RW, SS_RW);
+  g.enable(root);
+  g.dma("00:03.0", 0x7ff8n, "write", g.hit(0x30_7ff8n, 12, "rw"));
+  g.dma("00:03.0", 0x3f_fff0n, "write", { fault: "VTD_FR_WRITE" });
+  g.dma("00:03.0", 0x3f_fff0n, "read", g.hit(0x5f_fff0n, 21, "r"));
+  g.dma("00:03.0", 0x40_1234_5678n, "read", g.hit(0x5234_5678n, 30, "rw"));
+  g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_ADDR_BEYOND_MGAW" });
+  g.dma("00:04.0", 0x7000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  return t;
+}
+
+/** Scalable-mode context entry (32 bytes): PASIDDIRPTR | P, the rest zero (RID_PASID 0). */
+const smCe = (pasidDir: bigint) => [pasidDir | 1n, 0n, 0n, 0n];
+/** PASID entry words 0..2: P, AW, PGTT, SSPTPTR / DID / FSPTPTR, FSPM. */
+const pe = (o: { p?: boolean; pgtt: number; aw?: number; ss?: bigint; did: number; fs?: bigint; fspm?: number }) => [
+  (o.ss ?? 0n) | (BigInt(o.pgtt) << 6n) | (BigInt(o.aw ?? 2) << 2n) | (o.p === false ? 0n : 1n),
+  BigInt(o.did),
+  (o.fs ?? 0n) | (BigInt(o.fspm ?? 0) << 2n),
+];
+
+/** A guest in scalable mode: root (TTM scalable), context table, one PASID directory and table per device. */
+function scalableGuest(t: Trace, pid: number, props: Record<string, unknown>, devices: string[]) {
+  const g = new Guest(t, pid, { "x-scalable-mode": true, ...props }, devices);
+  const root = g.page(), ctx = g.page();
+  g.write(root, ctx | 1n); // lower context table (devfn < 128)
+  const tables = new Map<string, bigint>();
+  for (const d of devices) {
+    const dir = g.page(), table = g.page();
+    g.write(dir, table | 1n); // PASIDs 0-63
+    g.write(ctx + BigInt(devfn(d)) * 32n, ...smCe(dir));
+    tables.set(d, table);
+  }
+  const setPe = (d: string, pasid: number, words: bigint[]) => g.write(tables.get(d)! + BigInt(pasid) * 64n, ...words);
+  return { g, rtaddr: root | (1n << 10n), setPe };
+}
+
+/** Queue an invalidation descriptor (256-bit queue at `iq`) and move the tail past it (IQT.QT counts 128-bit units). */
+function queue(g: Guest, iq: bigint, state: { tail: number }, lo: bigint, hi: bigint) {
+  g.write(iq + BigInt(state.tail) * 32n, lo, hi, 0n, 0n);
+  state.tail++;
+  g.mw(IQT, 8, BigInt(state.tail) << 5n);
+}
+
+function scalableSs(): Trace {
+  const t = new Trace("intel-iommu scalable mode, second stage (x-flts=off): PGTT second stage with 4 KiB / 2 MiB / 1 GiB pages through PASID_0 and PASID 5, pass-through, the PASID-entry faults (nested, first stage without FSTS, 5-level, PASID_0 missing), IOTLB invalidation through the queue", "linux-mainline");
+  const devs = ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "00:08.0"];
+  const { g, rtaddr, setPe } = scalableGuest(t, 1, {}, devs);
+  const s0 = g.page(), s5 = g.page();
+  setPe("00:03.0", 0, pe({ pgtt: 2, ss: s0, did: 2 }));
+  setPe("00:03.0", 5, pe({ pgtt: 2, ss: s5, did: 9 }));
+  setPe("00:04.0", 0, pe({ pgtt: 4, did: 3 }));
+  setPe("00:05.0", 0, pe({ pgtt: 3, ss: s0, did: 4 })); // NESTED: "Not support NESTED page table type yet"
+  setPe("00:06.0", 0, pe({ pgtt: 1, fs: s0, did: 4 })); // first stage without ECAP.FSTS
+  setPe("00:07.0", 0, pe({ pgtt: 2, aw: 3, ss: s0, did: 4 })); // 5-level: not in SAGAW
+  // 00:08.0 has no PASID_0 entry: its PASID 1 entry alone does not make the context entry valid.
+  setPe("00:08.0", 1, pe({ pgtt: 2, ss: s0, did: 4 }));
+  g.map(s0, 4, 0x1000n, 0x21_0000n, 12, SS_RW, SS_RW);
+  g.map(s0, 4, 0x20_0000n, 0x60_0000n, 21, SS_R, SS_RW);
+  g.map(s0, 4, 0xc000_0000n, 0x4000_0000n, 30, SS_RW, SS_RW);
+  g.map(s5, 4, 0x1000n, 0x22_0000n, 12, SS_RW, SS_RW);
+  g.enable(rtaddr);
+  t.note("A request without PASID uses PASID_0; with PASID 5 its own entry and domain.");
+  g.dma("00:03.0", 0x1abcn, "write", g.hit(0x21_0abcn, 12, "rw"));
+  g.dma("00:03.0", 0x2f_fffcn, "write", { fault: "VTD_FR_WRITE" });
+  g.dma("00:03.0", 0x2f_fffcn, "read", g.hit(0x6f_fffcn, 21, "r"));
+  g.dma("00:03.0", 0xc000_1000n, "read", g.hit(0x4000_1000n, 30, "rw"));
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "rw"), 5);
+  t.note("PASID 6 has a zeroed entry: the type check fails before the present bit is looked at. PASID 64 has no directory entry.");
+  g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 6);
+  g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_DIR_ENTRY_P" }, 64);
+  t.note("PGTT pass-through; nested, first stage without x-flts and a 5-level AW are VTD_FR_PASID_TABLE_ENTRY_INV; so is a context entry without a PASID_0 entry.");
+  g.dma("00:04.0", 0x4321n, "write", g.hit(0x4321n, 12, "rw"));
+  for (const d of ["00:05.0", "00:06.0", "00:07.0"]) g.dma(d, 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
+  g.dma("00:08.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 1);
+  t.note("The queue (IQA: 256-bit descriptors, DW; QIE). Remapped pages stay stale until an IOTLB descriptor for their domain.");
+  const iq = g.page();
+  const q = { tail: 0 };
+  g.mw(IQA, 8, iq | (1n << 11n));
+  g.mw(GCMD, 4, TE | QIE);
+  g.mr(GSTS, 4, TE | SRTP | QIE);
+  g.map(s0, 4, 0x1000n, 0x31_0000n, 12, SS_RW, SS_RW);
+  g.map(s5, 4, 0x1000n, 0x32_0000n, 12, SS_RW, SS_RW);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "rw"));
+  t.note("A PASID-based IOTLB descriptor (type 6) flushes first-stage entries only: the second-stage entry stays.");
+  queue(g, iq, q, 0x6n | (2n << 4n) | (2n << 16n), 0n); // granularity 2 (all in PASID), PASID 0, domain 2
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "rw"));
+  t.note("IOTLB descriptor (type 2), domain-selective for domain 2: PASID_0's page is refetched, PASID 5 (domain 9) is not.");
+  queue(g, iq, q, 0x2n | (2n << 4n) | (2n << 16n), 0n);
+  g.mr(IQH, 8, 2n << 5n);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x31_0abcn, 12, "rw"));
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "rw"), 5);
+  t.note("Page-selective IOTLB descriptor (granularity 3) for domain 9, address 0x1000, AM 0.");
+  queue(g, iq, q, 0x2n | (3n << 4n) | (9n << 16n), 0x1000n);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x32_0abcn, 12, "rw"), 5);
+  return t;
+}
+
+function scalableFs(): Trace {
+  const t = new Trace("intel-iommu scalable mode with x-flts=on: first-stage tables (4-level) with 4 KiB / 2 MiB / 1 GiB pages, the first-stage faults (P, U/S, R/W, reserved, canonical, interrupt range), 5-level and second-stage PASID entries refused, fs1gp=off", ["linux-mainline", "qemu-flts-final"]);
+  const { g, rtaddr, setPe } = scalableGuest(t, 1, { "x-flts": true }, ["00:03.0", "00:04.0", "00:05.0", "00:06.0"]);
+  const fs = g.page();
+  setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 2 }));
+  setPe("00:04.0", 0, pe({ pgtt: 1, fs, fspm: 1, did: 2 })); // 5-level first stage: QEMU walks 4 levels only
+  setPe("00:05.0", 0, pe({ pgtt: 2, ss: fs, did: 2 })); // second stage: no ECAP.SSTS with x-flts
+  setPe("00:06.0", 0, pe({ pgtt: 4, did: 3 }));
+  g.map(fs, 4, 0x1000n, 0x21_0000n, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x2000n, 0x21_1000n, 12, FS_R, FS_RW);
+  g.map(fs, 4, 0x3000n, 0x21_2000n, 12, 3n /* P | RW, supervisor only */, FS_RW);
+  g.map(fs, 4, 0x40_0000n, 0x80_0000n, 21, FS_RW, FS_RW);
+  g.map(fs, 4, 0x8000_0000n, 0x4000_0000n, 30, FS_RW, FS_RW);
+  g.map(fs, 4, 0x60_0000n, 0xa0_0000n | 0x4000n, 21, FS_RW, FS_RW); // bit 14 of a 2 MiB leaf: reserved
+  g.map(fs, 4, 0x7fff_ffff_f000n, 0xfee0_0000n, 12, FS_RW, FS_RW); // the interrupt range, at the top of the lower half
+  g.enable(rtaddr);
+  g.dma("00:03.0", 0x1004n, "write", g.hit(0x21_0004n, 12, "rw"));
+
+  g.dma("00:03.0", 0x4f_0000n, "read", g.hit(0x8f_0000n, 21, "rw"));
+  g.dma("00:03.0", 0xbfff_fff0n, "write", g.hit(0x7fff_fff0n, 30, "rw"));
+  t.note("First-stage faults in QEMU's order: P, U/S (requests are user-mode), R/W, reserved bits; the IOVA must be canonical at the PASID entry's width (AW 2: 48 bits).");
+  g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
+  g.dma("00:03.0", 0x3000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_US" });
+  g.dma("00:03.0", 0x2000n, "write", { fault: "VTD_FR_SM_WRITE" });
+  g.dma("00:03.0", 0x2004n, "read", g.hit(0x21_1004n, 12, "r"));
+  g.dma("00:03.0", 0x60_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x8000_0000_0000n, "read", { fault: "VTD_FR_FS_NON_CANONICAL" });
+  g.dma("00:03.0", 0xffff_8000_0000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
+  g.dma("00:03.0", 0x7fff_ffff_f000n, "read", { fault: "VTD_FR_SM_INTERRUPT_ADDR" });
+  t.note("FRCD0 holds the first of these faults (the later ones, from the same source id, are collapsed into it): FR 0x71, read, recorded with PASID_0 and PV as scalable-mode walk faults are.");
+  g.mr(FRCD + 8, 8, 0xc000_0071_8000_0018n);
+  t.note("5-level (FSPM 1) and second-stage PASID entries are invalid with x-flts; pass-through is offered (ECAP.PT).");
+  g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
+  g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
+  g.dma("00:06.0", 0x9876n, "read", g.hit(0x9876n, 12, "rw"));
+
+  t.note("A second guest with fs1gp=off: a 1 GiB first-stage page has PS reserved in its PDPE.");
+  const h = scalableGuest(t, 2, { "x-flts": true, fs1gp: false }, ["00:03.0"]);
+  const fs2 = h.g.page();
+  h.setPe("00:03.0", 0, pe({ pgtt: 1, fs: fs2, did: 1 }));
+  h.g.map(fs2, 4, 0x4000_0000n, 0x0n, 30, FS_RW, FS_RW);
+  h.g.map(fs2, 4, 0x20_0000n, 0x20_0000n, 21, FS_RW, FS_RW);
+  h.g.enable(h.rtaddr);
+  h.g.dma("00:03.0", 0x4000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  h.g.dma("00:03.0", 0x20_0000n, "read", h.g.hit(0x20_0000n, 21, "rw"));
+  return t;
+}
+
+const out = process.argv[2] ?? "test/traces/vtd";
+const traces: [string, () => Trace][] = [
+  ["matrix_legacy.jsonl", legacy],
+  ["matrix_legacy_aw39.jsonl", legacyAw39],
+  ["matrix_scalable_ss.jsonl", scalableSs],
+  ["matrix_scalable_fs.jsonl", scalableFs],
+];
+for (const [name, build] of traces) writeFileSync(join(out, name), build().lines.join("\n") + "\n");
+console.log(`wrote ${traces.length} traces to ${out}`);
