@@ -21,7 +21,6 @@
 // walkX86FsSetAD does the A/D updates (hardware does; a caller replaying a
 // trace decides whether it wants them).
 
-import { field51to12, index9, offsetIn } from "./bits.ts";
 import {
   ACCESS_EXEC,
   ACCESS_PRIV,
@@ -90,60 +89,197 @@ export function walkX86FsSetAD(mem: PhysMemory, pt: PageTable, iovaHi: number, i
   return walkFs(mem, mem, pt, iovaHi, iovaLo, access, out);
 }
 
-function walkFs(mem: PhysReader, writer: PhysMemory | null, pt: PageTable, iovaHi: number, iovaLo: number, access: number, out: Float64Array): number {
-  out[R_STEPS] = 0;
-  out[R_LEVEL] = pt.levels;
-  if (!x86Canonical(iovaHi, iovaLo, pt.vaBits)) return FAULT_NON_CANONICAL;
-  const oaBits = Math.max(32, pt.oaBits);
-  const rsvdHi = oaBits >= 52 ? 0 : ((1 << (52 - oaBits)) - 1) << (oaBits - 32);
-  const write = (access & ACCESS_WRITE) !== 0;
-  const user = (access & ACCESS_PRIV) === 0;
-  let table = pt.root;
-  let rw = X86FS_RW;
-  let us = X86FS_US;
-  let xd = 0;
-  for (let level = pt.levels, step = 0; level >= 1 && step < MAX_STEPS; level--, step++) {
-    const pa = table + index9(iovaHi, iovaLo, 12 + 9 * (level - 1)) * 8;
-    const lo = mem.read32(pa);
-    const hi = mem.read32(pa + 4);
-    out[R_ENTRY + step] = pa;
-    out[R_STEPS] = step + 1;
-    out[R_LEVEL] = level;
-    if ((lo & X86FS_P) === 0) return FAULT_NOT_PRESENT;
-    if (user && (lo & X86FS_US) === 0) return FAULT_PRIVILEGE;
-    if (write && (lo & X86FS_RW) === 0) return FAULT_PERMISSION;
-    if ((hi & rsvdHi) !== 0) return FAULT_RESERVED;
-    rw &= lo;
-    us &= lo;
-    xd |= hi;
-    let leafLg2 = 0;
-    if (level === 1) leafLg2 = 12;
-    else if (lo & X86FS_PS) {
-      if (level === 2) {
-        if (lo & 0x1fe000) return FAULT_RESERVED;
-        leafLg2 = 21;
-      } else if (level === 3 && pt.superpages & X86FS_SP_1G) {
-        if (lo & 0x3fffe000) return FAULT_RESERVED;
-        leafLg2 = 30;
-      } else return FAULT_RESERVED; // PS in a PML4E / PML5E (VTD_FPTE_PAGE_L4_RSVD_MASK), or no FS1GP
-    }
-    if (writer !== null) {
-      const set = X86FS_A | (leafLg2 !== 0 && write ? X86FS_D : 0);
-      if ((lo & set) !== set) writer.write32(pa, (lo | set) >>> 0);
-    }
-    if (leafLg2 !== 0) {
-      if (access & ACCESS_EXEC && xd & X86FS_XD_HI) return FAULT_PERMISSION;
-      // The page base: address bits 51:leafLg2 (bit 12, PAT, is below a superpage's base).
-      const f = field51to12(hi, lo);
-      const base = (f - (f % (1 << (leafLg2 - 12)))) * 4096;
-      out[R_PA] = base + offsetIn(iovaHi, iovaLo, leafLg2);
-      out[R_PAGE_LG2] = leafLg2;
-      out[R_PERM] = PERM_R | (rw ? PERM_W : 0) | (us ? PERM_U : 0) | (xd & X86FS_XD_HI ? 0 : PERM_X);
-      return FAULT_NONE;
-    }
-    table = field51to12(hi, lo) * 4096;
+// Speed (tools/bench/walk.ts walk4_per_s). V8 does not constant-fold module
+// constants: every use of an imported or exported `const` (R_ENTRY,
+// FAULT_NONE, X86FS_P, ...) in optimised code is a cell load plus a hole and
+// Smi check, which made up much of a walk step. walkFs therefore writes them
+// as literals, named in a comment, and LITERALS_OK below checks at load time
+// that they still agree with types.ts. R_STEPS and R_LEVEL are written once,
+// at the exit (`stop`), with the values writing them at every step would have
+// left. Addresses are built from the entry halves without field51to12's
+// float multiply, and the leaf without a `%` on doubles (a runtime call).
+const LITERALS_OK =
+  R_PA === 0 && R_PAGE_LG2 === 1 && R_PERM === 2 && R_LEVEL === 3 && R_STEPS === 4 && R_ENTRY === 5 && MAX_STEPS === 6 &&
+  FAULT_NONE === 0 && FAULT_NOT_PRESENT === 1 && FAULT_PERMISSION === 2 && FAULT_RESERVED === 3 && FAULT_NON_CANONICAL === 5 &&
+  FAULT_PRIVILEGE === 6 && ACCESS_WRITE === 2 && ACCESS_EXEC === 4 && ACCESS_PRIV === 8 &&
+  PERM_R === 1 && PERM_W === 2 && PERM_X === 4 && PERM_U === 8;
+if (!LITERALS_OK) throw new Error("x86fs.ts: walkFs's literal constants disagree with types.ts");
+
+/** Record the entries read and the level of the last one (or pt.levels when none), and return `fault`. */
+function stop(out: Float64Array, steps: number, level: number, fault: number): number {
+  out[4 /* R_STEPS */] = steps;
+  out[3 /* R_LEVEL */] = level;
+  return fault;
+}
+
+/**
+ * One entry through every check, in QEMU's order (P, U/S, R/W, reserved, PS),
+ * then the A/D update when `writer` is given. Returns the log2 page size of a
+ * leaf (12, 21, 30), 0 for a table entry to descend through, or -FAULT_*.
+ * walkFs calls it only for an entry its one-test fast path did not pass.
+ */
+function fsEntry(
+  writer: PhysMemory | null,
+  pa: number,
+  lo: number,
+  hi: number,
+  level: number,
+  user: boolean,
+  write: boolean,
+  rsvdHi: number,
+  sp1g: boolean,
+): number {
+  if ((lo & 1) /* P */ === 0) return -1 /* FAULT_NOT_PRESENT */;
+  if (user && (lo & 4) /* U/S */ === 0) return -6 /* FAULT_PRIVILEGE */;
+  if (write && (lo & 2) /* R/W */ === 0) return -2 /* FAULT_PERMISSION */;
+  if ((hi & rsvdHi) !== 0) return -3 /* FAULT_RESERVED */;
+  let leafLg2 = 0;
+  if (level === 1) leafLg2 = 12;
+  else if (lo & 0x80 /* PS */) {
+    if (level === 2) {
+      if (lo & 0x1fe000) return -3 /* FAULT_RESERVED */;
+      leafLg2 = 21;
+    } else if (level === 3 && sp1g) {
+      if (lo & 0x3fffe000) return -3 /* FAULT_RESERVED */;
+      leafLg2 = 30;
+    } else return -3 /* FAULT_RESERVED */; // PS in a PML4E / PML5E (VTD_FPTE_PAGE_L4_RSVD_MASK), or no FS1GP
   }
-  return FAULT_RESERVED; // more levels than first stage can have
+  if (writer !== null) {
+    const set = 0x20 /* A */ | (leafLg2 !== 0 && write ? 0x40 /* D */ : 0);
+    if ((lo & set) !== set) writer.write32(pa, (lo | set) >>> 0);
+  }
+  return leafLg2;
+}
+
+/**
+ * field51to12(hi, lo) * 4096: the table an entry points to. The int path for
+ * a table below 4 GiB comes first so that, until a table above it is met,
+ * V8 compiles the walk with int32 addresses (the other branch has no type
+ * feedback and deoptimises to the float code the first time it runs).
+ */
+function tableAt(hi: number, lo: number): number {
+  const h = hi & 0xfffff;
+  return h === 0 ? (lo & ~0xfff) >>> 0 : h * 4294967296 + ((lo & ~0xfff) >>> 0);
+}
+
+/** Fill `out` for a leaf at `level` (the entry hi:lo, the andLo/orHi of the path, log2 page size lg2) and return the fault code. */
+function leaf(out: Float64Array, access: number, vLo: number, hi: number, lo: number, andLo: number, orHi: number, lg2: number, steps: number, level: number): number {
+  if (access & 4 /* ACCESS_EXEC */ && orHi < 0 /* XD */) return stop(out, steps, level, 2 /* FAULT_PERMISSION */);
+  // Page base (address bits 51:lg2; bit 12, PAT, is below a superpage's base) plus
+  // the offset (IOVA bits lg2-1:0); lg2 <= 30, so both fit the low word.
+  const mask = (1 << lg2) - 1;
+  out[0 /* R_PA */] = (hi & 0xfffff) * 4294967296 + (((lo & ~mask) | (vLo & mask)) >>> 0);
+  out[1 /* R_PAGE_LG2 */] = lg2;
+  out[2 /* R_PERM */] = 1 /* PERM_R */ | (andLo & 2 ? 2 /* PERM_W */ : 0) | (andLo & 4 ? 8 /* PERM_U */ : 0) | (orHi < 0 ? 0 : 4 /* PERM_X */);
+  return stop(out, steps, level, 0 /* FAULT_NONE */);
+}
+
+function walkFs(mem: PhysReader, writer: PhysMemory | null, pt: PageTable, iovaHi: number, iovaLo: number, access: number, out: Float64Array): number {
+  const levels = pt.levels;
+  if (!x86Canonical(iovaHi, iovaLo, pt.vaBits)) return stop(out, 0, levels, 5 /* FAULT_NON_CANONICAL */);
+  // int32 copies of the halves (a uint32 above 2^31 arrives as a heap number; convert it once, not per step).
+  const vHi = iovaHi | 0;
+  const vLo = iovaLo | 0;
+  const oaBits = pt.oaBits;
+  // Bits 51:max(32, oaBits) of an entry, in its high word.
+  const rsvdHi = oaBits >= 52 ? 0 : oaBits <= 32 ? 0xfffff : ((1 << (52 - oaBits)) - 1) << (oaBits - 32);
+  const write = (access & 2) /* ACCESS_WRITE */ !== 0;
+  const user = (access & 8) /* ACCESS_PRIV */ === 0;
+  // An entry with all of `need` set, PS clear and no reserved bit passes
+  // every check and needs no A update (a last-level one with needLeaf: nor a
+  // D update), whatever the order of the checks.
+  const need = 1 /* P */ | (user ? 4 /* U/S */ : 0) | (write ? 2 /* R/W */ : 0) | (writer !== null ? 0x20 /* A */ : 0);
+  const needPs = need | 0x80; /* PS */
+  const needLeaf = need | (writer !== null && write ? 0x40 /* D */ : 0);
+  let table = pt.root;
+  // R/W and U/S of the entries passed, ANDed; XD (bit 31 of the high word), ORed.
+  let andLo = -1;
+  let orHi = 0;
+  let level = levels;
+  let step = 0;
+  let pa = 0;
+  let lo = 0;
+  let hi = 0;
+  // The fast path for the two first-stage depths (4 and 5 levels), unrolled
+  // with constant index shifts (measured: the general loop below is about
+  // half as fast, most of it loop bookkeeping and register pressure). It
+  // takes only entries that pass the test above, down to a 4 KiB leaf. Any
+  // other entry leaves it with `break fast`, read (in pa, lo, hi, counted in
+  // step) but not yet checked, and the general loop takes over from there.
+  fast: {
+    if (levels !== 4 && levels !== 5) break fast;
+    if (levels === 5) {
+      // Level 5.
+      pa = table + ((vHi >>> 16) & 511) * 8;
+      lo = mem.read32(pa);
+      hi = mem.read32(pa + 4);
+      out[5 /* R_ENTRY */ + step++] = pa;
+      if ((hi & rsvdHi) !== 0 || (lo & needPs) !== need) break fast;
+      andLo &= lo;
+      orHi |= hi;
+      table = tableAt(hi, lo);
+      level = 4;
+    }
+    // Level 4.
+    pa = table + ((vHi >>> 7) & 511) * 8;
+    lo = mem.read32(pa);
+    hi = mem.read32(pa + 4);
+    out[5 /* R_ENTRY */ + step++] = pa;
+    if ((hi & rsvdHi) !== 0 || (lo & needPs) !== need) break fast;
+    andLo &= lo;
+    orHi |= hi;
+    table = tableAt(hi, lo);
+    level = 3;
+    // Level 3.
+    pa = table + (((vLo >>> 30) | (vHi << 2)) & 511) * 8;
+    lo = mem.read32(pa);
+    hi = mem.read32(pa + 4);
+    out[5 /* R_ENTRY */ + step++] = pa;
+    if ((hi & rsvdHi) !== 0 || (lo & needPs) !== need) break fast;
+    andLo &= lo;
+    orHi |= hi;
+    table = tableAt(hi, lo);
+    level = 2;
+    // Level 2.
+    pa = table + ((vLo >>> 21) & 511) * 8;
+    lo = mem.read32(pa);
+    hi = mem.read32(pa + 4);
+    out[5 /* R_ENTRY */ + step++] = pa;
+    if ((hi & rsvdHi) !== 0 || (lo & needPs) !== need) break fast;
+    andLo &= lo;
+    orHi |= hi;
+    table = tableAt(hi, lo);
+    level = 1;
+    // Level 1: a 4 KiB leaf.
+    pa = table + ((vLo >>> 12) & 511) * 8;
+    lo = mem.read32(pa);
+    hi = mem.read32(pa + 4);
+    out[5 /* R_ENTRY */ + step++] = pa;
+    if ((hi & rsvdHi) !== 0 || (lo & needLeaf) !== needLeaf) break fast;
+    return leaf(out, access, vLo, hi, lo, andLo & lo, orHi | hi, 12, step, 1);
+  }
+  // The general walk: every check in order (fsEntry), A/D updates, superpages,
+  // and table depths the fast path does not take. On entry, step > 0 means
+  // the entry at `level` has been read and waits for its checks.
+  const sp1g = (pt.superpages & 2) /* X86FS_SP_1G */ !== 0;
+  for (let pending = step > 0; ; pending = false) {
+    if (!pending) {
+      if (level < 1 || step >= 6 /* MAX_STEPS */) return stop(out, step, step === 0 ? levels : level + 1, 3 /* FAULT_RESERVED */); // more levels than first stage can have
+      // index9(vHi, vLo, 12 + 9 * (level - 1)), inline.
+      const shift = 3 + 9 * level;
+      pa = table + (shift >= 32 ? (vHi >>> (shift - 32)) & 511 : shift <= 23 ? (vLo >>> shift) & 511 : ((vLo >>> shift) | (vHi << (32 - shift))) & 511) * 8;
+      lo = mem.read32(pa);
+      hi = mem.read32(pa + 4);
+      out[5 /* R_ENTRY */ + step++] = pa;
+    }
+    const lg2 = fsEntry(writer, pa, lo, hi, level, user, write, rsvdHi, sp1g);
+    if (lg2 < 0) return stop(out, step, level, -lg2);
+    andLo &= lo;
+    orHi |= hi;
+    if (lg2 !== 0) return leaf(out, access, vLo, hi, lo, andLo, orHi, lg2, step, level);
+    table = tableAt(hi, lo);
+    level--;
+  }
 }
 
 /**
