@@ -26,6 +26,14 @@ export interface PageTable {
   granuleLg2: number;
   /** VT-d CAP.SLLPS as a mask: bit 0 = 2 MiB, bit 1 = 1 GiB superpages (other formats ignore it). */
   superpages: number;
+  /**
+   * VT-d second stage: bits reserved beyond the address width, as 32-bit
+   * masks of the entry's low and high words, for leaf and for table entries
+   * (QEMU's vtd_spte_rsvd: SNP bit 11 and TM bit 62 depend on the unit's
+   * configuration). Absent: none (hardware with snoop control, as the host
+   * driver's tables assume).
+   */
+  ssRsvd?: { leafLo: number; leafHi: number; tableLo: number; tableHi: number };
 }
 
 /** What the request needs: a DMA read needs R, a write needs W. 0 asks only for the translation (iommu_iova_to_phys). */

@@ -5,7 +5,8 @@
 // Entry: R bit 0, W bit 1, PS bit 7 (SS-PDE / SS-PDPE: a 2 MiB / 1 GiB page),
 // A bit 8 and D bit 9 (written by the IOMMU when the PASID entry's SSADE is
 // set, which the kernel does for dirty tracking), SNP bit 11, address 51:12,
-// bits 63:52 ignored (TM bit 62 is not modelled). There is no present bit: an
+// bits 63:52 ignored but for TM (bit 62), which with SNP may be reserved
+// (PageTable.ssRsvd). There is no present bit: an
 // entry with R = W = 0 is not present. No execute permission in second stage.
 // 3, 4 or 5 levels (CAP.SAGAW, context/PASID entry AW).
 
@@ -65,6 +66,11 @@ export function walkVtdSs(mem: PhysReader, pt: PageTable, iovaHi: number, iovaLo
     perm &= lo;
     if ((perm & access) !== access) return FAULT_PERMISSION;
     if ((hi & rsvdHi) !== 0) return FAULT_RESERVED;
+    const extra = pt.ssRsvd;
+    if (extra !== undefined) {
+      const isLeaf = level === 1 || (lo & VTDSS_PS) !== 0;
+      if (isLeaf ? (lo & extra.leafLo) | (hi & extra.leafHi) : (lo & extra.tableLo) | (hi & extra.tableHi)) return FAULT_RESERVED;
+    }
     let leafLg2 = 0;
     if (level === 1) leafLg2 = 12;
     else if (lo & VTDSS_PS) {

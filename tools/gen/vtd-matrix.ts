@@ -132,6 +132,8 @@ function legacy(): Trace {
   g.map(pml4, 4, 0x60_0000n, 0xa0_0000n | 0x2000n, 21, SS_RW, SS_RW); // bit 13 of a 2 MiB leaf: reserved
   g.map(pml4, 4, 0x3000n, 0x1_0000_0000_0000n, 12, SS_RW, SS_RW); // address bit 48 with aw-bits 48: reserved
   g.map(pml4, 4, 0x1_0000_0000n, 0xfee0_0000n, 21, SS_RW, SS_RW); // into the interrupt range
+  g.map(pml4, 4, 0x4000n, 0x20_4000n, 12, SS_RW | 0x800n, SS_RW); // SNP in a leaf: reserved without snoop-control
+  g.map(pml4, 4, 0x2_0000_0000n, 0x20_5000n, 12, SS_RW, SS_RW | (1n << 62n)); // TM in the new table entries: reserved
   t.note("Before TE, DMA is not translated: pa = iova.");
   g.dma("00:03.0", 0x1010n, "read", { pa: "0x1010", hpa: hex(g.hpaBase + 0x1010n) });
   g.enable(root);
@@ -157,10 +159,12 @@ function legacy(): Trace {
   g.mr(FSTS, 4, 0x0n);
   g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
   g.mr(FRCD + 8, 8, 0xc000_0006_0000_0018n);
-  t.note("Faults of the walk: beyond the 48-bit width, reserved bits, the interrupt range (VTD_FR_INTERRUPT_ADDR in legacy mode).");
+  t.note("Faults of the walk: beyond the 48-bit width, reserved bits (a 2 MiB leaf's bit 13, address bit 48, SNP in a leaf without snoop-control, TM in a table entry: vtd_spte_rsvd), the interrupt range (VTD_FR_INTERRUPT_ADDR in legacy mode).");
   g.dma("00:03.0", 0x1_0000_0000_0000n, "read", { fault: "VTD_FR_ADDR_BEYOND_MGAW" });
   g.dma("00:03.0", 0x60_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   g.dma("00:03.0", 0x3000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x4000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x2_0000_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   g.dma("00:03.0", 0x1_0000_0000n, "write", { fault: "VTD_FR_INTERRUPT_ADDR" });
   t.note("Context entries: pass-through (4 KiB granule, rw, no IOTLB), TT 1 without device-iotlb and a 5-level AW are VTD_FR_CONTEXT_ENTRY_INV, no root entry for bus 1.");
   g.dma("00:04.0", 0x12_3456n, "write", g.hit(0x12_3456n, 12, "rw"));
@@ -265,6 +269,8 @@ function scalableSs(): Trace {
   g.map(s0, 4, 0x20_0000n, 0x60_0000n, 21, SS_R, SS_RW);
   g.map(s0, 4, 0xc000_0000n, 0x4000_0000n, 30, SS_RW, SS_RW);
   g.map(s5, 4, 0x1000n, 0x22_0000n, 12, SS_RW, SS_RW);
+  g.map(s0, 4, 0x8000n, 0x23_0000n, 12, SS_RW | 0x800n, SS_RW); // SNP in a leaf: allowed in scalable mode
+  g.map(s0, 4, 0x1_0000_0000n, 0x23_1000n, 12, SS_RW, SS_RW | 0x800n); // SNP in the new table entries: still reserved
   g.enable(rtaddr);
   t.note("A request without PASID uses PASID_0; with PASID 5 its own entry and domain.");
   g.dma("00:03.0", 0x1abcn, "write", g.hit(0x21_0abcn, 12, "rw"));
@@ -272,6 +278,9 @@ function scalableSs(): Trace {
   g.dma("00:03.0", 0x2f_fffcn, "read", g.hit(0x6f_fffcn, 21, "r"));
   g.dma("00:03.0", 0xc000_1000n, "read", g.hit(0x4000_1000n, 30, "rw"));
   g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "rw"), 5);
+  t.note("vtd_spte_rsvd in scalable mode: SNP is allowed in a leaf, reserved in a table entry.");
+  g.dma("00:03.0", 0x8010n, "read", g.hit(0x23_0010n, 12, "rw"));
+  g.dma("00:03.0", 0x1_0000_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   t.note("PASID 6 has a zeroed entry: the type check fails before the present bit is looked at. PASID 64 has no directory entry.");
   g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 6);
   g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_DIR_ENTRY_P" }, 64);

@@ -8,7 +8,6 @@
 // (its PASID cache, vtd_as->pasid_cache_entry, is only kept for IOMMUFD-backed
 // devices).
 //
-// Not modelled: SS reserved bits 11 (SNP) and 62 (TM).
 
 import {
   ACCESS_READ,
@@ -43,6 +42,23 @@ const INTR_HI = 0xfeefffffn;
 export type VtdXlate = { gpa: bigint; pageLg2: number; perm: number } | { fault: string };
 
 const walk = newWalkResult();
+
+/**
+ * vtd_init's vtd_spte_rsvd / vtd_spte_rsvd_large beyond the address width:
+ * SNP (bit 11) is reserved in table entries always, in leaves unless
+ * x-scalable-mode or snoop-control; TM (bit 62) in table entries always, in
+ * leaves unless device-iotlb and stale-tm.
+ */
+function ssReserved(cfg: VtdCtx["cfg"]): NonNullable<PageTable["ssRsvd"]> {
+  const SNP = 1 << 11;
+  const TM_HI = 1 << 30;
+  return {
+    leafLo: cfg.scalableMode || cfg.snoopControl ? 0 : SNP,
+    leafHi: cfg.deviceIotlb && cfg.staleTm ? 0 : TM_HI,
+    tableLo: SNP,
+    tableHi: TM_HI,
+  };
+}
 const levelSupported = (cap: bigint, level: number) => level >= 2 && (cap & (1n << BigInt(level - 2 + 8))) !== 0n;
 
 function ssFault(f: number, write: boolean, mem: GuestMem, top: boolean): string {
@@ -204,7 +220,7 @@ function decodeLegacy(c: VtdCtx, ce: readonly bigint[], fpd: boolean): Ctx2 {
   const did = Number((hi >> 8n) & 0xffffn);
   if (Number((lo >> 2n) & 3n) === 2) return { did, pgtt: "pt", fpd };
   const agaw = 30 + 9 * Number(hi & 7n);
-  return { did, pgtt: "sst", fpd, pt: { root: Number(lo & ~0xfffn & hawMask(aw)), levels: Number(hi & 7n) + 2, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3 } };
+  return { did, pgtt: "sst", fpd, pt: { root: Number(lo & ~0xfffn & hawMask(aw)), levels: Number(hi & 7n) + 2, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) } };
 }
 
 /**
@@ -230,7 +246,7 @@ function decodePasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number, fpd: 
     const levels = 4 + Number((pe[2]! >> 2n) & 3n);
     return { did, pgtt: "fst", fpd, pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 } };
   }
-  return { did, pgtt: "sst", fpd, pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3 } };
+  return { did, pgtt: "sst", fpd, pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) } };
 }
 
 /**
