@@ -49,9 +49,10 @@ export function qdevProp(ev: Record<string, unknown>, name: "id" | "bus"): strin
   return v === undefined ? undefined : String(v);
 }
 
-/** qdev_device_add's lookup of `bus=`: the error QEMU sets when no bus has that id. */
-export function busError(m: QemuMachine, bus: string): string | undefined {
-  return bus === ROOT_BUS || m.buses.has(bus) ? undefined : `Bus '${bus}' not found`;
+/** qdev_device_add's lookup of `bus=` (default the root bus): the bus, or the error QEMU sets when no bus has that id. */
+export function busOf(m: QemuMachine, ev: Record<string, unknown>): { bus: string } | { error: string } {
+  const bus = qdevProp(ev, "bus") ?? ROOT_BUS;
+  return bus === ROOT_BUS || m.buses.has(bus) ? { bus } : { error: `Bus '${bus}' not found` };
 }
 
 /**

@@ -13,7 +13,7 @@ import type { State } from "../state.ts";
 import { IOMMU_HW_INFO_TYPE_SELFTEST } from "../../uapi/iommufd.ts";
 import { vtdCheckHiod, type HiodView } from "../viommu/vtd/hiod.ts";
 import { machineOf, slotTaken } from "./common.ts";
-import { busError, qdevProp, ridAliased, ROOT_BUS } from "./topology.ts";
+import { busOf, ridAliased } from "./topology.ts";
 
 /** The IOMMU_HW_INFO_TYPE_* IOMMU_GET_HW_INFO reports for the host IOMMU (NONE for a driver without hw_info). */
 const HW_INFO_TYPE: Record<HostIommuType, number> = {
@@ -52,9 +52,8 @@ export const qemuVfioPci: Reducer = (s, ev, env) => {
   if (!hd) return notModelled(ev, `vfio-pci for ${host}, a device not bound to vfio-pci`);
   if (hd.noiommu) return notModelled(ev, "vfio-pci for a no-IOMMU device");
   if (slotTaken(m, guestBdf)) return notModelled(ev, `a second device in guest slot ${guestBdf}`);
-  const bus = qdevProp(ev, "bus") ?? ROOT_BUS;
-  const busErr = busError(m, bus);
-  if (busErr !== undefined) return { error: busErr };
+  const placed = busOf(m, ev);
+  if ("error" in placed) return placed;
 
   const vi = m.viommu;
   // An mdev gets no HostIOMMUDevice hand-off (vfio_pci_realize skips it for mdevs).
@@ -62,7 +61,7 @@ export const qemuVfioPci: Reducer = (s, ev, env) => {
     // Before master's check in vtd_dev_set_iommu_device, QEMU exits at machine-done
     // (vtd_machine_done_notify_one): not modelled.
     if (!env.profile.on("vtd-flts-final") && !vi.config.cachingMode) return notModelled(ev, "vfio-pci with intel-iommu caching-mode=off before QEMU master");
-    const error = vtdCheckHiod({ cfg: vi.config, host: hiodView(s, host, backend === "iommufd", ridAliased(m, bus)), profile: env.profile });
+    const error = vtdCheckHiod({ cfg: vi.config, host: hiodView(s, host, backend === "iommufd", ridAliased(m, placed.bus)), profile: env.profile });
     if (error !== undefined) return { error };
   }
   m.vfio.set(guestBdf, { host, backend, props });

@@ -105,7 +105,14 @@ const PASID_0 = 0;
  * VTD_FR_PASID_ENTRY_P). The entry read is returned with a not-present
  * fault, as QEMU's callers that ignore the error go on with it.
  */
-function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): { pe?: bigint[]; fr?: string; dirFpd: boolean } {
+interface PasidLookup {
+  /** The PASID entry as read (also with a VTD_FR_PASID_ENTRY_P fault). */
+  pe?: bigint[];
+  fr?: string;
+  /** The directory entry's FPD (read without its present check). */
+  dirFpd: boolean;
+}
+function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): PasidLookup {
   const haw = hawMask(c.cfg.awBits);
   const dire = c.mem.read64((ce[0]! & ~0xfffn & haw) + BigInt((pasid >> 6) & 0x3fff) * 8n);
   if (dire === undefined) return { fr: "VTD_FR_PASID_DIR_ACCESS_ERR", dirFpd: false };
@@ -133,8 +140,7 @@ function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): { pe?: big
  * FPD counts even in a non-present entry, and stops the lookup), then of the
  * PASID entry (again without its present check).
  */
-function pasidFpd(c: VtdCtx, ce: readonly bigint[], pasid: number): CtxFault | boolean {
-  const r = pasidEntry(c, ce, pasid);
+function pasidFpd(r: PasidLookup): CtxFault | boolean {
   if (r.dirFpd) return true;
   if (r.fr && r.fr !== "VTD_FR_PASID_ENTRY_P") return bad(r.fr);
   return (r.pe![0]! & 2n) !== 0n;
@@ -160,13 +166,15 @@ function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 |
     ce = r;
   }
   let fpd = (ce[0]! & 2n) !== 0n;
-  if (!fpd && u.rootScalable) {
-    const f = pasidFpd(c, ce, pasid);
+  // QEMU reads the PASID entry again in each helper; guest memory does not change meanwhile, so once serves all.
+  const lookup = u.rootScalable ? pasidEntry(c, ce, pasid) : undefined;
+  if (!fpd && lookup) {
+    const f = pasidFpd(lookup);
     if (typeof f !== "boolean") return f;
     fpd = f;
   }
   if (!cached) u.ctxCache.set(asKey, ce); // "Update context-cache"
-  return u.rootScalable ? decodePasidEntry(c, ce, pasid, fpd) : decodeLegacy(c, ce, fpd);
+  return lookup ? decodePasidEntry(c, lookup, fpd) : decodeLegacy(c, ce, fpd);
 }
 
 /** vtd_dev_to_context_entry's reads and entry checks: the raw context entry (2 or 4 words), or the fault. */
@@ -230,10 +238,9 @@ function decodeLegacy(c: VtdCtx, ce: readonly bigint[], fpd: boolean): Ctx2 {
  * (vtd_iova_limit: 30 + 9 * AW, at most aw-bits), the first stage as the
  * width of its canonical check.
  */
-function decodePasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number, fpd: boolean): Ctx2 | CtxFault {
+function decodePasidEntry(c: VtdCtx, r: PasidLookup, fpd: boolean): Ctx2 | CtxFault {
   const aw = c.cfg.awBits;
   const haw = hawMask(aw);
-  const r = pasidEntry(c, ce, pasid);
   // Only reachable when an FPD let the lookup through: QEMU would walk an
   // uninitialised entry (its helpers ignore the error); no translation, no record.
   if (!r.pe) return { fr: r.fr!, fpd: true, silent: true };
