@@ -1,11 +1,11 @@
 // Run events through the real parser, reducers and fold, in memory.
 
 import { Effect } from "effect";
-import type { TraceHeader } from "../src/importers/jsonl.ts";
+import type { TraceHeader } from "../src/trace/jsonl.ts";
 import type { TraceEvent } from "../src/model/events.ts";
 import { ProfileService } from "../src/model/framework.ts";
 import type { Outcome } from "../src/model/outcome.ts";
-import { parseTraceEvent } from "../src/model/registry.ts";
+import { parseTraceEvent } from "../src/model/ops.ts";
 import { resolveProfile } from "../src/profiles/profile.ts";
 import { replay, type ReplayResult } from "../src/replay/engine.ts";
 import { memorySource, Trace } from "../src/replay/source.ts";

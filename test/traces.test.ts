@@ -5,7 +5,7 @@ import { Effect, Exit } from "effect";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readJsonlTrace } from "../src/importers/jsonl.ts";
+import { readJsonlTrace } from "../src/trace/jsonl.ts";
 import { ProfileService } from "../src/model/framework.ts";
 import { toJsonValue } from "../src/model/outcome.ts";
 import { resolveProfile } from "../src/profiles/profile.ts";

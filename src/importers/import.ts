@@ -11,7 +11,7 @@ import type { Profile } from "../profiles/profile.ts";
 import { encodeState, replay, type ReplayFault } from "../replay/engine.ts";
 import { eventToStored, memorySource, storeErrorToBadInput, Trace } from "../replay/source.ts";
 import { TraceDb } from "../store/tracedb.ts";
-import { readJsonlTrace, type TraceHeader } from "./jsonl.ts";
+import { readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
 
 export interface ImportResult {
   events: number;

@@ -6,7 +6,8 @@ import type { TraceEvent } from "./events.ts";
 import { notModelled, NotModelledError, ProfileService, SimulatorFault, type ReduceEnv } from "./framework.ts";
 import { EventError } from "./events.ts";
 import type { Outcome } from "./outcome.ts";
-import { reducerFor } from "./registry.ts";
+import { FILE_OPS } from "./fops.ts";
+import { reducerFor } from "./ops.ts";
 import type { State } from "./state.ts";
 
 // States are never mutated outside a produce (reducers only see drafts), so
@@ -35,7 +36,7 @@ export function foldBatch(state: State, events: readonly TraceEvent[], visit?: V
       let fault: SimulatorFault | undefined;
       let processed = 0;
       let stopped = false;
-      const env: { profile: typeof profile; seq: number } = { profile, seq: 0 };
+      const env: { profile: typeof profile; seq: number; fops: typeof FILE_OPS } = { profile, seq: 0, fops: FILE_OPS };
       const next = produce(state, (draft) => {
         const root = batchRoot(draft as State);
         for (const ev of events) {

@@ -15,7 +15,9 @@
 import { Context, Data } from "effect";
 import type { Profile } from "../profiles/profile.ts";
 import type { TraceEvent } from "./events.ts";
+import type { FileKind, Node, OpenFile } from "./files/state.ts";
 import type { Outcome } from "./outcome.ts";
+import type { ProcessState } from "./process/state.ts";
 import type { State } from "./state.ts";
 
 export class ProfileService extends Context.Tag("iorr/Profile")<ProfileService, Profile>() {}
@@ -31,9 +33,27 @@ export class SimulatorFault extends Data.TaggedError("SimulatorFault")<{
   readonly message: string;
 }> {}
 
+/**
+ * The operations of one kind of file, as struct file_operations: the checks
+ * and setup of ->open, ->unlocked_ioctl, ->release. The table of every kind
+ * is src/model/fops.ts.
+ */
+export interface FileOps {
+  /** ->open's checks before anything is set up (vfio_group_fops_open, ...): an errno name refuses the open. */
+  openCheck?(s: State, pid: number, node: Node, env: ReduceEnv): string | undefined;
+  /** ->open's setup of the new file (iommufd_fops_open, vfio_fops_open, ...). */
+  opened?(s: State, file: OpenFile, env: ReduceEnv): void;
+  /** ->unlocked_ioctl: the command number as the file kind's entry point sees it (src/model/ioctl/dispatch.ts). */
+  ioctl(s: State, p: ProcessState, file: OpenFile, number: number, ev: TraceEvent, env: ReduceEnv): Outcome | SimulatorFault;
+  /** ->release, when the last reference to the file goes. */
+  release?(s: State, file: OpenFile, env: ReduceEnv): void;
+}
+
 export interface ReduceEnv {
   readonly profile: Profile;
   readonly seq: number;
+  /** The file operations of every file kind, for code that drops a file reference (fput may release any kind). */
+  readonly fops: Readonly<Record<FileKind, FileOps>>;
 }
 
 export type Reducer = (draft: State, ev: TraceEvent, env: ReduceEnv) => Outcome | SimulatorFault;

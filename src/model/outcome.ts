@@ -2,7 +2,7 @@
 // `replay --verify` makes: only the fields `expect` lists are checked, `out`
 // objects likewise, integers compare numerically whatever their spelling.
 
-import { ALL_IOCTLS } from "../uapi/index.ts";
+import { UAPI_COMMANDS } from "../uapi/index.ts";
 
 export type OutValue = number | string | bigint | boolean | null | readonly OutValue[] | { readonly [k: string]: OutValue };
 
@@ -75,7 +75,7 @@ export function firstMismatch(expected: Expect, actual: Outcome): string | undef
 /** Every spelling of a struct member across the modelled kernel versions (`out_length` of the no-IOMMU V4 is `length`). */
 const MEMBER_ALIASES: ReadonlyMap<string, readonly string[]> = (() => {
   const m = new Map<string, string[]>();
-  for (const d of ALL_IOCTLS) {
+  for (const d of UAPI_COMMANDS) {
     if (d.arg.kind !== "struct") continue;
     for (const f of d.arg.struct.fields)
       for (const a of f.aliases ?? []) {

@@ -3,16 +3,21 @@
 // Keyed tables are Maps (immer drafts a Map far more cheaply than an object
 // used as a table), 64-bit quantities are bigint, memory frames are Uint8Array.
 
+import type { DmaBuf } from "./dmabuf/state.ts";
+import type { DomainState } from "./domain/state.ts";
 import type { HostState } from "./host/state.ts";
 import type { MemoryState } from "./memory/state.ts";
 import type { ProcessState } from "./process/state.ts";
 import type { OpenFile } from "./files/state.ts";
 import type { IommufdCtx } from "./iommufd/state.ts";
-import type { PasidState, VfioState } from "./vfio/state.ts";
+import type { PasidState } from "./pasid/state.ts";
+import type { VfioState } from "./vfio/state.ts";
 import type { QemuMachine } from "./qemu/state.ts";
+import { initialDomains } from "./domain/state.ts";
 import { initialHost } from "./host/state.ts";
 import { initialMemory } from "./memory/state.ts";
-import { initialPasid, initialVfio } from "./vfio/state.ts";
+import { initialPasid } from "./pasid/state.ts";
+import { initialVfio } from "./vfio/state.ts";
 
 export interface State {
   /** Kernel module parameters as written through sysfs, by "module.name". */
@@ -23,11 +28,15 @@ export interface State {
   files: Map<number, OpenFile>;
   nextFileId: number;
   memory: MemoryState;
+  /** IOMMU domains, whoever allocated them (src/model/domain/state.ts). */
+  domains: DomainState;
   /** iommufd contexts, by the id of their open /dev/iommu file. */
   iommufd: Map<number, IommufdCtx>;
-  /** VFIO devices, groups, containers and dma-bufs (src/model/vfio/state.ts). */
+  /** VFIO devices, groups and containers (src/model/vfio/state.ts). */
   vfio: VfioState;
-  /** Seed 002 PASID allocator, per-process quotas and the audit ledger (src/model/vfio/state.ts). */
+  /** dma-bufs, by the id of their file (src/model/dmabuf/state.ts). */
+  dmabufs: Map<number, DmaBuf>;
+  /** Seed 002 PASID allocator, per-process quotas and the audit ledger (src/model/pasid/state.ts). */
   pasid: PasidState;
   /** QEMU machines, by the pid of their process (src/model/qemu/state.ts). */
   qemu: Map<number, QemuMachine>;
@@ -41,8 +50,10 @@ export function initialState(): State {
     files: new Map(),
     nextFileId: 1,
     memory: initialMemory(),
+    domains: initialDomains(),
     iommufd: new Map(),
     vfio: initialVfio(),
+    dmabufs: new Map(),
     pasid: initialPasid(),
     qemu: new Map(),
   };

@@ -3,7 +3,7 @@
 // accepts either, and tests can run the engine on events built in memory.
 
 import { Context, Effect, Layer } from "effect";
-import { checkHeader, readJsonlTrace, type TraceHeader } from "../importers/jsonl.ts";
+import { checkHeader, readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
 import type { TraceEvent } from "../model/events.ts";
 import { BadInput } from "../model/framework.ts";
 import { StoreError, TraceDb, isTraceDbPath, type StoredEvent } from "../store/tracedb.ts";

@@ -1,21 +1,13 @@
-// One table of every modelled ioctl, shared by the trace reader (names and
-// fields), the codec (bytes), and the reducer dispatch (which file handles it).
-// Kernel: drivers/iommu/iommufd/main.c keeps the same facts in its IOCTL_OP table.
+// The ioctl commands the headers define (iommufd.h, vfio.h): name, number
+// and argument. Which file answers a command, its size rule and its handler
+// are the model's command table (src/model/ioctl/table.ts), as they are
+// main.c's and each driver's in the kernel.
 
 import type { StructDef } from "./layout.ts";
 
-/** The kind of open file an ioctl is issued on. */
-/**
- * The kind of open file an ioctl is issued on. "fault" and "veventq" are the
- * anonymous-inode files iommufd hands out for IOMMU_FAULT_QUEUE_ALLOC and
- * IOMMU_VEVENTQ_ALLOC (read/write/poll only: no ioctl). "dmabuf" is a dma-buf
- * file (VFIO_DEVICE_FEATURE_DMA_BUF): dma_buf_ioctl knows only DMA_BUF_IOCTL_*.
- */
-export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf";
-
 export type IoctlArg =
   /** A struct whose first u32 is `size` (iommufd) or `argsz` (VFIO). */
-  | { readonly kind: "struct"; readonly struct: StructDef; readonly sizeField: "size" | "argsz" | null }
+  | { readonly kind: "struct"; readonly struct: StructDef; readonly sizeField: "size" | "argsz" }
   /** An integer passed by value (VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU). */
   | { readonly kind: "int" }
   /** A pointer to one int (VFIO_GROUP_SET_CONTAINER). */
@@ -24,21 +16,12 @@ export type IoctlArg =
   | { readonly kind: "string" }
   | { readonly kind: "none" };
 
-export interface IoctlDef {
+export interface UapiCommand {
   /** The newest spelling, e.g. IOMMU_IOAS_NOIOMMU_GET_PA. */
   readonly name: string;
-  /** Spellings used by other modelled kernel versions, e.g. IOMMU_IOAS_GET_PA. */
+  /** Spellings of other modelled kernel versions, e.g. IOMMU_IOAS_GET_PA (seed 003 V4). */
   readonly aliases: readonly string[];
   /** The full ioctl number (_IO(';', nr)). */
   readonly number: number;
-  /** The file kinds whose ioctl handler knows this number. */
-  readonly files: readonly FileKind[];
   readonly arg: IoctlArg;
-  /**
-   * For iommufd commands: the member whose end is the minimum `size` the
-   * kernel accepts (IOCTL_OP's _last). VFIO handlers check their own minsz.
-   */
-  readonly minMember?: string;
-  /** VFIO handlers' minsz (offsetofend of the last mandatory member), where fixed. */
-  readonly minsz?: number;
 }

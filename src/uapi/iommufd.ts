@@ -8,9 +8,9 @@
 // the prefix common to all of its bits ("FIXED_IOVA" for IOMMU_IOAS_MAP_FIXED_IOVA;
 // the full name is accepted too).
 
-import type { IoctlDef } from "./commands.ts";
+import type { UapiCommand } from "./commands.ts";
 import { IO, IOMMUFD_CMD_BASE, IOMMUFD_TYPE } from "./ioctl.ts";
-import { defineStruct, flagTable, offsetofend, type EnumTable, type StructDef } from "./layout.ts";
+import { defineStruct, flagTable, type EnumTable, type StructDef } from "./layout.ts";
 
 // ---------------------------------------------------------------------------
 // Command numbers (the anonymous enum at the top of iommufd.h)
@@ -110,18 +110,25 @@ export const MOCK_HUGE_PAGE_SIZE = 512 * MOCK_PAGE_SIZE;
 // Flag tables (the flag enums of iommufd.h)
 
 /** enum iommufd_ioas_map_flags (MAP, MAP_FILE and COPY). */
+export const IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0;
+export const IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
+export const IOMMU_IOAS_MAP_READABLE = 1 << 2;
 export const IOMMU_IOAS_MAP_FLAGS = flagTable("IOMMU_IOAS_MAP_", {
-  FIXED_IOVA: 1 << 0,
-  WRITEABLE: 1 << 1,
-  READABLE: 1 << 2,
+  FIXED_IOVA: IOMMU_IOAS_MAP_FIXED_IOVA,
+  WRITEABLE: IOMMU_IOAS_MAP_WRITEABLE,
+  READABLE: IOMMU_IOAS_MAP_READABLE,
 });
 
 /** enum iommufd_hwpt_alloc_flags; the common prefix is IOMMU_HWPT_ (FAULT_ID_VALID lacks ALLOC_). */
+export const IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0;
+export const IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1;
+export const IOMMU_HWPT_FAULT_ID_VALID = 1 << 2;
+export const IOMMU_HWPT_ALLOC_PASID = 1 << 3;
 export const IOMMU_HWPT_ALLOC_FLAGS = flagTable("IOMMU_HWPT_", {
-  ALLOC_NEST_PARENT: 1 << 0,
-  ALLOC_DIRTY_TRACKING: 1 << 1,
-  FAULT_ID_VALID: 1 << 2,
-  ALLOC_PASID: 1 << 3,
+  ALLOC_NEST_PARENT: IOMMU_HWPT_ALLOC_NEST_PARENT,
+  ALLOC_DIRTY_TRACKING: IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+  FAULT_ID_VALID: IOMMU_HWPT_FAULT_ID_VALID,
+  ALLOC_PASID: IOMMU_HWPT_ALLOC_PASID,
 });
 
 /** enum iommu_hwpt_vtd_s1_flags. */
@@ -136,14 +143,19 @@ export const IOMMU_HW_INFO_ARM_SMMUV3_FLAGS = flagTable("IOMMU_HW_INFO_ARM_SMMUV
 });
 
 /** enum iommufd_hw_info_flags. */
-export const IOMMU_HW_INFO_FLAGS = flagTable("IOMMU_HW_INFO_FLAG_", { INPUT_TYPE: 1 << 0 });
+export const IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0;
+export const IOMMU_HW_INFO_FLAGS = flagTable("IOMMU_HW_INFO_FLAG_", { INPUT_TYPE: IOMMU_HW_INFO_FLAG_INPUT_TYPE });
 
 /** enum iommufd_hw_capabilities (iommu_hw_info.out_capabilities). */
+export const IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0;
+export const IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1;
+export const IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2;
+export const IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED = 1 << 3;
 export const IOMMU_HW_CAPS = flagTable("IOMMU_HW_CAP_", {
-  DIRTY_TRACKING: 1 << 0,
-  PCI_PASID_EXEC: 1 << 1,
-  PCI_PASID_PRIV: 1 << 2,
-  PCI_ATS_NOT_SUPPORTED: 1 << 3,
+  DIRTY_TRACKING: IOMMU_HW_CAP_DIRTY_TRACKING,
+  PCI_PASID_EXEC: IOMMU_HW_CAP_PCI_PASID_EXEC,
+  PCI_PASID_PRIV: IOMMU_HW_CAP_PCI_PASID_PRIV,
+  PCI_ATS_NOT_SUPPORTED: IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED,
 });
 
 /** enum iommufd_hwpt_set_dirty_tracking_flags. */
@@ -186,29 +198,41 @@ export const IOMMU_VFIO_IOAS_OPS: EnumTable = {
 };
 
 /** enum iommu_hwpt_data_type, plus the selftest's IOMMU_HWPT_DATA_SELFTEST. */
+export const IOMMU_HWPT_DATA_NONE = 0;
+export const IOMMU_HWPT_DATA_VTD_S1 = 1;
+export const IOMMU_HWPT_DATA_ARM_SMMUV3 = 2;
+export const IOMMU_HWPT_DATA_AMD_GUEST = 3;
 export const IOMMU_HWPT_DATA_TYPES: EnumTable = {
-  IOMMU_HWPT_DATA_NONE: 0,
-  IOMMU_HWPT_DATA_VTD_S1: 1,
-  IOMMU_HWPT_DATA_ARM_SMMUV3: 2,
-  IOMMU_HWPT_DATA_AMD_GUEST: 3,
+  IOMMU_HWPT_DATA_NONE,
+  IOMMU_HWPT_DATA_VTD_S1,
+  IOMMU_HWPT_DATA_ARM_SMMUV3,
+  IOMMU_HWPT_DATA_AMD_GUEST,
   IOMMU_HWPT_DATA_SELFTEST,
 };
 
 /** enum iommu_hw_info_type (NONE and DEFAULT are both 0), plus the selftest type. */
+export const IOMMU_HW_INFO_TYPE_NONE = 0;
+export const IOMMU_HW_INFO_TYPE_DEFAULT = 0;
+export const IOMMU_HW_INFO_TYPE_INTEL_VTD = 1;
+export const IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2;
+export const IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV = 3;
+export const IOMMU_HW_INFO_TYPE_AMD = 4;
 export const IOMMU_HW_INFO_TYPES: EnumTable = {
-  IOMMU_HW_INFO_TYPE_NONE: 0,
-  IOMMU_HW_INFO_TYPE_DEFAULT: 0,
-  IOMMU_HW_INFO_TYPE_INTEL_VTD: 1,
-  IOMMU_HW_INFO_TYPE_ARM_SMMUV3: 2,
-  IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV: 3,
-  IOMMU_HW_INFO_TYPE_AMD: 4,
+  IOMMU_HW_INFO_TYPE_NONE,
+  IOMMU_HW_INFO_TYPE_DEFAULT,
+  IOMMU_HW_INFO_TYPE_INTEL_VTD,
+  IOMMU_HW_INFO_TYPE_ARM_SMMUV3,
+  IOMMU_HW_INFO_TYPE_TEGRA241_CMDQV,
+  IOMMU_HW_INFO_TYPE_AMD,
   IOMMU_HW_INFO_TYPE_SELFTEST,
 };
 
 /** enum iommu_hwpt_invalidate_data_type, plus the selftest types. */
+export const IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0;
+export const IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1;
 export const IOMMU_HWPT_INVALIDATE_DATA_TYPES: EnumTable = {
-  IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: 0,
-  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3: 1,
+  IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+  IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3,
   IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
   IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID,
   IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST,
@@ -216,24 +240,29 @@ export const IOMMU_HWPT_INVALIDATE_DATA_TYPES: EnumTable = {
 };
 
 /** enum iommu_viommu_type, plus the selftest type. */
+export const IOMMU_VIOMMU_TYPE_DEFAULT = 0;
+export const IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1;
+export const IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2;
 export const IOMMU_VIOMMU_TYPES: EnumTable = {
-  IOMMU_VIOMMU_TYPE_DEFAULT: 0,
-  IOMMU_VIOMMU_TYPE_ARM_SMMUV3: 1,
-  IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: 2,
+  IOMMU_VIOMMU_TYPE_DEFAULT,
+  IOMMU_VIOMMU_TYPE_ARM_SMMUV3,
+  IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV,
   IOMMU_VIOMMU_TYPE_SELFTEST,
 };
 
 /** enum iommu_veventq_type, plus the selftest type. */
+export const IOMMU_VEVENTQ_TYPE_DEFAULT = 0;
 export const IOMMU_VEVENTQ_TYPES: EnumTable = {
-  IOMMU_VEVENTQ_TYPE_DEFAULT: 0,
+  IOMMU_VEVENTQ_TYPE_DEFAULT,
   IOMMU_VEVENTQ_TYPE_ARM_SMMUV3: 1,
   IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV: 2,
   IOMMU_VEVENTQ_TYPE_SELFTEST,
 };
 
 /** enum iommu_hw_queue_type, plus the selftest type. */
+export const IOMMU_HW_QUEUE_TYPE_DEFAULT = 0;
 export const IOMMU_HW_QUEUE_TYPES: EnumTable = {
-  IOMMU_HW_QUEUE_TYPE_DEFAULT: 0,
+  IOMMU_HW_QUEUE_TYPE_DEFAULT,
   IOMMU_HW_QUEUE_TYPE_TEGRA241_CMDQV: 1,
   IOMMU_HW_QUEUE_TYPE_SELFTEST,
 };
@@ -638,61 +667,63 @@ export const IOMMUFD_STRUCTS: readonly StructDef[] = [
 ];
 
 // ---------------------------------------------------------------------------
-// The command table: one row per IOCTL_OP of drivers/iommu/iommufd/main.c
+// The driver struct behind each data type (iommufd.h documents one per enum value)
 
-function op(
-  name: string,
-  cmd: number,
-  struct: StructDef,
-  minMember: string,
-  aliases: readonly string[] = [],
-): IoctlDef {
-  offsetofend(struct, minMember); // throws at load time if the member is misspelt
-  return {
-    name,
-    aliases,
-    number: IO(IOMMUFD_TYPE, cmd),
-    files: ["iommufd"],
-    arg: { kind: "struct", struct, sizeField: "size" },
-    minMember,
-  };
+/** enum iommu_hwpt_data_type -> the IOMMU_HWPT_ALLOC data struct. */
+export const IOMMU_HWPT_DATA_STRUCTS: ReadonlyMap<number, StructDef> = new Map([
+  [IOMMU_HWPT_DATA_VTD_S1, iommu_hwpt_vtd_s1],
+  [IOMMU_HWPT_DATA_ARM_SMMUV3, iommu_hwpt_arm_smmuv3],
+  [IOMMU_HWPT_DATA_AMD_GUEST, iommu_hwpt_amd_guest],
+  [IOMMU_HWPT_DATA_SELFTEST, iommu_hwpt_selftest],
+]);
+
+/** enum iommu_hwpt_invalidate_data_type -> the entry struct, for IOMMU_HWPT_INVALIDATE of a nested HWPT. */
+export const IOMMU_HWPT_INVALIDATE_STRUCTS: ReadonlyMap<number, StructDef> = new Map([
+  [IOMMU_HWPT_INVALIDATE_DATA_VTD_S1, iommu_hwpt_vtd_s1_invalidate],
+  [IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, iommu_hwpt_invalidate_selftest],
+]);
+
+/** The entry struct for IOMMU_HWPT_INVALIDATE of a vIOMMU (the selftest's type shares its value with the HWPT one). */
+export const IOMMU_VIOMMU_INVALIDATE_STRUCTS: ReadonlyMap<number, StructDef> = new Map([
+  [IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3, iommu_viommu_arm_smmuv3_invalidate],
+  [IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST, iommu_viommu_invalidate_selftest],
+]);
+
+/** enum iommu_viommu_type -> the IOMMU_VIOMMU_ALLOC data struct. */
+export const IOMMU_VIOMMU_DATA_STRUCTS: ReadonlyMap<number, StructDef> = new Map([
+  [IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV, iommu_viommu_tegra241_cmdqv],
+  [IOMMU_VIOMMU_TYPE_SELFTEST, iommu_viommu_selftest],
+]);
+
+// ---------------------------------------------------------------------------
+// The commands (the IOMMU_* ioctl macros), in number order
+
+function cmd(name: string, nr: number, struct: StructDef, aliases: readonly string[] = []): UapiCommand {
+  return { name, aliases, number: IO(IOMMUFD_TYPE, nr), arg: { kind: "struct", struct, sizeField: "size" } };
 }
 
-/**
- * Every iommufd command, in number order. The kernel rejects size < offsetofend(minMember)
- * with EINVAL and non-zero bytes past sizeof with E2BIG. IOMMU_IOAS_NOIOMMU_GET_PA
- * (0x95) exists only in profiles that model the no-IOMMU cdev series; under
- * linux-6.19 its number is unknown (ENOTTY). Its min member is out_phys in
- * seed 003's V4 IOCTL_OP; main.c as merged was not available to check.
- */
-export const IOMMUFD_IOCTLS: readonly IoctlDef[] = [
-  op("IOMMU_DESTROY", IOMMUFD_CMD.DESTROY, iommu_destroy, "id"),
-  op("IOMMU_IOAS_ALLOC", IOMMUFD_CMD.IOAS_ALLOC, iommu_ioas_alloc, "out_ioas_id"),
-  op("IOMMU_IOAS_ALLOW_IOVAS", IOMMUFD_CMD.IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas, "allowed_iovas"),
-  op("IOMMU_IOAS_COPY", IOMMUFD_CMD.IOAS_COPY, iommu_ioas_copy, "src_iova"),
-  op("IOMMU_IOAS_IOVA_RANGES", IOMMUFD_CMD.IOAS_IOVA_RANGES, iommu_ioas_iova_ranges, "out_iova_alignment"),
-  op("IOMMU_IOAS_MAP", IOMMUFD_CMD.IOAS_MAP, iommu_ioas_map, "iova"),
-  op("IOMMU_IOAS_UNMAP", IOMMUFD_CMD.IOAS_UNMAP, iommu_ioas_unmap, "length"),
-  op("IOMMU_OPTION", IOMMUFD_CMD.OPTION, iommu_option, "val64"),
-  op("IOMMU_VFIO_IOAS", IOMMUFD_CMD.VFIO_IOAS, iommu_vfio_ioas, "__reserved"),
-  op("IOMMU_HWPT_ALLOC", IOMMUFD_CMD.HWPT_ALLOC, iommu_hwpt_alloc, "__reserved"),
-  op("IOMMU_GET_HW_INFO", IOMMUFD_CMD.GET_HW_INFO, iommu_hw_info, "__reserved"),
-  op(
-    "IOMMU_HWPT_SET_DIRTY_TRACKING",
-    IOMMUFD_CMD.HWPT_SET_DIRTY_TRACKING,
-    iommu_hwpt_set_dirty_tracking,
-    "__reserved",
-  ),
-  op("IOMMU_HWPT_GET_DIRTY_BITMAP", IOMMUFD_CMD.HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap, "data"),
-  op("IOMMU_HWPT_INVALIDATE", IOMMUFD_CMD.HWPT_INVALIDATE, iommu_hwpt_invalidate, "__reserved"),
-  op("IOMMU_FAULT_QUEUE_ALLOC", IOMMUFD_CMD.FAULT_QUEUE_ALLOC, iommu_fault_alloc, "out_fault_fd"),
-  op("IOMMU_IOAS_MAP_FILE", IOMMUFD_CMD.IOAS_MAP_FILE, iommu_ioas_map_file, "iova"),
-  op("IOMMU_VIOMMU_ALLOC", IOMMUFD_CMD.VIOMMU_ALLOC, iommu_viommu_alloc, "out_viommu_id"),
-  op("IOMMU_VDEVICE_ALLOC", IOMMUFD_CMD.VDEVICE_ALLOC, iommu_vdevice_alloc, "virt_id"),
-  op("IOMMU_IOAS_CHANGE_PROCESS", IOMMUFD_CMD.IOAS_CHANGE_PROCESS, iommu_ioas_change_process, "__reserved"),
-  op("IOMMU_VEVENTQ_ALLOC", IOMMUFD_CMD.VEVENTQ_ALLOC, iommu_veventq_alloc, "out_veventq_fd"),
-  op("IOMMU_HW_QUEUE_ALLOC", IOMMUFD_CMD.HW_QUEUE_ALLOC, iommu_hw_queue_alloc, "length"),
-  op("IOMMU_IOAS_NOIOMMU_GET_PA", IOMMUFD_CMD.IOAS_NOIOMMU_GET_PA, iommu_ioas_noiommu_get_pa, "out_phys", [
-    "IOMMU_IOAS_GET_PA",
-  ]),
-];
+/** Every iommufd command; IOMMU_IOAS_NOIOMMU_GET_PA (0x95) is seed 003's, IOMMU_IOAS_GET_PA as posted in V4. */
+export const IOMMUFD_COMMANDS = {
+  IOMMU_DESTROY: cmd("IOMMU_DESTROY", IOMMUFD_CMD.DESTROY, iommu_destroy),
+  IOMMU_IOAS_ALLOC: cmd("IOMMU_IOAS_ALLOC", IOMMUFD_CMD.IOAS_ALLOC, iommu_ioas_alloc),
+  IOMMU_IOAS_ALLOW_IOVAS: cmd("IOMMU_IOAS_ALLOW_IOVAS", IOMMUFD_CMD.IOAS_ALLOW_IOVAS, iommu_ioas_allow_iovas),
+  IOMMU_IOAS_COPY: cmd("IOMMU_IOAS_COPY", IOMMUFD_CMD.IOAS_COPY, iommu_ioas_copy),
+  IOMMU_IOAS_IOVA_RANGES: cmd("IOMMU_IOAS_IOVA_RANGES", IOMMUFD_CMD.IOAS_IOVA_RANGES, iommu_ioas_iova_ranges),
+  IOMMU_IOAS_MAP: cmd("IOMMU_IOAS_MAP", IOMMUFD_CMD.IOAS_MAP, iommu_ioas_map),
+  IOMMU_IOAS_UNMAP: cmd("IOMMU_IOAS_UNMAP", IOMMUFD_CMD.IOAS_UNMAP, iommu_ioas_unmap),
+  IOMMU_OPTION: cmd("IOMMU_OPTION", IOMMUFD_CMD.OPTION, iommu_option),
+  IOMMU_VFIO_IOAS: cmd("IOMMU_VFIO_IOAS", IOMMUFD_CMD.VFIO_IOAS, iommu_vfio_ioas),
+  IOMMU_HWPT_ALLOC: cmd("IOMMU_HWPT_ALLOC", IOMMUFD_CMD.HWPT_ALLOC, iommu_hwpt_alloc),
+  IOMMU_GET_HW_INFO: cmd("IOMMU_GET_HW_INFO", IOMMUFD_CMD.GET_HW_INFO, iommu_hw_info),
+  IOMMU_HWPT_SET_DIRTY_TRACKING: cmd("IOMMU_HWPT_SET_DIRTY_TRACKING", IOMMUFD_CMD.HWPT_SET_DIRTY_TRACKING, iommu_hwpt_set_dirty_tracking),
+  IOMMU_HWPT_GET_DIRTY_BITMAP: cmd("IOMMU_HWPT_GET_DIRTY_BITMAP", IOMMUFD_CMD.HWPT_GET_DIRTY_BITMAP, iommu_hwpt_get_dirty_bitmap),
+  IOMMU_HWPT_INVALIDATE: cmd("IOMMU_HWPT_INVALIDATE", IOMMUFD_CMD.HWPT_INVALIDATE, iommu_hwpt_invalidate),
+  IOMMU_FAULT_QUEUE_ALLOC: cmd("IOMMU_FAULT_QUEUE_ALLOC", IOMMUFD_CMD.FAULT_QUEUE_ALLOC, iommu_fault_alloc),
+  IOMMU_IOAS_MAP_FILE: cmd("IOMMU_IOAS_MAP_FILE", IOMMUFD_CMD.IOAS_MAP_FILE, iommu_ioas_map_file),
+  IOMMU_VIOMMU_ALLOC: cmd("IOMMU_VIOMMU_ALLOC", IOMMUFD_CMD.VIOMMU_ALLOC, iommu_viommu_alloc),
+  IOMMU_VDEVICE_ALLOC: cmd("IOMMU_VDEVICE_ALLOC", IOMMUFD_CMD.VDEVICE_ALLOC, iommu_vdevice_alloc),
+  IOMMU_IOAS_CHANGE_PROCESS: cmd("IOMMU_IOAS_CHANGE_PROCESS", IOMMUFD_CMD.IOAS_CHANGE_PROCESS, iommu_ioas_change_process),
+  IOMMU_VEVENTQ_ALLOC: cmd("IOMMU_VEVENTQ_ALLOC", IOMMUFD_CMD.VEVENTQ_ALLOC, iommu_veventq_alloc),
+  IOMMU_HW_QUEUE_ALLOC: cmd("IOMMU_HW_QUEUE_ALLOC", IOMMUFD_CMD.HW_QUEUE_ALLOC, iommu_hw_queue_alloc),
+  IOMMU_IOAS_NOIOMMU_GET_PA: cmd("IOMMU_IOAS_NOIOMMU_GET_PA", IOMMUFD_CMD.IOAS_NOIOMMU_GET_PA, iommu_ioas_noiommu_get_pa, ["IOMMU_IOAS_GET_PA"]),
+} as const satisfies Record<string, UapiCommand>;

@@ -14,13 +14,12 @@
 //     VFIO_DEVICE_FEATURE_DMA_BUF (11);
 //   - 2023 __aligned_u64 series: ioeventfd and gfx_plane_info use __aligned_u64
 //     (x86_64 layout unchanged).
-// The handlers' minimum sizes (minsz) are the offsetofend() each handler checks
-// argsz against: device_cdev.c, vfio_main.c, group.c, vfio_pci_core.c,
-// vfio_iommu_type1.c and iommufd's vfio_compat.c.
+// The handlers' minimum sizes (minsz) are in the model's command table
+// (src/model/ioctl/table.ts).
 
-import type { IoctlDef } from "./commands.ts";
+import type { UapiCommand } from "./commands.ts";
 import { IO, VFIO_BASE, VFIO_TYPE } from "./ioctl.ts";
-import { defineStruct, flagTable, offsetofend, type EnumTable, type StructDef } from "./layout.ts";
+import { defineStruct, flagTable, type EnumTable, type StructDef } from "./layout.ts";
 
 export const VFIO_API_VERSION = 0;
 
@@ -84,7 +83,7 @@ export const VFIO_DEVICE_FEATURE = vfioIo(17);
 export const VFIO_DEVICE_BIND_IOMMUFD = vfioIo(18);
 export const VFIO_DEVICE_ATTACH_IOMMUFD_PT = vfioIo(19);
 export const VFIO_DEVICE_DETACH_IOMMUFD_PT = vfioIo(20);
-/** Issued on the migration data fd, not on a device fd: not in VFIO_IOCTLS. */
+/** Issued on the migration data fd (not a device fd). */
 export const VFIO_MIG_GET_PRECOPY_INFO = vfioIo(21);
 // type1 container commands sharing numbers with device commands
 export const VFIO_IOMMU_GET_INFO = vfioIo(12);
@@ -651,104 +650,44 @@ export const VFIO_STRUCTS: readonly StructDef[] = [
 ];
 
 // ---------------------------------------------------------------------------
-// The command table
+// The commands (the VFIO_* ioctl macros). Numbers 0x3b70..0x3b75 are defined
+// twice, once for a device fd and once for a type1 container: the model's
+// command table says which file kind means which.
 
-const CONTAINER = ["vfio-container", "iommufd"] as const;
-
-function structIoctl(
-  name: string,
-  number: number,
-  files: IoctlDef["files"],
-  struct: StructDef,
-  minMember?: string,
-): IoctlDef {
-  return {
-    name,
-    aliases: [],
-    number,
-    files,
-    arg: { kind: "struct", struct, sizeField: "argsz" },
-    ...(minMember !== undefined ? { minsz: offsetofend(struct, minMember) } : {}),
-  };
+function structCmd(name: string, number: number, struct: StructDef): UapiCommand {
+  return { name, aliases: [], number, arg: { kind: "struct", struct, sizeField: "argsz" } };
 }
 
-function plainIoctl(
-  name: string,
-  number: number,
-  files: IoctlDef["files"],
-  kind: "int" | "int-ptr" | "string" | "none",
-): IoctlDef {
-  return { name, aliases: [], number, files, arg: { kind } };
+function plainCmd(name: string, number: number, kind: "int" | "int-ptr" | "string" | "none"): UapiCommand {
+  return { name, aliases: [], number, arg: { kind } };
 }
 
-/**
- * Every modelled VFIO command. Numbers 0x3b70..0x3b75 appear twice, once for a
- * device fd and once for a container; ioctlFor(number, fileKind) picks the row.
- */
-export const VFIO_IOCTLS: readonly IoctlDef[] = [
-  // Container commands. /dev/iommu answers them through iommufd's vfio_compat.c.
-  plainIoctl("VFIO_GET_API_VERSION", VFIO_GET_API_VERSION, CONTAINER, "none"),
-  plainIoctl("VFIO_CHECK_EXTENSION", VFIO_CHECK_EXTENSION, CONTAINER, "int"),
-  plainIoctl("VFIO_SET_IOMMU", VFIO_SET_IOMMU, CONTAINER, "int"),
-  structIoctl("VFIO_IOMMU_GET_INFO", VFIO_IOMMU_GET_INFO, CONTAINER, vfio_iommu_type1_info, "iova_pgsizes"),
-  structIoctl("VFIO_IOMMU_MAP_DMA", VFIO_IOMMU_MAP_DMA, CONTAINER, vfio_iommu_type1_dma_map, "size"),
-  structIoctl("VFIO_IOMMU_UNMAP_DMA", VFIO_IOMMU_UNMAP_DMA, CONTAINER, vfio_iommu_type1_dma_unmap, "size"),
-  // vfio_compat.c names this case only to answer -ENOIOCTLCMD (ENOTTY); type1 handles it.
-  structIoctl("VFIO_IOMMU_DIRTY_PAGES", VFIO_IOMMU_DIRTY_PAGES, CONTAINER, vfio_iommu_type1_dirty_bitmap, "flags"),
-  // Seed 002, never merged: exists only under the linux-pasid-request-v1 /
-  // linux-pasid-request-fixed profile switches; models must answer ENOTTY otherwise.
-  structIoctl(
-    "VFIO_IOMMU_PASID_REQUEST",
-    VFIO_IOMMU_PASID_REQUEST,
-    ["vfio-container"],
-    vfio_iommu_type1_pasid_request,
-    "flags",
-  ),
-
-  // Group commands (drivers/vfio/group.c).
-  structIoctl("VFIO_GROUP_GET_STATUS", VFIO_GROUP_GET_STATUS, ["vfio-group"], vfio_group_status, "flags"),
-  plainIoctl("VFIO_GROUP_SET_CONTAINER", VFIO_GROUP_SET_CONTAINER, ["vfio-group"], "int-ptr"),
-  plainIoctl("VFIO_GROUP_UNSET_CONTAINER", VFIO_GROUP_UNSET_CONTAINER, ["vfio-group"], "none"),
-  plainIoctl("VFIO_GROUP_GET_DEVICE_FD", VFIO_GROUP_GET_DEVICE_FD, ["vfio-group"], "string"),
-
-  // Device commands (vfio_main.c, device_cdev.c, vfio_pci_core.c).
-  structIoctl("VFIO_DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, ["vfio-device"], vfio_device_info, "num_irqs"),
-  structIoctl("VFIO_DEVICE_GET_REGION_INFO", VFIO_DEVICE_GET_REGION_INFO, ["vfio-device"], vfio_region_info, "offset"),
-  structIoctl("VFIO_DEVICE_GET_IRQ_INFO", VFIO_DEVICE_GET_IRQ_INFO, ["vfio-device"], vfio_irq_info, "count"),
-  structIoctl("VFIO_DEVICE_SET_IRQS", VFIO_DEVICE_SET_IRQS, ["vfio-device"], vfio_irq_set, "count"),
-  plainIoctl("VFIO_DEVICE_RESET", VFIO_DEVICE_RESET, ["vfio-device"], "none"),
-  structIoctl(
-    "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
-    VFIO_DEVICE_GET_PCI_HOT_RESET_INFO,
-    ["vfio-device"],
-    vfio_pci_hot_reset_info,
-    "count",
-  ),
-  structIoctl("VFIO_DEVICE_PCI_HOT_RESET", VFIO_DEVICE_PCI_HOT_RESET, ["vfio-device"], vfio_pci_hot_reset, "count"),
-  // mdev display drivers only; their minsz is the driver's own.
-  structIoctl("VFIO_DEVICE_QUERY_GFX_PLANE", VFIO_DEVICE_QUERY_GFX_PLANE, ["vfio-device"], vfio_device_gfx_plane_info),
-  plainIoctl("VFIO_DEVICE_GET_GFX_DMABUF", VFIO_DEVICE_GET_GFX_DMABUF, ["vfio-device"], "int-ptr"),
-  structIoctl("VFIO_DEVICE_IOEVENTFD", VFIO_DEVICE_IOEVENTFD, ["vfio-device"], vfio_device_ioeventfd, "fd"),
-  structIoctl("VFIO_DEVICE_FEATURE", VFIO_DEVICE_FEATURE, ["vfio-device"], vfio_device_feature, "flags"),
-  structIoctl(
-    "VFIO_DEVICE_BIND_IOMMUFD",
-    VFIO_DEVICE_BIND_IOMMUFD,
-    ["vfio-device"],
-    vfio_device_bind_iommufd,
-    "out_devid",
-  ),
-  structIoctl(
-    "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
-    VFIO_DEVICE_ATTACH_IOMMUFD_PT,
-    ["vfio-device"],
-    vfio_device_attach_iommufd_pt,
-    "pt_id",
-  ),
-  structIoctl(
-    "VFIO_DEVICE_DETACH_IOMMUFD_PT",
-    VFIO_DEVICE_DETACH_IOMMUFD_PT,
-    ["vfio-device"],
-    vfio_device_detach_iommufd_pt,
-    "flags",
-  ),
-];
+export const VFIO_COMMANDS = {
+  VFIO_GET_API_VERSION: plainCmd("VFIO_GET_API_VERSION", VFIO_GET_API_VERSION, "none"),
+  VFIO_CHECK_EXTENSION: plainCmd("VFIO_CHECK_EXTENSION", VFIO_CHECK_EXTENSION, "int"),
+  VFIO_SET_IOMMU: plainCmd("VFIO_SET_IOMMU", VFIO_SET_IOMMU, "int"),
+  VFIO_GROUP_GET_STATUS: structCmd("VFIO_GROUP_GET_STATUS", VFIO_GROUP_GET_STATUS, vfio_group_status),
+  VFIO_GROUP_SET_CONTAINER: plainCmd("VFIO_GROUP_SET_CONTAINER", VFIO_GROUP_SET_CONTAINER, "int-ptr"),
+  VFIO_GROUP_UNSET_CONTAINER: plainCmd("VFIO_GROUP_UNSET_CONTAINER", VFIO_GROUP_UNSET_CONTAINER, "none"),
+  VFIO_GROUP_GET_DEVICE_FD: plainCmd("VFIO_GROUP_GET_DEVICE_FD", VFIO_GROUP_GET_DEVICE_FD, "string"),
+  VFIO_DEVICE_GET_INFO: structCmd("VFIO_DEVICE_GET_INFO", VFIO_DEVICE_GET_INFO, vfio_device_info),
+  VFIO_DEVICE_GET_REGION_INFO: structCmd("VFIO_DEVICE_GET_REGION_INFO", VFIO_DEVICE_GET_REGION_INFO, vfio_region_info),
+  VFIO_DEVICE_GET_IRQ_INFO: structCmd("VFIO_DEVICE_GET_IRQ_INFO", VFIO_DEVICE_GET_IRQ_INFO, vfio_irq_info),
+  VFIO_DEVICE_SET_IRQS: structCmd("VFIO_DEVICE_SET_IRQS", VFIO_DEVICE_SET_IRQS, vfio_irq_set),
+  VFIO_DEVICE_RESET: plainCmd("VFIO_DEVICE_RESET", VFIO_DEVICE_RESET, "none"),
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: structCmd("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, vfio_pci_hot_reset_info),
+  VFIO_DEVICE_PCI_HOT_RESET: structCmd("VFIO_DEVICE_PCI_HOT_RESET", VFIO_DEVICE_PCI_HOT_RESET, vfio_pci_hot_reset),
+  VFIO_DEVICE_QUERY_GFX_PLANE: structCmd("VFIO_DEVICE_QUERY_GFX_PLANE", VFIO_DEVICE_QUERY_GFX_PLANE, vfio_device_gfx_plane_info),
+  VFIO_DEVICE_GET_GFX_DMABUF: plainCmd("VFIO_DEVICE_GET_GFX_DMABUF", VFIO_DEVICE_GET_GFX_DMABUF, "int-ptr"),
+  VFIO_DEVICE_IOEVENTFD: structCmd("VFIO_DEVICE_IOEVENTFD", VFIO_DEVICE_IOEVENTFD, vfio_device_ioeventfd),
+  VFIO_DEVICE_FEATURE: structCmd("VFIO_DEVICE_FEATURE", VFIO_DEVICE_FEATURE, vfio_device_feature),
+  VFIO_DEVICE_BIND_IOMMUFD: structCmd("VFIO_DEVICE_BIND_IOMMUFD", VFIO_DEVICE_BIND_IOMMUFD, vfio_device_bind_iommufd),
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT: structCmd("VFIO_DEVICE_ATTACH_IOMMUFD_PT", VFIO_DEVICE_ATTACH_IOMMUFD_PT, vfio_device_attach_iommufd_pt),
+  VFIO_DEVICE_DETACH_IOMMUFD_PT: structCmd("VFIO_DEVICE_DETACH_IOMMUFD_PT", VFIO_DEVICE_DETACH_IOMMUFD_PT, vfio_device_detach_iommufd_pt),
+  VFIO_MIG_GET_PRECOPY_INFO: structCmd("VFIO_MIG_GET_PRECOPY_INFO", VFIO_MIG_GET_PRECOPY_INFO, vfio_precopy_info),
+  VFIO_IOMMU_GET_INFO: structCmd("VFIO_IOMMU_GET_INFO", VFIO_IOMMU_GET_INFO, vfio_iommu_type1_info),
+  VFIO_IOMMU_MAP_DMA: structCmd("VFIO_IOMMU_MAP_DMA", VFIO_IOMMU_MAP_DMA, vfio_iommu_type1_dma_map),
+  VFIO_IOMMU_UNMAP_DMA: structCmd("VFIO_IOMMU_UNMAP_DMA", VFIO_IOMMU_UNMAP_DMA, vfio_iommu_type1_dma_unmap),
+  VFIO_IOMMU_DIRTY_PAGES: structCmd("VFIO_IOMMU_DIRTY_PAGES", VFIO_IOMMU_DIRTY_PAGES, vfio_iommu_type1_dirty_bitmap),
+  VFIO_IOMMU_PASID_REQUEST: structCmd("VFIO_IOMMU_PASID_REQUEST", VFIO_IOMMU_PASID_REQUEST, vfio_iommu_type1_pasid_request),
+} as const satisfies Record<string, UapiCommand>;

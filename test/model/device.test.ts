@@ -56,7 +56,7 @@ describe("attach to an IOAS: automatic domains (iommufd_device_auto_get_domain)"
     expect(sim.attach(1, 3, dev, 1)).toEqual({ ptId: 3 });
     const hwpt = sim.obj(1, 3, 3) as HwptPaging;
     expect(hwpt).toMatchObject({ type: "hwpt_paging", auto: true, ioasId: 1, users: 2 });
-    expect(hwpt.domain.format).toBe("selftest");
+    expect(sim.domain(1, 3, 3)).toMatchObject({ format: "selftest" });
     expect(sim.obj(1, 3, 1)!.users).toBe(2);
     expect((sim.obj(1, 3, dev) as IommufdDevice).users).toBe(3);
     expect(sim.ev(destroy(1))).toEqual({ errno: "EBUSY" });
@@ -277,12 +277,12 @@ describe("no-IOMMU devices (seed 003: iommufd: Allow binding to a noiommu device
     const sim = mockSim(noiommu);
     const dev = sim.bindOk(1, 3, "0000:03:00.0");
     expect(sim.attach(1, 3, dev, 1)).toEqual({ ptId: 3 });
-    expect((sim.obj(1, 3, 3) as HwptPaging).domain.format).toBe("noiommu");
+    expect(sim.domain(1, 3, 3)).toMatchObject({ format: "noiommu" });
     expect(sim.ev(hwptAlloc(dev, 1, ["ALLOC_DIRTY_TRACKING"]))).toEqual({ errno: "EOPNOTSUPP" });
     expect(sim.ev(hwptAlloc(dev, 1, ["ALLOC_NEST_PARENT"]))).toEqual({ errno: "EOPNOTSUPP" });
     expect(sim.ev(hwptAlloc(dev, 1, 0, selftestData))).toEqual({ errno: "EOPNOTSUPP" });
     const sw = outId(sim.ev(hwptAlloc(dev, 1)));
-    expect((sim.obj(1, 3, sw) as HwptPaging).domain.format).toBe("noiommu");
+    expect(sim.domain(1, 3, sw)).toMatchObject({ format: "noiommu" });
     // a nested HWPT needs domain_alloc_nested, which the noiommu ops lack
     expect(sim.ev(hwptAlloc(dev, sw, 0, selftestData))).toEqual({ errno: "EOPNOTSUPP" });
   });
@@ -296,7 +296,7 @@ describe("no-IOMMU devices (seed 003: iommufd: Allow binding to a noiommu device
     // through the IOAS it gets its own automatic domain instead
     expect(sim.attach(1, 3, no, 1)).toEqual({ ptId: 5 });
     expect(sim.attach(1, 3, real, 1)).toEqual({ ptId: 6 });
-    expect((sim.obj(1, 3, 6) as HwptPaging).domain.format).toBe("selftest");
+    expect(sim.domain(1, 3, 6)).toMatchObject({ format: "selftest" });
   });
 });
 

@@ -2,10 +2,13 @@
 // domain its RID or PASID is attached to, the fault names of each IOMMU, and
 // the A/D bits an IOMMU writes while dirty tracking is on.
 import { describe, expect, it } from "vitest";
-import { domainAlloc, domainReadDirty, domainSetDirtyTracking } from "../../src/model/domain/index.ts";
+import { iommuAttach } from "../../src/model/domain/attach.ts";
+import { domainReadDirty, domainSetDirtyTracking } from "../../src/model/domain/dirty.ts";
+import { domainAllocNested, domainAllocPaging } from "../../src/model/domain/domain.ts";
+import { defaultParams } from "../../src/model/domain/params.ts";
+import { NO_PASID } from "../../src/model/domain/state.ts";
 import { SimulatorFault } from "../../src/model/framework.ts";
-import { NO_PASID, type HwptNested } from "../../src/model/iommufd/state.ts";
-import { parseTraceEvent, reducerFor } from "../../src/model/registry.ts";
+import { parseTraceEvent, reducerFor } from "../../src/model/ops.ts";
 import type { State } from "../../src/model/state.ts";
 import { area, attached, BDF, dma1, dmas, entryAt, env, hostState, mapArea, VTD_LEGACY, VTD_SM } from "./domainfix.ts";
 
@@ -53,7 +56,7 @@ describe("dma through a VT-d second-stage domain", () => {
   });
 
   it("a PASID attachment translates requests with that PASID; the RID's does not serve other PASIDs", () => {
-    const x = attached(hostState(VTD_SM), new Map([[5, 2]]));
+    const x = attached(hostState(VTD_SM), [5]);
     mapArea(x, area([[0x1000n, 0x4000_1000n, 0x1000n]]));
     expect(dma1(x.s, { iova: "0x1000", pasid: 5, access: "read" })).toMatchObject({ pa: "0x40001000" });
     expect(dma1(x.s, { iova: "0x1000", access: "read" })).toEqual({ fault: "VTD_FR_PASID_ENTRY_P" });
@@ -63,7 +66,7 @@ describe("dma through a VT-d second-stage domain", () => {
 
 describe("dma of a device nothing translates for", () => {
   it("bound but not attached, or not bound: blocked; scalable-mode VT-d has no PASID entry, legacy no context entry", () => {
-    const bound = attached(hostState(VTD_SM), new Map());
+    const bound = attached(hostState(VTD_SM), []);
     expect(dma1(bound.s, { iova: "0x1000", access: "read" })).toEqual({ fault: "VTD_FR_PASID_ENTRY_P" });
     expect(dma1(hostState(VTD_SM), { iova: "0x1000", access: "read" })).toEqual({ fault: "VTD_FR_PASID_ENTRY_P" });
     expect(dma1(hostState(VTD_LEGACY), { iova: "0x1000", access: "write" })).toEqual({ fault: "VTD_FR_CONTEXT_ENTRY_P" });
@@ -84,9 +87,7 @@ describe("dma of a device nothing translates for", () => {
   it("a nested HWPT other than VT-d stage 1 is not modelled (test/traces/vtd/host_nested_vtd_s1.jsonl covers VTD_S1); an unknown bdf, or a guest_bdf with no emulated device there, is bad input (vtd_unit.test.ts covers guest_bdf)", () => {
     const x = attached(hostState(VTD_SM));
     // IOMMU_HWPT_DATA_SELFTEST: the mock's nested domain holds only a fake IOTLB, nothing to walk.
-    const nested: HwptNested = { id: 4, type: "hwpt_nested", users: 1, parentId: 2, viommuId: null, dataType: 0xdead, data: {}, flags: 0, faultId: null };
-    x.ctx.objects.set(4, nested);
-    x.dev.attach.set(NO_PASID, 4);
+    iommuAttach(x.s, BDF, NO_PASID, domainAllocNested(x.s, x.domain, 0xdead, {}));
     expect(faultOf(x.s, { bdf: BDF, iova: 0, access: "read" }).kind).toBe("not-modelled");
     expect(faultOf(x.s, { guest_bdf: "00:03.0", pid: 1, iova: 0, access: "read" }).kind).toBe("bad-input");
     expect(faultOf(x.s, { bdf: "0000:09:00.0", iova: 0, access: "read" })).toMatchObject({ kind: "bad-input" });
@@ -114,7 +115,7 @@ describe("dirty tracking: the A/D bits the IOMMU writes on DMA, read and cleared
   it("VT-d (SSADE): a write sets D (bit 9) in the leaf and A (bit 8) in every entry walked; a read sets A only", () => {
     const x = attached(hostState(VTD_SM));
     mapArea(x, area([[0x1000n, 0x4000_1000n, 0x2000n]]));
-    domainSetDirtyTracking(x.s, x.hwpt.domain, true);
+    domainSetDirtyTracking(x.s, x.domain, true);
     const leaf = entryAt(x.s, VTD_LEAF);
     const r = dmas(x.s, [
       { iova: "0x1000", access: "write" },
@@ -125,7 +126,7 @@ describe("dirty tracking: the A/D bits the IOMMU writes on DMA, read and cleared
     expect(entryAt(r.state, KERNEL_BASE) & (1n << 8n)).toBe(1n << 8n);
     // Copy-on-write: the state before the DMA keeps its clean entries.
     expect(entryAt(x.s, VTD_LEAF)).toBe(leaf);
-    expect(domainReadDirty(r.state, x.hwpt.domain, 0x1000n, 0x2000n, 0x1000n, false)).toEqual([true, false]);
+    expect(domainReadDirty(r.state, x.domain, 0x1000n, 0x2000n, 0x1000n, false)).toEqual([true, false]);
   });
 
   it("without dirty tracking the IOMMU writes no A/D bits", () => {
@@ -138,12 +139,12 @@ describe("dirty tracking: the A/D bits the IOMMU writes on DMA, read and cleared
   it("read with clear returns then clears the bits (a second read is clean); IOMMU_DIRTY_NO_CLEAR keeps them", () => {
     const x = attached(hostState(VTD_SM));
     mapArea(x, area([[0x1000n, 0x4000_1000n, 0x3000n]]));
-    domainSetDirtyTracking(x.s, x.hwpt.domain, true);
+    domainSetDirtyTracking(x.s, x.domain, true);
     const s = dmas(x.s, [
       { iova: "0x1000", access: "write" },
       { iova: "0x3800", access: "write" },
     ]).state;
-    const d = x.hwpt.domain;
+    const d = x.domain;
     expect(domainReadDirty(s, d, 0x1000n, 0x3000n, 0x1000n, false)).toEqual([true, false, true]);
     expect(domainReadDirty(s, d, 0x1000n, 0x3000n, 0x1000n, true)).toEqual([true, false, true]);
     expect(domainReadDirty(s, d, 0x1000n, 0x3000n, 0x1000n, true)).toEqual([false, false, false]);
@@ -152,7 +153,7 @@ describe("dirty tracking: the A/D bits the IOMMU writes on DMA, read and cleared
   it("a dirty large page marks every unit it overlaps; enabling tracking again clears stale D bits (iopt_clear_dirty_data)", () => {
     const x = attached(hostState(VTD_SM));
     mapArea(x, area([[0x20_0000n, 0x4000_0000n, 0x20_0000n]]));
-    const d = x.hwpt.domain;
+    const d = x.domain;
     domainSetDirtyTracking(x.s, d, true);
     const s = dmas(x.s, [{ iova: "0x210000", access: "write" }]).state;
     expect(domainReadDirty(s, d, 0x20_0000n, 0x20_0000n, 0x8_0000n, false)).toEqual([true, true, true, true]);
@@ -162,7 +163,7 @@ describe("dirty tracking: the A/D bits the IOMMU writes on DMA, read and cleared
 
   it("the mock: D (bit 6) goes into the entry of the contiguous page the IOVA indexes; reading checks and clears them all", () => {
     const s = hostState({ op: "host.iommu", type: "selftest_mock" });
-    const domain = domainAlloc(s, "selftest", { awBits: 0 });
+    const domain = domainAllocPaging(s, defaultParams("selftest", 0));
     const x = attached(s, undefined, domain);
     mapArea(x, area([[0x100_0000n, 0x4000_0000n, 0x2000n]]));
     domainSetDirtyTracking(s, domain, true);

@@ -2,21 +2,25 @@
 // paging HWPT and a bound device, areas, and dma events folded with immer.
 
 import { Effect } from "effect";
+import { iommuAttach } from "../../src/model/domain/attach.ts";
+import { domainAllocPaging } from "../../src/model/domain/domain.ts";
+import type { DomainParams } from "../../src/model/domain/params.ts";
+import { NO_PASID, type PagingDomain } from "../../src/model/domain/state.ts";
 import { foldBatch } from "../../src/model/fold.ts";
+import { FILE_OPS } from "../../src/model/fops.ts";
 import { ProfileService, type ReduceEnv } from "../../src/model/framework.ts";
-import { DOMAIN_HOOKS } from "../../src/model/iommufd/domain_hooks.ts";
-import type { Area, Domain, HwptPaging, IommufdCtx, IommufdDevice } from "../../src/model/iommufd/state.ts";
-import { NO_PASID } from "../../src/model/iommufd/state.ts";
+import { hostDriver } from "../../src/model/iommu/index.ts";
+import { mapAreaInto } from "../../src/model/iommufd/io_pagetable.ts";
+import type { Area, HwptPaging, IommufdCtx, IommufdDevice } from "../../src/model/iommufd/state.ts";
 import type { Outcome } from "../../src/model/outcome.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
+import { parseTraceEvent } from "../../src/model/ops.ts";
 import type { State } from "../../src/model/state.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
-import { domainAlloc, domainParamsFor } from "../../src/model/domain/index.ts";
 import { run } from "../helpers.ts";
 
 export const BDF = "0000:01:00.0";
 export const profile = resolveProfile(["linux-mainline"]);
-export const env: ReduceEnv = { profile, seq: 0 };
+export const env: ReduceEnv = { profile, seq: 0, fops: FILE_OPS };
 
 /** QEMU's default intel-iommu registers with scalable mode (CAP.SLLPS 2M+1G, MGAW 48; ECAP.SMTS) — vtd-model.md 2.4. */
 export const VTD_SM = { op: "host.iommu", type: "intel_vtd", cap_reg: "0x80d2008c222f0606", ecap_reg: "0x480080f00f5a" };
@@ -32,15 +36,24 @@ export interface Setup {
   s: State;
   ctx: IommufdCtx;
   hwpt: HwptPaging;
+  domain: PagingDomain;
   dev: IommufdDevice;
+}
+
+/** The paging domain parameters the host's driver allocates with (its pagingParams). */
+export function hostParams(s: State): DomainParams {
+  const p = hostDriver(s).pagingParams(s.host.iommu);
+  if (typeof p === "string" || !("format" in p)) throw new Error("no paging domains on this host");
+  return p;
 }
 
 /**
  * A context with a paging HWPT (id 2) whose domain is what the host driver
- * allocates, and the device bound (id 3), attached by RID unless told otherwise.
+ * allocates, and the device bound (id 3), attached by RID unless told otherwise
+ * (the PASIDs given: each recorded with the iommu core as attach does).
  */
-export function attached(s: State, attach: Map<number, number> = new Map([[NO_PASID, 2]]), domain?: Domain): Setup {
-  const p = domainParamsFor(s.host.iommu, false)!;
+export function attached(s: State, pasids: number[] = [NO_PASID], domain?: PagingDomain): Setup {
+  const d = domain ?? domainAllocPaging(s, hostParams(s));
   const hwpt: HwptPaging = {
     id: 2,
     type: "hwpt_paging",
@@ -49,13 +62,14 @@ export function attached(s: State, attach: Map<number, number> = new Map([[NO_PA
     auto: false,
     nestParent: false,
     flags: 0,
-    domain: domain ?? domainAlloc(s, p.format, p),
+    domainId: d.id,
     faultId: null,
   };
-  const dev: IommufdDevice = { id: 3, type: "device", users: 1, bdf: BDF, noiommu: false, attach };
+  const dev: IommufdDevice = { id: 3, type: "device", users: 1, bdf: BDF, noiommu: false, attach: new Map(pasids.map((p) => [p, 2])) };
+  for (const p of pasids) iommuAttach(s, BDF, p, d);
   const ctx: IommufdCtx = { fileId: 1, objects: new Map<number, HwptPaging | IommufdDevice>([[2, hwpt], [3, dev]]), accountMode: 0, vfioIoasId: null };
   s.iommufd.set(1, ctx);
-  return { s, ctx, hwpt, dev };
+  return { s, ctx, hwpt, domain: d, dev };
 }
 
 /** An area of pinned runs [iova, pa, length] with IOMMU_READ (1) / IOMMU_WRITE (2). */
@@ -66,7 +80,7 @@ export function area(runs: [bigint, bigint, bigint][], prot = 3): Area {
 }
 
 export function mapArea(x: Setup, a: Area): void {
-  DOMAIN_HOOKS.map(x.s, x.ctx, x.hwpt, a, env);
+  mapAreaInto(x.s, x.hwpt, a);
 }
 
 /** Fold dma events (fields without `op`) under immer, as replay does; the new state and the outcomes. */

@@ -1,7 +1,7 @@
 // Trace format version 1 parsing: bad input names the field (TRACE-FORMAT.md "Events").
 import { describe, expect, it } from "vitest";
 import { EventError } from "../../src/model/events.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
+import { parseTraceEvent } from "../../src/model/ops.ts";
 
 function fieldOf(raw: Record<string, unknown>): string {
   try {

@@ -5,8 +5,8 @@
 // stage-1 (intel/nested.c). Each case names the selftest or kernel function.
 
 import { describe, expect, it } from "vitest";
-import type { HwptNested, HwptPaging } from "../../src/model/iommufd/state.ts";
-import { copyFromUser } from "../../src/model/iommufd/uaccess.ts";
+import type { NestedDomain, PagingDomain } from "../../src/model/domain/state.ts";
+import { copyFromUser } from "../../src/model/uaccess/copy.ts";
 import {
   IOMMU_HW_INFO_SELFTEST_REGVAL,
   IOMMU_HW_INFO_TYPE_SELFTEST,
@@ -25,7 +25,7 @@ const inv = (hwpt: number, extra: Record<string, unknown>) => io(3, "IOMMU_HWPT_
 const invAt = (hwpt: number, type: unknown, entryLen: number, entryNum: number, uptr: bigint = BUF) =>
   inv(hwpt, { data_type: type, entry_len: entryLen, entry_num: entryNum, data_uptr: hex(uptr) });
 const errnoAndNum = (o: { errno?: string; ret?: number; out?: Record<string, unknown> }) => [o.errno ?? o.ret, o.out?.entry_num];
-const iotlb = (sim: Sim, id: number) => (sim.obj(1, 3, id) as HwptNested).iotlb;
+const iotlb = (sim: Sim, id: number) => (sim.domain(1, 3, id) as NestedDomain).iotlb;
 const read = (sim: Sim, va: bigint, len: number) => [...copyFromUser(sim.state, sim.state.processes.get(1)!, va, len)!];
 
 /** The iommufd_ioas fixture with a mock domain: IOAS 1, device 2 attached through auto HWPT 3. */
@@ -57,12 +57,12 @@ describe("IOMMU_HWPT_ALLOC (iommufd_hwpt_alloc)", () => {
 
   it("the mock's paging data: MOCK_IOMMUPT_HUGE widens the page sizes and the aperture, an unknown table type is EOPNOTSUPP (mock_domain_alloc_pgtable)", () => {
     const { sim, dev } = fixture();
-    const dflt = sim.obj(1, 3, 3) as HwptPaging;
+    const dflt = sim.domain(1, 3, 3) as PagingDomain;
     const huge = outId(sim.ev(hwptAlloc(dev, 1, 0, { data_type: "IOMMU_HWPT_DATA_SELFTEST", data: { iotlb: 0, pagetable_type: 1 } })));
-    const h = sim.obj(1, 3, huge) as HwptPaging;
-    expect(h.domain.pgsizeBitmap).not.toBe(dflt.domain.pgsizeBitmap);
-    expect(h.domain.aperture.start).toBe(0n);
-    expect(dflt.domain.aperture.start).toBe(BigInt(MOCK_APERTURE_START));
+    const h = sim.domain(1, 3, huge) as PagingDomain;
+    expect(h.pgsizeBitmap).not.toBe(dflt.pgsizeBitmap);
+    expect(h.aperture.start).toBe(0n);
+    expect(dflt.aperture.start).toBe(BigInt(MOCK_APERTURE_START));
     expect(sim.ev(hwptAlloc(dev, 1, 0, { data_type: "IOMMU_HWPT_DATA_SELFTEST", data: { iotlb: 0, pagetable_type: 7 } }))).toEqual({ errno: "EOPNOTSUPP" });
     // a data type the mock does not know is EOPNOTSUPP before it is read
     expect(sim.ev(hwptAlloc(dev, 1, 0, { data_type: IOMMU_HWPT_DATA_SELFTEST + 1, data_len: 8, data_uptr: hex(BUF) }))).toEqual({ errno: "EOPNOTSUPP" });
@@ -378,14 +378,15 @@ describe("VT-d nested stage 1 (intel_iommu_domain_alloc_nested, intel_nested_cac
     const { sim, dev } = vtdSim();
     const parent = outId(sim.ev(hwptAlloc(dev, 1, ["ALLOC_NEST_PARENT"])));
     expect(parent).toBe(3);
-    expect((sim.obj(1, 3, parent) as HwptPaging).domain.format).toBe("vtd-ss");
+    expect(sim.domain(1, 3, parent)).toMatchObject({ format: "vtd-ss" });
     const plain = outId(sim.ev(hwptAlloc(dev, 1)));
     expect(sim.ev(hwptAlloc(dev, plain, 0, s1(48)))).toEqual({ errno: "EINVAL" });
     expect(sim.ev(hwptAlloc(dev, parent, 0, { ...selftestData }))).toEqual({ errno: "EOPNOTSUPP" });
     const five = outId(sim.ev(hwptAlloc(dev, parent, 0, s1(57))));
     const sre = outId(sim.ev(hwptAlloc(dev, parent, 0, s1(48, 1))));
     const four = outId(sim.ev(hwptAlloc(dev, parent, 0, s1(48))));
-    expect(sim.obj(1, 3, four)).toMatchObject({ type: "hwpt_nested", parentId: parent, data: { flags: 0n, pgtbl_addr: 0x1000n, addr_width: 48 } });
+    expect(sim.obj(1, 3, four)).toMatchObject({ type: "hwpt_nested", parentId: parent });
+    expect(sim.domain(1, 3, four)).toMatchObject({ type: "nested", data: { pgtbl_addr: 0x1000n, addr_width: 48, flags: 0n } });
     expect(sim.attach(1, 3, dev, five)).toBe("EINVAL");
     expect(sim.attach(1, 3, dev, sre)).toBe("EINVAL"); // ECAP.SRS clear
     expect(sim.attach(1, 3, dev, four)).toEqual({ ptId: four });
@@ -393,7 +394,7 @@ describe("VT-d nested stage 1 (intel_iommu_domain_alloc_nested, intel_nested_cac
     sim.ev({ op: "mem.map", pid: 1, va: "0x10000", length: "0x1000" });
     sim.ev({ op: "mem.write", pid: 1, va: "0x10000", u64: ["0x0", "0x2000", "0x30"] });
     const viaPtr = outId(sim.ev(hwptAlloc(dev, parent, 0, { data_type: "IOMMU_HWPT_DATA_VTD_S1", data_len: 24, data_uptr: "0x10000" })));
-    expect(sim.obj(1, 3, viaPtr)).toMatchObject({ data: { pgtbl_addr: 0x2000n, addr_width: 48 } });
+    expect(sim.domain(1, 3, viaPtr)).toMatchObject({ data: { pgtbl_addr: 0x2000n, addr_width: 48 } });
     expect(sim.ev(hwptAlloc(dev, parent, 0, { data_type: "IOMMU_HWPT_DATA_VTD_S1", data_len: 24, data_uptr: "0x20000" }))).toEqual({ errno: "EFAULT" });
     expect(sim.ev(hwptAlloc(dev, parent, 0, { data_type: "IOMMU_HWPT_DATA_VTD_S1", data_len: 16, data_uptr: "0x10000" }))).toEqual({ errno: "EINVAL" });
     expect(sim.ev(destroy(viaPtr))).toMatchObject({ ret: 0 });

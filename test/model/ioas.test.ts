@@ -2,7 +2,7 @@
 // kernel selftest tools/testing/selftests/iommu/iommufd.c, no-domain cases.
 import { describe, expect, it } from "vitest";
 import { readPhys } from "../../src/model/memory/physmem.ts";
-import { vaToPa } from "../../src/model/memory/reducers.ts";
+import { vaToPa } from "../../src/model/process/state.ts";
 import type { Ioas } from "../../src/model/iommufd/state.ts";
 import type { State } from "../../src/model/state.ts";
 import { last, run } from "../helpers.ts";

@@ -1,18 +1,19 @@
 // The io_pagetable/domain boundary (io_pagetable.c iopt_table_add_domain,
 // iopt_table_remove_domain, iopt_reserve_iova, iopt_cut_iova) and the
 // no-IOMMU GET_PA command of seed 003 (V4 as posted, merged 60decab3). A fake
-// HWPT stands in for the device model; DOMAIN_HOOKS record what reaches it.
+// HWPT stands in for the device model, over a domain whose iommu_map /
+// iommu_unmap are recorded instead of writing tables.
 import { Effect } from "effect";
 import { produce } from "immer";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { DomainFormat, PagingDomain } from "../../src/model/domain/state.ts";
 import { foldBatch } from "../../src/model/fold.ts";
+import { FILE_OPS } from "../../src/model/fops.ts";
 import { ProfileService, type ReduceEnv } from "../../src/model/framework.ts";
-import { DOMAIN_HOOKS, type DomainHooks } from "../../src/model/iommufd/domain_hooks.ts";
 import { ioptAccessPin, ioptAccessUnpin, ioptReserve, ioptUnreserve } from "../../src/model/iommufd/io_pagetable.ts";
 import { ioptRevokeFile } from "../../src/model/iommufd/ioas_file.ts";
 import { ioptAddDomain, ioptCutIova, ioptRemoveDomain } from "../../src/model/iommufd/iopt_domain.ts";
-import { DMABUF_EXPORTERS } from "../../src/model/iommufd/pages.ts";
-import type { DomainFormat, HwptPaging, IommufdCtx, Ioas } from "../../src/model/iommufd/state.ts";
+import type { HwptPaging, IommufdCtx, Ioas } from "../../src/model/iommufd/state.ts";
 import type { Outcome } from "../../src/model/outcome.ts";
 import type { State } from "../../src/model/state.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
@@ -38,15 +39,32 @@ function fixture(caps: string[] = []): Record<string, unknown>[] {
 const ctxOf = (s: State): IommufdCtx => [...s.iommufd.values()][0]!;
 const ioasOf = (s: State): Ioas => ctxOf(s).objects.get(1) as Ioas;
 
-function hwpt(id: number, format: DomainFormat = "selftest", aperture = { start: 0n, last: U64_MAX }, pgsizeBitmap = 0x1000n): HwptPaging {
-  return { id, type: "hwpt_paging", users: 1, ioasId: 1, auto: false, nestParent: false, flags: 0, faultId: null, domain: { format, root: 0n, levels: 4, pgsizeBitmap, aperture, dirtyTracking: false } };
+/** iommu_map / iommu_unmap as they reach a domain, by domain id (each fake HWPT's domain has the HWPT's id). */
+const calls = vi.hoisted(() => [] as string[]);
+vi.mock(import("../../src/model/domain/domain.ts"), async (importOriginal) => ({
+  ...(await importOriginal()),
+  domainMapRuns: (_s: unknown, d: { id: number }, runs: readonly { iova: bigint }[]) => void calls.push(`map ${d.id} 0x${runs[0]!.iova.toString(16)}`),
+  domainUnmap: (_s: unknown, d: { id: number }, iova: bigint, last: bigint) => void calls.push(`unmap ${d.id} 0x${iova.toString(16)}-0x${last.toString(16)}`),
+}));
+beforeEach(() => void calls.splice(0));
+
+interface FakeHwpt {
+  hwpt: HwptPaging;
+  domain: PagingDomain;
+}
+
+function hwpt(id: number, format: DomainFormat = "selftest", aperture = { start: 0n, last: U64_MAX }, pgsizeBitmap = 0x1000n): FakeHwpt {
+  return {
+    hwpt: { id, type: "hwpt_paging", users: 1, ioasId: 1, auto: false, nestParent: false, flags: 0, faultId: null, domainId: id },
+    domain: { id, type: "paging", format, root: 0n, levels: 4, pgsizeBitmap, aperture, dirtyOps: false, dirtyTracking: false },
+  };
 }
 
 type Prof = string | string[];
 const profileOf = (p: Prof) => resolveProfile(typeof p === "string" ? [p] : p);
 
 function envOf(profile: Prof): ReduceEnv {
-  return { profile: profileOf(profile), seq: 0 };
+  return { profile: profileOf(profile), seq: 0, fops: FILE_OPS };
 }
 
 /** Change a finished state the way a reducer would (the device model attaching a HWPT, say). */
@@ -58,13 +76,14 @@ function change<T>(s: State, fn: (d: State, ctx: IommufdCtx, ioas: Ioas, env: Re
   return { state, value };
 }
 
-/** Attach a fake HWPT (added to the object table) to IOAS 1. */
-function attach(s: State, hw: HwptPaging, profile?: Prof): { state: State; value: string | undefined } {
+/** Attach a fake HWPT (added to the object table, its domain to the domains) to IOAS 1. */
+function attach(s: State, hw: FakeHwpt, profile?: Prof): { state: State; value: string | undefined } {
   return change(
     s,
-    (d, ctx, ioas, env) => {
-      ctx.objects.set(hw.id, hw);
-      return ioptAddDomain(d, ctx, ioas, ctx.objects.get(hw.id) as HwptPaging, env);
+    (d, ctx, ioas) => {
+      ctx.objects.set(hw.hwpt.id, hw.hwpt);
+      d.domains.table.set(hw.domain.id, hw.domain);
+      return ioptAddDomain(d, ioas, ctx.objects.get(hw.hwpt.id) as HwptPaging);
     },
     profile,
   );
@@ -82,15 +101,6 @@ function more(s: State, raw: Record<string, unknown>[], profile: Prof = "linux-m
   return { state: r.state, outcomes };
 }
 
-let calls: string[] = [];
-let saved: DomainHooks;
-beforeEach(() => {
-  calls = [];
-  saved = { ...DOMAIN_HOOKS };
-  DOMAIN_HOOKS.map = (_s, _c, hw, area) => void calls.push(`map ${hw.id} ${h(area.iova)}`);
-  DOMAIN_HOOKS.unmap = (_s, _c, hw, iova, last) => void calls.push(`unmap ${hw.id} ${h(iova)}-${h(last)}`);
-});
-afterEach(() => Object.assign(DOMAIN_HOOKS, saved));
 
 describe("ioptAddDomain (iopt_table_add_domain)", () => {
   it("iommufd.c fork_gone / mock_domain basic: lazy areas are pinned at attach; memory that is not mapped is EFAULT and nothing changes", () => {
@@ -123,14 +133,14 @@ describe("ioptAddDomain (iopt_table_add_domain)", () => {
     expect(attach(odd, hwpt(2)).value).toBe("EADDRINUSE");
     expect(attach(run(fixture()).result.state, hwpt(2, "selftest", undefined, 0x2000n)).value).toBe("EINVAL");
     const once = attach(run(fixture()).result.state, hwpt(2)).state;
-    expect(change(once, (d, ctx, ioas, env) => ioptAddDomain(d, ctx, ioas, ctx.objects.get(2) as HwptPaging, env)).value).toBe("EEXIST");
+    expect(change(once, (d, ctx, ioas) => ioptAddDomain(d, ioas, ctx.objects.get(2) as HwptPaging)).value).toBe("EEXIST");
     expect(more(once, [map(P + 0x800, P)]).outcomes[0]).toEqual({ errno: "EINVAL" });
   });
 
   it("with a domain IOAS_MAP pins at once (EFAULT for unbacked memory) and maps into every domain", () => {
     let s = attach(run(fixture()).result.state, hwpt(2)).state;
     s = attach(s, hwpt(3)).state;
-    calls = [];
+    calls.splice(0);
     const r = more(s, [map(P, P), map(2 * P, P, 0x10000000n)]);
     expect(r.outcomes.map((o) => o.ret ?? o.errno)).toEqual([0, "EFAULT"]);
     expect(calls).toEqual(["map 2 0x1000", "map 3 0x1000"]);
@@ -144,13 +154,13 @@ describe("ioptRemoveDomain (iopt_table_remove_domain)", () => {
     let s = attach(run([...fixture(), map(1 << 24, P)]).result.state, hwpt(2, "selftest", ap)).state;
     s = attach(s, hwpt(3)).state;
     s = attach(s, hwpt(4)).state;
-    calls = [];
-    s = change(s, (d, ctx, ioas, env) => ioptRemoveDomain(d, ctx, ioas, ctx.objects.get(2) as HwptPaging, env)).state;
+    calls.splice(0);
+    s = change(s, (d, ctx, ioas) => ioptRemoveDomain(d, ctx, ioas, ctx.objects.get(2) as HwptPaging)).state;
     expect(ioasOf(s).domains).toEqual([4, 3]); // the last entry takes the removed one's index
     expect(ioasOf(s).reserved).toEqual([]);
     expect(ioasOf(s).areas[0]!.runs).not.toBeNull();
-    s = change(s, (d, ctx, ioas, env) => ioptRemoveDomain(d, ctx, ioas, ctx.objects.get(4) as HwptPaging, env)).state;
-    s = change(s, (d, ctx, ioas, env) => ioptRemoveDomain(d, ctx, ioas, ctx.objects.get(3) as HwptPaging, env)).state;
+    s = change(s, (d, ctx, ioas) => ioptRemoveDomain(d, ctx, ioas, ctx.objects.get(4) as HwptPaging)).state;
+    s = change(s, (d, ctx, ioas) => ioptRemoveDomain(d, ctx, ioas, ctx.objects.get(3) as HwptPaging)).state;
     expect(calls).toEqual(["unmap 2 0x1000000-0x1000fff", "unmap 4 0x1000000-0x1000fff", "unmap 3 0x1000000-0x1000fff"]);
     expect(ioasOf(s).areas[0]!.runs).toBeNull();
     expect(ioasOf(s).iovaAlignment).toBe(1n);
@@ -216,21 +226,22 @@ describe("ioptCutIova (iopt_area_split, VFIO type1 v1 unmap in the middle)", () 
 });
 
 describe("dma-buf areas (IOMMU_IOAS_MAP_FILE of an exporter's buffer)", () => {
-  afterEach(() => delete DMABUF_EXPORTERS.iommufd);
   it("the exporter's ranges are the PFNs at map time; size EINVAL, revoked ENODEV; a revoke unmaps from every domain", () => {
-    // Stand-in exporter registered under the /dev/iommu file kind (the VFIO model registers its own kind).
-    let revoked = false;
-    DMABUF_EXPORTERS.iommufd = { size: () => BigInt(4 * P), phys: () => (revoked ? "ENODEV" : [{ pa: 0xe0000000n, length: BigInt(4 * P) }]) };
+    // A stand-in buffer of vfio-pci's behind file 1 (the VFIO model makes its own through VFIO_DEVICE_FEATURE_DMA_BUF).
+    const buffer = { fileId: 1, bdf: null, regionIndex: 0, ranges: [], phys: [{ pa: 0xe0000000n, length: BigInt(4 * P) }], size: BigInt(4 * P), revoked: false, revokeGen: 0 };
+    const withBuffer = produce(run(fixture()).result.state, (d) => void d.dmabufs.set(1, buffer));
     const mf = (start: number, length: number, iova: number) => io("IOMMU_IOAS_MAP_FILE", { flags: ["FIXED_IOVA", "READABLE"], ioas_id: 1, fd: 3, start: h(start), length: h(length), iova: h(iova) });
-    const r = run([...fixture(), mf(4 * P, P, P), mf(P, 2 * P, P), mf(P, 3 * P, 0x10000)]);
-    expect(r.outcomes.slice(4).map((o) => o.ret ?? o.errno)).toEqual(["EINVAL", 0, 0]);
-    expect(ioasOf(r.result.state).areas[0]!.runs).toEqual([{ iova: BigInt(P), pa: 0xe0001000n, length: BigInt(2 * P) }]);
-    const s = attach(r.result.state, hwpt(2)).state;
-    calls = [];
-    const after = change(s, (d, _c, _i, env) => ioptRevokeFile(d, 1, env)).state;
+    const r = more(withBuffer, [mf(4 * P, P, P), mf(P, 2 * P, P), mf(P, 3 * P, 0x10000)]);
+    expect(r.outcomes.map((o) => o.ret ?? o.errno)).toEqual(["EINVAL", 0, 0]);
+    expect(ioasOf(r.state).areas[0]!.runs).toEqual([{ iova: BigInt(P), pa: 0xe0001000n, length: BigInt(2 * P) }]);
+    const s = attach(r.state, hwpt(2)).state;
+    calls.splice(0);
+    const after = change(s, (d) => {
+      ioptRevokeFile(d, 1);
+      d.dmabufs.get(1)!.revoked = true;
+    }).state;
     expect(calls).toEqual(["unmap 2 0x1000-0x2fff", "unmap 2 0x10000-0x12fff"]);
     expect(ioasOf(after).areas.every((a) => a.revoked)).toBe(true);
-    revoked = true;
     expect(more(after, [mf(0, P, 0x40000)]).outcomes[0]).toEqual({ errno: "ENODEV" });
   });
 

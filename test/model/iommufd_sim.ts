@@ -5,12 +5,14 @@
 
 import { Effect } from "effect";
 import { produce } from "immer";
+import type { IommuDomain } from "../../src/model/domain/state.ts";
 import { foldBatch } from "../../src/model/fold.ts";
+import { FILE_OPS } from "../../src/model/fops.ts";
 import { ProfileService, type ReduceEnv } from "../../src/model/framework.ts";
 import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "../../src/model/iommufd/device.ts";
 import type { IommufdCtx, IommufdObject } from "../../src/model/iommufd/state.ts";
 import type { Outcome } from "../../src/model/outcome.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
+import { parseTraceEvent } from "../../src/model/ops.ts";
 import { initialState, type State } from "../../src/model/state.ts";
 import { resolveProfile, type Profile } from "../../src/profiles/profile.ts";
 
@@ -57,7 +59,7 @@ export class Sim {
   /** Run model code on a draft of the state, as a reducer would. */
   call<T>(fn: (draft: State, env: ReduceEnv) => T): T {
     let out: T | undefined;
-    const env: ReduceEnv = { profile: this.profile, seq: this.seq };
+    const env: ReduceEnv = { profile: this.profile, seq: this.seq, fops: FILE_OPS };
     this.state = produce(this.state, (d) => {
       out = fn(d as State, env);
     });
@@ -77,6 +79,14 @@ export class Sim {
 
   obj(pid: number, fd: number, id: number): IommufdObject | undefined {
     return this.ctx(pid, fd).objects.get(id);
+  }
+
+  /** The IOMMU domain of HWPT `id` (src/model/domain). */
+  domain(pid: number, fd: number, id: number): IommuDomain {
+    const o = this.obj(pid, fd, id) as { domainId?: number } | undefined;
+    const d = o?.domainId === undefined ? undefined : this.state.domains.table.get(o.domainId);
+    if (!d) throw new Error(`object ${id} has no domain`);
+    return d;
   }
 
   bind(pid: number, fd: number, bdf: string): { devId: number } | string {

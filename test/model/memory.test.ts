@@ -3,11 +3,11 @@ import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { foldBatch } from "../../src/model/fold.ts";
 import { ProfileService } from "../../src/model/framework.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
+import { parseTraceEvent } from "../../src/model/ops.ts";
 import { initialState, type State } from "../../src/model/state.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
 import { readPhys } from "../../src/model/memory/physmem.ts";
-import { vaToPa } from "../../src/model/memory/reducers.ts";
+import { vaToPa } from "../../src/model/process/state.ts";
 import { last, run } from "../helpers.ts";
 
 const proc = { op: "process", pid: 1 };

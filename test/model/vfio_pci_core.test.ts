@@ -132,14 +132,14 @@ describe("VFIO_DEVICE_FEATURE_DMA_BUF (vfio_pci_core_feature_dma_buf)", () => {
   });
   it("records the export; reset revokes it for its importers, device close for good", () => {
     const r = run([...setup(), dmabuf(one)]);
-    const b = r.result.state.vfio.dmabufs.get(r.result.state.processes.get(1)!.fds.get(5)!)!;
+    const b = r.result.state.dmabufs.get(r.result.state.processes.get(1)!.fds.get(5)!)!;
     expect(b).toMatchObject({ bdf: "0000:01:00.0", regionIndex: 0, size: 0x1000n, phys: [{ pa: 0xfe000000n, length: 0x1000n }], revoked: false, revokeGen: 0 });
-    const reset = run([...setup(), dmabuf(one), io(4, "VFIO_DEVICE_RESET")]).result.state.vfio.dmabufs;
+    const reset = run([...setup(), dmabuf(one), io(4, "VFIO_DEVICE_RESET")]).result.state.dmabufs;
     expect([...reset.values()][0]).toMatchObject({ revoked: false, revokeGen: 1 });
-    const closed = run([...setup(), dmabuf(one), { op: "close", pid: 1, fd: 4 }]).result.state.vfio.dmabufs;
+    const closed = run([...setup(), dmabuf(one), { op: "close", pid: 1, fd: 4 }]).result.state.dmabufs;
     expect([...closed.values()][0]).toMatchObject({ bdf: null, revoked: true, revokeGen: 1 });
     // Closing the dma-buf fd releases it.
-    expect(run([...setup(), dmabuf(one), { op: "close", pid: 1, fd: 5 }]).result.state.vfio.dmabufs.size).toBe(0);
+    expect(run([...setup(), dmabuf(one), { op: "close", pid: 1, fd: 5 }]).result.state.dmabufs.size).toBe(0);
   });
   it("iommufd imports it with IOMMU_IOAS_MAP_FILE; once the device closed, ENODEV (selftest dmabuf_revoke)", () => {
     const map = io(3, "IOMMU_IOAS_MAP_FILE", { flags: ["READABLE", "WRITEABLE"], ioas_id: 2, fd: 5, start: 0, length: 0x1000 });

@@ -152,7 +152,7 @@ describe("IOMMU_VDEVICE_ALLOC (iommufd_vdevice_alloc_ioctl)", () => {
 });
 
 describe("vIOMMU cache invalidation (mock_viommu_cache_invalidate)", () => {
-  const cache = (sim: Sim, dev: number) => (sim.obj(1, 3, dev) as IommufdDevice).mockCache;
+  const cache = (sim: Sim, dev: number) => (sim.obj(1, 3, dev) as IommufdDevice).mock?.cache;
   const DEF = IOMMU_TEST_DEV_CACHE_DEFAULT;
 
   it("selftest vdevice_cache: array checks, per-entry flags, cache ids and virtual ids, entry_num of what was done", () => {

@@ -3,7 +3,7 @@
 import { Effect } from "effect";
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { readJsonlTrace, type TraceHeader } from "../../src/importers/jsonl.ts";
+import { readJsonlTrace, type TraceHeader } from "../../src/trace/jsonl.ts";
 import type { TraceEvent } from "../../src/model/events.ts";
 import { ProfileService } from "../../src/model/framework.ts";
 import { stateHash } from "../../src/model/hash.ts";

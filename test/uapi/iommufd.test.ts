@@ -1,5 +1,5 @@
 // iommufd codecs against include/uapi/linux/iommufd.h (torvalds/linux @85e0d1de),
-// the IOCTL_OP table of drivers/iommu/iommufd/main.c, and
+// and
 // drivers/iommu/iommufd/iommufd_test.h. Offsets and sizes below are worked out
 // by hand from the header (every u64 there is __aligned_u64 / __aligned_le64).
 import { describe, expect, it } from "vitest";
@@ -10,12 +10,10 @@ import {
   IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX,
   IOMMU_IOAS_MAP,
   IOMMU_TEST_CMD,
-  IOMMUFD_IOCTLS,
+  commandByName,
+  commandsByNumber,
+  IOMMUFD_COMMANDS,
   IOMMUFD_STRUCTS,
-  ioctlByName,
-  ioctlFor,
-  ioctlMinSize,
-  ioctlsByNumber,
   iommu_hw_info,
   iommu_hwpt_alloc,
   iommu_ioas_map,
@@ -190,77 +188,40 @@ const NUMBERS: Record<string, number> = {
   IOMMU_IOAS_NOIOMMU_GET_PA: 0x3b95,
 };
 
-/** offsetofend(struct, _last) of each IOCTL_OP line in main.c (GET_PA: seed 003's V4 line, out_phys). */
-const MIN_SIZES: Record<string, [string, number]> = {
-  IOMMU_DESTROY: ["id", 8],
-  IOMMU_IOAS_ALLOC: ["out_ioas_id", 12],
-  IOMMU_IOAS_ALLOW_IOVAS: ["allowed_iovas", 24],
-  IOMMU_IOAS_COPY: ["src_iova", 40],
-  IOMMU_IOAS_IOVA_RANGES: ["out_iova_alignment", 32],
-  IOMMU_IOAS_MAP: ["iova", 40],
-  IOMMU_IOAS_UNMAP: ["length", 24],
-  IOMMU_OPTION: ["val64", 24],
-  IOMMU_VFIO_IOAS: ["__reserved", 12],
-  IOMMU_HWPT_ALLOC: ["__reserved", 24],
-  IOMMU_GET_HW_INFO: ["__reserved", 32],
-  IOMMU_HWPT_SET_DIRTY_TRACKING: ["__reserved", 16],
-  IOMMU_HWPT_GET_DIRTY_BITMAP: ["data", 48],
-  IOMMU_HWPT_INVALIDATE: ["__reserved", 32],
-  IOMMU_FAULT_QUEUE_ALLOC: ["out_fault_fd", 16],
-  IOMMU_IOAS_MAP_FILE: ["iova", 40],
-  IOMMU_VIOMMU_ALLOC: ["out_viommu_id", 24],
-  IOMMU_VDEVICE_ALLOC: ["virt_id", 24],
-  IOMMU_IOAS_CHANGE_PROCESS: ["__reserved", 8],
-  IOMMU_VEVENTQ_ALLOC: ["out_veventq_fd", 28],
-  IOMMU_HW_QUEUE_ALLOC: ["length", 40],
-  IOMMU_IOAS_NOIOMMU_GET_PA: ["out_phys", 40],
-};
-
-describe("iommufd command table (main.c IOCTL_OP)", () => {
+describe("iommufd commands (iommufd.h)", () => {
   it("numbers every command as _IO(';', nr) and exports the same value", () => {
-    expect(IOMMUFD_IOCTLS.map((d) => d.name).sort()).toEqual(Object.keys(NUMBERS).sort());
+    expect(Object.keys(IOMMUFD_COMMANDS).sort()).toEqual(Object.keys(NUMBERS).sort());
     for (const [name, n] of Object.entries(NUMBERS)) {
-      expect(ioctlByName(name)!.number, name).toBe(n);
+      expect(commandByName(name)!.number, name).toBe(n);
       expect((iommufd as unknown as Record<string, number>)[name], name).toBe(n);
     }
     expect(IOMMU_IOAS_MAP).toBe(0x3b85);
   });
 
-  it("sets the minimum size to offsetofend of the IOCTL_OP _last member", () => {
-    for (const [name, [member, min]] of Object.entries(MIN_SIZES)) {
-      const def = ioctlByName(name)!;
-      expect(def.minMember, name).toBe(member);
-      expect(ioctlMinSize(def), name).toBe(min);
-    }
-  });
-
-  it("puts every command on /dev/iommu with a `size`-prefixed struct", () => {
-    for (const def of IOMMUFD_IOCTLS) {
-      expect(def.files).toEqual(["iommufd"]);
-      expect(def.arg.kind).toBe("struct");
-      if (def.arg.kind === "struct") expect(def.arg.sizeField).toBe("size");
-      expect(ioctlFor(def.number, "iommufd")).toBe(def);
-      expect(ioctlFor(def.number, "vfio-device")).toBeUndefined();
+  it("gives every command a `size`-prefixed struct", () => {
+    for (const c of Object.values(IOMMUFD_COMMANDS)) {
+      expect(c.arg.kind).toBe("struct");
+      if (c.arg.kind === "struct") expect(c.arg.sizeField).toBe("size");
     }
   });
 
   it("names 0x95 IOMMU_IOAS_NOIOMMU_GET_PA, accepting seed 003's V4 name IOMMU_IOAS_GET_PA", () => {
-    const def = ioctlByName("IOMMU_IOAS_NOIOMMU_GET_PA")!;
-    expect(ioctlByName("IOMMU_IOAS_GET_PA")).toBe(def);
+    const def = commandByName("IOMMU_IOAS_NOIOMMU_GET_PA")!;
+    expect(commandByName("IOMMU_IOAS_GET_PA")).toBe(def);
     expect(def.aliases).toEqual(["IOMMU_IOAS_GET_PA"]);
-    expect(ioctlsByNumber(0x3b95)).toEqual([def]);
+    expect(commandsByNumber(0x3b95)).toEqual([def]);
     expect(def.arg.kind === "struct" && def.arg.struct).toBe(iommu_ioas_noiommu_get_pa);
   });
 
-  it("keeps IOMMU_TEST_CMD (_IO(';', IOMMUFD_CMD_BASE + 32)) out of the table", () => {
+  it("keeps IOMMU_TEST_CMD (_IO(';', IOMMUFD_CMD_BASE + 32)) out of the commands", () => {
     expect(IOMMU_TEST_CMD).toBe(0x3ba0);
-    expect(ioctlsByNumber(0x3ba0)).toEqual([]);
-    expect(ioctlByName("IOMMU_TEST_CMD")).toBeUndefined();
+    expect(commandsByNumber(0x3ba0)).toEqual([]);
+    expect(commandByName("IOMMU_TEST_CMD")).toBeUndefined();
   });
 
   it("matches names exactly (no short forms, no case folding)", () => {
-    expect(ioctlByName("IOAS_MAP")).toBeUndefined();
-    expect(ioctlByName("iommu_ioas_map")).toBeUndefined();
+    expect(commandByName("IOAS_MAP")).toBeUndefined();
+    expect(commandByName("iommu_ioas_map")).toBeUndefined();
   });
 });
 

@@ -6,7 +6,7 @@
 import { Effect } from "effect";
 import type { TraceEvent } from "../../src/model/events.ts";
 import { ProfileService } from "../../src/model/framework.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
+import { parseTraceEvent } from "../../src/model/ops.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
 import { replay } from "../../src/replay/engine.ts";
 import { memorySource, Trace } from "../../src/replay/source.ts";

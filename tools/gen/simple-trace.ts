@@ -3,7 +3,7 @@
 // Progress on a terminal; the file appears only when complete.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { eventToJson } from "../../src/importers/jsonl.ts";
+import { eventToJson } from "../../src/trace/jsonl.ts";
 import { progressBar } from "../../src/cli/progress.ts";
 import { simpleEvents } from "./simple.ts";
 

@@ -4,7 +4,7 @@
 
 import { Effect } from "effect";
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { eventToJson } from "../../importers/jsonl.ts";
+import { eventToJson } from "../../trace/jsonl.ts";
 import { importJsonl } from "../../importers/import.ts";
 import { BadInput } from "../../model/framework.ts";
 import type { Outcome } from "../../model/outcome.ts";

@@ -42,8 +42,12 @@ export function describeState(s: State): string[] {
     for (const o of ctx.objects.values()) {
       let what: string = o.type;
       if (o.type === "ioas") what += `, ${o.areas.length} area(s)${o.areas.map((a) => ` ${hex(a.iova)}-${hex(a.last)}`).join("")}, domains [${o.domains.join(", ")}]`;
-      if (o.type === "hwpt_paging") what += ` of IOAS ${o.ioasId}${o.auto ? " (auto)" : ""}, ${o.domain.format} tables at ${hex(o.domain.root)}${o.domain.dirtyTracking ? ", dirty tracking" : ""}`;
-      if (o.type === "hwpt_nested") what += ` on parent ${o.parentId}`;
+      if (o.type === "hwpt_paging") {
+        const d = s.domains.table.get(o.domainId);
+        const tables = d?.type === "paging" ? `, ${d.format} tables at ${hex(d.root)}${d.dirtyTracking ? ", dirty tracking" : ""}` : "";
+        what += ` of IOAS ${o.ioasId}${o.auto ? " (auto)" : ""}, domain ${o.domainId}${tables}`;
+      }
+      if (o.type === "hwpt_nested") what += ` on parent ${o.parentId}, domain ${o.domainId}`;
       if (o.type === "device") what += ` ${o.bdf}${[...o.attach].map(([pasid, h]) => ` ${pasid < 0 ? "RID" : `PASID ${pasid}`} -> ${h}`).join(",")}`;
       out.push(`  ${o.id}: ${what} (users ${o.users})`);
     }

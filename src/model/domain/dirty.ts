@@ -3,7 +3,7 @@
 // read_and_clear_dirty (generic_pt iommu_pt.h) reads and clears.
 
 import { R_ENTRY, R_STEPS } from "../../pagewalk/index.ts";
-import type { Domain } from "../iommufd/state.ts";
+import type { PagingDomain as Domain } from "./state.ts";
 import type { State } from "../state.ts";
 import { FORMATS } from "./formats.ts";
 import { forEachLeaf, type Leaf } from "./table.ts";

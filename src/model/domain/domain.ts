@@ -1,84 +1,98 @@
-// IOMMU paging domains whose page tables are bytes in simulated memory: the
-// domain API the HWPT code calls (iommu_paging_domain_alloc, iommu_domain_free,
-// iommu_iova_to_phys) and the io_pagetable's DOMAIN_HOOKS (iommu_map /
-// iommu_unmap of an area), installed when this module loads.
+// The iommu core's domain API for the rest of the model: allocating and
+// freeing domains (iommu_paging_domain_alloc, the driver's
+// domain_alloc_nested, iommu_domain_free), mapping and unmapping runs of
+// pinned memory (iommu_map / iommu_unmap), and walking a paging domain's
+// table (iommu_iova_to_phys, the hardware's walk for DMA).
 
 import { newWalkResult, R_PA, R_PAGE_LG2, R_PERM, WALKERS, type PageTable, type PhysReader } from "../../pagewalk/index.ts";
-import { DOMAIN_HOOKS } from "../iommufd/domain_hooks.ts";
-import type { Area, Domain, DomainFormat, IovaRange } from "../iommufd/state.ts";
 import type { State } from "../state.ts";
 import { coverageBits, FORMATS } from "./formats.ts";
-import { defaultParams } from "./params.ts";
+import type { DomainParams } from "./params.ts";
+import type { IommuDomain, NestedDomain, PagingDomain, PhysRun } from "./state.ts";
 import { freeTables, mapRange, unmapRange } from "./table.ts";
 import { TableMem } from "./tablemem.ts";
 
-export interface DomainAllocOpts {
-  /** Input address width (VT-d MGAW, AMDv1 hw_max_vasz_lg2); the selftest and no-IOMMU formats fix their own. */
-  awBits: number;
-  levels?: number;
-  pgsizeBitmap?: bigint;
-  aperture?: IovaRange;
-}
-
 /**
- * Allocate a paging domain: the top-level table from the kernel page-table
- * allocator, and the format's levels, page sizes and aperture (defaults as
- * the driver would set them, see params.ts; domainParamsFor gives all of them).
+ * Allocate a paging domain as the driver configured it (params.ts): the
+ * top-level table from the kernel page-table allocator, its levels, page
+ * sizes and aperture; `dirtyOps` for IOMMU_HWPT_ALLOC_DIRTY_TRACKING.
  */
-export function domainAlloc(s: State, format: DomainFormat, opts: DomainAllocOpts): Domain {
-  const p = defaultParams(format, opts.awBits);
+export function domainAllocPaging(s: State, p: DomainParams, dirtyOps = false): PagingDomain {
   const root = new TableMem(s.memory).allocTable();
-  return {
-    format,
+  const d: PagingDomain = {
+    id: s.domains.nextId++,
+    type: "paging",
+    format: p.format,
     root: BigInt(root),
-    levels: opts.levels ?? p.levels,
-    pgsizeBitmap: opts.pgsizeBitmap ?? p.pgsizeBitmap,
-    aperture: opts.aperture ?? p.aperture,
+    levels: p.levels,
+    pgsizeBitmap: p.pgsizeBitmap,
+    aperture: p.aperture,
+    dirtyOps,
     dirtyTracking: false,
   };
+  s.domains.table.set(d.id, d);
+  return d;
 }
 
-/** Free every table page of the domain (pt_iommu_deinit). */
-export function domainFree(s: State, domain: Domain): void {
-  freeTables(new TableMem(s.memory), domain, FORMATS[domain.format]);
+/** A nested domain over the paging domain `parent` (the driver's domain_alloc_nested, once it accepted the data). */
+export function domainAllocNested(s: State, parent: PagingDomain, dataType: number, data: Record<string, bigint | number>): NestedDomain {
+  const d: NestedDomain = { id: s.domains.nextId++, type: "nested", parentId: parent.id, dataType, data };
+  s.domains.table.set(d.id, d);
+  return d;
 }
 
-/** iommu_map of an area: each of its physical runs, with the area's IOMMU_READ / IOMMU_WRITE. */
-export function domainMapArea(s: State, domain: Domain, area: Area): void {
-  if (!area.runs) throw new Error(`domain map: area at 0x${area.iova.toString(16)} has no pinned pages`);
+/** iommu_domain_free: a paging domain's tables go back to the allocator (pt_iommu_deinit). */
+export function domainFree(s: State, d: IommuDomain): void {
+  if (d.type === "paging") freeTables(new TableMem(s.memory), d, FORMATS[d.format]);
+  s.domains.table.delete(d.id);
+}
+
+/** The domain with this id; a missing one is a simulator bug (ids are only held while the domain lives). */
+export function domainOf(s: State, id: number): IommuDomain {
+  const d = s.domains.table.get(id);
+  if (!d) throw new Error(`IOMMU domain ${id} does not exist`);
+  return d;
+}
+
+/** The paging domain with this id. */
+export function pagingDomainOf(s: State, id: number): PagingDomain {
+  const d = domainOf(s, id);
+  if (d.type !== "paging") throw new Error(`IOMMU domain ${id} is not a paging domain`);
+  return d;
+}
+
+/** iommu_map of pinned runs with IOMMU_READ (1) / IOMMU_WRITE (2). */
+export function domainMapRuns(s: State, d: PagingDomain, runs: readonly PhysRun[], prot: number): void {
   const tm = new TableMem(s.memory);
-  const f = FORMATS[domain.format];
-  for (const run of area.runs) mapRange(tm, domain, f, run.iova, run.pa, run.length, area.prot);
+  const f = FORMATS[d.format];
+  for (const run of runs) mapRange(tm, d, f, run.iova, run.pa, run.length, prot);
 }
 
 /** iommu_unmap of [iova, last]. */
-export function domainUnmap(s: State, domain: Domain, iova: bigint, last: bigint): void {
-  unmapRange(new TableMem(s.memory), domain, FORMATS[domain.format], iova, last);
+export function domainUnmap(s: State, d: PagingDomain, iova: bigint, last: bigint): void {
+  unmapRange(new TableMem(s.memory), d, FORMATS[d.format], iova, last);
 }
 
-DOMAIN_HOOKS.map = (s, _ctx, hwpt, area) => domainMapArea(s, hwpt.domain, area);
-DOMAIN_HOOKS.unmap = (s, _ctx, hwpt, iova, last) => domainUnmap(s, hwpt.domain, iova, last);
-
 /** The table as the hardware context (DTE, context or PASID entry) hands it to the walker. */
-export function pageTableOf(domain: Domain): PageTable {
-  const f = FORMATS[domain.format];
-  const cover = coverageBits(f, domain.levels);
+export function pageTableOf(d: PagingDomain): PageTable {
+  const f = FORMATS[d.format];
+  const cover = coverageBits(f, d.levels);
   return {
-    root: Number(domain.root),
-    levels: domain.levels,
+    root: Number(d.root),
+    levels: d.levels,
     // VT-d also stops at the address width (MGAW), which the aperture is.
-    vaBits: f.pt === "vtd-ss" ? Math.min(cover, domain.aperture.last.toString(2).length) : cover,
+    vaBits: f.pt === "vtd-ss" ? Math.min(cover, d.aperture.last.toString(2).length) : cover,
     oaBits: 52,
     granuleLg2: f.granuleLg2,
-    superpages: (domain.pgsizeBitmap & (1n << 21n) ? 1 : 0) | (domain.pgsizeBitmap & (1n << 30n) ? 2 : 0),
+    superpages: (d.pgsizeBitmap & (1n << 21n) ? 1 : 0) | (d.pgsizeBitmap & (1n << 30n) ? 2 : 0),
   };
 }
 
 /** Walk the domain's table for `access` (pagewalk ACCESS_* bits); the fault code, results in `out`. */
-export function translate(mem: PhysReader, domain: Domain, iova: bigint, access: number, out: Float64Array): number {
+export function translate(mem: PhysReader, d: PagingDomain, iova: bigint, access: number, out: Float64Array): number {
   const hi = Number(iova >> 32n);
   const lo = Number(iova & 0xffffffffn);
-  return WALKERS[FORMATS[domain.format].pt](mem, pageTableOf(domain), hi, lo, access, out);
+  return WALKERS[FORMATS[d.format].pt](mem, pageTableOf(d), hi, lo, access, out);
 }
 
 export function permString(perm: number): string {
@@ -88,7 +102,7 @@ export function permString(perm: number): string {
 const scratch = newWalkResult();
 
 /** iommu_iova_to_phys: the physical address behind an IOVA, with its page; undefined when nothing is mapped there. */
-export function domainIovaToPhys(s: State, domain: Domain, iova: bigint): { pa: bigint; pageSize: bigint; perm: string } | undefined {
-  if (translate(new TableMem(s.memory), domain, iova, 0, scratch) !== 0) return undefined;
+export function domainIovaToPhys(s: State, d: PagingDomain, iova: bigint): { pa: bigint; pageSize: bigint; perm: string } | undefined {
+  if (translate(new TableMem(s.memory), d, iova, 0, scratch) !== 0) return undefined;
   return { pa: BigInt(scratch[R_PA]!), pageSize: 1n << BigInt(scratch[R_PAGE_LG2]!), perm: permString(scratch[R_PERM]!) };
 }

@@ -20,7 +20,7 @@ import {
   VTDSS_W,
   type PtFormat,
 } from "../../pagewalk/index.ts";
-import type { DomainFormat } from "../iommufd/state.ts";
+import type { DomainFormat } from "./state.ts";
 
 export const ENTRY_EMPTY = 0;
 export const ENTRY_TABLE = 1;

@@ -1,28 +1,11 @@
-// The paging domain a host IOMMU driver allocates: its format, levels, page
-// sizes and aperture, as each driver configures its table.
-//
-// - intel_vtd: the VT-d second stage (intel/iommu.c through generic_pt vtdss):
-//   levels from the address width (vtdss_pt_iommu_fmt_init: up to 39 bits 3,
-//   up to 48 bits 4, else 5), pages 4K plus 2M / 1G as CAP.SLLPS (bits 34, 35)
-//   offers, aperture [0, 2^aw - 1].
-// - amd (and a host with no declared IOMMU type): AMDv1 (amd/iommu.c
-//   do_iommu_domain_alloc): starting_level 2 (3 levels), PT_FEAT_DYNAMIC_TOP,
-//   hw_max_vasz_lg2 = the address width (at most 64), max OA 52; the page sizes
-//   are pt_iommu's get_info over every level that fits (all powers of two from
-//   4K, 512G excepted) and the aperture is [0, 2^vasz - 1].
-// - selftest_mock: the mock domain (iommufd/selftest.c
-//   mock_domain_alloc_pgtable, MOCK_IOMMUPT_DEFAULT): AMDv1 with a 2 KiB page,
-//   starting_level 2 without DYNAMIC_TOP (3 levels, 38 bits), every size from
-//   2 KiB to 128 GiB, the aperture overridden to [MOCK_APERTURE_START,
-//   MOCK_APERTURE_LAST]. MOCK_IOMMUPT_HUGE is the same table with page sizes
-//   MOCK_HUGE_PAGE_SIZE | PAGE_SIZE (MOCK_HUGE_PGSIZE_BITMAP, for HWPT_ALLOC).
-// - no-IOMMU (seed 003, hwpt_noiommu.c): AMDv1, hw_max_vasz_lg2 64,
-//   hw_max_oasz_lg2 52, starting_level 2, DYNAMIC_TOP.
-// - arm_smmuv3: the ARM LPAE formats are not modelled yet.
+// The parameters of a paging domain (format, levels, page sizes, aperture)
+// as the kernel's generic page-table code derives them from a format and an
+// address width. Which format and width a driver asks for is the driver's
+// (src/model/iommu/*.ts, each driver's pagingParams).
 
 import { AMDV1_MAX_LEVELS } from "../../pagewalk/index.ts";
-import type { HostIommu } from "../host/state.ts";
-import type { DomainFormat, IovaRange } from "../iommufd/state.ts";
+import { MOCK_APERTURE_LAST as APERTURE_LAST, MOCK_APERTURE_START as APERTURE_START, MOCK_HUGE_PAGE_SIZE as HUGE_PAGE_SIZE, MOCK_PAGE_SIZE } from "../../uapi/iommufd.ts";
+import type { DomainFormat, IovaRange } from "./state.ts";
 import { coverageBits, FORMATS } from "./formats.ts";
 
 export interface DomainParams {
@@ -34,22 +17,18 @@ export interface DomainParams {
   aperture: IovaRange;
 }
 
-/** drivers/iommu/iommufd/iommufd_test.h. */
-export const MOCK_APERTURE_START = 1n << 24n;
-export const MOCK_APERTURE_LAST = (1n << 31n) - 1n;
-export const MOCK_IO_PAGE_SIZE = 2048n;
-export const MOCK_HUGE_PAGE_SIZE = 512n * MOCK_IO_PAGE_SIZE;
+/** drivers/iommu/iommufd/iommufd_test.h, as bigint. */
+export const MOCK_APERTURE_START = BigInt(APERTURE_START);
+export const MOCK_APERTURE_LAST = BigInt(APERTURE_LAST);
+export const MOCK_IO_PAGE_SIZE = BigInt(MOCK_PAGE_SIZE);
+export const MOCK_HUGE_PAGE_SIZE = BigInt(HUGE_PAGE_SIZE);
 /** MOCK_IOMMUPT_HUGE: only huge pages, plus PAGE_SIZE so iommufd accepts the domain. */
 export const MOCK_HUGE_PGSIZE_BITMAP = MOCK_HUGE_PAGE_SIZE | 4096n;
 
-const SZ_4K = 1n << 12n;
-const SZ_2M = 1n << 21n;
-const SZ_1G = 1n << 30n;
+export const SZ_4K = 1n << 12n;
+export const SZ_2M = 1n << 21n;
+export const SZ_1G = 1n << 30n;
 const SZ_512G = 1n << 39n;
-
-/** VT-d CAP.SLLPS: bit 34 2 MiB, bit 35 1 GiB second-stage pages. */
-const CAP_SLLPS_2M = 1n << 34n;
-const CAP_SLLPS_1G = 1n << 35n;
 
 /** vtdss_pt_iommu_fmt_init: the top level from the address width. */
 export function vtdLevelsForAw(awBits: number): number {
@@ -101,29 +80,5 @@ export function defaultParams(format: DomainFormat, awBits: number): DomainParam
         aperture: { start: MOCK_APERTURE_START, last: MOCK_APERTURE_LAST },
       };
     }
-  }
-}
-
-/**
- * The format and parameters the host IOMMU driver would give a paging domain
- * for a device (a no-IOMMU device gets the SW-only AMDv1 domain). undefined:
- * a host IOMMU whose formats are not modelled yet (arm_smmuv3).
- */
-export function domainParamsFor(host: HostIommu | null, noiommu: boolean): DomainParams | undefined {
-  if (noiommu) return defaultParams("noiommu", 64);
-  switch (host?.type ?? "none") {
-    case "intel_vtd": {
-      const p = defaultParams("vtd-ss", host!.awBits);
-      const cap = host!.capReg;
-      if (cap !== 0n) p.pgsizeBitmap = SZ_4K | (cap & CAP_SLLPS_2M ? SZ_2M : 0n) | (cap & CAP_SLLPS_1G ? SZ_1G : 0n);
-      return p;
-    }
-    case "amd":
-    case "none":
-      return defaultParams("amdv1", host?.awBits ?? 48);
-    case "selftest_mock":
-      return defaultParams("selftest", 0);
-    case "arm_smmuv3":
-      return undefined;
   }
 }

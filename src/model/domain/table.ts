@@ -4,7 +4,7 @@
 // (__unmap_range: whole leaves, tables freed when the range covers them),
 // deinit (__collect_tables), and a leaf iterator for dirty reads.
 
-import type { Domain } from "../iommufd/state.ts";
+import type { PagingDomain as Domain } from "./state.ts";
 import { coverageBits, ENTRY_EMPTY, ENTRY_LEAF, ENTRY_TABLE, itemLg2, type FormatInfo } from "./formats.ts";
 import type { TableMem } from "./tablemem.ts";
 

@@ -1,24 +1,13 @@
-// What opening a file sets up and what closing its last reference releases,
-// per file kind: the kernel's ->open and ->release. Subsystems add theirs
-// (an iommufd context, a device unbind, ...) to these tables.
+// Closing files: a process's fd goes, and the file is released when the last
+// reference goes (fput -> f_op->release). The release of each kind is in the
+// file operations table (src/model/fops.ts), which reaches this code through
+// the reducer environment: a release here may release any kind of file (a
+// device's unbind drops the iommufd context's file), and the table's owners
+// sit above this layer.
 
-import type { FileKind } from "../../uapi/commands.ts";
 import type { ReduceEnv } from "../framework.ts";
 import type { State } from "../state.ts";
 import type { OpenFile } from "./state.ts";
-
-export type FileHook = (s: State, file: OpenFile, env: ReduceEnv) => void;
-
-export const OPENED: Partial<Record<FileKind, FileHook>> = {};
-export const RELEASE: Partial<Record<FileKind, FileHook>> = {};
-
-/**
- * The checks a file kind's ->open makes before it succeeds (vfio_group_fops_open,
- * vfio_device_fops_cdev_open): an errno name refuses the open, nothing is set up.
- * `node` is what the path names (a group number, a device's bdf).
- */
-export type OpenCheck = (s: State, pid: number, node: { kind: FileKind; bdf?: string; group?: number }, env: ReduceEnv) => string | undefined;
-export const OPEN_CHECK: Partial<Record<FileKind, OpenCheck>> = {};
 
 /**
  * Close one fd of a process: drop the table entry, then release the file,
@@ -40,7 +29,7 @@ export function closeFd(s: State, pid: number, fd: number, env: ReduceEnv): bool
 }
 
 function releaseFile(s: State, file: OpenFile, env: ReduceEnv): void {
-  RELEASE[file.kind]?.(s, file, env);
+  env.fops[file.kind].release?.(s, file, env);
   s.files.delete(file.id);
 }
 

@@ -1,13 +1,7 @@
 // Device nodes: which path names which kind of file, and who may open it.
 
-import type { FileKind } from "../../uapi/commands.ts";
 import type { State } from "../state.ts";
-
-export interface Node {
-  kind: FileKind;
-  bdf?: string;
-  group?: number;
-}
+import type { Node } from "./state.ts";
 
 /** Resolve a path to the device node it names, or undefined (ENOENT). */
 export function resolvePath(s: State, path: string): Node | undefined {

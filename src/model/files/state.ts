@@ -1,8 +1,14 @@
 // Open file descriptions. A process's fd table maps an fd to one of these; the
-// kind decides which ioctl handler answers (iommufd, VFIO container, group,
-// device cdev) and what close releases.
+// kind decides which ioctl entry point answers (iommufd, VFIO container,
+// group, device cdev) and what the last close releases.
 
-import type { FileKind } from "../../uapi/commands.ts";
+/**
+ * The kind of an open file: it decides the file's operations (src/model/fops.ts).
+ * "fault" and "veventq" are the anonymous-inode files iommufd hands out for
+ * IOMMU_FAULT_QUEUE_ALLOC and IOMMU_VEVENTQ_ALLOC (read/write/poll only: no
+ * ioctl); "dmabuf" is a dma-buf file (VFIO_DEVICE_FEATURE_DMA_BUF).
+ */
+export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf";
 
 export interface OpenFile {
   id: number;
@@ -15,8 +21,6 @@ export interface OpenFile {
   group?: number;
   /** Device cdev: bind finished (df->access_granted); every other ioctl is EINVAL until then. */
   accessGranted?: boolean;
-  /** Container: the IOMMU driver VFIO_SET_IOMMU chose (e.g. "type1v2"); unset, unknown ioctls are EINVAL. */
-  iommuDriver?: string;
   /**
    * References the kernel holds beyond the fd table's (get_file/fput): an
    * iommufd context is held by every device bound to it and by its fault and
@@ -28,4 +32,11 @@ export interface OpenFile {
   /** fault / veventq files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */
   ctxFileId?: number;
   objectId?: number;
+}
+
+/** What a path under /dev names: the kind of file it opens, and the device or group behind it. */
+export interface Node {
+  kind: FileKind;
+  bdf?: string;
+  group?: number;
 }

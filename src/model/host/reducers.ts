@@ -88,6 +88,7 @@ export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
     cdev,
     groupNode: group === null ? null : noiommu ? `noiommu-${group}` : `${group}`,
     noiommu,
+    attached: new Map(),
   };
   if (ev.dirty_tracking !== undefined) dev.dirtyTracking = ev.dirty_tracking as boolean;
   s.host.devices.set(bdf, dev);
@@ -105,4 +106,3 @@ export const param: Reducer = (s: State, ev): Outcome => {
   return ok();
 };
 
-export const hostReducers = { "host.iommu": hostIommu, "host.device": hostDevice, param };

@@ -47,6 +47,13 @@ export interface HostDevice {
    * false; the selftest's MOCK_FLAGS_DEVICE_NO_DIRTY). Absent: as the host.
    */
   dirtyTracking?: boolean;
+  /**
+   * The IOMMU domain translating each PASID of the device (NO_PASID -1 for
+   * the RID), by domain id: the iommu core's group->domain and pasid_array,
+   * written by whoever attaches the device (src/model/domain/attach.ts).
+   * Absent: blocked.
+   */
+  attached: Map<number, number>;
 }
 
 export interface HostState {

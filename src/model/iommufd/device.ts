@@ -17,34 +17,23 @@
 // (iommufd_ctx_get), so closing /dev/iommu does not release the context
 // before the device is unbound.
 
+import { iommuAttach, iommuDetach } from "../domain/attach.ts";
+import { domainOf } from "../domain/domain.ts";
+import { NO_PASID, type IovaRange } from "../domain/state.ts";
 import { fileGet, filePut } from "../files/lifecycle.ts";
 import { NotModelledError, type ReduceEnv } from "../framework.ts";
-import type { HostDevice } from "../host/state.ts";
+import { domainOwner, driverOf, isErr, maxPasids, NOIOMMU_DRIVER, Unmodelled, type AttachTarget, type IommuDriver, type Verdict } from "../iommu/index.ts";
 import type { State } from "../state.ts";
-import { HOST_RESV_REGIONS } from "../host/resv.ts";
-import {
-  attachDev,
-  blockPasid,
-  commitSetDevPasid,
-  devMaxPasids,
-  driverOf,
-  isErr,
-  mockDevCache,
-  ownerOf,
-  setDevPasid,
-  Unmodelled,
-  type DriverKind,
-  type Verdict,
-} from "./drivers.ts";
-import { findHwptPaging, hostDevOf, hwptPagingAlloc, pasidCompat } from "./hw_pagetable.ts";
+import { driverDevice, findHwptPaging, hwptPagingAlloc, iommufdHwptPagingDestroy, pasidCompat } from "./hw_pagetable.ts";
 import { ioptReserve, ioptUnreserve } from "./io_pagetable.ts";
-import { addObject, destroyOwned, DESTROY, getObject } from "./objects.ts";
-import { NO_PASID, type HwptNested, type HwptPaging, type IommufdCtx, type IommufdDevice, type Ioas, type IovaRange, type Vdevice } from "./state.ts";
+import { addObject, destroyWith, getObject, hostDeviceOf } from "./objects.ts";
+import type { HwptNested, HwptPaging, IommufdCtx, IommufdDevice, Ioas } from "./state.ts";
+import { iommufdVdeviceDestroy } from "./viommu.ts";
 
 type Hwpt = HwptPaging | HwptNested;
 
-function kindOf(s: State, idev: IommufdDevice): DriverKind {
-  return driverOf(s, hostDevOf(s, idev));
+function driverOfDevice(s: State, idev: IommufdDevice): IommuDriver {
+  return driverOf(s, hostDeviceOf(s, idev));
 }
 
 /** A driver verdict for the API's callers: an errno name; a path the model does not cover is a thrown not-modelled fault. */
@@ -58,7 +47,7 @@ function plain<T>(v: Verdict<T>): T | string {
 
 /** The igroup a device belongs to: its host IOMMU group, or a dummy group of its own without an IOMMU. */
 function groupKey(s: State, idev: IommufdDevice): string {
-  const hd = hostDevOf(s, idev);
+  const hd = hostDeviceOf(s, idev);
   return idev.noiommu || hd.group === null ? `dummy:${idev.id}` : `group:${hd.group}`;
 }
 
@@ -87,17 +76,13 @@ function ioasOf(ctx: IommufdCtx, hwpt: HwptPaging): Ioas {
 }
 
 /**
- * The device's reserved regions (iommu_get_resv_regions), all of which
- * iopt_table_enforce_dev_resv_regions reserves; none for a device without an IOMMU.
+ * iopt_table_enforce_dev_resv_regions for one device: every reserved region
+ * its driver reports (iommu_get_resv_regions), EADDRINUSE over an area or
+ * allowed range.
  */
-function resvRegions(s: State, hd: HostDevice): IovaRange[] {
-  if (driverOf(s, hd) === "noiommu") return [];
-  return [...HOST_RESV_REGIONS[s.host.iommu?.type ?? "none"]];
-}
-
-/** iopt_table_enforce_dev_resv_regions for one device (EADDRINUSE over an area or allowed range). */
 function reserveDevice(s: State, ioas: Ioas, idev: IommufdDevice): string | undefined {
-  return ioptReserve(ioas, idev.id, resvRegions(s, hostDevOf(s, idev)));
+  const resv: readonly IovaRange[] = driverOfDevice(s, idev).resvRegions ?? [];
+  return ioptReserve(ioas, idev.id, resv);
 }
 
 /** iommufd_group_remove_reserved_iova: every attached (RID) device of the group drops its reservations in the IOAS. */
@@ -133,24 +118,39 @@ function pasidCompatCheck(s: State, ctx: IommufdCtx, hwpt: Hwpt, idev: IommufdDe
  * set_dev_pasid behind it.
  */
 function coreAttach(s: State, ctx: IommufdCtx, idev: IommufdDevice, hwpt: Hwpt, pasid: number, replace: boolean): Verdict<undefined> {
-  const hd = hostDevOf(s, idev);
-  const kind = driverOf(s, hd);
+  const hd = hostDeviceOf(s, idev);
+  const driver = driverOf(s, hd);
+  const host = s.host.iommu;
+  const domain = domainOf(s, hwpt.domainId);
+  const target = attachTarget(s, ctx, idev, hwpt);
   if (pasid === NO_PASID) {
     // __iommu_attach_group: the domain must belong to the device's ops
-    if (ownerOf(hwpt) !== "host") return "EINVAL";
-    return attachDev(s, ctx, kind, idev, hd, hwpt);
+    if (domainOwner(s, domain) !== driver) return "EINVAL";
+    return driver.attachDev(host, driverDevice(s, idev), target);
   }
   // iommu_attach_device_pasid / iommu_replace_device_pasid
-  if (kind === "other") return new Unmodelled(`PASID attach on a ${s.host.iommu?.type} host`);
-  if (kind === "plain") return "EOPNOTSUPP"; // no set_dev_pasid
-  if (ownerOf(hwpt) !== "host") return "EINVAL";
+  if (!driver.setDevPasid) return "EOPNOTSUPP";
+  if (domainOwner(s, domain) !== driver) return "EINVAL";
   if (!replace)
     for (const other of s.host.devices.values()) {
       if (other.group !== hd.group || other.noiommu) continue;
-      const max = devMaxPasids(s, other);
+      const max = maxPasids(host, other, driverOf(s, other));
       if (max === 0n || BigInt(pasid) >= max) return "EINVAL";
     }
-  return setDevPasid(s, kind, idev, hwpt, pasid);
+  return driver.setDevPasid(host, driverDevice(s, idev), target, pasid);
+}
+
+/** The domain handed to the driver, with what iommufd knows of the vIOMMU a nested one belongs to (iommufd_viommu_get_vdev_id). */
+function attachTarget(s: State, ctx: IommufdCtx, idev: IommufdDevice, hwpt: Hwpt): AttachTarget {
+  const domain = domainOf(s, hwpt.domainId);
+  if (hwpt.type !== "hwpt_nested" || hwpt.viommuId === null) return { domain };
+  const vdev = idev.vdevId == null ? undefined : ctx.objects.get(idev.vdevId);
+  return { domain, viommu: { vdevOfDevice: vdev?.type === "vdevice" && vdev.viommuId === hwpt.viommuId } };
+}
+
+/** The state change of a set_dev_pasid that went through (the mock's PASID 1024 toggle). */
+function commitSetDevPasid(s: State, idev: IommufdDevice, pasid: number): void {
+  driverOfDevice(s, idev).commitSetDevPasid?.(driverDevice(s, idev), pasid);
 }
 
 /** iommufd_hwpt_attach_device: a device without an IOMMU attaches without the hardware; else PASID compatibility, then the core. */
@@ -184,10 +184,11 @@ function hwptAttach(s: State, ctx: IommufdCtx, hwpt: Hwpt, idev: IommufdDevice, 
       if (attachResv) ioptUnreserve(ioasOf(ctx, paging), idev.id);
       return r;
     }
-    if (pasid !== NO_PASID && !idev.noiommu) commitSetDevPasid(kindOf(s, idev), idev, pasid);
+    if (pasid !== NO_PASID && !idev.noiommu) commitSetDevPasid(s, idev, pasid);
   }
   hwpt.users++;
   idev.attach.set(pasid, hwpt.id);
+  iommuAttach(s, idev.bdf, pasid, domainOf(s, hwpt.domainId));
   return undefined;
 }
 
@@ -197,7 +198,7 @@ function hwptAttach(s: State, ctx: IommufdCtx, hwpt: Hwpt, idev: IommufdDevice, 
  */
 function hwptPut(s: State, ctx: IommufdCtx, hwpt: Hwpt, env: ReduceEnv): void {
   hwpt.users--;
-  if (hwpt.type === "hwpt_paging" && hwpt.auto && hwpt.users === 1) destroyOwned(s, ctx, hwpt, env);
+  if (hwpt.type === "hwpt_paging" && hwpt.auto && hwpt.users === 1) destroyWith(s, ctx, hwpt, iommufdHwptPagingDestroy, env);
 }
 
 /**
@@ -212,7 +213,8 @@ function hwptDetach(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: numbe
   if (!ga || !ga.devs.includes(idev)) return undefined;
   const hwpt = ga.hwpt;
   idev.attach.delete(pasid);
-  if (ga.devs.length === 1 && pasid !== NO_PASID && !idev.noiommu) blockPasid(kindOf(s, idev), idev, pasid);
+  iommuDetach(s, idev.bdf, pasid);
+  if (ga.devs.length === 1 && pasid !== NO_PASID && !idev.noiommu) driverOfDevice(s, idev).blockPasid?.(driverDevice(s, idev), pasid);
   const paging = findHwptPaging(ctx, hwpt);
   if (paging && pasid === NO_PASID) ioptUnreserve(ioasOf(ctx, paging), idev.id);
   hwptPut(s, ctx, hwpt, env);
@@ -257,9 +259,12 @@ function doReplace(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number
     if (attachResv) groupRemoveReservedIova(s, ctx, idev, paging);
     return r;
   }
-  if (pasid !== NO_PASID && !idev.noiommu) commitSetDevPasid(kindOf(s, idev), idev, pasid);
+  if (pasid !== NO_PASID && !idev.noiommu) commitSetDevPasid(s, idev, pasid);
   if (oldPaging && pasid === NO_PASID && (!paging || paging.ioasId !== oldPaging.ioasId)) groupRemoveReservedIova(s, ctx, idev, oldPaging);
-  for (const d of ga.devs) d.attach.set(pasid, hwpt.id);
+  for (const d of ga.devs) {
+    d.attach.set(pasid, hwpt.id);
+    iommuAttach(s, d.bdf, pasid, domainOf(s, hwpt.domainId));
+  }
   const n = ga.devs.length;
   hwpt.users += n;
   old.users -= n - 1;
@@ -292,7 +297,7 @@ function autoGetDomain(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: nu
   if (replace) {
     const r = doReplace(s, ctx, idev, pasid, hwpt);
     if (isErr(r)) {
-      destroyOwned(s, ctx, hwpt, env);
+      destroyWith(s, ctx, hwpt, iommufdHwptPagingDestroy, env);
       return r;
     }
     destroy = r;
@@ -344,8 +349,8 @@ function changePt(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number,
 export function iommufdDeviceBind(s: State, ctx: IommufdCtx, bdf: string, env: ReduceEnv): { devId: number } | string {
   const hd = s.host.devices.get(bdf);
   if (!hd) throw new Error(`iommufd_device_bind: no host device ${bdf}`);
-  const kind = driverOf(s, hd);
-  if (kind === "noiommu") {
+  const driver = driverOf(s, hd);
+  if (driver === NOIOMMU_DRIVER) {
     if (!env.profile.on("noiommu-cdev")) return "EINVAL";
   } else {
     if (hd.group === null) return "ENODEV";
@@ -358,8 +363,9 @@ export function iommufdDeviceBind(s: State, ctx: IommufdCtx, bdf: string, env: R
     }
   }
   const idev = addObject(ctx, (id): IommufdDevice => {
-    const d: IommufdDevice = { id, type: "device", users: 2, bdf, noiommu: kind === "noiommu", attach: new Map(), vdevId: null };
-    if (kind === "mock") d.mockCache = mockDevCache();
+    const d: IommufdDevice = { id, type: "device", users: 2, bdf, noiommu: driver === NOIOMMU_DRIVER, attach: new Map(), vdevId: null };
+    const mock = driver.newDevice?.();
+    if (mock) d.mock = mock;
     return d;
   });
   fileGet(s, ctx.fileId);
@@ -425,7 +431,7 @@ export function iommufdDeviceUnbind(s: State, ctx: IommufdCtx, devId: number, en
   for (const pasid of [...idev.attach.keys()].sort((a, b) => a - b)) iommufdDeviceDetach(s, ctx, devId, pasid, env);
   removeVdev(s, ctx, idev, env);
   idev.users--;
-  destroyOwned(s, ctx, idev, env);
+  destroyWith(s, ctx, idev, iommufdDeviceDestroy, env);
 }
 
 /**
@@ -434,19 +440,13 @@ export function iommufdDeviceUnbind(s: State, ctx: IommufdCtx, devId: number, en
  */
 function removeVdev(s: State, ctx: IommufdCtx, idev: IommufdDevice, env: ReduceEnv): void {
   if (idev.vdevId == null) return;
-  const vdev = ctx.objects.get(idev.vdevId) as Vdevice | undefined;
+  const vdev = getObject(ctx, idev.vdevId, "vdevice");
   if (!vdev) return;
   (ctx.tombstones ??= []).push(vdev.id);
-  destroyOwned(s, ctx, vdev, env);
+  destroyWith(s, ctx, vdev, iommufdVdeviceDestroy, env);
 }
 
 /** iommufd_device_destroy: the device's reference on the context goes (iommufd_ctx_put). */
-DESTROY.device = (s, ctx, _obj, env) => {
+export function iommufdDeviceDestroy(s: State, ctx: IommufdCtx, _idev: IommufdDevice, env: ReduceEnv): void {
   filePut(s, ctx.fileId, env);
-};
-
-/** The device's PASID width in bits as IOMMU_GET_HW_INFO reports it (0 without PASID). */
-export function maxPasidLog2(s: State, hd: HostDevice): number {
-  const max = devMaxPasids(s, hd);
-  return max === 0n ? 0 : max.toString(2).length - 1;
 }

@@ -8,42 +8,24 @@
 // (iommufd_ctx_get: the context outlives a closed /dev/iommu fd while the
 // queue's fd is open); closing the queue's fd gives both back.
 
-import { fileGet, filePut, RELEASE } from "../files/lifecycle.ts";
+import { IOMMU_VEVENTQ_TYPE_DEFAULT } from "../../uapi/iommufd.ts";
+import { installFile, unusedFd } from "../files/fd.ts";
+import { fileGet, filePut } from "../files/lifecycle.ts";
 import type { OpenFile } from "../files/state.ts";
-import type { ReduceEnv } from "../framework.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
+import type { FileOps, ReduceEnv } from "../framework.ts";
 import { errno } from "../outcome.ts";
-import { lowestFreeFd } from "../process/reducers.ts";
-import { NOFILE_LIMIT } from "../process/state.ts";
 import type { State } from "../state.ts";
-import { addObject, addUser, DESTROY, getObject } from "./objects.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
+import { addObject, addUser, ctxOf, getObject } from "./objects.ts";
 import type { Fault, IommufdCtx, Veventq } from "./state.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
-
-const IOMMU_VEVENTQ_TYPE_DEFAULT = 0;
 /** The veventq_depth cap of "iommufd: Set veventq_depth upper bound" (selftest VEVENTQ_MAX_DEPTH). */
 const VEVENTQ_MAX_DEPTH = 1 << 19;
 
-/** get_unused_fd_flags: the lowest free fd of the caller (EMFILE past RLIMIT_NOFILE). */
-function unusedFd(call: IoctlCall): number | "EMFILE" {
-  const fd = lowestFreeFd(call.process);
-  return fd >= NOFILE_LIMIT ? "EMFILE" : fd;
-}
-
 /** anon_inode_getfile + fd_install: the queue's file in the caller's fd table, holding the context. */
 function installQueueFile(s: State, call: IoctlCall, ctx: IommufdCtx, kind: "fault" | "veventq", objectId: number, fd: number): OpenFile {
-  const id = s.nextFileId++;
-  const file: OpenFile = {
-    id,
-    pid: call.process.pid,
-    path: kind === "fault" ? "anon_inode:[iommufd-pgfault]" : "anon_inode:[iommufd-viommu-event]",
-    kind,
-    ctxFileId: ctx.fileId,
-    objectId,
-  };
-  s.files.set(id, file);
-  call.process.fds.set(fd, id);
-  call.process.nextFd = fd + 1;
+  const path = kind === "fault" ? "anon_inode:[iommufd-pgfault]" : "anon_inode:[iommufd-viommu-event]";
+  const file = installFile(s, call.process, fd, { path, kind, ctxFileId: ctx.fileId, objectId });
   fileGet(s, ctx.fileId);
   return file;
 }
@@ -56,28 +38,28 @@ function releaseQueueFile(s: State, file: OpenFile, env: ReduceEnv): void {
   filePut(s, file.ctxFileId, env);
 }
 
-RELEASE.fault = releaseQueueFile;
-RELEASE.veventq = releaseQueueFile;
+/** iommufd_fault_fops / iommufd_veventq_fops: read, write and poll (not modelled), no ioctl, and the release. */
+export const EVENTQ_FOPS: Omit<FileOps, "ioctl"> = { release: releaseQueueFile };
 
 /**
  * iommufd_fault_alloc: flags must be 0 (EOPNOTSUPP); a fault object and its
  * fd (EMFILE). The outcome is the struct: out_fault_id and out_fault_fd.
  */
-registerIoctl("IOMMU_FAULT_QUEUE_ALLOC", ["iommufd"], (s, call) => {
+export function iommufdFaultAlloc(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   if (cmd.flags) return errno("EOPNOTSUPP");
-  const fd = unusedFd(call);
+  const fd = unusedFd(call.process);
   if (fd === "EMFILE") return errno("EMFILE");
   const fault = addObject(ctx, (id): Fault => ({ id, type: "fault", users: 2, fileId: 0 }));
   fault.fileId = installQueueFile(s, call, ctx, "fault", fault.id, fd).id;
   cmd.out_fault_id = fault.id;
   cmd.out_fault_fd = fd;
   return respond(call, cmd);
-});
+}
 
 /** iommufd_fault_destroy: pending faults are answered INVALID; nothing is left holding anything. */
-DESTROY.fault = () => {};
+export function iommufdFaultDestroy(): void {}
 
 /**
  * iommufd_veventq_alloc: flags, __reserved or type DEFAULT (EOPNOTSUPP), depth
@@ -85,7 +67,7 @@ DESTROY.fault = () => {};
  * (EINVAL); the vIOMMU (ENOENT); one queue per type and vIOMMU (EEXIST); the
  * vIOMMU gains a user; the fd (EMFILE).
  */
-registerIoctl("IOMMU_VEVENTQ_ALLOC", ["iommufd"], (s, call, env) => {
+export function iommufdVeventqAlloc(s: State, call: IoctlCall, env: ReduceEnv) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const type = cmd.type as number;
@@ -95,7 +77,7 @@ registerIoctl("IOMMU_VEVENTQ_ALLOC", ["iommufd"], (s, call, env) => {
   const viommu = getObject(ctx, cmd.viommu_id as number, "viommu");
   if (!viommu) return errno("ENOENT");
   for (const o of ctx.objects.values()) if (o.type === "veventq" && o.viommuId === viommu.id && o.veventqType === type) return errno("EEXIST");
-  const fd = unusedFd(call);
+  const fd = unusedFd(call.process);
   if (fd === "EMFILE") return errno("EMFILE");
   const q = addObject(ctx, (id): Veventq => ({ id, type: "veventq", users: 2, viommuId: viommu.id, veventqType: type, depth, fileId: 0 }));
   viommu.users++;
@@ -103,9 +85,9 @@ registerIoctl("IOMMU_VEVENTQ_ALLOC", ["iommufd"], (s, call, env) => {
   cmd.out_veventq_id = q.id;
   cmd.out_veventq_fd = fd;
   return respond(call, cmd);
-});
+}
 
 /** iommufd_veventq_destroy: off the vIOMMU's list, the vIOMMU loses its user. */
-DESTROY.veventq = (_s, ctx, obj) => {
-  addUser(ctx, (obj as Veventq).viommuId, -1);
-};
+export function iommufdVeventqDestroy(_s: State, ctx: IommufdCtx, q: Veventq): void {
+  addUser(ctx, q.viommuId, -1);
+}

@@ -13,16 +13,18 @@
 //   get-pa-rename         the output member is `length` (V4: `out_length`)
 // The PA comes from the areas' PFNs, which are what every domain of the IOAS maps.
 
+import { pagingDomainOf } from "../domain/domain.ts";
 import type { ReduceEnv } from "../framework.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
 import { errno } from "../outcome.ts";
 import { capable } from "../process/reducers.ts";
+import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
 import { U64_MAX } from "../values.ts";
 import { firstArea } from "./io_pagetable.ts";
+import { ctxOf, getObject } from "./objects.ts";
 import { areaPhys, PAGE } from "./pages.ts";
-import { getObject } from "./objects.ts";
 import type { IommufdCtx, Ioas } from "./state.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
 
 /** iommu_iova_to_phys on the storage domain: 0 where nothing is mapped. */
 function iovaToPhys(ioas: Ioas, iova: bigint): bigint {
@@ -31,13 +33,13 @@ function iovaToPhys(ioas: Ioas, iova: bigint): bigint {
 }
 
 /** iopt_get_phys: { pa, length } or an errno. `max` is the caller's limit (undefined in V4). */
-function getPhys(ctx: IommufdCtx, ioas: Ioas, iova: bigint, max: bigint | undefined, env: ReduceEnv): { pa: bigint; length: bigint } | string {
+function getPhys(s: State, ctx: IommufdCtx, ioas: Ioas, iova: bigint, max: bigint | undefined, env: ReduceEnv): { pa: bigint; length: bigint } | string {
   const merged = env.profile.on("get-pa-clamp-area");
   const area = firstArea(ioas, iova, iova);
   if (!area) return "ENOENT";
   if (merged && area.revoked) return "EINVAL";
   const storage = ioas.domains.length > 0 ? ctx.objects.get(ioas.domains[0]!) : undefined;
-  if (storage?.type !== "hwpt_paging" || storage.domain.format !== "noiommu") return "EOPNOTSUPP";
+  if (storage?.type !== "hwpt_paging" || pagingDomainOf(s, storage.domainId).format !== "noiommu") return "EOPNOTSUPP";
   const pa = iovaToPhys(ioas, iova);
   if (!merged && pa === 0n) return "EINVAL";
   let length = PAGE - (iova % PAGE);
@@ -58,7 +60,7 @@ function getPhys(ctx: IommufdCtx, ioas: Ioas, iova: bigint, max: bigint | undefi
   return { pa, length };
 }
 
-registerIoctl("IOMMU_IOAS_NOIOMMU_GET_PA", ["iommufd"], (s, call, env) => {
+export function iommufdIoasNoiommuGetPa(s: State, call: IoctlCall, env: ReduceEnv) {
   const on = (sw: string) => env.profile.on(sw);
   const cmd = cmdOf(call);
   if (on("get-pa-cap-sys-rawio") && !capable(call.process, "CAP_SYS_RAWIO")) return errno("EPERM");
@@ -70,7 +72,7 @@ registerIoctl("IOMMU_IOAS_NOIOMMU_GET_PA", ["iommufd"], (s, call, env) => {
   const ctx = ctxOf(s, call);
   const ioas = getObject(ctx, cmd.ioas_id as number, "ioas");
   if (!ioas) return errno("ENOENT");
-  const r = getPhys(ctx, ioas, iova, max, env);
+  const r = getPhys(s, ctx, ioas, iova, max, env);
   if (typeof r === "string") return errno(r);
   cmd.length = r.length;
   cmd.out_phys = r.pa;
@@ -81,4 +83,4 @@ registerIoctl("IOMMU_IOAS_NOIOMMU_GET_PA", ["iommufd"], (s, call, env) => {
     delete out.out.length;
   }
   return out;
-});
+}

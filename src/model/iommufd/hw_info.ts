@@ -9,23 +9,16 @@
 // also comes back inline as `out.data` (the members of the vendor struct that
 // fit in the caller's data_len). data_len is set to the kernel's length.
 
+import { IOMMU_HW_CAP_DIRTY_TRACKING, IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, IOMMU_HW_CAP_PCI_PASID_EXEC, IOMMU_HW_CAP_PCI_PASID_PRIV, IOMMU_HW_INFO_FLAG_INPUT_TYPE, IOMMU_HW_INFO_TYPE_DEFAULT } from "../../uapi/iommufd.ts";
 import { decodeStruct } from "../../uapi/layout.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
+import type { ReduceEnv } from "../framework.ts";
+import { driverOf, isErr, maxPasidLog2, MOCK_DRIVER, refusal, type HwInfo, type Unmodelled } from "../iommu/index.ts";
 import { errno, type OutValue } from "../outcome.ts";
-import { maxPasidLog2 } from "./device.ts";
-import { atsSupported, dirtyCapable, driverOf, hwInfo, IOMMU_HW_INFO_TYPE_DEFAULT, isErr } from "./drivers.ts";
-import { hostDevOf, verdictOutcome } from "./hw_pagetable.ts";
-import { getObject } from "./objects.ts";
-import { copyToUser } from "./uaccess.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
-
-const IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1;
-
-/** enum iommufd_hw_capabilities. */
-const IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0;
-const IOMMU_HW_CAP_PCI_PASID_EXEC = 1 << 1;
-const IOMMU_HW_CAP_PCI_PASID_PRIV = 1 << 2;
-const IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED = 1 << 3;
+import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copyToUser } from "../uaccess/copy.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
+import { ctxOf, getObject, hostDeviceOf } from "./objects.ts";
 
 /**
  * iommufd_get_hw_info: an unknown flag or a non-zero __reserved byte is
@@ -38,7 +31,7 @@ const IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED = 1 << 3;
  * PASID capability when PASID is usable;
  * out_max_pasid_log2: ilog2 of the device's max_pasids (0 without PASID).
  */
-registerIoctl("IOMMU_GET_HW_INFO", ["iommufd"], (s, call, env) => {
+export function iommufdGetHwInfo(s: State, call: IoctlCall, env: ReduceEnv) {
   const cmd = cmdOf(call);
   const flags = cmd.flags as number;
   if (flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) return errno("EOPNOTSUPP");
@@ -46,9 +39,12 @@ registerIoctl("IOMMU_GET_HW_INFO", ["iommufd"], (s, call, env) => {
   const inType = flags & IOMMU_HW_INFO_FLAG_INPUT_TYPE ? (cmd.in_data_type as number) : IOMMU_HW_INFO_TYPE_DEFAULT;
   const idev = getObject(ctxOf(s, call), cmd.dev_id as number, "device");
   if (!idev) return errno("ENOENT");
-  const hd = hostDevOf(s, idev);
-  const info = hwInfo(s, driverOf(s, hd), inType);
-  if (isErr(info)) return verdictOutcome(call, info);
+  const hd = hostDeviceOf(s, idev);
+  const driver = driverOf(s, hd);
+  const host = s.host.iommu;
+  // No hw_info: IOMMU_HW_INFO_TYPE_NONE with no data.
+  const info: HwInfo | string | Unmodelled | undefined = driver.hwInfo?.(host, inType);
+  if (info !== undefined && isErr(info)) return refusal(call.ev, info);
 
   const inline = call.arg.kind === "bytes" ? call.arg.inline.data : undefined;
   const klen = info?.bytes.length ?? 0;
@@ -62,14 +58,13 @@ registerIoctl("IOMMU_GET_HW_INFO", ["iommufd"], (s, call, env) => {
   cmd.data_len = klen;
   cmd.out_data_type = cmd.in_data_type = info?.type ?? 0;
 
-  const declared = s.host.iommu?.hwCaps ?? [];
-  const kind = driverOf(s, hd);
+  const declared = host?.hwCaps ?? [];
   let caps = 0;
-  if (dirtyCapable(s, hd)) caps |= IOMMU_HW_CAP_DIRTY_TRACKING;
-  if (env.profile.on("hw-info-ats-cap") && !atsSupported(s, hd)) caps |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
-  const pasidLog2 = maxPasidLog2(s, hd);
+  if (driver.dirtyCapable(host, hd)) caps |= IOMMU_HW_CAP_DIRTY_TRACKING;
+  if (env.profile.on("hw-info-ats-cap") && !driver.atsSupported(host, hd)) caps |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
+  const pasidLog2 = maxPasidLog2(host, hd, driver);
   // dev_is_pci: the PASID control register's EXEC/PRIV enables (the mock device is not PCI)
-  if (pasidLog2 > 0 && kind !== "mock") {
+  if (pasidLog2 > 0 && driver !== MOCK_DRIVER) {
     if (hd.pasid?.exec || declared.includes("PCI_PASID_EXEC")) caps |= IOMMU_HW_CAP_PCI_PASID_EXEC;
     if (hd.pasid?.priv || declared.includes("PCI_PASID_PRIV")) caps |= IOMMU_HW_CAP_PCI_PASID_PRIV;
   }
@@ -86,4 +81,4 @@ registerIoctl("IOMMU_GET_HW_INFO", ["iommufd"], (s, call, env) => {
     extra.data = data;
   }
   return respond(call, cmd, extra);
-});
+}

@@ -8,72 +8,58 @@
 // with a fault queue one on the fault; every device attachment holds one on
 // its HWPT (device.ts).
 
-import { IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX } from "../../uapi/iommufd.ts";
-import { domainAlloc, domainFree, domainParamsFor, domainReadDirty, domainSetDirtyTracking } from "../domain/index.ts";
-import { notModelled, type ReduceEnv, type SimulatorFault } from "../framework.ts";
-import type { HostDevice } from "../host/state.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
+import {
+  IOMMU_HWPT_ALLOC_DIRTY_TRACKING as HWPT_ALLOC_DIRTY_TRACKING,
+  IOMMU_HWPT_ALLOC_NEST_PARENT as HWPT_ALLOC_NEST_PARENT,
+  IOMMU_HWPT_ALLOC_PASID as HWPT_ALLOC_PASID,
+  IOMMU_HWPT_DATA_NONE,
+  IOMMU_HWPT_DATA_STRUCTS,
+  IOMMU_HWPT_FAULT_ID_VALID as HWPT_FAULT_ID_VALID,
+  IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX,
+  IOMMU_HWPT_INVALIDATE_STRUCTS,
+  IOMMU_VIOMMU_INVALIDATE_STRUCTS,
+} from "../../uapi/iommufd.ts";
+import { domainReadDirty, domainSetDirtyTracking } from "../domain/dirty.ts";
+import { domainAllocNested, domainAllocPaging, domainFree, domainOf, pagingDomainOf } from "../domain/domain.ts";
+import type { NestedDomain } from "../domain/state.ts";
+import { notModelled, type ReduceEnv } from "../framework.ts";
+import { domainOwner, driverOf, isErr, NOIOMMU_DRIVER, refusal, Unmodelled, type DriverDevice, type InvalidateResult, type NestedSpec, type Verdict } from "../iommu/index.ts";
 import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copyFromUser, copyToUser } from "../uaccess/copy.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
 import { hex, U64_MAX } from "../values.ts";
-import {
-  allocNested,
-  allocPaging,
-  dirtyCapable,
-  driverOf,
-  hasAllocNested,
-  hasAllocPagingFlags,
-  HWPT_ALLOC_DIRTY_TRACKING,
-  HWPT_ALLOC_NEST_PARENT,
-  HWPT_ALLOC_PASID,
-  HWPT_FAULT_ID_VALID,
-  hwptDataStruct,
-  invalidateEntryStruct,
-  IOMMU_HWPT_DATA_NONE,
-  isErr,
-  mockInvalidateNested,
-  mockInvalidateViommu,
-  ownerOf,
-  Unmodelled,
-  vtdInvalidateNested,
-  type InvalidateResult,
-  type Verdict,
-} from "./drivers.ts";
 import { firstArea } from "./io_pagetable.ts";
 import { ioptAddDomain, ioptRemoveDomain } from "./iopt_domain.ts";
-import { addObject, addUser, destroyOwned, DESTROY, getObject } from "./objects.ts";
+import { addObject, addUser, ctxOf, destroyWith, getObject, hostDeviceOf } from "./objects.ts";
 import type { HwptNested, HwptPaging, IommufdCtx, IommufdDevice, Ioas, Viommu } from "./state.ts";
-import { copyFromUser, copyToUser } from "./uaccess.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
-import { inlineBytes, userData, userDataArray, type UserData } from "./user_data.ts";
+import type { UserData } from "../iommu/user_data.ts";
+import { inlineBytes, userData, userDataArray } from "./user_data.ts";
 
-/** The host device behind an iommufd device. */
-export function hostDevOf(s: State, idev: IommufdDevice): HostDevice {
-  const hd = s.host.devices.get(idev.bdf);
-  if (!hd) throw new Error(`iommufd device ${idev.id}: host device ${idev.bdf} is gone`);
-  return hd;
-}
+type Hwpt = HwptPaging | HwptNested;
 
 /** find_hwpt_paging: a paging HWPT itself, a nested HWPT's parent. */
-export function findHwptPaging(ctx: IommufdCtx, hwpt: HwptPaging | HwptNested): HwptPaging | undefined {
+export function findHwptPaging(ctx: IommufdCtx, hwpt: Hwpt): HwptPaging | undefined {
   if (hwpt.type === "hwpt_paging") return hwpt;
   const p = ctx.objects.get(hwpt.parentId);
   return p?.type === "hwpt_paging" ? p : undefined;
 }
 
 /** hwpt->pasid_compat: allocated with IOMMU_HWPT_ALLOC_PASID. */
-export function pasidCompat(hwpt: HwptPaging | HwptNested): boolean {
+export function pasidCompat(hwpt: Hwpt): boolean {
   return (hwpt.flags & HWPT_ALLOC_PASID) !== 0;
 }
 
-/** A driver verdict as the handler's answer: an errno, or the explicit not-modelled fault. */
-export function verdictOutcome(call: IoctlCall, v: string | Unmodelled): Outcome | SimulatorFault {
-  return v instanceof Unmodelled ? notModelled(call.ev, v.what) : errno(v);
+/** The device as the driver ops see it. */
+export function driverDevice(s: State, idev: IommufdDevice): DriverDevice {
+  return idev.mock ? { hd: hostDeviceOf(s, idev), mock: idev.mock } : { hd: hostDeviceOf(s, idev) };
 }
 
 /** iommufd_object_abort_and_destroy of a HWPT made by this command (nothing else holds it yet). */
-function abortHwpt(s: State, ctx: IommufdCtx, hwpt: HwptPaging | HwptNested, env: ReduceEnv): void {
-  destroyOwned(s, ctx, hwpt, env);
+function abortHwpt(s: State, ctx: IommufdCtx, hwpt: Hwpt, env: ReduceEnv): void {
+  if (hwpt.type === "hwpt_paging") destroyWith(s, ctx, hwpt, iommufdHwptPagingDestroy, env);
+  else destroyWith(s, ctx, hwpt, iommufdHwptNestedDestroy, env);
 }
 
 const PAGING_VALID_FLAGS = HWPT_ALLOC_NEST_PARENT | HWPT_ALLOC_DIRTY_TRACKING | HWPT_FAULT_ID_VALID | HWPT_ALLOC_PASID;
@@ -102,18 +88,19 @@ export function hwptPagingAlloc(
   env: ReduceEnv,
   immediate?: ImmediateAttach,
 ): Verdict<HwptPaging> {
-  const hd = hostDevOf(s, idev);
-  const kind = driverOf(s, hd);
-  const base = domainParamsFor(s.host.iommu, kind === "noiommu");
-  if (!base) return new Unmodelled(`paging domains on a ${s.host.iommu?.type} host`);
-  if ((flags || ud) && !hasAllocPagingFlags(kind)) return "EOPNOTSUPP";
+  const hd = hostDeviceOf(s, idev);
+  const driver = driverOf(s, hd);
+  const host = s.host.iommu;
+  const base = driver.pagingParams(host);
+  if (isErr(base)) return base;
+  if ((flags || ud) && !driver.allocPagingFlags) return "EOPNOTSUPP";
   if (flags & ~PAGING_VALID_FLAGS) return "EOPNOTSUPP";
-  if (flags & HWPT_ALLOC_DIRTY_TRACKING && !dirtyCapable(s, hd)) return "EOPNOTSUPP";
+  if (flags & HWPT_ALLOC_DIRTY_TRACKING && !driver.dirtyCapable(host, hd)) return "EOPNOTSUPP";
   if (flags & HWPT_FAULT_ID_VALID && flags & HWPT_ALLOC_NEST_PARENT) return "EOPNOTSUPP";
-  const spec = allocPaging(s, kind, hd, flags & ~HWPT_FAULT_ID_VALID, ud, base);
-  if (isErr(spec)) return spec;
+  const params = driver.allocPagingFlags ? driver.allocPagingFlags(host, hd, flags & ~HWPT_FAULT_ID_VALID, ud, base) : base;
+  if (isErr(params)) return params;
 
-  const domain = domainAlloc(s, base.format, { ...base, ...spec.override });
+  const domain = domainAllocPaging(s, params, (flags & HWPT_ALLOC_DIRTY_TRACKING) !== 0);
   const hwpt = addObject(ctx, (id): HwptPaging => ({
     id,
     type: "hwpt_paging",
@@ -122,7 +109,7 @@ export function hwptPagingAlloc(
     auto: false,
     nestParent: (flags & HWPT_ALLOC_NEST_PARENT) !== 0,
     flags,
-    domain,
+    domainId: domain.id,
     faultId: null,
     seq: (ctx.hwptSeq = (ctx.hwptSeq ?? 0) + 1),
   }));
@@ -134,12 +121,22 @@ export function hwptPagingAlloc(
       return r;
     }
   }
-  const err = ioptAddDomain(s, ctx, ioas, hwpt, env);
+  const err = ioptAddDomain(s, ioas, hwpt);
   if (err) {
     if (immediate) immediate.detach(hwpt);
     abortHwpt(s, ctx, hwpt, env);
     return err;
   }
+  return hwpt;
+}
+
+/** The nested HWPT object over `parent` for what the driver accepted: its domain, the parent's or the vIOMMU's user. */
+function addNestedHwpt(s: State, ctx: IommufdCtx, parent: HwptPaging, viommu: Viommu | null, flags: number, spec: NestedSpec): HwptNested {
+  const domain = domainAllocNested(s, pagingDomainOf(s, parent.domainId), spec.dataType, spec.data);
+  if (spec.iotlb) domain.iotlb = spec.iotlb;
+  const hwpt = addObject(ctx, (id): HwptNested => ({ id, type: "hwpt_nested", users: 1, parentId: parent.id, viommuId: viommu?.id ?? null, flags, faultId: null, domainId: domain.id }));
+  if (viommu) viommu.users++;
+  else parent.users++;
   return hwpt;
 }
 
@@ -150,21 +147,13 @@ export function hwptPagingAlloc(
  * (EINVAL); then the driver; the parent gains a user.
  */
 function hwptNestedAlloc(s: State, ctx: IommufdCtx, parent: HwptPaging, idev: IommufdDevice, flags: number, ud: UserData): Verdict<HwptNested> {
-  const hd = hostDevOf(s, idev);
-  const kind = driverOf(s, hd);
-  const has = hasAllocNested(kind);
-  if (has instanceof Unmodelled) return has;
-  if (flags & ~(HWPT_FAULT_ID_VALID | HWPT_ALLOC_PASID) || !ud.len || !has) return "EOPNOTSUPP";
-  if (parent.auto || !parent.nestParent || ownerOf(parent) !== (kind === "noiommu" ? "noiommu" : "host")) return "EINVAL";
-  const spec = allocNested(s, kind, parent, flags & ~HWPT_FAULT_ID_VALID, ud);
+  const driver = driverOf(s, hostDeviceOf(s, idev));
+  if (flags & ~(HWPT_FAULT_ID_VALID | HWPT_ALLOC_PASID) || !ud.len || !driver.allocNested) return "EOPNOTSUPP";
+  const parentDomain = pagingDomainOf(s, parent.domainId);
+  if (parent.auto || !parent.nestParent || domainOwner(s, parentDomain) !== driver) return "EINVAL";
+  const spec = driver.allocNested(s.host.iommu, parentDomain, flags & ~HWPT_FAULT_ID_VALID, ud);
   if (isErr(spec)) return spec;
-  const hwpt = addObject(ctx, (id): HwptNested => {
-    const h: HwptNested = { id, type: "hwpt_nested", users: 1, parentId: parent.id, viommuId: null, dataType: spec.dataType, data: spec.data, flags, faultId: null };
-    if (spec.iotlb) h.iotlb = spec.iotlb;
-    return h;
-  });
-  parent.users++;
-  return hwpt;
+  return addNestedHwpt(s, ctx, parent, null, flags, spec);
 }
 
 /**
@@ -175,25 +164,18 @@ function hwptNestedAlloc(s: State, ctx: IommufdCtx, parent: HwptPaging, idev: Io
 function viommuAllocHwptNested(s: State, ctx: IommufdCtx, viommu: Viommu, idev: IommufdDevice, flags: number, ud: UserData): Verdict<HwptNested> {
   if (flags & ~(HWPT_FAULT_ID_VALID | HWPT_ALLOC_PASID)) return "EOPNOTSUPP";
   if (!ud.len) return "EOPNOTSUPP";
-  const kind = driverOf(s, hostDevOf(s, idev));
-  if (kind !== "mock") return new Unmodelled("nested HWPTs under a vIOMMU other than the selftest mock's");
-  // mock_viommu_alloc_domain_nested
-  const parent = ctx.objects.get(viommu.hwptId) as HwptPaging;
-  const spec = allocNested(s, kind, parent, flags & ~HWPT_FAULT_ID_VALID, ud);
+  const ops = driverOf(s, hostDeviceOf(s, idev)).viommu;
+  if (!ops || ops instanceof Unmodelled) return new Unmodelled("nested HWPTs under a vIOMMU other than the selftest mock's");
+  const parent = getObject(ctx, viommu.hwptId, "hwpt_paging")!;
+  const spec = ops.allocDomainNested(pagingDomainOf(s, parent.domainId), flags & ~HWPT_FAULT_ID_VALID, ud);
   if (isErr(spec)) return spec;
-  const hwpt = addObject(ctx, (id): HwptNested => {
-    const h: HwptNested = { id, type: "hwpt_nested", users: 1, parentId: viommu.hwptId, viommuId: viommu.id, dataType: spec.dataType, data: spec.data, flags, faultId: null };
-    if (spec.iotlb) h.iotlb = spec.iotlb;
-    return h;
-  });
-  viommu.users++;
-  return hwpt;
+  return addNestedHwpt(s, ctx, parent, viommu, flags, spec);
 }
 
 /** data_len as the caller passed it; an inline payload without data_len stands for its own length. */
 function effectiveDataLen(dataLen: number, type: number, inline: unknown): number {
   if (dataLen !== 0 || inline === undefined) return dataLen;
-  return inlineBytes(inline, hwptDataStruct(type), "arg.data").length;
+  return inlineBytes(inline, IOMMU_HWPT_DATA_STRUCTS.get(type), "arg.data").length;
 }
 
 /**
@@ -203,7 +185,7 @@ function effectiveDataLen(dataLen: number, type: number, inline: unknown): numbe
  * anything else is EINVAL; with FAULT_ID_VALID the fault object (ENOENT, the
  * new HWPT is aborted) gains a user.
  */
-registerIoctl("IOMMU_HWPT_ALLOC", ["iommufd"], (s, call, env) => {
+export function iommufdHwptAlloc(s: State, call: IoctlCall, env: ReduceEnv) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const inline = call.arg.kind === "bytes" ? call.arg.inline.data : undefined;
@@ -217,17 +199,17 @@ registerIoctl("IOMMU_HWPT_ALLOC", ["iommufd"], (s, call, env) => {
   if (!idev) return errno("ENOENT");
   const pt = ctx.objects.get(cmd.pt_id as number);
   if (!pt) return errno("EINVAL");
-  const ud = userData(s, call, type, len, cmd.data_uptr as bigint, inline, hwptDataStruct);
+  const ud = userData(s, call, type, len, cmd.data_uptr as bigint, inline, (t) => IOMMU_HWPT_DATA_STRUCTS.get(t));
 
   let hwpt: Verdict<HwptPaging | HwptNested>;
   if (pt.type === "ioas") hwpt = hwptPagingAlloc(s, ctx, pt, idev, flags, len ? ud : null, env);
   else if (pt.type === "hwpt_paging") hwpt = hwptNestedAlloc(s, ctx, pt, idev, flags, ud);
   else if (pt.type === "viommu") {
     // iommufd_device_get_iommu_dev: a device without an IOMMU has none, so it is not the vIOMMU's
-    if (driverOf(s, hostDevOf(s, idev)) === "noiommu") return errno("EINVAL");
+    if (driverOf(s, hostDeviceOf(s, idev)) === NOIOMMU_DRIVER) return errno("EINVAL");
     hwpt = viommuAllocHwptNested(s, ctx, pt, idev, flags, ud);
   } else return errno("EINVAL");
-  if (isErr(hwpt)) return verdictOutcome(call, hwpt);
+  if (isErr(hwpt)) return refusal(call.ev, hwpt);
 
   if (flags & HWPT_FAULT_ID_VALID) {
     const fault = getObject(ctx, cmd.fault_id as number, "fault");
@@ -240,27 +222,26 @@ registerIoctl("IOMMU_HWPT_ALLOC", ["iommufd"], (s, call, env) => {
   }
   cmd.out_hwpt_id = hwpt.id;
   return respond(call, cmd);
-});
+}
 
 /**
  * iommufd_hwpt_paging_destroy: out of the IOAS (its domain unmapped), the
  * domain freed, the fault and the IOAS lose a user.
  */
-DESTROY.hwpt_paging = (s, ctx, obj, env) => {
-  const hwpt = obj as HwptPaging;
+export function iommufdHwptPagingDestroy(s: State, ctx: IommufdCtx, hwpt: HwptPaging): void {
   const ioas = getObject(ctx, hwpt.ioasId, "ioas");
-  if (ioas) ioptRemoveDomain(s, ctx, ioas, hwpt, env);
-  domainFree(s, hwpt.domain);
+  if (ioas) ioptRemoveDomain(s, ctx, ioas, hwpt);
+  domainFree(s, domainOf(s, hwpt.domainId));
   if (hwpt.faultId !== null) addUser(ctx, hwpt.faultId, -1);
   addUser(ctx, hwpt.ioasId, -1);
-};
+}
 
-/** iommufd_hwpt_nested_destroy: the fault, and the vIOMMU (or else the parent), lose a user. */
-DESTROY.hwpt_nested = (_s, ctx, obj) => {
-  const hwpt = obj as HwptNested;
+/** iommufd_hwpt_nested_destroy: the domain is freed; the fault, and the vIOMMU (or else the parent), lose a user. */
+export function iommufdHwptNestedDestroy(s: State, ctx: IommufdCtx, hwpt: HwptNested): void {
+  domainFree(s, domainOf(s, hwpt.domainId));
   if (hwpt.faultId !== null) addUser(ctx, hwpt.faultId, -1);
   addUser(ctx, hwpt.viommuId ?? hwpt.parentId, -1);
-};
+}
 
 // ---------------------------------------------------------------------------
 // Dirty tracking
@@ -271,16 +252,17 @@ DESTROY.hwpt_nested = (_s, ctx, obj) => {
  * dirty ops (allocated with DIRTY_TRACKING; else EOPNOTSUPP from
  * iopt_set_dirty_tracking), which clears every dirty bit when enabling.
  */
-registerIoctl("IOMMU_HWPT_SET_DIRTY_TRACKING", ["iommufd"], (s, call) => {
+export function iommufdHwptSetDirtyTracking(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const flags = cmd.flags as number;
   if (flags & ~1) return errno("EOPNOTSUPP");
   const hwpt = getObject(ctxOf(s, call), cmd.hwpt_id as number, "hwpt_paging");
   if (!hwpt) return errno("ENOENT");
-  if (!(hwpt.flags & HWPT_ALLOC_DIRTY_TRACKING)) return errno("EOPNOTSUPP");
-  domainSetDirtyTracking(s, hwpt.domain, (flags & 1) !== 0);
+  const domain = pagingDomainOf(s, hwpt.domainId);
+  if (!domain.dirtyOps) return errno("EOPNOTSUPP");
+  domainSetDirtyTracking(s, domain, (flags & 1) !== 0);
   return { ret: 0 };
-});
+}
 
 const NO_CLEAR = 1;
 
@@ -296,7 +278,7 @@ const NO_CLEAR = 1;
  * caller's u64 array at `data` (never cleared). The result also comes back
  * inline as `out.data`, the u64 words as hex strings.
  */
-registerIoctl("IOMMU_HWPT_GET_DIRTY_BITMAP", ["iommufd"], (s, call) => {
+export function iommufdHwptGetDirtyBitmap(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const flags = cmd.flags as number;
@@ -316,7 +298,8 @@ registerIoctl("IOMMU_HWPT_GET_DIRTY_BITMAP", ["iommufd"], (s, call) => {
   if (!pageSize) return errno("EINVAL");
   if (iova & (pageSize - 1n) || wrap(last + 1n) & (pageSize - 1n)) return errno("EINVAL");
   // iommu_read_and_clear_dirty
-  if (!(hwpt.flags & HWPT_ALLOC_DIRTY_TRACKING)) return errno("EOPNOTSUPP");
+  const domain = pagingDomainOf(s, hwpt.domainId);
+  if (!domain.dirtyOps) return errno("EOPNOTSUPP");
   let shift = 0n;
   while (!((pageSize >> shift) & 1n)) shift++;
   const units = ((last - iova) >> shift) + 1n;
@@ -332,7 +315,7 @@ registerIoctl("IOMMU_HWPT_GET_DIRTY_BITMAP", ["iommufd"], (s, call) => {
   let end = iova - 1n;
   for (let a = firstArea(ioas, iova, iova); a && end < last; a = firstArea(ioas, end + 1n, end + 1n)) end = a.last < last ? a.last : last;
   if (end >= iova) {
-    const dirty = domainReadDirty(s, hwpt.domain, iova, end - iova + 1n, pageSize, !(flags & NO_CLEAR));
+    const dirty = domainReadDirty(s, domain, iova, end - iova + 1n, pageSize, !(flags & NO_CLEAR));
     dirty.forEach((d, i) => {
       if (d) bitmap[i >> 3]! |= 1 << (i & 7);
     });
@@ -342,10 +325,21 @@ registerIoctl("IOMMU_HWPT_GET_DIRTY_BITMAP", ["iommufd"], (s, call) => {
   const out: OutValue[] = [];
   for (let i = 0; i < words; i++) out.push(hex(view.getBigUint64(i * 8, true)));
   return { ret: 0, out: { data: out } };
-});
+}
 
 // ---------------------------------------------------------------------------
 // IOMMU_HWPT_INVALIDATE
+
+/** iommufd_viommu_find_dev: the device of the vDEVICE with this virtual id under the vIOMMU. */
+function viommuFindDev(s: State, ctx: IommufdCtx, viommu: Viommu, virtId: bigint): DriverDevice | undefined {
+  let dev: IommufdDevice | undefined;
+  for (const o of ctx.objects.values())
+    if (o.type === "vdevice" && o.viommuId === viommu.id && o.virtId === virtId) {
+      const d = ctx.objects.get(o.devId);
+      if (d?.type === "device") dev = d;
+    }
+  return dev && driverDevice(s, dev);
+}
 
 /**
  * iommufd_hwpt_invalidate: __reserved (EOPNOTSUPP); with entries, a NULL
@@ -355,13 +349,14 @@ registerIoctl("IOMMU_HWPT_GET_DIRTY_BITMAP", ["iommufd"], (s, call) => {
  * array (no handler: EOPNOTSUPP), anything else is EINVAL. entry_num is always
  * written back: the number of entries handled.
  */
-registerIoctl("IOMMU_HWPT_INVALIDATE", ["iommufd"], (s, call, env) => {
+export function iommufdHwptInvalidate(s: State, call: IoctlCall, env: ReduceEnv) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const inline = call.arg.kind === "bytes" ? call.arg.inline.data : undefined;
   const type = cmd.data_type as number;
   const pt = ctx.objects.get(cmd.hwpt_id as number);
-  const struct = invalidateEntryStruct(type, pt?.type === "viommu");
+  const structs = pt?.type === "viommu" ? IOMMU_VIOMMU_INVALIDATE_STRUCTS : IOMMU_HWPT_INVALIDATE_STRUCTS;
+  const struct = structs.get(type);
   let entryLen = cmd.entry_len as number;
   let entryNum = cmd.entry_num as number;
   if (inline !== undefined) {
@@ -375,20 +370,21 @@ registerIoctl("IOMMU_HWPT_INVALIDATE", ["iommufd"], (s, call, env) => {
     return rc ? { errno: rc, ...(r.out ? { out: r.out } : {}) } : r;
   };
   if (cmd.__reserved) return answer("EOPNOTSUPP", 0);
-  const arr = userDataArray(s, call, type, entryLen, entryNum, cmd.data_uptr as bigint, inline, (t) => invalidateEntryStruct(t, pt?.type === "viommu"));
+  const arr = userDataArray(s, call, type, entryLen, entryNum, cmd.data_uptr as bigint, inline, (t) => structs.get(t));
   const bounds = env.profile.on("hwpt-invalidate-bounds");
   if (entryNum && (arr.nullPtr || !entryLen || (bounds && (entryLen > 4096 || entryNum > IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX)))) return answer("EINVAL", 0);
   if (!pt) return answer("ENOENT", 0);
   let result: InvalidateResult;
   if (pt.type === "hwpt_nested") {
-    const parent = ctx.objects.get(pt.parentId);
-    const kind = parent?.type === "hwpt_paging" && parent.domain.format === "selftest" ? "mock" : parent?.type === "hwpt_paging" && parent.domain.format === "vtd-ss" ? "vtd" : undefined;
-    if (kind === "mock") result = mockInvalidateNested(pt, arr);
-    else if (kind === "vtd") result = vtdInvalidateNested(arr);
-    else return notModelled(call.ev, "IOMMU_HWPT_INVALIDATE of this nested HWPT's driver");
+    const domain = domainOf(s, pt.domainId) as NestedDomain;
+    const invalidate = domainOwner(s, domain).cacheInvalidateUser;
+    if (!invalidate) return notModelled(call.ev, "IOMMU_HWPT_INVALIDATE of this nested HWPT's driver");
+    result = invalidate(domain, arr);
   } else if (pt.type === "viommu") {
-    result = mockInvalidateViommu(ctx, pt, arr);
+    const ops = driverOf(s, hostDeviceOf(s, getObject(ctx, pt.devId, "device")!)).viommu;
+    if (!ops || ops instanceof Unmodelled) return notModelled(call.ev, "IOMMU_HWPT_INVALIDATE of this vIOMMU's driver");
+    result = ops.cacheInvalidate(arr, (virtId) => viommuFindDev(s, ctx, pt, virtId));
   } else return answer("EINVAL", 0);
   result.apply();
   return answer(result.rc, result.done);
-});
+}

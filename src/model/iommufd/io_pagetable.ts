@@ -6,13 +6,13 @@
 // where the kernel itself makes partial progress (unmapRange: areas unmapped
 // before an ENOENT stay unmapped, as iopt_unmap_iova_range leaves them).
 
-import type { ReduceEnv } from "../framework.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
-import { DOMAIN_HOOKS } from "./domain_hooks.ts";
+import { domainMapRuns, domainUnmap, pagingDomainOf } from "../domain/domain.ts";
+import type { IovaRange, PhysRun } from "../domain/state.ts";
 import { appendRun, PAGE, pinArea, pinUser, sourceAddr, sliceRuns } from "./pages.ts";
-import { holes, intersects, spans } from "./spans.ts";
-import type { Area, AreaSource, HwptPaging, IommufdCtx, Ioas, IovaRange, PhysRun, ReservedRange } from "./state.ts";
+import { holes, intersects, spans } from "../domain/spans.ts";
+import type { Area, AreaSource, HwptPaging, IommufdCtx, Ioas, ReservedRange } from "./state.ts";
 
 /** HPAGE_SIZE on x86-64 with CONFIG_TRANSPARENT_HUGEPAGE: the largest alignment iopt_alloc_iova asks for. */
 const HPAGE = 2n << 20n;
@@ -125,16 +125,27 @@ function insertArea(ioas: Ioas, area: Area): void {
   ioas.areas.splice(i, 0, area);
 }
 
+/** iopt_area_fill_domain: iommu_map of a pinned area (its runs, its IOMMU_READ / IOMMU_WRITE) into one HWPT's domain. */
+export function mapAreaInto(s: State, hwpt: HwptPaging, area: Area): void {
+  if (!area.runs) throw new Error(`map: area at 0x${area.iova.toString(16)} has no pinned pages`);
+  domainMapRuns(s, pagingDomainOf(s, hwpt.domainId), area.runs, area.prot);
+}
+
+/** iopt_area_unmap_domain_range: iommu_unmap of [iova, last] from one HWPT's domain. */
+export function unmapFrom(s: State, hwpt: HwptPaging, iova: bigint, last: bigint): void {
+  domainUnmap(s, pagingDomainOf(s, hwpt.domainId), iova, last);
+}
+
 /** iopt_area_fill_domains' mapping step: the area into every domain of the IOAS. */
-export function fillArea(s: State, ctx: IommufdCtx, ioas: Ioas, area: Area, env: ReduceEnv): void {
+export function fillArea(s: State, ctx: IommufdCtx, ioas: Ioas, area: Area): void {
   if (!area.runs || area.revoked) return;
-  for (const h of domainsOf(ctx, ioas)) DOMAIN_HOOKS.map(s, ctx, h, area, env);
+  for (const h of domainsOf(ctx, ioas)) mapAreaInto(s, h, area);
 }
 
 /** iopt_area_unfill_domains: the area out of every domain (a revoked buffer is out already). */
-export function unfillArea(s: State, ctx: IommufdCtx, ioas: Ioas, area: Area, env: ReduceEnv): void {
+export function unfillArea(s: State, ctx: IommufdCtx, ioas: Ioas, area: Area): void {
   if (!area.runs || area.revoked) return;
-  for (const h of domainsOf(ctx, ioas)) DOMAIN_HOOKS.unmap(s, ctx, h, area.iova, area.last, env);
+  for (const h of domainsOf(ctx, ioas)) unmapFrom(s, h, area.iova, area.last);
 }
 
 /** The PFNs an element brings to an area at `at`: known ones, pinned ones, or none (lazy). */
@@ -152,7 +163,7 @@ function elmRuns(s: State, e: PagesElm, at: bigint, pinned: boolean): PhysRun[] 
  * read-only pages, EINVAL for a page offset the alignment refuses), pin when
  * the IOAS has domains (EFAULT), then map into every domain.
  */
-export function mapPages(s: State, ctx: IommufdCtx, ioas: Ioas, elms: readonly PagesElm[], length: bigint, fixedIova: bigint | undefined, prot: number, env: ReduceEnv): { iova: bigint } | string {
+export function mapPages(s: State, ctx: IommufdCtx, ioas: Ioas, elms: readonly PagesElm[], length: bigint, fixedIova: bigint | undefined, prot: number): { iova: bigint } | string {
   const align = ioas.iovaAlignment;
   if (length % align !== 0n || length === 0n) return "EINVAL";
   let iova: bigint;
@@ -184,7 +195,7 @@ export function mapPages(s: State, ctx: IommufdCtx, ioas: Ioas, elms: readonly P
   }
   for (const a of areas) {
     insertArea(ioas, a);
-    fillArea(s, ctx, ioas, a, env);
+    fillArea(s, ctx, ioas, a);
   }
   return { iova };
 }
@@ -194,7 +205,7 @@ export function mapPages(s: State, ctx: IommufdCtx, ioas: Ioas, elms: readonly P
  * An area with accesses (a HW queue or access holds it) is EBUSY and one that
  * sticks out of the range is ENOENT; areas removed before either stay removed.
  */
-export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint, last: bigint, env: ReduceEnv): { unmapped: bigint; errno?: string } {
+export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint, last: bigint): { unmapped: bigint; errno?: string } {
   let unmapped = 0n;
   let from = start;
   for (;;) {
@@ -202,7 +213,7 @@ export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint,
     if (!a) break;
     if (a.accesses > 0) return { unmapped, errno: "EBUSY" };
     if (a.iova < from || a.last > last) return { unmapped, errno: "ENOENT" };
-    unfillArea(s, ctx, ioas, a, env);
+    unfillArea(s, ctx, ioas, a);
     ioas.areas.splice(ioas.areas.indexOf(a), 1);
     unmapped += areaLength(a);
     if (a.last >= last) break;
@@ -294,6 +305,3 @@ export function ioptAccessUnpin(ioas: Ioas, iova: bigint, length: bigint): void 
 export function iovaRanges(ioas: Ioas): IovaRange[] {
   return holes(ioas.reserved, 0n, U64_MAX);
 }
-
-// The domain side of the io_pagetable, for the device model (attach/detach) and VFIO compat (cut).
-export { ioptAddDomain, ioptCutIova, ioptRemoveDomain } from "./iopt_domain.ts";

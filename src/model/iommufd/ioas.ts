@@ -3,26 +3,20 @@
 // CHANGE_PROCESS are in ioas_file.ts. The cores ioasMap/ioasUnmap are shared
 // with the VFIO type1 compatibility layer.
 
+import { IOMMU_IOAS_MAP_FIXED_IOVA as MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE as MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE as MAP_WRITEABLE } from "../../uapi/iommufd.ts";
 import { EventError } from "../events.ts";
-import type { ReduceEnv } from "../framework.ts";
-import type { IoctlCall } from "../ioctl/dispatch.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
 import { errno, ret0 } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { describe, parseU64, U64_MAX, ValueError } from "../values.ts";
-import { intersects } from "./spans.ts";
+import { intersects } from "../domain/spans.ts";
 import { iovaRanges, mapPages, setAllowed, unmapRange } from "./io_pagetable.ts";
 import { releaseAreas } from "./iopt_domain.ts";
 import { PAGE } from "./pages.ts";
-import { addObject, DESTROY, getObject } from "./objects.ts";
+import { addObject, ctxOf, getObject } from "./objects.ts";
 import type { IommufdCtx, Ioas, IovaRange } from "./state.ts";
-import { copyFromUser, copyToUser, decodeRange, encodeRange } from "./uaccess.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
-
-/** enum iommufd_ioas_map_flags. */
-export const MAP_FIXED_IOVA = 1;
-export const MAP_WRITEABLE = 2;
-export const MAP_READABLE = 4;
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copyFromUser, copyToUser, decodeRange, encodeRange } from "../uaccess/copy.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
 
 /** A new IOAS: no domain, alignment 1, the whole IOVA space allowed (iopt_init_table). */
 export function newIoas(id: number): Ioas {
@@ -35,16 +29,18 @@ export function protOf(flags: number): number {
 }
 
 /** iommufd_ioas_destroy: unmap everything (iopt_unmap_all), then the table goes. */
-DESTROY.ioas = (s, ctx, obj, env) => releaseAreas(s, ctx, obj as Ioas, env);
+export function iommufdIoasDestroy(s: State, ctx: IommufdCtx, ioas: Ioas): void {
+  releaseAreas(s, ctx, ioas);
+}
 
 /** iommufd_ioas_alloc_ioctl: flags must be 0 (EOPNOTSUPP). */
-registerIoctl("IOMMU_IOAS_ALLOC", ["iommufd"], (s, call) => {
+export function iommufdIoasAllocIoctl(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   if (cmd.flags !== 0) return errno("EOPNOTSUPP");
   const ioas = addObject(ctxOf(s, call), newIoas);
   cmd.out_ioas_id = ioas.id;
   return respond(call, cmd);
-});
+}
 
 /** The inline `allowed_iovas` list of a call (TRACE-FORMAT "arg rules"), parsed; undefined when given as a pointer. */
 function inlineRanges(call: IoctlCall): IovaRange[] | undefined {
@@ -74,7 +70,7 @@ function countOf(call: IoctlCall, given: number, inline: IovaRange[] | undefined
  * their count, at most num_iovas of them copied out (EFAULT for an unmapped
  * buffer), then EMSGSIZE when they did not all fit (after the struct went back).
  */
-registerIoctl("IOMMU_IOAS_IOVA_RANGES", ["iommufd"], (s, call) => {
+export function iommufdIoasIovaRanges(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   if (cmd.__reserved !== 0) return errno("EOPNOTSUPP");
   const ioas = getObject(ctxOf(s, call), cmd.ioas_id as number, "ioas");
@@ -92,7 +88,7 @@ registerIoctl("IOMMU_IOAS_IOVA_RANGES", ["iommufd"], (s, call) => {
   cmd.out_iova_alignment = ioas.iovaAlignment;
   const out = respond(call, cmd, { allowed_iovas: written.map((r) => ({ start: r.start, last: r.last })) });
   return ranges.length > max ? { errno: "EMSGSIZE", out: out.out! } : out;
-});
+}
 
 /** iommufd_ioas_load_iovas: each range read (EFAULT), non-empty (start < last, else EINVAL) and disjoint from the others (EINVAL). */
 function loadIovas(s: State, call: IoctlCall, base: bigint, num: number, inline: IovaRange[] | undefined): IovaRange[] | string {
@@ -113,7 +109,7 @@ function loadIovas(s: State, call: IoctlCall, base: bigint, num: number, inline:
 }
 
 /** iommufd_ioas_allow_iovas: replace the allowed list atomically; a range over a reserved range is EADDRINUSE; 0 ranges clear it. */
-registerIoctl("IOMMU_IOAS_ALLOW_IOVAS", ["iommufd"], (s, call) => {
+export function iommufdIoasAllowIovas(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   if (cmd.__reserved !== 0) return errno("EOPNOTSUPP");
   const ioas = getObject(ctxOf(s, call), cmd.ioas_id as number, "ioas");
@@ -123,7 +119,7 @@ registerIoctl("IOMMU_IOAS_ALLOW_IOVAS", ["iommufd"], (s, call) => {
   if (typeof ranges === "string") return errno(ranges);
   const err = setAllowed(ioas, ranges);
   return err ? errno(err) : ret0();
-});
+}
 
 /**
  * iopt_map_user_pages: map [userVa, userVa + length) of process `pid` at
@@ -131,11 +127,11 @@ registerIoctl("IOMMU_IOAS_ALLOW_IOVAS", ["iommufd"], (s, call) => {
  * a zero or huge length EINVAL, then iopt_map_pages' rules. prot: IOMMU_READ
  * (1) | IOMMU_WRITE (2). The core of IOMMU_IOAS_MAP and VFIO_IOMMU_MAP_DMA.
  */
-export function ioasMap(s: State, ctx: IommufdCtx, ioas: Ioas, pid: number, userVa: bigint, length: bigint, iova: bigint | undefined, prot: number, env: ReduceEnv): { iova: bigint } | string {
+export function ioasMap(s: State, ctx: IommufdCtx, ioas: Ioas, pid: number, userVa: bigint, length: bigint, iova: bigint | undefined, prot: number): { iova: bigint } | string {
   if (userVa + length > U64_MAX) return "EOVERFLOW";
   if (length > U64_MAX - PAGE || length === 0n) return "EINVAL";
   const elm = { source: { kind: "user" as const, pid, va: userVa }, length, writable: (prot & 2) !== 0, runs: null };
-  return mapPages(s, ctx, ioas, [elm], length, iova, prot, env);
+  return mapPages(s, ctx, ioas, [elm], length, iova, prot);
 }
 
 /**
@@ -145,21 +141,21 @@ export function ioasMap(s: State, ctx: IommufdCtx, ioas: Ioas, pid: number, user
  * Nothing inside the range is not an error here: { unmapped: 0n }. The core of
  * IOMMU_IOAS_UNMAP and VFIO_IOMMU_UNMAP_DMA.
  */
-export function ioasUnmap(s: State, ctx: IommufdCtx, ioas: Ioas, iova: bigint, length: bigint, env: ReduceEnv): { unmapped: bigint } | string {
+export function ioasUnmap(s: State, ctx: IommufdCtx, ioas: Ioas, iova: bigint, length: bigint): { unmapped: bigint } | string {
   if (length === 0n) return "EINVAL";
   if (iova + length - 1n > U64_MAX) return "EOVERFLOW";
-  const r = unmapRange(s, ctx, ioas, iova, iova + length - 1n, env);
+  const r = unmapRange(s, ctx, ioas, iova, iova + length - 1n);
   return r.errno ?? { unmapped: r.unmapped };
 }
 
 /** iopt_unmap_all: every area; an empty IOAS is not an error. */
-export function ioasUnmapAll(s: State, ctx: IommufdCtx, ioas: Ioas, env: ReduceEnv): { unmapped: bigint } | string {
-  const r = unmapRange(s, ctx, ioas, 0n, U64_MAX, env);
+export function ioasUnmapAll(s: State, ctx: IommufdCtx, ioas: Ioas): { unmapped: bigint } | string {
+  const r = unmapRange(s, ctx, ioas, 0n, U64_MAX);
   return r.errno ?? { unmapped: r.unmapped };
 }
 
 /** iommufd_ioas_map: flags and __reserved (EOPNOTSUPP), 64-bit overflow (EOVERFLOW), neither READABLE nor WRITEABLE (EINVAL), the IOAS (ENOENT). */
-registerIoctl("IOMMU_IOAS_MAP", ["iommufd"], (s, call, env) => {
+export function iommufdIoasMap(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const flags = cmd.flags as number;
   if (flags & ~(MAP_FIXED_IOVA | MAP_WRITEABLE | MAP_READABLE) || cmd.__reserved !== 0) return errno("EOPNOTSUPP");
@@ -169,18 +165,18 @@ registerIoctl("IOMMU_IOAS_MAP", ["iommufd"], (s, call, env) => {
   const ioas = getObject(ctx, cmd.ioas_id as number, "ioas");
   if (!ioas) return errno("ENOENT");
   const fixed = flags & MAP_FIXED_IOVA ? (cmd.iova as bigint) : undefined;
-  const r = ioasMap(s, ctx, ioas, call.process.pid, cmd.user_va as bigint, cmd.length as bigint, fixed, protOf(flags), env);
+  const r = ioasMap(s, ctx, ioas, call.process.pid, cmd.user_va as bigint, cmd.length as bigint, fixed, protOf(flags));
   if (typeof r === "string") return errno(r);
   cmd.iova = r.iova;
   return respond(call, cmd);
-});
+}
 
 /**
  * iommufd_ioas_unmap: the IOAS first (ENOENT); iova 0 with length U64_MAX
  * unmaps all; otherwise EOVERFLOW, the iopt_unmap_iova rules, and ENOENT when
  * nothing was unmapped. `length` returns the bytes unmapped.
  */
-registerIoctl("IOMMU_IOAS_UNMAP", ["iommufd"], (s, call, env) => {
+export function iommufdIoasUnmap(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const ioas = getObject(ctx, cmd.ioas_id as number, "ioas");
@@ -188,13 +184,13 @@ registerIoctl("IOMMU_IOAS_UNMAP", ["iommufd"], (s, call, env) => {
   const iova = cmd.iova as bigint;
   const length = cmd.length as bigint;
   let r: { unmapped: bigint } | string;
-  if (iova === 0n && length === U64_MAX) r = ioasUnmapAll(s, ctx, ioas, env);
+  if (iova === 0n && length === U64_MAX) r = ioasUnmapAll(s, ctx, ioas);
   else {
     if (iova >= U64_MAX || length >= U64_MAX) return errno("EOVERFLOW");
-    r = ioasUnmap(s, ctx, ioas, iova, length, env);
+    r = ioasUnmap(s, ctx, ioas, iova, length);
     if (typeof r !== "string" && r.unmapped === 0n) r = "ENOENT";
   }
   if (typeof r === "string") return errno(r);
   cmd.length = r.unmapped;
   return respond(call, cmd);
-});
+}

@@ -2,18 +2,18 @@
 // (drivers/iommu/iommufd/ioas.c, io_pagetable.c): IOMMU_IOAS_MAP_FILE,
 // IOMMU_IOAS_COPY, IOMMU_IOAS_CHANGE_PROCESS, and the revoke of a dma-buf.
 
-import type { ReduceEnv } from "../framework.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
+import { dmabufOfFile, vfioPciDmaBufIommufdMap } from "../dmabuf/dmabuf.ts";
 import { errno, ret0 } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
-import { MAP_FIXED_IOVA, MAP_READABLE, MAP_WRITEABLE, protOf } from "./ioas.ts";
-import { areaLength, firstArea, mapPages, type PagesElm } from "./io_pagetable.ts";
-import { advance, DMABUF_EXPORTERS, dmabufRuns, PAGE, sliceRuns } from "./pages.ts";
-import { getObject } from "./objects.ts";
+import { IOMMU_IOAS_MAP_FIXED_IOVA as MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE as MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE as MAP_WRITEABLE } from "../../uapi/iommufd.ts";
+import { protOf } from "./ioas.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
+import { areaLength, firstArea, mapPages, unmapFrom, type PagesElm } from "./io_pagetable.ts";
+import { advance, dmabufRuns, PAGE, sliceRuns } from "./pages.ts";
+import { ctxOf, getObject } from "./objects.ts";
 import type { Ioas } from "./state.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
-import { DOMAIN_HOOKS } from "./domain_hooks.ts";
 
 const ALL_FLAGS = MAP_FIXED_IOVA | MAP_WRITEABLE | MAP_READABLE;
 
@@ -33,10 +33,10 @@ function filePages(s: State, pid: number, fd: number, start: bigint, length: big
   const id = s.processes.get(pid)?.fds.get(fd);
   const file = id === undefined ? undefined : s.files.get(id);
   if (!file) return "EBADF";
-  const exporter = DMABUF_EXPORTERS[file.kind];
-  if (exporter) {
-    if (exporter.size(s, file) <= start + length - 1n || length / PAGE >= MAX_NPFNS) return "EINVAL";
-    const phys = exporter.phys(s, file);
+  const buf = dmabufOfFile(s, file.id);
+  if (buf) {
+    if (buf.size <= start + length - 1n || length / PAGE >= MAX_NPFNS) return "EINVAL";
+    const phys = vfioPciDmaBufIommufdMap(buf);
     if (typeof phys === "string") return phys;
     const runs = dmabufRuns(phys, start, 0n, length);
     if (typeof runs === "string") return runs;
@@ -47,7 +47,7 @@ function filePages(s: State, pid: number, fd: number, start: bigint, length: big
 }
 
 /** iommufd_ioas_map_file: flags (EOPNOTSUPP), 64-bit overflow (EOVERFLOW), no READABLE/WRITEABLE (EINVAL), the IOAS (ENOENT), then the file. */
-registerIoctl("IOMMU_IOAS_MAP_FILE", ["iommufd"], (s, call, env) => {
+export function iommufdIoasMapFile(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const flags = cmd.flags as number;
   if (flags & ~ALL_FLAGS) return errno("EOPNOTSUPP");
@@ -59,11 +59,11 @@ registerIoctl("IOMMU_IOAS_MAP_FILE", ["iommufd"], (s, call, env) => {
   const length = cmd.length as bigint;
   const elm = filePages(s, call.process.pid, cmd.fd as number, cmd.start as bigint, length, (flags & MAP_WRITEABLE) !== 0);
   if (typeof elm === "string") return errno(elm);
-  const r = mapPages(s, ctx, ioas, [elm], length, flags & MAP_FIXED_IOVA ? (cmd.iova as bigint) : undefined, protOf(flags), env);
+  const r = mapPages(s, ctx, ioas, [elm], length, flags & MAP_FIXED_IOVA ? (cmd.iova as bigint) : undefined, protOf(flags));
   if (typeof r === "string") return errno(r);
   cmd.iova = r.iova;
   return respond(call, cmd);
-});
+}
 
 /**
  * iopt_get_pages: the source range must be covered by areas that follow each
@@ -97,7 +97,7 @@ function getPages(ioas: Ioas, iova: bigint, length: bigint): PagesElm[] | string
  * READABLE/WRITEABLE (EINVAL), the source IOAS (ENOENT), its pages
  * (iopt_get_pages), the destination IOAS (ENOENT), then iopt_map_pages there.
  */
-registerIoctl("IOMMU_IOAS_COPY", ["iommufd"], (s, call, env) => {
+export function iommufdIoasCopy(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const flags = cmd.flags as number;
   if (flags & ~ALL_FLAGS) return errno("EOPNOTSUPP");
@@ -111,11 +111,11 @@ registerIoctl("IOMMU_IOAS_COPY", ["iommufd"], (s, call, env) => {
   if (typeof elms === "string") return errno(elms);
   const dst = getObject(ctx, cmd.dst_ioas_id as number, "ioas");
   if (!dst) return errno("ENOENT");
-  const r = mapPages(s, ctx, dst, elms, length, flags & MAP_FIXED_IOVA ? (cmd.dst_iova as bigint) : undefined, protOf(flags), env);
+  const r = mapPages(s, ctx, dst, elms, length, flags & MAP_FIXED_IOVA ? (cmd.dst_iova as bigint) : undefined, protOf(flags));
   if (typeof r === "string") return errno(r);
   cmd.dst_iova = r.iova;
   return respond(call, cmd);
-});
+}
 
 /**
  * iommufd_ioas_change_process: only file-backed areas can move to the
@@ -123,20 +123,20 @@ registerIoctl("IOMMU_IOAS_COPY", ["iommufd"], (s, call, env) => {
  * context is EINVAL. Pinned-page accounting is not modelled, so success
  * changes nothing else.
  */
-registerIoctl("IOMMU_IOAS_CHANGE_PROCESS", ["iommufd"], (s, call) => {
+export function iommufdIoasChangeProcess(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   if (cmd.__reserved !== 0) return errno("EOPNOTSUPP");
   for (const obj of ctxOf(s, call).objects.values())
     if (obj.type === "ioas" && obj.areas.some((a) => a.source.kind !== "file")) return errno("EINVAL");
   return ret0();
-});
+}
 
 /**
  * iopt_revoke_notify, for the exporter's model: every area over the dma-buf
  * `fileId` leaves every domain of its IOAS and stays revoked (no domain will
  * map it again; GET_PA answers EINVAL).
  */
-export function ioptRevokeFile(s: State, fileId: number, env: ReduceEnv): void {
+export function ioptRevokeFile(s: State, fileId: number): void {
   for (const ctx of s.iommufd.values())
     for (const obj of ctx.objects.values()) {
       if (obj.type !== "ioas") continue;
@@ -144,7 +144,7 @@ export function ioptRevokeFile(s: State, fileId: number, env: ReduceEnv): void {
         if (a.source.kind !== "dmabuf" || a.source.fileId !== fileId || a.revoked) continue;
         for (const id of obj.domains) {
           const h = ctx.objects.get(id);
-          if (h?.type === "hwpt_paging") DOMAIN_HOOKS.unmap(s, ctx, h, a.iova, a.iova + areaLength(a) - 1n, env);
+          if (h?.type === "hwpt_paging") unmapFrom(s, h, a.iova, a.iova + areaLength(a) - 1n);
         }
         a.revoked = true;
       }

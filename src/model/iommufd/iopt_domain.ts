@@ -1,19 +1,19 @@
 // Domains of an io_pagetable (io_pagetable.c: iopt_table_add_domain,
 // iopt_table_remove_domain, iopt_calculate_iova_alignment, the large-page
-// option, iopt_cut_iova). The domain side (page tables) is behind DOMAIN_HOOKS.
+// option, iopt_cut_iova). The domains' page tables are src/model/domain's.
 
-import type { ReduceEnv } from "../framework.ts";
+import { pagingDomainOf } from "../domain/domain.ts";
+import type { PhysRun } from "../domain/state.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
-import { DOMAIN_HOOKS } from "./domain_hooks.ts";
-import { areaLength, domainsOf, firstArea, pageOffset, unfillArea } from "./io_pagetable.ts";
+import { areaLength, domainsOf, firstArea, mapAreaInto, pageOffset, unfillArea, unmapFrom } from "./io_pagetable.ts";
 import { advance, PAGE, pinArea, sliceRuns } from "./pages.ts";
-import { intersects } from "./spans.ts";
-import type { Area, HwptPaging, IommufdCtx, Ioas, PhysRun, ReservedRange } from "./state.ts";
+import { intersects } from "../domain/spans.ts";
+import type { Area, HwptPaging, IommufdCtx, Ioas, ReservedRange } from "./state.ts";
 
 /** 1UL << __ffs(pgsize_bitmap): the domain's smallest page. */
-function minPage(h: HwptPaging): bigint {
-  const b = h.domain.pgsizeBitmap;
+function minPage(s: State, h: HwptPaging): bigint {
+  const b = pagingDomainOf(s, h.domainId).pgsizeBitmap;
   return b === 0n ? 1n : b & -b;
 }
 
@@ -24,9 +24,9 @@ function checkAlignment(ioas: Ioas, align: bigint): string | undefined {
 }
 
 /** iopt_calculate_iova_alignment without the check: PAGE_SIZE without large pages, else 1, raised to each domain's smallest page. */
-function wantedAlignment(ctx: IommufdCtx, ioas: Ioas, hugePages: boolean): bigint {
+function wantedAlignment(s: State, ctx: IommufdCtx, ioas: Ioas, hugePages: boolean): bigint {
   let align = hugePages ? 1n : PAGE;
-  for (const h of domainsOf(ctx, ioas)) if (minPage(h) > align) align = minPage(h);
+  for (const h of domainsOf(ctx, ioas)) if (minPage(s, h) > align) align = minPage(s, h);
   return align;
 }
 
@@ -39,15 +39,15 @@ function wantedAlignment(ctx: IommufdCtx, ioas: Ioas, hugePages: boolean): bigin
  * and every area is mapped into the domain. Returns an errno; on an errno
  * nothing has changed.
  */
-export function ioptAddDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptPaging, env: ReduceEnv): string | undefined {
+export function ioptAddDomain(s: State, ioas: Ioas, hwpt: HwptPaging): string | undefined {
   if (ioas.domains.includes(hwpt.id)) return "EEXIST";
-  const align = minPage(hwpt) > ioas.iovaAlignment ? minPage(hwpt) : ioas.iovaAlignment;
+  const align = minPage(s, hwpt) > ioas.iovaAlignment ? minPage(s, hwpt) : ioas.iovaAlignment;
   if (align > PAGE) return "EINVAL";
   if (align !== ioas.iovaAlignment) {
     const err = checkAlignment(ioas, align);
     if (err) return err;
   }
-  const { start, last } = hwpt.domain.aperture;
+  const { start, last } = pagingDomainOf(s, hwpt.domainId).aperture;
   const outside: ReservedRange[] = [];
   if (start !== 0n) outside.push({ start: 0n, last: start - 1n, owner: hwpt.id });
   if (last !== U64_MAX) outside.push({ start: last + 1n, last: U64_MAX, owner: hwpt.id });
@@ -69,7 +69,7 @@ export function ioptAddDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptP
   ioas.reserved.push(...outside);
   ioas.iovaAlignment = align;
   ioas.domains.push(hwpt.id);
-  for (const a of ioas.areas) if (!a.revoked) DOMAIN_HOOKS.map(s, ctx, hwpt, a, env);
+  for (const a of ioas.areas) if (!a.revoked) mapAreaInto(s, hwpt, a);
   return undefined;
 }
 
@@ -80,14 +80,14 @@ export function ioptAddDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptP
  * no domain left the pins are released unless an access holds the area
  * (a dma-buf keeps the exporter's ranges).
  */
-export function ioptRemoveDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptPaging, env: ReduceEnv): void {
+export function ioptRemoveDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: HwptPaging): void {
   const i = ioas.domains.indexOf(hwpt.id);
   if (i < 0) return; // WARN_ON in the kernel
   const tail = ioas.domains.pop()!;
   if (i < ioas.domains.length) ioas.domains[i] = tail;
-  for (const a of ioas.areas) if (a.runs && !a.revoked) DOMAIN_HOOKS.unmap(s, ctx, hwpt, a.iova, a.last, env);
+  for (const a of ioas.areas) if (a.runs && !a.revoked) unmapFrom(s, hwpt, a.iova, a.last);
   ioas.reserved = ioas.reserved.filter((r) => r.owner !== hwpt.id);
-  ioas.iovaAlignment = wantedAlignment(ctx, ioas, ioas.hugePages);
+  ioas.iovaAlignment = wantedAlignment(s, ctx, ioas, ioas.hugePages);
   if (ioas.domains.length === 0) for (const a of ioas.areas) if (a.accesses === 0 && a.source.kind !== "dmabuf") a.runs = null;
 }
 
@@ -96,10 +96,10 @@ export function ioptRemoveDomain(s: State, ctx: IommufdCtx, ioas: Ioas, hwpt: Hw
  * off; EINVAL while a domain has areas mapped; EADDRINUSE when an area does
  * not fit the PAGE_SIZE alignment it brings.
  */
-export function disableLargePages(ctx: IommufdCtx, ioas: Ioas): string | undefined {
+export function disableLargePages(s: State, ctx: IommufdCtx, ioas: Ioas): string | undefined {
   if (!ioas.hugePages) return undefined;
   if (ioas.domains.length > 0 && ioas.areas.length > 0) return "EINVAL";
-  const align = wantedAlignment(ctx, ioas, false);
+  const align = wantedAlignment(s, ctx, ioas, false);
   if (align > ioas.iovaAlignment) {
     const err = checkAlignment(ioas, align);
     if (err) return err;
@@ -110,9 +110,9 @@ export function disableLargePages(ctx: IommufdCtx, ioas: Ioas): string | undefin
 }
 
 /** iopt_enable_large_pages: the alignment can only drop. */
-export function enableLargePages(ctx: IommufdCtx, ioas: Ioas): void {
+export function enableLargePages(s: State, ctx: IommufdCtx, ioas: Ioas): void {
   ioas.hugePages = true;
-  ioas.iovaAlignment = wantedAlignment(ctx, ioas, true);
+  ioas.iovaAlignment = wantedAlignment(s, ctx, ioas, true);
 }
 
 /** iopt_area_split: cut an area after `iova` (VFIO type1 v1 compat pokes holes this way). */
@@ -148,7 +148,7 @@ export function ioptCutIova(ioas: Ioas, iovas: readonly bigint[]): string | unde
 }
 
 /** Let go of every area of an IOAS that is being destroyed (iommufd_ioas_destroy: iopt_unmap_all). */
-export function releaseAreas(s: State, ctx: IommufdCtx, ioas: Ioas, env: ReduceEnv): void {
-  for (const a of ioas.areas) unfillArea(s, ctx, ioas, a, env);
+export function releaseAreas(s: State, ctx: IommufdCtx, ioas: Ioas): void {
+  for (const a of ioas.areas) unfillArea(s, ctx, ioas, a);
   ioas.areas = [];
 }

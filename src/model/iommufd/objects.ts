@@ -1,17 +1,36 @@
 // The object table of an iommufd context (drivers/iommu/iommufd/main.c):
-// allocation of ids, lookup by id and type, removal with the users rule, and
-// the per-type destroy that releases what an object held. One table of object
-// kinds, as main.c's iommufd_object_ops[], so every removal path is the same.
+// allocation of ids, lookup by id and type, users. Removal, which runs the
+// object kind's destroy, is main.ts's (iommufd_object_ops[]); code that
+// destroys an object of a kind it knows calls that kind's destroy through
+// destroyWith, as the kernel's abort paths call the kind's destroy directly.
 
 import type { ReduceEnv } from "../framework.ts";
+import type { HostDevice } from "../host/state.ts";
 import type { State } from "../state.ts";
-import type { IommufdCtx, IommufdObject, ObjType } from "./state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import type { IommufdCtx, IommufdDevice, IommufdObject, ObjType } from "./state.ts";
 
 /** What destroying an object of a kind releases (the users it held on others, domains, pins...). */
-export type DestroyFn = (s: State, ctx: IommufdCtx, obj: IommufdObject, env: ReduceEnv) => void;
+export type DestroyFn<T extends IommufdObject = IommufdObject> = (s: State, ctx: IommufdCtx, obj: T, env: ReduceEnv) => void;
 
-/** iommufd_object_ops[type].destroy; subsystems fill in their kinds. */
-export const DESTROY: Partial<Record<ObjType, DestroyFn>> = {};
+/** The iommufd context behind the file an iommufd ioctl was made on. */
+export function ctxOf(s: State, call: IoctlCall): IommufdCtx {
+  return ctxOfFile(s, call.file.id);
+}
+
+/** The iommufd context of an open /dev/iommu file (held by the caller: it exists). */
+export function ctxOfFile(s: State, fileId: number): IommufdCtx {
+  const ctx = s.iommufd.get(fileId);
+  if (!ctx) throw new Error(`no iommufd context for file ${fileId}`);
+  return ctx;
+}
+
+/** The host device behind an iommufd device (bound devices are never unregistered). */
+export function hostDeviceOf(s: State, idev: IommufdDevice): HostDevice {
+  const hd = s.host.devices.get(idev.bdf);
+  if (!hd) throw new Error(`iommufd device ${idev.id}: host device ${idev.bdf} is gone`);
+  return hd;
+}
 
 /** The lowest free id from 1, as xa_alloc on an XA_FLAGS_ALLOC1 array gives it (a tombstone is not free). */
 export function allocId(ctx: IommufdCtx): number {
@@ -42,44 +61,9 @@ export function addUser(ctx: IommufdCtx, id: number, delta: number): void {
   if (obj) obj.users += delta;
 }
 
-/** Remove an object that nothing else uses and run its destroy. */
-function destroyObject(s: State, ctx: IommufdCtx, obj: IommufdObject, env: ReduceEnv): void {
+/** Take the object out of the table and run its kind's destroy (iommufd_object_remove's last steps). */
+export function destroyWith<T extends IommufdObject>(s: State, ctx: IommufdCtx, obj: T, destroy: DestroyFn<T>, env: ReduceEnv): void {
   ctx.objects.delete(obj.id);
   if (ctx.vfioIoasId === obj.id) ctx.vfioIoasId = null;
-  DESTROY[obj.type]?.(s, ctx, obj, env);
-}
-
-/**
- * iommufd_object_remove(ictx, NULL, id, 0), as IOMMU_DESTROY calls it: ENOENT
- * for no object, EBUSY while anything else holds a user, else destroyed.
- */
-export function removeObject(s: State, ctx: IommufdCtx, id: number, env: ReduceEnv): "ENOENT" | "EBUSY" | undefined {
-  const obj = ctx.objects.get(id);
-  if (!obj) return "ENOENT";
-  if (obj.users !== 1) return "EBUSY";
-  destroyObject(s, ctx, obj, env);
-  return undefined;
-}
-
-/** Destroy an object its owner holds the last user of (auto domains, driver-owned devices). */
-export function destroyOwned(s: State, ctx: IommufdCtx, obj: IommufdObject, env: ReduceEnv): void {
-  destroyObject(s, ctx, obj, env);
-}
-
-/**
- * iommufd_fops_release: destroy every object whose only user is the table,
- * in id order, and repeat until the table is empty; leaves give back the users
- * they held on interior objects as they go.
- */
-export function releaseContext(s: State, ctx: IommufdCtx, env: ReduceEnv): void {
-  while (ctx.objects.size > 0) {
-    let destroyed = 0;
-    for (const id of [...ctx.objects.keys()].sort((a, b) => a - b)) {
-      const obj = ctx.objects.get(id);
-      if (!obj || obj.users !== 1) continue;
-      destroyObject(s, ctx, obj, env);
-      destroyed++;
-    }
-    if (destroyed === 0) break; // a users-count bug: the kernel WARNs and leaks
-  }
+  destroy(s, ctx, obj, env);
 }

@@ -2,15 +2,14 @@
 // iommufd_ioas_option): a context-wide RLIMIT_MODE and a per-IOAS HUGE_PAGES.
 // Only val64 is copied back, and only on success.
 
-import { registerIoctl } from "../ioctl/dispatch.ts";
+import type { Decoded } from "../../uapi/layout.ts";
 import { errno, type Outcome } from "../outcome.ts";
 import { capable } from "../process/reducers.ts";
-import type { Decoded } from "../../uapi/layout.ts";
-import type { IoctlCall } from "../ioctl/dispatch.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { cmdOf, respondFields } from "../uaccess/ucmd.ts";
 import { disableLargePages, enableLargePages } from "./iopt_domain.ts";
-import { getObject } from "./objects.ts";
-import { cmdOf, ctxOf, respondFields } from "./ucmd.ts";
+import { ctxOf, getObject } from "./objects.ts";
 
 const RLIMIT_MODE = 0;
 const HUGE_PAGES = 1;
@@ -44,15 +43,15 @@ function hugePages(s: State, call: IoctlCall, cmd: Decoded): string | undefined 
     return undefined;
   }
   if (cmd.op !== OP_SET) return "EOPNOTSUPP";
-  if (cmd.val64 === 0n) return disableLargePages(ctx, ioas);
+  if (cmd.val64 === 0n) return disableLargePages(s, ctx, ioas);
   if (cmd.val64 === 1n) {
-    enableLargePages(ctx, ioas);
+    enableLargePages(s, ctx, ioas);
     return undefined;
   }
   return "EINVAL";
 }
 
-registerIoctl("IOMMU_OPTION", ["iommufd"], (s, call): Outcome => {
+export function iommufdOption(s: State, call: IoctlCall): Outcome {
   const cmd = cmdOf(call);
   if (cmd.__reserved !== 0) return errno("EOPNOTSUPP");
   let err: string | undefined;
@@ -60,4 +59,4 @@ registerIoctl("IOMMU_OPTION", ["iommufd"], (s, call): Outcome => {
   else if (cmd.option_id === HUGE_PAGES) err = hugePages(s, call, cmd);
   else err = "EOPNOTSUPP";
   return err ? errno(err) : respondFields(call, { val64: cmd.val64 as bigint });
-});
+}

@@ -4,25 +4,13 @@
 // refuses it). The PFNs are recorded as PhysRuns when pinned, so a later change
 // of the process's mappings does not move them, as real pins do not move.
 
-import type { OpenFile } from "../files/state.ts";
-import { regionAt, vaToPa } from "../memory/reducers.ts";
+import type { PhysRun } from "../domain/state.ts";
+import { regionAt, vaToPa } from "../process/state.ts";
 import { PAGE_SIZE } from "../memory/state.ts";
 import type { State } from "../state.ts";
-import type { Area, AreaSource, PhysRun } from "./state.ts";
+import type { Area, AreaSource } from "./state.ts";
 
 export const PAGE = BigInt(PAGE_SIZE);
-
-/**
- * A dma-buf exporter (VFIO's BAR export): the buffer's size and the physical
- * ranges vfio_pci_dma_buf_iommufd_map hands to iommufd, or an errno (ENODEV
- * for a revoked buffer). Registered by the exporter's model under its file kind.
- */
-export interface DmabufExporter {
-  size(s: State, file: OpenFile): bigint;
-  phys(s: State, file: OpenFile): readonly { pa: bigint; length: bigint }[] | string;
-}
-
-export const DMABUF_EXPORTERS: Partial<Record<string, DmabufExporter>> = {};
 
 /** Append [iova, iova+length) -> pa, merging with the previous run when physically contiguous. */
 export function appendRun(runs: PhysRun[], iova: bigint, pa: bigint, length: bigint): void {

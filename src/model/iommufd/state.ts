@@ -6,6 +6,11 @@
 // own reference; every object, device or driver that depends on this one adds
 // one, and IOMMU_DESTROY succeeds only at exactly 1 (refcount_dec_if_one).
 
+import type { IovaRange, PhysRun } from "../domain/state.ts";
+import type { MockDeviceData } from "../iommu/state.ts";
+
+export type { IovaRange, PhysRun };
+
 export type ObjType = "ioas" | "hwpt_paging" | "hwpt_nested" | "device" | "access" | "fault" | "viommu" | "vdevice" | "veventq" | "hw_queue";
 
 export interface ObjBase {
@@ -14,28 +19,12 @@ export interface ObjBase {
   users: number;
 }
 
-/** An inclusive IOVA range, as struct iommu_iova_range. */
-export interface IovaRange {
-  start: bigint;
-  last: bigint;
-}
-
 /** Where an area's pages come from. */
 export type AreaSource =
   | { kind: "user"; pid: number; va: bigint }
   | { kind: "file"; fileId: number; start: bigint }
   /** A dma-buf (IOPT_ADDRESS_DMABUF): its PFNs come from the exporter at map time, not from pinning. */
   | { kind: "dmabuf"; fileId: number; start: bigint };
-
-/**
- * A contiguous run of pinned physical memory behind part of an area:
- * IOVA [iova, iova + length) maps to PA [pa, pa + length).
- */
-export interface PhysRun {
-  iova: bigint;
-  pa: bigint;
-  length: bigint;
-}
 
 /** struct iopt_area: one IOAS_MAP (or COPY) of pages at an IOVA range. */
 export interface Area {
@@ -76,24 +65,6 @@ export interface Ioas extends ObjBase {
   domains: number[];
 }
 
-/** The page-table format of a domain, from the host IOMMU driver. */
-export type DomainFormat = "vtd-ss" | "amdv1" | "selftest" | "noiommu";
-
-/** An IOMMU paging domain whose page tables live in simulated physical memory. */
-export interface Domain {
-  format: DomainFormat;
-  /** Physical address of the top-level table. */
-  root: bigint;
-  /** Paging levels of the table. */
-  levels: number;
-  /** Supported page sizes (bit n set: 2^n bytes), the domain's pgsize_bitmap. */
-  pgsizeBitmap: bigint;
-  /** The usable IOVA aperture. */
-  aperture: IovaRange;
-  /** Dirty tracking enabled (IOMMU_HWPT_SET_DIRTY_TRACKING). */
-  dirtyTracking: boolean;
-}
-
 export interface HwptPaging extends ObjBase {
   type: "hwpt_paging";
   ioasId: number;
@@ -102,7 +73,8 @@ export interface HwptPaging extends ObjBase {
   nestParent: boolean;
   /** IOMMU_HWPT_ALLOC flags as given. */
   flags: number;
-  domain: Domain;
+  /** hwpt->common.domain: the paging domain (src/model/domain/state.ts). */
+  domainId: number;
   faultId: number | null;
   /** Creation order in the context (ioas->hwpt_list is kept in it; ids are reused, so they are not). */
   seq?: number;
@@ -112,13 +84,10 @@ export interface HwptNested extends ObjBase {
   type: "hwpt_nested";
   parentId: number;
   viommuId: number | null;
-  dataType: number;
-  /** The vendor data (iommu_hwpt_vtd_s1 for VT-d: flags, pgtbl_addr, addr_width). */
-  data: Record<string, bigint | number>;
   flags: number;
   faultId: number | null;
-  /** Selftest mock (mock_iommu_domain_nested.iotlb): the MOCK_NESTED_DOMAIN_IOTLB_NUM fake IOTLB entries. */
-  iotlb?: number[];
+  /** The nested domain, holding the driver's stage-1 data (src/model/domain/state.ts). */
+  domainId: number;
 }
 
 /** struct iommufd_device: a device bound to this context. */
@@ -131,10 +100,8 @@ export interface IommufdDevice extends ObjBase {
   attach: Map<number, number>;
   /** idev->vdev: the vDEVICE object that names this device under a vIOMMU (absent or null: none). */
   vdevId?: number | null;
-  /** Selftest mock (struct mock_dev): the pasid_1024_fake_error toggle of mock_domain_set_dev_pasid_nop. */
-  mockPasid1024?: boolean;
-  /** Selftest mock (struct mock_dev): the MOCK_DEV_CACHE_NUM fake device cache entries. */
-  mockCache?: number[];
+  /** The driver's private data of the device, where it keeps one (the selftest's struct mock_dev). */
+  mock?: MockDeviceData;
 }
 
 export interface Access extends ObjBase {
@@ -206,7 +173,8 @@ export interface IommufdCtx {
   tombstones?: number[];
   /** How many paging HWPTs this context has made: HwptPaging.seq, the order of ioas->hwpt_list. */
   hwptSeq?: number;
+  /** ictx->no_iommu_mode: VFIO's compat put the context into no-IOMMU mode (iommufd_vfio_compat_set_no_iommu). */
+  noIommuMode?: boolean;
 }
 
-/** IOMMU_NO_PASID: the RID's attachment in IommufdDevice.attach. */
-export const NO_PASID = -1;
+export { NO_PASID } from "../domain/state.ts";

@@ -7,23 +7,21 @@
 // queue it depends on, and pins its guest queue memory through an internal
 // access object (an id of the context) that holds the IOAS.
 
-import { IOMMU_TEST_HW_QUEUE_MAX } from "../../uapi/iommufd.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
+import { IOMMU_HW_QUEUE_TYPE_DEFAULT, IOMMU_TEST_HW_QUEUE_MAX, IOMMU_VIOMMU_DATA_STRUCTS, IOMMU_VIOMMU_TYPE_DEFAULT, iommu_viommu_selftest } from "../../uapi/iommufd.ts";
+import { decodeStruct, encodeStruct } from "../../uapi/layout.ts";
+import { driverOf, NOIOMMU_DRIVER, refusal, Unmodelled } from "../iommu/index.ts";
+import { copyStructFromUserData, copyStructToUserData } from "../iommu/user_data.ts";
 import { errno, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
 import { U64_MAX } from "../values.ts";
-import { decodeStruct, encodeStruct } from "../../uapi/layout.ts";
-import { driverOf, hwQueueTypeOk, isErr, VIOMMU_SELFTEST_DATA, viommuDataStruct, viommuSupported } from "./drivers.ts";
-import { hostDevOf, verdictOutcome } from "./hw_pagetable.ts";
 import { firstArea, pageOffset } from "./io_pagetable.ts";
-import { addObject, addUser, DESTROY, getObject } from "./objects.ts";
+import { addObject, addUser, ctxOf, getObject, hostDeviceOf } from "./objects.ts";
 import { areaPhys, PAGE, pinArea } from "./pages.ts";
 import type { Access, Area, HwQueue, IommufdCtx, Ioas, Vdevice, Viommu } from "./state.ts";
-import { cmdOf, ctxOf, respond } from "./ucmd.ts";
-import { copyStructFromUserData, copyStructToUserData, inlineBytes, userData } from "./user_data.ts";
+import { inlineBytes, userData } from "./user_data.ts";
 
-const IOMMU_VIOMMU_TYPE_DEFAULT = 0;
-const IOMMU_HW_QUEUE_TYPE_DEFAULT = 0;
 const MOCK_MMAP_LENGTH = 2n * PAGE;
 
 /**
@@ -50,16 +48,17 @@ function allocMmapOffset(ctx: IommufdCtx, length: bigint): bigint {
  * (when data_len is given), echoes in_data as out_data and hands out a
  * two-page mmap window at the lowest free offset from PAGE_SIZE.
  */
-registerIoctl("IOMMU_VIOMMU_ALLOC", ["iommufd"], (s, call) => {
+export function iommufdViommuAllocIoctl(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const type = cmd.type as number;
   if (cmd.flags || type === IOMMU_VIOMMU_TYPE_DEFAULT) return errno("EOPNOTSUPP");
   const idev = getObject(ctx, cmd.dev_id as number, "device");
   if (!idev) return errno("ENOENT");
-  const sup = viommuSupported(driverOf(s, hostDevOf(s, idev)), type);
-  if (isErr(sup)) return verdictOutcome(call, sup);
-  if (!sup.ops || !sup.typeOk) return errno("EOPNOTSUPP");
+  // ops->get_viommu_size (and viommu_init): a driver without vIOMMU ops, or without this type, is EOPNOTSUPP
+  const ops = driverOf(s, hostDeviceOf(s, idev)).viommu;
+  if (ops instanceof Unmodelled) return refusal(call.ev, ops);
+  if (!ops || !ops.types.includes(type)) return errno("EOPNOTSUPP");
   const hwpt = getObject(ctx, cmd.hwpt_id as number, "hwpt_paging");
   if (!hwpt) return errno("ENOENT");
   if (!hwpt.nestParent) return errno("EINVAL");
@@ -67,38 +66,38 @@ registerIoctl("IOMMU_VIOMMU_ALLOC", ["iommufd"], (s, call) => {
   // mock_viommu_init
   const inline = call.arg.kind === "bytes" ? call.arg.inline.data : undefined;
   let len = cmd.data_len as number;
-  if (len === 0 && inline !== undefined) len = inlineBytes(inline, viommuDataStruct(type), "arg.data").length;
+  if (len === 0 && inline !== undefined) len = inlineBytes(inline, IOMMU_VIOMMU_DATA_STRUCTS.get(type), "arg.data").length;
   cmd.data_len = len;
   let mmap: Viommu["mmap"] = null;
   const extra: Record<string, OutValue> = {};
   if (len) {
-    const ud = userData(s, call, type, len, cmd.data_uptr as bigint, inline, viommuDataStruct);
-    const data = copyStructFromUserData(ud, type, VIOMMU_SELFTEST_DATA, "out_data");
+    const ud = userData(s, call, type, len, cmd.data_uptr as bigint, inline, (t) => IOMMU_VIOMMU_DATA_STRUCTS.get(t));
+    const data = copyStructFromUserData(ud, type, iommu_viommu_selftest, "out_data");
     if (typeof data === "string") return errno(data);
     mmap = { offset: allocMmapOffset(ctx, MOCK_MMAP_LENGTH), length: MOCK_MMAP_LENGTH };
-    const reply = encodeStruct(VIOMMU_SELFTEST_DATA, {
+    const reply = encodeStruct(iommu_viommu_selftest, {
       in_data: data.in_data as number,
       out_data: data.in_data as number,
       out_mmap_offset: mmap.offset,
       out_mmap_length: mmap.length,
     });
-    const err = copyStructToUserData(ud, type, VIOMMU_SELFTEST_DATA, "out_data", reply);
+    const err = copyStructToUserData(ud, type, iommu_viommu_selftest, "out_data", reply);
     if (err) return errno(err);
-    const shown = decodeStruct(VIOMMU_SELFTEST_DATA, reply.subarray(0, Math.min(len, reply.length)));
+    const shown = decodeStruct(iommu_viommu_selftest, reply.subarray(0, Math.min(len, reply.length)));
     const out: Record<string, OutValue> = {};
-    for (const f of VIOMMU_SELFTEST_DATA.fields) if (f.offset + f.size <= len) out[f.name] = shown[f.name] as OutValue;
+    for (const f of iommu_viommu_selftest.fields) if (f.offset + f.size <= len) out[f.name] = shown[f.name] as OutValue;
     extra.data = out;
   }
   const viommu = addObject(ctx, (id): Viommu => ({ id, type: "viommu", users: 1, hwptId: hwpt.id, viommuType: type, devId: idev.id, mmap }));
   hwpt.users++;
   cmd.out_viommu_id = viommu.id;
   return respond(call, cmd, extra);
-});
+}
 
 /** iommufd_viommu_destroy: the nesting parent loses its user (the mmap window goes with the object). */
-DESTROY.viommu = (_s, ctx, obj) => {
-  addUser(ctx, (obj as Viommu).hwptId, -1);
-};
+export function iommufdViommuDestroy(_s: State, ctx: IommufdCtx, viommu: Viommu): void {
+  addUser(ctx, viommu.hwptId, -1);
+}
 
 /**
  * iommufd_vdevice_alloc_ioctl: the vIOMMU and the device (ENOENT), a device
@@ -106,7 +105,7 @@ DESTROY.viommu = (_s, ctx, obj) => {
  * vDEVICE already or a virtual id the vIOMMU has given (EEXIST). The vIOMMU
  * gains a user; the device names its vDEVICE.
  */
-registerIoctl("IOMMU_VDEVICE_ALLOC", ["iommufd"], (s, call) => {
+export function iommufdVdeviceAllocIoctl(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const virtId = cmd.virt_id as bigint;
@@ -114,7 +113,7 @@ registerIoctl("IOMMU_VDEVICE_ALLOC", ["iommufd"], (s, call) => {
   if (!viommu) return errno("ENOENT");
   const idev = getObject(ctx, cmd.dev_id as number, "device");
   if (!idev) return errno("ENOENT");
-  if (driverOf(s, hostDevOf(s, idev)) === "noiommu") return errno("EINVAL");
+  if (driverOf(s, hostDeviceOf(s, idev)) === NOIOMMU_DRIVER) return errno("EINVAL");
   if (idev.vdevId != null) return errno("EEXIST");
   for (const o of ctx.objects.values()) if (o.type === "vdevice" && o.viommuId === viommu.id && o.virtId === virtId) return errno("EEXIST");
   const vdev = addObject(ctx, (id): Vdevice => ({ id, type: "vdevice", users: 1, viommuId: viommu.id, devId: idev.id, virtId }));
@@ -122,15 +121,14 @@ registerIoctl("IOMMU_VDEVICE_ALLOC", ["iommufd"], (s, call) => {
   idev.vdevId = vdev.id;
   cmd.out_vdevice_id = vdev.id;
   return respond(call, cmd);
-});
+}
 
 /** iommufd_vdevice_destroy: the vIOMMU loses its user, the device no longer has a vDEVICE. */
-DESTROY.vdevice = (_s, ctx, obj) => {
-  const vdev = obj as Vdevice;
+export function iommufdVdeviceDestroy(_s: State, ctx: IommufdCtx, vdev: Vdevice): void {
   addUser(ctx, vdev.viommuId, -1);
   const idev = ctx.objects.get(vdev.devId);
   if (idev?.type === "device" && idev.vdevId === vdev.id) idev.vdevId = null;
-};
+}
 
 // ---------------------------------------------------------------------------
 // HW queues
@@ -166,7 +164,7 @@ function pinnableAreas(s: State, ioas: Ioas, iova: bigint, last: bigint): Area[]
  * mock's init_phys: index below IOMMU_TEST_HW_QUEUE_MAX (EINVAL), free
  * (EEXIST), and index - 1 allocated (EIO), on which the new queue then depends.
  */
-registerIoctl("IOMMU_HW_QUEUE_ALLOC", ["iommufd"], (s, call) => {
+export function iommufdHwQueueAllocIoctl(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   const ctx = ctxOf(s, call);
   const type = cmd.type as number;
@@ -178,7 +176,8 @@ registerIoctl("IOMMU_HW_QUEUE_ALLOC", ["iommufd"], (s, call) => {
   if (iova + length - 1n > U64_MAX) return errno("EOVERFLOW");
   const viommu = getObject(ctx, cmd.viommu_id as number, "viommu");
   if (!viommu) return errno("ENOENT");
-  if (!hwQueueTypeOk(type)) return errno("EOPNOTSUPP");
+  const ops = driverOf(s, hostDeviceOf(s, getObject(ctx, viommu.devId, "device")!)).viommu;
+  if (!ops || ops instanceof Unmodelled || !ops.hwQueueTypes.includes(type)) return errno("EOPNOTSUPP");
   // iommufd_hw_queue_alloc_phys
   const aligned = iova & ~(PAGE - 1n);
   const span = iova - aligned + length + PAGE - 1n;
@@ -227,15 +226,14 @@ registerIoctl("IOMMU_HW_QUEUE_ALLOC", ["iommufd"], (s, call) => {
   viommu.users++;
   cmd.out_hw_queue_id = queue.id;
   return respond(call, cmd);
-});
+}
 
 /**
  * iommufd_hw_queue_destroy: the mock's destroy undoes the dependency, the
  * internal access unpins the queue memory, leaves the IOAS and goes, and the
  * vIOMMU loses its user.
  */
-DESTROY.hw_queue = (_s, ctx, obj) => {
-  const queue = obj as HwQueue;
+export function iommufdHwQueueDestroy(_s: State, ctx: IommufdCtx, queue: HwQueue): void {
   if (queue.prevId !== null) addUser(ctx, queue.prevId, -1);
   const access = ctx.objects.get(queue.accessId);
   if (access?.type === "access" && access.ioasId !== null) {
@@ -251,4 +249,4 @@ DESTROY.hw_queue = (_s, ctx, obj) => {
     ctx.objects.delete(access.id);
   }
   addUser(ctx, queue.viommuId, -1);
-};
+}

@@ -1,12 +1,12 @@
 // process, process.exit, open, close: processes and their fd tables.
 
-import { closeFd, OPEN_CHECK, OPENED } from "../files/lifecycle.ts";
+import { installFile, unusedFd } from "../files/fd.ts";
+import { closeFd } from "../files/lifecycle.ts";
 import { resolvePath } from "../files/paths.ts";
 import type { Reducer } from "../framework.ts";
 import { errno, ok, ret0, type Outcome } from "../outcome.ts";
-import type { OpenFile } from "../files/state.ts";
 import type { State } from "../state.ts";
-import { NOFILE_LIMIT, type ProcessState } from "./state.ts";
+import type { ProcessState } from "./state.ts";
 
 export const processStart: Reducer = (s: State, ev): Outcome => {
   const pid = ev.pid as number;
@@ -25,13 +25,6 @@ export const processExit: Reducer = (s: State, ev, env): Outcome => {
   return ok();
 };
 
-/** The lowest free fd from 3 (0-2 are the standard streams), as alloc_fd picks it. */
-export function lowestFreeFd(p: ProcessState): number {
-  let fd = p.nextFd;
-  while (p.fds.has(fd)) fd++;
-  return fd;
-}
-
 /** capable(): whether the process holds a capability. */
 export function capable(p: ProcessState, cap: string): boolean {
   return p.caps.includes(cap);
@@ -39,7 +32,8 @@ export function capable(p: ProcessState, cap: string): boolean {
 
 /**
  * open(2) of a device node: the lowest free fd (alloc_fd runs before the
- * file's ->open), then the file kind's own checks (OPEN_CHECK).
+ * file's ->open), then the file kind's own checks (its open check), then the
+ * file is installed and its ->open sets it up.
  */
 export const open: Reducer = (s: State, ev, env): Outcome => {
   const pid = ev.pid as number;
@@ -48,19 +42,13 @@ export const open: Reducer = (s: State, ev, env): Outcome => {
   const path = ev.path as string;
   const node = resolvePath(s, path);
   if (!node) return errno("ENOENT");
-  const fd = lowestFreeFd(p);
-  if (fd >= NOFILE_LIMIT) return errno("EMFILE");
-  const refused = OPEN_CHECK[node.kind]?.(s, pid, node, env);
+  const fd = unusedFd(p);
+  if (fd === "EMFILE") return errno("EMFILE");
+  const ops = env.fops[node.kind];
+  const refused = ops.openCheck?.(s, pid, node, env);
   if (refused) return errno(refused);
-  const id = s.nextFileId;
-  s.nextFileId = id + 1;
-  const file: OpenFile = { id, pid, path, kind: node.kind };
-  if (node.bdf !== undefined) file.bdf = node.bdf;
-  if (node.group !== undefined) file.group = node.group;
-  s.files.set(id, file);
-  p.fds.set(fd, id);
-  p.nextFd = fd + 1;
-  OPENED[node.kind]?.(s, file, env);
+  const file = installFile(s, p, fd, { path, kind: node.kind, ...(node.bdf !== undefined ? { bdf: node.bdf } : {}), ...(node.group !== undefined ? { group: node.group } : {}) });
+  ops.opened?.(s, file, env);
   return { fd };
 };
 
@@ -69,5 +57,3 @@ export const close: Reducer = (s: State, ev, env): Outcome => {
   if (!s.processes.has(pid)) return errno("ESRCH");
   return closeFd(s, pid, ev.fd as number, env) ? ret0() : errno("EBADF");
 };
-
-export const processReducers = { process: processStart, "process.exit": processExit, open, close };

@@ -1,4 +1,7 @@
-// A process: one VMM or userspace driver, one mm, one fd table.
+// A process: one VMM or userspace driver, one mm, one fd table; and which
+// physical page backs a virtual address, as the process's page tables say.
+
+import { PAGE_SHIFT, PAGE_SIZE } from "../memory/state.ts";
 
 export interface VmRegion {
   va: bigint;
@@ -22,5 +25,25 @@ export interface ProcessState {
   mm: VmRegion[];
 }
 
-/** RLIMIT_NOFILE's default soft limit: fds 0..1023. */
-export const NOFILE_LIMIT = 1024;
+/** The region holding `va`, by binary search over the sorted map. */
+export function regionAt(p: ProcessState, va: bigint): VmRegion | undefined {
+  let lo = 0;
+  let hi = p.mm.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = p.mm[mid]!;
+    if (va < r.va) hi = mid - 1;
+    else if (va >= r.va + r.length) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}
+
+/** The physical address behind a process virtual address, or undefined when unmapped. */
+export function vaToPa(p: ProcessState, va: bigint): bigint | undefined {
+  const r = regionAt(p, va);
+  if (!r) return undefined;
+  const off = va - r.va;
+  const page = off >> BigInt(PAGE_SHIFT);
+  return r.pa + page * BigInt(r.stride * PAGE_SIZE) + (off & BigInt(PAGE_SIZE - 1));
+}

@@ -123,9 +123,3 @@ function landed(g: GuestMem, gpa: bigint, rest: Record<string, string>): Outcome
   const hpa = g.hostPa(gpa);
   return { pa: hex(gpa), ...rest, ...(hpa === undefined ? {} : { hpa: hex(hpa) }) };
 }
-
-export const guestReducers: Record<string, Reducer> = {
-  "guest.mem.write": guestMemWrite,
-  "guest.mmio.read": guestMmioRead,
-  "guest.mmio.write": guestMmioWrite,
-};

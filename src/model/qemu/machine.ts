@@ -3,7 +3,7 @@
 
 import { notModelled, type Reducer } from "../framework.ts";
 import { errno, ok } from "../outcome.ts";
-import type { GuestRam } from "./state.ts";
+import type { GuestRam } from "../viommu/vtd/guest_mem.ts";
 import { newMachine } from "./state.ts";
 
 export const qemuMachine: Reducer = (s, ev) => {

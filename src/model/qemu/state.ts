@@ -1,15 +1,21 @@
 // The VMM processes: one QEMU machine per process (pid), what its command line
 // configured (guest RAM, the vIOMMU, emulated devices, assigned VFIO devices).
 
+import type { GuestRam } from "../viommu/vtd/guest_mem.ts";
 import type { VtdConfig } from "../viommu/vtd/regs.ts";
 import type { VtdUnit } from "../viommu/vtd/state.ts";
-import type { GuestBus } from "./topology.ts";
 
-export interface GuestRam {
-  gpa: bigint;
-  size: bigint;
-  /** Where the range lives in the QEMU process's memory. */
-  va: bigint;
+
+/** A bridge's secondary bus (src/model/qemu/topology.ts). */
+export interface GuestBus {
+  /** The bus the bridge itself sits on. */
+  parent: string;
+  /** Guest slot of the bridge. */
+  bridgeBdf: string;
+  /** QEMU model of the bridge. */
+  model: string;
+  /** pci_bus_is_express of the secondary bus. */
+  express: boolean;
 }
 
 export interface QemuViommu {

@@ -14,16 +14,6 @@ import type { QemuMachine } from "./state.ts";
 /** q35's root bus: PCI Express, where the IOMMU sits. */
 export const ROOT_BUS = "pcie.0";
 
-export interface GuestBus {
-  /** The bus the bridge itself sits on. */
-  parent: string;
-  /** Guest slot of the bridge. */
-  bridgeBdf: string;
-  /** QEMU model of the bridge. */
-  model: string;
-  /** pci_bus_is_express of the secondary bus. */
-  express: boolean;
-}
 
 /**
  * Bridge models and whether their secondary bus is PCI Express. Conventional

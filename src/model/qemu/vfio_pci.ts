@@ -7,7 +7,7 @@
 
 import type { HostIommuType } from "../host/state.ts";
 import { notModelled, type Reducer } from "../framework.ts";
-import { maxPasidLog2 } from "../iommufd/device.ts";
+import { driverOf, maxPasidLog2 } from "../iommu/index.ts";
 import { errno, ok } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { IOMMU_HW_INFO_TYPE_SELFTEST } from "../../uapi/iommufd.ts";
@@ -36,7 +36,7 @@ function hiodView(s: State, host: string, iommufd: boolean, aliased: boolean): H
     hwInfoType: HW_INFO_TYPE[iommu?.type ?? "none"],
     capReg: iommu?.type === "intel_vtd" ? iommu.capReg : 0n,
     ecapReg: iommu?.type === "intel_vtd" ? iommu.ecapReg : 0n,
-    maxPasidLog2: maxPasidLog2(s, hd),
+    maxPasidLog2: maxPasidLog2(iommu, hd, driverOf(s, hd)),
     aliased,
   };
 }

@@ -2,19 +2,19 @@
 // /dev/vfio/devices/vfioN, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_ATTACH/
 // DETACH_IOMMUFD_PT, and the release of a device file (cdev or group-obtained).
 
-import { capable } from "../process/reducers.ts";
-import { paramOf } from "../host/params.ts";
-import { fileGet, filePut, OPEN_CHECK, RELEASE } from "../files/lifecycle.ts";
+import { fileGet, filePut } from "../files/lifecycle.ts";
 import type { OpenFile } from "../files/state.ts";
-import { copyFromUser } from "../iommufd/uaccess.ts";
-import { notModelled, type ReduceEnv } from "../framework.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
+import { notModelled, type FileOps, type ReduceEnv } from "../framework.ts";
+import { paramOf } from "../host/params.ts";
 import { errno } from "../outcome.ts";
+import { capable } from "../process/reducers.ts";
 import type { ProcessState } from "../process/state.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copyFromUser } from "../uaccess/copy.ts";
+import { copiedOut, inlineOf, userBytes, userStruct, uuidBytes } from "../uaccess/vfio_arg.ts";
 import { dfClose, dfOpen, hostDevOf, validateVfToken, vdevOf, vgroupOf } from "./core.ts";
-import { deviceAttach, deviceDetach } from "./iommufd_ops.ts";
-import { copiedOut, inlineOf, userBytes, userStruct, uuidBytes } from "./uarg.ts";
+import { deviceAttach, deviceDetach } from "./iommufd.ts";
 
 const BIND_FLAG_TOKEN = 1;
 const ATTACH_PASID = 1;
@@ -28,11 +28,11 @@ const BIND_SIZE = 24;
  * no-IOMMU device's cdev needs CAP_SYS_RAWIO (EPERM), the rule the group path
  * always had (seed 003 review, Alex Williamson on V4 07/10).
  */
-OPEN_CHECK["vfio-device"] = (s, pid, node, env) => {
+function cdevOpenCheck(s: State, pid: number, node: { bdf?: string }, env: ReduceEnv): string | undefined {
   const dev = node.bdf === undefined ? undefined : s.host.devices.get(node.bdf);
   if (dev?.noiommu && env.profile.on("noiommu-cdev-rawio") && !capable(s.processes.get(pid)!, "CAP_SYS_RAWIO")) return "EPERM";
   return undefined;
-};
+}
 
 /**
  * copy_from_user of the 16-byte uuid behind token_uuid_ptr (EFAULT); an inline
@@ -56,7 +56,7 @@ function readToken(s: State, p: ProcessState, call: IoctlCall, ptr: bigint, ptrG
  * the iommufd fd (EBADF, EBADFD), the one open of a cdev device (EINVAL),
  * iommufd_device_bind; out_devid is written back.
  */
-registerIoctl("VFIO_DEVICE_BIND_IOMMUFD", ["vfio-device"], (s, call, env) => {
+export function vfioDfIoctlBindIommufd(s: State, call: IoctlCall, env: ReduceEnv) {
   const bytes = userBytes(call);
   if (!bytes) return errno("EFAULT");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -132,7 +132,7 @@ registerIoctl("VFIO_DEVICE_BIND_IOMMUFD", ["vfio-device"], (s, call, env) => {
   d.cdevOpened = true;
   file.accessGranted = true;
   return copiedOut(call, { out_devid: d.iommufd!.devId }, Number.MAX_SAFE_INTEGER);
-});
+}
 
 /**
  * vfio_df_ioctl_attach_pt: copy 12 bytes (EFAULT), argsz < 12 (EINVAL), an
@@ -142,7 +142,7 @@ registerIoctl("VFIO_DEVICE_BIND_IOMMUFD", ["vfio-device"], (s, call, env) => {
  * (ida_alloc_range), iommufd's errors pass through; pt_id goes back.
  * A group-obtained fd does not know the command (vfio_pci_core_ioctl: ENOTTY).
  */
-registerIoctl("VFIO_DEVICE_ATTACH_IOMMUFD_PT", ["vfio-device"], (s, call, env) => {
+export function vfioDfIoctlAttachPt(s: State, call: IoctlCall, env: ReduceEnv) {
   if (call.file.group !== undefined) return errno("ENOTTY");
   const a = userStruct(call);
   if (!a) return errno("EFAULT");
@@ -170,14 +170,14 @@ registerIoctl("VFIO_DEVICE_ATTACH_IOMMUFD_PT", ["vfio-device"], (s, call, env) =
   if (typeof r === "string") return errno(r);
   d.attached = true;
   return copiedOut(call, { pt_id: r.ptId }, Number.MAX_SAFE_INTEGER);
-});
+}
 
 /**
  * vfio_df_ioctl_detach_pt: copy 8 bytes (EFAULT), argsz < 8 (EINVAL), an
  * unknown flag (EINVAL), with DETACH_PASID argsz < 12 (EINVAL); detaching what
  * is not attached is a silent success.
  */
-registerIoctl("VFIO_DEVICE_DETACH_IOMMUFD_PT", ["vfio-device"], (s, call, env) => {
+export function vfioDfIoctlDetachPt(s: State, call: IoctlCall, env: ReduceEnv) {
   if (call.file.group !== undefined) return errno("ENOTTY");
   const a = userStruct(call);
   if (!a) return errno("EFAULT");
@@ -202,7 +202,7 @@ registerIoctl("VFIO_DEVICE_DETACH_IOMMUFD_PT", ["vfio-device"], (s, call, env) =
     d.attached = false;
   }
   return { ret: 0 };
-});
+}
 
 /**
  * vfio_device_fops_release: a group-obtained file closes its open
@@ -225,4 +225,5 @@ export function releaseDeviceFile(s: State, file: OpenFile, env: ReduceEnv): voi
   if (host.group !== null) vgroupOf(s, host.group).cdevDeviceOpenCnt--;
 }
 
-RELEASE["vfio-device"] = releaseDeviceFile;
+/** vfio_device_fops: the cdev's open check and the release of any device file. */
+export const VFIO_DEVICE_FOPS: Omit<FileOps, "ioctl"> = { openCheck: cdevOpenCheck, release: releaseDeviceFile };

@@ -3,49 +3,43 @@
 // IOMMU drivers (vfio_iommu_type1 first, then vfio-noiommu: list_add puts the
 // later-loaded type1 at the head).
 
-import { capable } from "../process/reducers.ts";
-import { OPENED, RELEASE } from "../files/lifecycle.ts";
-import type { OpenFile } from "../files/state.ts";
+import { VFIO_NOIOMMU_IOMMU } from "../../uapi/vfio.ts";
 import type { TraceEvent } from "../events.ts";
-import type { ReduceEnv, SimulatorFault } from "../framework.ts";
+import type { OpenFile } from "../files/state.ts";
+import type { FileOps, ReduceEnv, SimulatorFault } from "../framework.ts";
 import { paramOf } from "../host/params.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
 import { errno } from "../outcome.ts";
+import { vfioMmGet, vfioMmPut } from "../pasid/ioasid.ts";
+import { capable } from "../process/reducers.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
 import { groupIsNoiommu, vgroupOf } from "./core.ts";
 import type { VfioContainer } from "./state.ts";
 import { type1AttachGroup, type1CheckExtension, type1DetachGroup, type1Open, type1Release } from "./type1.ts";
-import { VFIO_NOIOMMU_IOMMU } from "./extensions.ts";
 
-
-/** vfio_fops_open: a new container, its kref held by the file. */
-OPENED["vfio-container"] = (s, file) => {
-  s.vfio.containers.set(file.id, { id: file.id, fileId: file.id, kref: 1, groups: [], noiommu: false, driver: null, type1: null });
-};
 
 function containerPut(s: State, c: VfioContainer): void {
   if (--c.kref === 0) s.vfio.containers.delete(c.id);
 }
 
-/** vfio_fops_release: the file's reference goes; attached groups keep the container. */
-RELEASE["vfio-container"] = (s: State, file: OpenFile) => {
-  const c = s.vfio.containers.get(file.id);
-  if (!c) return;
-  c.fileId = null;
-  containerPut(s, c);
+/**
+ * vfio_fops: open makes a new container, its kref held by the file; release
+ * drops the file's reference (attached groups keep the container).
+ */
+export const VFIO_CONTAINER_FOPS: Omit<FileOps, "ioctl"> = {
+  opened: (s, file) => {
+    s.vfio.containers.set(file.id, { id: file.id, fileId: file.id, kref: 1, groups: [], noiommu: false, driver: null, type1: null });
+  },
+  release: (s, file) => {
+    const c = s.vfio.containers.get(file.id);
+    if (!c) return;
+    c.fileId = null;
+    containerPut(s, c);
+  },
 };
 
-/** The driver a container uses, mirrored on its file for the dispatch (vfio_fops_unl_ioctl passes other commands to it). */
-function setDriver(s: State, c: VfioContainer, driver: VfioContainer["driver"]): void {
-  c.driver = driver;
-  const f = c.fileId === null ? undefined : s.files.get(c.fileId);
-  if (!f) return;
-  if (driver) f.iommuDriver = driver === "type1" ? (c.type1!.v2 ? "type1v2" : "type1") : "noiommu";
-  else delete f.iommuDriver;
-}
-
 /** vfio_noiommu_ioctl(CHECK_EXTENSION): the unsafe mode is on and the argument is VFIO_NOIOMMU_IOMMU. */
-function noiommuCheckExtension(s: State, arg: bigint): number {
+function noiommuCheckExtension(s: State, arg: number): number {
   return paramOf(s.params, "vfio.enable_unsafe_noiommu_mode") && arg === VFIO_NOIOMMU_IOMMU ? 1 : 0;
 }
 
@@ -57,9 +51,9 @@ const allowed = (c: VfioContainer, driver: "type1" | "noiommu"): boolean => c.no
  * answers; else every allowed driver is asked (all of them while no group is
  * attached) and the first positive answer wins.
  */
-registerIoctl("VFIO_CHECK_EXTENSION", ["vfio-container"], (s, call, env) => {
+export function vfioContainerIoctlCheckExtension(s: State, call: IoctlCall, env: ReduceEnv) {
   const c = s.vfio.containers.get(call.file.id)!;
-  const arg = call.arg.kind === "int" ? BigInt.asUintN(64, call.arg.value) : 0n;
+  const arg = call.arg.kind === "int" ? Number(BigInt.asUintN(64, call.arg.value)) : 0;
   if (c.driver === "type1") return type1CheckExtension(s, c.type1, arg, env, call.ev);
   if (c.driver === "noiommu") return { ret: noiommuCheckExtension(s, arg) };
   for (const driver of ["type1", "noiommu"] as const) {
@@ -68,7 +62,7 @@ registerIoctl("VFIO_CHECK_EXTENSION", ["vfio-container"], (s, call, env) => {
     if (!("ret" in r) || (r.ret ?? 0) > 0) return r;
   }
   return { ret: 0 };
-});
+}
 
 /**
  * vfio_ioctl_set_iommu: no group, or a driver set already (EINVAL); then the
@@ -76,10 +70,10 @@ registerIoctl("VFIO_CHECK_EXTENSION", ["vfio-container"], (s, call, env) => {
  * (vfio-noiommu: CAP_SYS_RAWIO, else EPERM) and attaches every group (their
  * failure is the answer); no driver accepts: ENODEV.
  */
-registerIoctl("VFIO_SET_IOMMU", ["vfio-container"], (s, call, env) => {
+export function vfioIoctlSetIommu(s: State, call: IoctlCall, env: ReduceEnv) {
   const c = s.vfio.containers.get(call.file.id)!;
   if (!c.groups.length || c.driver) return errno("EINVAL");
-  const arg = call.arg.kind === "int" ? BigInt.asUintN(64, call.arg.value) : 0n;
+  const arg = call.arg.kind === "int" ? Number(BigInt.asUintN(64, call.arg.value)) : 0;
   let ret: string | undefined = "ENODEV";
   if (allowed(c, "type1")) {
     const ext = type1CheckExtension(s, null, arg, env, call.ev);
@@ -98,7 +92,7 @@ registerIoctl("VFIO_SET_IOMMU", ["vfio-container"], (s, call, env) => {
           done.push(g);
         }
         if (!err) {
-          setDriver(s, c, "type1");
+          c.driver = "type1";
           type1Opened(s, c, call.process.pid, env);
           return { ret: 0 };
         }
@@ -111,20 +105,17 @@ registerIoctl("VFIO_SET_IOMMU", ["vfio-container"], (s, call, env) => {
   }
   if (allowed(c, "noiommu") && noiommuCheckExtension(s, arg) > 0) {
     if (!capable(call.process, "CAP_SYS_RAWIO")) return errno("EPERM");
-    setDriver(s, c, "noiommu");
+    c.driver = "noiommu";
     return { ret: 0 };
   }
   return errno(ret);
-});
+}
 
-/** Seed 002: vfio_iommu_type1_open takes the opener's vfio_mm (pasid_request.ts fills this in). */
-export const TYPE1_HOOKS: {
-  opened: (s: State, c: VfioContainer, pid: number, env: ReduceEnv) => void;
-  released: (s: State, c: VfioContainer, env: ReduceEnv) => void;
-} = { opened: () => {}, released: () => {} };
-
+/** Seed 002: vfio_iommu_type1_open takes the opener's vfio_mm (src/model/pasid). */
 function type1Opened(s: State, c: VfioContainer, pid: number, env: ReduceEnv): void {
-  TYPE1_HOOKS.opened(s, c, pid, env);
+  if (!env.profile.on("vfio-pasid-request")) return;
+  vfioMmGet(s, pid);
+  c.type1!.vmmPid = pid;
 }
 
 /**
@@ -164,10 +155,11 @@ export function detachGroupFromContainer(s: State, group: number, env: ReduceEnv
   if (c.driver && !c.groups.length) {
     if (c.driver === "type1") {
       type1Release(s, c.type1!);
-      TYPE1_HOOKS.released(s, c, env);
+      // Seed 002: vfio_iommu_type1_release puts the vfio_mm.
+      if (c.type1!.vmmPid !== null) vfioMmPut(s, c.type1!.vmmPid, env);
       c.type1 = null;
     }
-    setDriver(s, c, null);
+    c.driver = null;
   }
   containerPut(s, c);
 }

@@ -8,11 +8,8 @@ import { fileGet, filePut } from "../files/lifecycle.ts";
 import type { ReduceEnv } from "../framework.ts";
 import type { HostDevice } from "../host/state.ts";
 import { ioptRevokeFile } from "../iommufd/ioas_file.ts";
-import type { OpenFile } from "../files/state.ts";
-import { lowestFreeFd } from "../process/reducers.ts";
-import { NOFILE_LIMIT } from "../process/state.ts";
 import type { State } from "../state.ts";
-import { deviceBind, deviceDetach, deviceUnbind } from "./iommufd_ops.ts";
+import { deviceBind, deviceDetach, deviceUnbind } from "./iommufd.ts";
 import type { VfioDevice, VfioGroup } from "./state.ts";
 
 /** The vfio_device of a host device (made on first use). */
@@ -71,23 +68,23 @@ export function validateVfToken(dev: HostDevice, token: Uint8Array | null): stri
 }
 
 /** vfio_pci_dma_buf_move(vdev, true) for one buffer: importers are told (dma_buf_move_notify) and unmap it. */
-export function revokeDmabuf(s: State, fileId: number, env: ReduceEnv): void {
-  const b = s.vfio.dmabufs.get(fileId);
+export function revokeDmabuf(s: State, fileId: number): void {
+  const b = s.dmabufs.get(fileId);
   if (!b || b.revoked) return;
   b.revoked = true;
   b.revokeGen++;
-  ioptRevokeFile(s, fileId, env);
+  ioptRevokeFile(s, fileId);
 }
 
 /**
  * vfio_pci_core_close_device -> vfio_pci_dma_buf_cleanup: every buffer still
  * alive is revoked for good and forgets its device.
  */
-function dmabufCleanup(s: State, bdf: string, env: ReduceEnv): void {
+function dmabufCleanup(s: State, bdf: string): void {
   const d = vdevOf(s, bdf);
   for (const id of d.dmabufs) {
-    revokeDmabuf(s, id, env);
-    const b = s.vfio.dmabufs.get(id);
+    revokeDmabuf(s, id);
+    const b = s.dmabufs.get(id);
     if (b) b.bdf = null;
   }
   d.dmabufs = [];
@@ -128,7 +125,7 @@ export function firstOpen(s: State, bdf: string, iommufdCtx: number | null, caps
  */
 export function lastClose(s: State, bdf: string, env: ReduceEnv): void {
   const d = vdevOf(s, bdf);
-  dmabufCleanup(s, bdf, env);
+  dmabufCleanup(s, bdf);
   if (d.iommufd) {
     const { ctx, devId } = d.iommufd;
     for (const pasid of [...d.pasids]) deviceDetach(s, ctx, devId, pasid, env);
@@ -168,25 +165,4 @@ export function dfClose(s: State, bdf: string, env: ReduceEnv): void {
   const d = vdevOf(s, bdf);
   if (d.openCount === 1) lastClose(s, bdf, env);
   d.openCount--;
-}
-
-/**
- * get_unused_fd_flags + fd_install of a new file (an anon-inode device file,
- * a dma-buf): the lowest free fd, EMFILE past RLIMIT_NOFILE. Check `fdFree`
- * before doing the work the kernel does between the two.
- */
-export function fdFree(s: State, pid: number): number | "EMFILE" {
-  const p = s.processes.get(pid)!;
-  const fd = lowestFreeFd(p);
-  return fd >= NOFILE_LIMIT ? "EMFILE" : fd;
-}
-
-export function installFile(s: State, pid: number, fd: number, file: Omit<OpenFile, "id" | "pid">): OpenFile {
-  const p = s.processes.get(pid)!;
-  const id = s.nextFileId++;
-  const f: OpenFile = { id, pid, ...file };
-  s.files.set(id, f);
-  p.fds.set(fd, id);
-  p.nextFd = fd + 1;
-  return f;
 }

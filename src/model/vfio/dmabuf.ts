@@ -1,50 +1,30 @@
 // vfio-pci's dma-buf export of BAR ranges (drivers/vfio/pci/vfio_pci_dmabuf.c,
 // v6.19 5d74781ebc86, seed 004): VFIO_DEVICE_FEATURE_DMA_BUF makes a dma-buf
-// file; iommufd imports it through vfio_pci_dma_buf_iommufd_map (the
-// DMABUF_EXPORTERS entry below); reset and close of the device revoke it.
+// file (src/model/dmabuf); iommufd imports it through
+// vfio_pci_dma_buf_iommufd_map; reset and close of the device revoke it.
 
-import { RELEASE } from "../files/lifecycle.ts";
-import type { OpenFile } from "../files/state.ts";
-import { notModelled, type SimulatorFault } from "../framework.ts";
-import { DMABUF_EXPORTERS } from "../iommufd/pages.ts";
-import type { IoctlCall } from "../ioctl/dispatch.ts";
+import { installFile, unusedFd } from "../files/fd.ts";
+import { notModelled, type FileOps, type SimulatorFault } from "../framework.ts";
 import { errno, type Outcome } from "../outcome.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
-import { fdFree, hostDevOf, installFile, vdevOf } from "./core.ts";
-import type { DmaBuf } from "./state.ts";
+import { hostDevOf, vdevOf } from "./core.ts";
 
 const PAGE = 4096n;
 /** KMALLOC_MAX_SIZE on x86-64 (order-10 pages): memdup_array_user of more is ENOMEM. */
 const KMALLOC_MAX_SIZE = 4n << 20n;
 
-/** The dma-buf behind a file, or undefined (not a VFIO dma-buf). For the importers (IOMMU_IOAS_MAP_FILE). */
-export function dmabufOf(s: State, fileId: number): DmaBuf | undefined {
-  return s.vfio.dmabufs.get(fileId);
-}
-
-/**
- * vfio_pci_dma_buf_iommufd_map: a revoked buffer is ENODEV, more than one
- * range EOPNOTSUPP (iommufd takes single-range buffers only), else its range.
- */
-DMABUF_EXPORTERS.dmabuf = {
-  size: (s, file) => dmabufOf(s, file.id)?.size ?? 0n,
-  phys: (s, file) => {
-    const b = dmabufOf(s, file.id);
-    if (!b || b.revoked) return "ENODEV";
-    if (b.phys.length !== 1) return "EOPNOTSUPP";
-    return b.phys;
+/** dma_buf_fops: no modelled ioctl (only DMA_BUF_IOCTL_* exist); vfio_pci_dma_buf_release makes the device forget the buffer. */
+export const DMABUF_FOPS: Omit<FileOps, "ioctl"> = {
+  release: (s, file) => {
+    const b = s.dmabufs.get(file.id);
+    if (b?.bdf) {
+      const d = vdevOf(s, b.bdf);
+      d.dmabufs = d.dmabufs.filter((id) => id !== file.id);
+    }
+    s.dmabufs.delete(file.id);
   },
-};
-
-/** vfio_pci_dma_buf_release: the device forgets the buffer. */
-RELEASE.dmabuf = (s: State, file: OpenFile) => {
-  const b = s.vfio.dmabufs.get(file.id);
-  if (b?.bdf) {
-    const d = vdevOf(s, b.bdf);
-    d.dmabufs = d.dmabufs.filter((id) => id !== file.id);
-  }
-  s.vfio.dmabufs.delete(file.id);
 };
 
 /**
@@ -88,10 +68,10 @@ export function exportDmabuf(s: State, call: IoctlCall, payload: Uint8Array): Ou
     if (pa + r.length > bar.pa + bar.size) return errno("EINVAL");
     phys.push({ pa, length: r.length });
   }
-  const fd = fdFree(s, call.process.pid);
+  const fd = unusedFd(call.process);
   if (fd === "EMFILE") return errno("EMFILE");
-  const file = installFile(s, call.process.pid, fd, { path: "anon_inode:dmabuf", kind: "dmabuf", bdf });
-  s.vfio.dmabufs.set(file.id, { fileId: file.id, bdf, regionIndex, ranges, phys, size, revoked: false, revokeGen: 0 });
+  const file = installFile(s, call.process, fd, { path: "anon_inode:dmabuf", kind: "dmabuf", bdf });
+  s.dmabufs.set(file.id, { fileId: file.id, bdf, regionIndex, ranges, phys, size, revoked: false, revokeGen: 0 });
   const d = vdevOf(s, bdf);
   d.dmabufs = [...d.dmabufs, file.id];
   return { fd };

@@ -5,12 +5,13 @@
 
 import { vfio_device_feature_dma_buf, vfio_device_low_power_entry_with_wakeup } from "../../uapi/vfio.ts";
 import { encodeStruct, type FieldValue, type StructDef } from "../../uapi/layout.ts";
-import { notModelled } from "../framework.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
+import { notModelled, type ReduceEnv } from "../framework.ts";
+import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
 import { errno } from "../outcome.ts";
 import { hostDevOf } from "./core.ts";
 import { exportDmabuf } from "./dmabuf.ts";
-import { inlineOf, userBytes } from "./uarg.ts";
+import { inlineOf, userBytes } from "../uaccess/vfio_arg.ts";
 
 const MASK = 0xffff;
 const GET = 1 << 16;
@@ -56,7 +57,7 @@ function payloadOf(call: IoctlCall, feature: number, bytes: Uint8Array): Uint8Ar
  * vfio_ioctl_device_feature: copy 8 bytes (EFAULT), argsz < 8, an unknown
  * flag, GET and SET without PROBE (EINVAL); then by feature number.
  */
-registerIoctl("VFIO_DEVICE_FEATURE", ["vfio-device"], (s, call, env) => {
+export function vfioIoctlDeviceFeature(s: State, call: IoctlCall, env: ReduceEnv) {
   const head = userBytes(call);
   if (!head) return errno("EFAULT");
   const feature = new DataView(head.buffer, head.byteOffset).getUint32(4, true) & MASK;
@@ -115,4 +116,4 @@ registerIoctl("VFIO_DEVICE_FEATURE", ["vfio-device"], (s, call, env) => {
     default:
       return errno("ENOTTY");
   }
-});
+}

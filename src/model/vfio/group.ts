@@ -4,54 +4,52 @@
 // /dev/vfio/vfio container or a /dev/iommu, iommufd's VFIO compatibility),
 // _UNSET_CONTAINER and _GET_DEVICE_FD.
 
-import { capable } from "../process/reducers.ts";
-import { fileGet, filePut, OPEN_CHECK, OPENED, RELEASE } from "../files/lifecycle.ts";
-import type { OpenFile } from "../files/state.ts";
-import { notModelled, type ReduceEnv } from "../framework.ts";
-import { newIoas } from "../iommufd/ioas.ts";
-import { addObject, getObject } from "../iommufd/objects.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
+import { installFile, unusedFd } from "../files/fd.ts";
+import { fileGet, filePut } from "../files/lifecycle.ts";
+import type { FileOps, ReduceEnv } from "../framework.ts";
+import { getObject } from "../iommufd/objects.ts";
+import { iommufdVfioCompatIoasCreate, iommufdVfioCompatSetNoIommu } from "../iommufd/vfio_compat.ts";
+import { notModelled } from "../framework.ts";
 import { errno } from "../outcome.ts";
+import { capable } from "../process/reducers.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copiedOut, userStruct, uuidBytes } from "../uaccess/vfio_arg.ts";
 import { attachGroupToContainer, detachGroupFromContainer } from "./container.ts";
-import { dfClose, dfOpen, fdFree, groupDevices, groupHasIommu, groupIsNoiommu, installFile, validateVfToken, vdevOf, vgroupOf } from "./core.ts";
-import { deviceAttach } from "./iommufd_ops.ts";
-import { copiedOut, userStruct, uuidBytes } from "./uarg.ts";
+import { dfClose, dfOpen, groupDevices, groupHasIommu, groupIsNoiommu, validateVfToken, vdevOf, vgroupOf } from "./core.ts";
+import { deviceAttach } from "./iommufd.ts";
 
 const FLAGS_VIABLE = 1;
 const FLAGS_CONTAINER_SET = 2;
 const UUID_STRING_LEN = 36;
 
 /**
- * vfio_group_fops_open, in its order: a no-IOMMU group needs CAP_SYS_RAWIO
+ * vfio_group_fops. open, in its order: a no-IOMMU group needs CAP_SYS_RAWIO
  * (EPERM); a device of the group bound through its cdev, or the group already
- * open, makes it busy (EBUSY).
+ * open, makes it busy (EBUSY); then group->opened_file = filep. release (on
+ * the last reference: device fds opened through a container hold the group
+ * file): detach the container, drop the iommufd.
  */
-OPEN_CHECK["vfio-group"] = (s, pid, node) => {
-  if (groupIsNoiommu(s, node.group!) && !capable(s.processes.get(pid)!, "CAP_SYS_RAWIO")) return "EPERM";
-  const g = s.vfio.groups.get(node.group!);
-  if (g && (g.cdevDeviceOpenCnt > 0 || g.openedFile !== null)) return "EBUSY";
-  return undefined;
-};
-
-/** group->opened_file = filep. */
-OPENED["vfio-group"] = (s, file) => {
-  vgroupOf(s, file.group!).openedFile = file.id;
-};
-
-/**
- * vfio_group_fops_release (on the last reference: device fds opened through a
- * container hold the group file): detach the container, drop the iommufd.
- */
-RELEASE["vfio-group"] = (s: State, file: OpenFile, env: ReduceEnv) => {
-  const g = vgroupOf(s, file.group!);
-  if (g.container !== null) detachGroupFromContainer(s, file.group!, env);
-  if (g.iommufd !== null) {
-    const ctx = g.iommufd;
-    g.iommufd = null;
-    filePut(s, ctx, env);
-  }
-  g.openedFile = null;
+export const VFIO_GROUP_FOPS: Omit<FileOps, "ioctl"> = {
+  openCheck: (s, pid, node) => {
+    if (groupIsNoiommu(s, node.group!) && !capable(s.processes.get(pid)!, "CAP_SYS_RAWIO")) return "EPERM";
+    const g = s.vfio.groups.get(node.group!);
+    if (g && (g.cdevDeviceOpenCnt > 0 || g.openedFile !== null)) return "EBUSY";
+    return undefined;
+  },
+  opened: (s, file) => {
+    vgroupOf(s, file.group!).openedFile = file.id;
+  },
+  release: (s, file, env) => {
+    const g = vgroupOf(s, file.group!);
+    if (g.container !== null) detachGroupFromContainer(s, file.group!, env);
+    if (g.iommufd !== null) {
+      const ctx = g.iommufd;
+      g.iommufd = null;
+      filePut(s, ctx, env);
+    }
+    g.openedFile = null;
+  },
 };
 
 /**
@@ -60,14 +58,14 @@ RELEASE["vfio-group"] = (s: State, file: OpenFile, env: ReduceEnv) => {
  * of a group is bound to vfio-pci, and none can claim DMA ownership while the
  * group is open).
  */
-registerIoctl("VFIO_GROUP_GET_STATUS", ["vfio-group"], (s, call) => {
+export function vfioGroupIoctlGetStatus(s: State, call: IoctlCall) {
   const st = userStruct(call);
   if (!st) return errno("EFAULT");
   if ((st.argsz as number) < 8) return errno("EINVAL");
   const g = vgroupOf(s, call.file.group!);
   const flags = groupHasIommu(g) ? FLAGS_CONTAINER_SET | FLAGS_VIABLE : FLAGS_VIABLE;
   return copiedOut(call, { argsz: st.argsz as number, flags }, 8);
-});
+}
 
 /**
  * vfio_group_ioctl_set_container: get_user(fd) (EFAULT), an fd that is not
@@ -75,7 +73,7 @@ registerIoctl("VFIO_GROUP_GET_STATUS", ["vfio-group"], (s, call) => {
  * (vfio_container_attach_group), an iommufd (the compat IOAS is made, or the
  * context goes into no-IOMMU mode for a no-IOMMU group), anything else EBADFD.
  */
-registerIoctl("VFIO_GROUP_SET_CONTAINER", ["vfio-group"], (s, call, env) => {
+export function vfioGroupIoctlSetContainer(s: State, call: IoctlCall, env: ReduceEnv) {
   if (call.arg.kind === "null") return errno("EFAULT");
   const fd = call.arg.kind === "int" ? Number(BigInt.asIntN(32, call.arg.value)) : -1;
   const id = call.process.fds.get(fd);
@@ -92,29 +90,21 @@ registerIoctl("VFIO_GROUP_SET_CONTAINER", ["vfio-group"], (s, call, env) => {
   }
   if (f.kind === "iommufd") {
     const ctx = s.iommufd.get(f.id)!;
-    const noiommuCtx = s.vfio.noIommuCtx;
-    if (groupIsNoiommu(s, group)) {
-      // iommufd_vfio_compat_set_no_iommu
-      if (ctx.vfioIoasId !== null) return errno("EINVAL");
-      if (!noiommuCtx.includes(f.id)) noiommuCtx.push(f.id);
-    } else {
-      // iommufd_vfio_compat_ioas_create
-      if (noiommuCtx.includes(f.id)) return errno("EINVAL");
-      if (ctx.vfioIoasId === null || !getObject(ctx, ctx.vfioIoasId, "ioas")) ctx.vfioIoasId = addObject(ctx, newIoas).id;
-    }
+    const err = groupIsNoiommu(s, group) ? iommufdVfioCompatSetNoIommu(ctx) : iommufdVfioCompatIoasCreate(ctx);
+    if (err) return errno(err);
     fileGet(s, f.id); // group->iommufd holds the context
     g.iommufd = f.id;
     return { ret: 0 };
   }
   return errno("EBADFD");
-});
+}
 
 /**
  * vfio_group_ioctl_unset_container: nothing set (EINVAL), a container with
  * devices open through it (container_users != 1: EBUSY); else detach it and
  * drop the iommufd.
  */
-registerIoctl("VFIO_GROUP_UNSET_CONTAINER", ["vfio-group"], (s, call, env) => {
+export function vfioGroupIoctlUnsetContainer(s: State, call: IoctlCall, env: ReduceEnv) {
   const group = call.file.group!;
   const g = vgroupOf(s, group);
   if (!groupHasIommu(g)) return errno("EINVAL");
@@ -128,7 +118,7 @@ registerIoctl("VFIO_GROUP_UNSET_CONTAINER", ["vfio-group"], (s, call, env) => {
     filePut(s, ctx, env);
   }
   return { ret: 0 };
-});
+}
 
 /**
  * vfio_pci_core_match: the name must start with the device's name; what
@@ -168,7 +158,7 @@ function pciMatch(s: State, bdf: string, buf: string): 1 | 0 | string {
  * vfio_df_open (the container's rules); on an iommufd the first open attaches
  * the compat IOAS. The new fd is the ioctl's return value.
  */
-registerIoctl("VFIO_GROUP_GET_DEVICE_FD", ["vfio-group"], (s, call, env) => {
+export function vfioGroupIoctlGetDeviceFd(s: State, call: IoctlCall, env: ReduceEnv) {
   if (call.arg.kind === "null") return errno("EFAULT");
   const buf = call.arg.kind === "string" ? call.arg.value : "";
   if (Buffer.byteLength(buf) >= 4096) return errno("EINVAL");
@@ -184,7 +174,7 @@ registerIoctl("VFIO_GROUP_GET_DEVICE_FD", ["vfio-group"], (s, call, env) => {
     }
   }
   if (!bdf) return errno("ENODEV");
-  const fd = fdFree(s, call.process.pid);
+  const fd = unusedFd(call.process);
   if (fd === "EMFILE") return errno("EMFILE");
 
   // vfio_df_group_open
@@ -214,7 +204,7 @@ registerIoctl("VFIO_GROUP_GET_DEVICE_FD", ["vfio-group"], (s, call, env) => {
       d.attached = true;
     }
   }
-  const file = installFile(s, call.process.pid, fd, { path: "anon_inode:[vfio-device]", kind: "vfio-device", bdf, group });
+  const file = installFile(s, call.process, fd, { path: "anon_inode:[vfio-device]", kind: "vfio-device", bdf, group });
   if (access) file.accessGranted = true;
   return { fd };
-});
+}

@@ -37,75 +37,23 @@
 // allocated PASID (0 included) is returned in `result`.
 
 import type { ReduceEnv } from "../framework.ts";
-import { registerIoctl } from "../ioctl/dispatch.ts";
 import { errno, type Outcome } from "../outcome.ts";
+import { ioasidAlloc, ioasidFree, ledger } from "../pasid/ioasid.ts";
+import type { PasidLedgerEntry } from "../pasid/state.ts";
 import type { State } from "../state.ts";
-import { paramOf } from "../host/params.ts";
-import { TYPE1_HOOKS } from "./container.ts";
-import type { PasidLedgerEntry, Type1, VfioContainer } from "./state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { userBytes } from "../uaccess/vfio_arg.ts";
+import type { Type1 } from "./state.ts";
 import { type1Of } from "./type1.ts";
-import { userBytes } from "./uarg.ts";
 
 const ALLOC = 1;
 const FREE = 2;
 const MASK = ALLOC | FREE;
-/** INVALID_IOASID: never handed out. */
-const INVALID_IOASID = 0xffffffff;
-
-function ledger(s: State, e: PasidLedgerEntry): void {
-  s.pasid.ledger.push(e);
-}
-
-/** vfio_mm_get_from_task at vfio_iommu_type1_open: the process's vfio_mm, made with the current quota. */
-TYPE1_HOOKS.opened = (s: State, c: VfioContainer, pid: number, env: ReduceEnv) => {
-  if (!env.profile.on("vfio-pasid-request")) return;
-  const q = s.pasid.quota.get(pid);
-  if (q) q.refs++;
-  else s.pasid.quota.set(pid, { used: 0, limit: paramOf(s.params, "vfio.pasid_quota") as number, refs: 1 });
-  c.type1!.vmmPid = pid;
-};
-
-/** vfio_mm_put at vfio_iommu_type1_release: the last reference frees the set and every PASID in it. */
-TYPE1_HOOKS.released = (s: State, c: VfioContainer, env: ReduceEnv) => {
-  const pid = c.type1?.vmmPid;
-  if (pid === null || pid === undefined) return;
-  const q = s.pasid.quota.get(pid);
-  if (!q || --q.refs > 0) return;
-  for (const [pasid, h] of [...s.pasid.allocated].sort((a, b) => a[0] - b[0])) {
-    if (h.pid !== pid) continue;
-    s.pasid.allocated.delete(pasid);
-    ledger(s, { seq: env.seq, pid, op: "free", pasid, via: "vfio_mm_release" });
-  }
-  s.pasid.quota.delete(pid);
-};
 
 /** IS_IOMMU_CAP_DOMAIN_IN_CONTAINER: an IOMMU-backed group is attached. */
 const domainInContainer = (t: Type1): boolean => t.domainGroups.length > 0;
 
-/** ioasid_alloc(sid, min, max): the set's quota, then the lowest free id in [min, max]; undefined: INVALID_IOASID. */
-function ioasidAlloc(s: State, pid: number, min: number, max: number, seq: number): number | undefined {
-  const q = s.pasid.quota.get(pid)!;
-  if (q.used >= q.limit) return undefined;
-  for (let id = min; id <= max && id !== INVALID_IOASID; id++) {
-    if (s.pasid.allocated.has(id)) continue;
-    s.pasid.allocated.set(id, { pid, seq });
-    q.used++;
-    return id;
-  }
-  return undefined;
-}
-
-/** vfio_mm_pasid_free: ioasid_find(sid, pasid) (ENOENT, EACCES), then ioasid_free. */
-function ioasidFree(s: State, pid: number, pasid: number): string | undefined {
-  const h = s.pasid.allocated.get(pasid);
-  if (!h) return "ENOENT";
-  if (h.pid !== pid) return "EACCES";
-  s.pasid.allocated.delete(pasid);
-  s.pasid.quota.get(pid)!.used--;
-  return undefined;
-}
-
-registerIoctl("VFIO_IOMMU_PASID_REQUEST", ["vfio-container"], (s, call, env) => {
+export function vfioIommuType1PasidRequest(s: State, call: IoctlCall, env: ReduceEnv) {
   const t = type1Of(s, call);
   if (!("dmaList" in t)) return t;
   const pid = call.process.pid;
@@ -150,4 +98,4 @@ registerIoctl("VFIO_IOMMU_PASID_REQUEST", ["vfio-container"], (s, call, env) => 
   ledger(s, { seq: env.seq, pid, op: "alloc", pasid });
   // copy_to_user(arg + offsetof(alloc_pasid.result)): v1 writes it whatever argsz says.
   return { ret: 0, out: { result: pasid } };
-});
+}

@@ -5,12 +5,13 @@
 // space (INTx pin, MSI/MSI-X vector counts) are not in the host model yet:
 // a call that needs one is "not modelled", never a guess.
 
-import { notModelled, type ReduceEnv } from "../framework.ts";
+import { notModelled } from "../framework.ts";
 import type { HostDevice } from "../host/state.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
+import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
 import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import { hostDevOf, revokeDmabuf, vdevOf } from "./core.ts";
-import { copiedOut, inlineOf, userBytes, userStruct } from "./uarg.ts";
+import { copiedOut, inlineOf, userBytes, userStruct } from "../uaccess/vfio_arg.ts";
 
 const VFIO_PCI_NUM_REGIONS = 9;
 const VFIO_PCI_NUM_IRQS = 5;
@@ -51,7 +52,7 @@ const copyLen = (argsz: number, size: number): number => Math.min(argsz, size);
  * (zPCI on s390, AtomicOps completer for a root-bus device with DEVCAP2
  * atomics) is empty for these devices: the host model's DEVCAP2 is zero.
  */
-registerIoctl("VFIO_DEVICE_GET_INFO", ["vfio-device"], (s, call) => {
+export function vfioPciIoctlGetInfo(s: State, call: IoctlCall) {
   const info = userStruct(call);
   if (!info) return errno("EFAULT");
   const argsz = info.argsz as number;
@@ -66,7 +67,7 @@ registerIoctl("VFIO_DEVICE_GET_INFO", ["vfio-device"], (s, call) => {
     pad: 0,
   };
   return copiedOut(call, out, copyLen(argsz, 24));
-});
+}
 
 /**
  * vfio_get_region_info + vfio_pci_ioctl_get_region_info: argsz < 32
@@ -76,7 +77,7 @@ registerIoctl("VFIO_DEVICE_GET_INFO", ["vfio-device"], (s, call) => {
  * ROM (READ when present), VGA (EINVAL without one), device-specific regions
  * (their type/subtype capability is not in the host model); offset index << 40.
  */
-registerIoctl("VFIO_DEVICE_GET_REGION_INFO", ["vfio-device"], (s, call) => {
+export function vfioPciIoctlGetRegionInfo(s: State, call: IoctlCall) {
   const info = userStruct(call);
   if (!info) return errno("EFAULT");
   const argsz = info.argsz as number;
@@ -122,7 +123,7 @@ registerIoctl("VFIO_DEVICE_GET_REGION_INFO", ["vfio-device"], (s, call) => {
     }
   }
   return copiedOut(call, out, 32);
-});
+}
 
 /** vfio_pci_get_irq_count for the indices whose count needs no config-space value; undefined: it does. */
 function irqCount(dev: HostDevice, index: number): number | undefined {
@@ -147,7 +148,7 @@ function irqCount(dev: HostDevice, index: number): number | undefined {
  * on PCI Express (EINVAL otherwise); flags EVENTFD, INTx MASKABLE|AUTOMASKED,
  * the others NORESIZE (MSI-X without dynamic allocation too).
  */
-registerIoctl("VFIO_DEVICE_GET_IRQ_INFO", ["vfio-device"], (s, call) => {
+export function vfioPciIoctlGetIrqInfo(s: State, call: IoctlCall) {
   const info = userStruct(call);
   if (!info) return errno("EFAULT");
   const argsz = info.argsz as number;
@@ -160,7 +161,7 @@ registerIoctl("VFIO_DEVICE_GET_IRQ_INFO", ["vfio-device"], (s, call) => {
   if (count === undefined) return notModelled(call.ev, `VFIO_DEVICE_GET_IRQ_INFO for IRQ index ${index} (its count comes from config space, not modelled yet)`);
   const flags = 1 | (index === 0 ? 2 | 4 : 8);
   return copiedOut(call, { argsz, flags, index, count }, 16);
-});
+}
 
 /**
  * The eventfd behind an fd (eventfd_ctx_fdget): no fd of the model is an
@@ -191,7 +192,7 @@ function setTriggerSingle(call: IoctlCall, count: number, flags: number, data: U
  * ENOTTY). INTx, MSI and MSI-X need the device's vector counts and interrupt
  * state, which are not modelled.
  */
-registerIoctl("VFIO_DEVICE_SET_IRQS", ["vfio-device"], (s, call) => {
+export function vfioPciIoctlSetIrqs(s: State, call: IoctlCall) {
   const inline = inlineOf(call, "data");
   let bytes = userBytes(call);
   if (!bytes) return errno("EFAULT");
@@ -226,7 +227,7 @@ registerIoctl("VFIO_DEVICE_SET_IRQS", ["vfio-device"], (s, call) => {
   } else data.set(bytes.subarray(20, 20 + count * size));
   if (start !== 0 || count > 1) return errno("EINVAL");
   return setTriggerSingle(call, count, flags, data);
-});
+}
 
 /**
  * vfio_pci_ioctl_reset: EINVAL when the device cannot reset. The dma-bufs are
@@ -234,24 +235,24 @@ registerIoctl("VFIO_DEVICE_SET_IRQS", ["vfio-device"], (s, call) => {
  * handed back once memory decode is on again, as pci_try_reset_function
  * restores it.
  */
-registerIoctl("VFIO_DEVICE_RESET", ["vfio-device"], (s, call, env: ReduceEnv) => {
+export function vfioPciIoctlReset(s: State, call: IoctlCall) {
   const bdf = call.file.bdf!;
   if (!hostDevOf(s, bdf).reset) return errno("EINVAL");
   const d = vdevOf(s, bdf);
-  for (const id of d.dmabufs) revokeDmabuf(s, id, env); // vfio_pci_dma_buf_move(vdev, true)
+  for (const id of d.dmabufs) revokeDmabuf(s, id); // vfio_pci_dma_buf_move(vdev, true)
   for (const id of d.dmabufs) {
-    const b = s.vfio.dmabufs.get(id);
+    const b = s.dmabufs.get(id);
     if (b) b.revoked = false; // __vfio_pci_memory_enabled: vfio_pci_dma_buf_move(vdev, false)
   }
   return { ret: 0 };
-});
+}
 
 /**
  * VFIO_DEVICE_IOEVENTFD: argsz < 32, a flag outside the size mask, not
  * exactly one size, fd < -1 (EINVAL); then vfio_pci_ioeventfd, which needs the
  * BAR layout and the MSI-X table position (not modelled).
  */
-registerIoctl("VFIO_DEVICE_IOEVENTFD", ["vfio-device"], (_s, call) => {
+export function vfioPciIoctlIoeventfd(_s: State, call: IoctlCall) {
   const a = userStruct(call);
   if (!a) return errno("EFAULT");
   const flags = a.flags as number;
@@ -259,14 +260,12 @@ registerIoctl("VFIO_DEVICE_IOEVENTFD", ["vfio-device"], (_s, call) => {
   const n = flags & 0xf;
   if ((n & (n - 1)) !== 0 || n === 0 || (a.fd as number) < -1) return errno("EINVAL");
   return notModelled(call.ev, "VFIO_DEVICE_IOEVENTFD (vfio_pci_ioeventfd)");
-});
+}
 
-// vfio_pci_core_ioctl answers the mdev display commands with its default: ENOTTY.
-registerIoctl("VFIO_DEVICE_QUERY_GFX_PLANE", ["vfio-device"], (s, call) =>
-  hostDevOf(s, call.file.bdf!).mdev ? notModelled(call.ev, "VFIO_DEVICE_QUERY_GFX_PLANE of a mediated device") : errno("ENOTTY"),
-);
-registerIoctl("VFIO_DEVICE_GET_GFX_DMABUF", ["vfio-device"], (s, call) =>
-  hostDevOf(s, call.file.bdf!).mdev ? notModelled(call.ev, "VFIO_DEVICE_GET_GFX_DMABUF of a mediated device") : errno("ENOTTY"),
-);
-registerIoctl("VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", ["vfio-device"], (_s, call) => notModelled(call.ev, "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (the PCI bus topology)"));
-registerIoctl("VFIO_DEVICE_PCI_HOT_RESET", ["vfio-device"], (_s, call) => notModelled(call.ev, "VFIO_DEVICE_PCI_HOT_RESET (the PCI bus topology)"));
+/**
+ * VFIO_DEVICE_QUERY_GFX_PLANE and VFIO_DEVICE_GET_GFX_DMABUF: commands of mdev
+ * display drivers; vfio_pci_core_ioctl answers them with its default, ENOTTY.
+ */
+export function vfioPciMdevDisplayIoctl(s: State, call: IoctlCall) {
+  return hostDevOf(s, call.file.bdf!).mdev ? notModelled(call.ev, `${call.def.name} of a mediated device`) : errno("ENOTTY");
+}

@@ -1,10 +1,9 @@
 // VFIO's state (drivers/vfio/): the vfio_device of every host device, the
 // vfio_group of every IOMMU group, the containers of /dev/vfio/vfio with their
-// type1 IOMMU data, the dma-bufs vfio-pci exported, and the iommufd contexts
-// VFIO put into no-IOMMU mode. Entries for devices and groups are made on
+// type1 IOMMU data. (The dma-bufs vfio-pci exports are src/model/dmabuf's.) Entries for devices and groups are made on
 // first use (a device nobody touched is open_count 0, unbound, unattached).
 
-import type { IovaRange, PhysRun, Domain } from "../iommufd/state.ts";
+import type { IovaRange, PhysRun } from "../domain/state.ts";
 
 /** struct vfio_device (with the vfio_pci_core_device bits the model needs), by bdf. */
 export interface VfioDevice {
@@ -71,8 +70,8 @@ export interface Type1 {
   iovaList: IovaRange[];
   /** iommu->vaddr_invalid_count. */
   vaddrInvalidCount: number;
-  /** The IOMMU domain of the container's groups, its tables in simulated memory (null until the first IOMMU group). */
-  domain: Domain | null;
+  /** The IOMMU domain of the container's groups (src/model/domain), null until the first IOMMU group. */
+  domainId: number | null;
   /** Seed 002 (iommu->vmm): the pid whose vfio_mm this container holds, or null. */
   vmmPid: number | null;
 }
@@ -93,71 +92,13 @@ export interface VfioContainer {
   type1: Type1 | null;
 }
 
-/** struct vfio_pci_dma_buf: a BAR range exported by VFIO_DEVICE_FEATURE_DMA_BUF, by its file id. */
-export interface DmaBuf {
-  fileId: number;
-  /** priv->vdev: the exporting device, null once the device closed (vfio_pci_dma_buf_cleanup). */
-  bdf: string | null;
-  regionIndex: number;
-  /** The ranges as asked, inside the BAR. */
-  ranges: { offset: bigint; length: bigint }[];
-  /** priv->phys_vec: the BAR's physical ranges. */
-  phys: { pa: bigint; length: bigint }[];
-  /** priv->size: the sum of the ranges. */
-  size: bigint;
-  /** priv->revoked: importers can no longer map it (vfio_pci_dma_buf_iommufd_map: ENODEV). */
-  revoked: boolean;
-  /** How many times the exporter revoked it (dma_buf_move_notify to revoked): importers alive then are dead for good. */
-  revokeGen: number;
-}
-
 export interface VfioState {
   devices: Map<string, VfioDevice>;
   groups: Map<number, VfioGroup>;
   containers: Map<number, VfioContainer>;
-  dmabufs: Map<number, DmaBuf>;
-  /** ictx->no_iommu_mode (iommufd_vfio_compat_set_no_iommu), by iommufd context file id; only VFIO sets it. */
-  noIommuCtx: number[];
-}
-
-/**
- * Seed 002's PASID bookkeeping (VFIO_IOMMU_PASID_REQUEST, never merged): the
- * one system-wide ioasid allocator, the per-mm vfio_mm quotas, and a ledger of
- * every request for the PASID audit.
- */
-export interface PasidState {
-  /** The system-wide ioasid allocator: PASID -> who holds it and the event that allocated it. */
-  allocated: Map<number, { pid: number; seq: number }>;
-  /**
-   * Every PASID event, in order: an allocation, a free (by the ioctl, or by
-   * ioasid_free_set when the process's last container went: via "vfio_mm_release"),
-   * and every refused request with its errno (request: what was asked).
-   */
-  ledger: PasidLedgerEntry[];
-  /**
-   * struct vfio_mm by pid (the mm): the quota its ioasid set got when it was
-   * created (vfio.pasid_quota at that moment), the PASIDs it holds, and its kref
-   * (one per type1 container of that process).
-   */
-  quota: Map<number, { used: number; limit: number; refs: number }>;
-}
-
-export interface PasidLedgerEntry {
-  seq: number;
-  pid: number;
-  op: "alloc" | "free" | "refuse";
-  pasid?: number;
-  errno?: string;
-  /** refuse: what the request asked for. */
-  request?: "alloc" | "free" | "invalid";
-  /** free: by VFIO_IOMMU_PASID_REQUEST, or by ioasid_free_set on vfio_mm release. */
-  via?: "ioctl" | "vfio_mm_release";
 }
 
 export function initialVfio(): VfioState {
-  return { devices: new Map(), groups: new Map(), containers: new Map(), dmabufs: new Map(), noIommuCtx: [] };
+  return { devices: new Map(), groups: new Map(), containers: new Map() };
 }
 
-export function initialPasid(): PasidState {
-  return { allocated: new Map(), ledger: [], quota: new Map() };
-}

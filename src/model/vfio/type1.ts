@@ -5,27 +5,27 @@
 //
 // Every IOMMU group of one host IOMMU gets compatible domains, which type1
 // merges into one (same iommu_ops, same cache coherency): the model keeps one
-// domain per container, shared by every IOMMU-backed group. Its page tables
-// are not written to simulated memory: the mappings are the vfio_dma list with
-// their pinned pages (type1Translate reads them).
+// domain per container, shared by every IOMMU-backed group, with its page
+// tables in simulated memory; its groups' devices are attached to it
+// (src/model/domain/attach.ts), so their DMA walks it.
 
-import { DMA_ATTACHMENTS, domainAlloc, domainFree, domainMapArea, domainUnmap } from "../domain/index.ts";
-import { domainParamsFor } from "../domain/params.ts";
-import { notModelled, type ReduceEnv, type SimulatorFault } from "../framework.ts";
+import { VFIO_DMA_CC_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1_NESTING_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from "../../uapi/vfio.ts";
+import { iommuAttach, iommuDetach } from "../domain/attach.ts";
+import { domainAllocPaging, domainFree, domainMapRuns, domainUnmap, pagingDomainOf } from "../domain/domain.ts";
+import { NO_PASID, type IovaRange, type PhysRun } from "../domain/state.ts";
 import type { TraceEvent } from "../events.ts";
+import { notModelled, type ReduceEnv, type SimulatorFault } from "../framework.ts";
 import { paramOf } from "../host/params.ts";
+import { hostDriver, isErr, MOCK_DRIVER, refusal } from "../iommu/index.ts";
 import { pinUser } from "../iommufd/pages.ts";
-import { holes } from "../iommufd/spans.ts";
-import type { IovaRange, PhysRun } from "../iommufd/state.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
+import { holes } from "../domain/spans.ts";
 import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
-import { HOST_RESV_REGIONS } from "../host/resv.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copiedOut, userBytes, userStruct } from "../uaccess/vfio_arg.ts";
 import { U64_MAX } from "../values.ts";
 import { groupDevices } from "./core.ts";
 import type { Type1, VfioContainer, VfioDma } from "./state.ts";
-import { copiedOut, userBytes, userStruct } from "./uarg.ts";
-import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_DMA_CC_IOMMU, VFIO_TYPE1_NESTING_IOMMU, VFIO_UNMAP_ALL, VFIO_UPDATE_VADDR } from "./extensions.ts";
 
 const PAGE_SIZE = 4096n;
 const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
@@ -50,18 +50,8 @@ function ffs(x: bigint): bigint {
   return n;
 }
 
-/**
- * iommu_get_group_resv_regions as the host IOMMU drivers report them
- * (HOST_RESV_REGIONS); RMRRs/IVMDs are not in the host model. Undefined: a host
- * whose type1 domains are not modelled (ARM, the selftest mock).
- */
-export function groupResvRegions(s: State): IovaRange[] | undefined {
-  const type = s.host.iommu?.type ?? "none";
-  return type === "arm_smmuv3" || type === "selftest_mock" ? undefined : [...HOST_RESV_REGIONS[type]];
-}
-
 /** vfio_iommu_type1_open: TYPE1, TYPE1v2 (and the nesting type, v2, while it exists); else EINVAL. */
-export function type1Open(arg: bigint, s: State): Type1 | string {
+export function type1Open(arg: number, s: State): Type1 | string {
   let v2: boolean;
   if (arg === VFIO_TYPE1_IOMMU) v2 = false;
   else if (arg === VFIO_TYPE1v2_IOMMU || arg === VFIO_TYPE1_NESTING_IOMMU) v2 = true;
@@ -76,7 +66,7 @@ export function type1Open(arg: bigint, s: State): Type1 | string {
     emulatedGroups: [],
     iovaList: [],
     vaddrInvalidCount: 0,
-    domain: null,
+    domainId: null,
     vmmPid: null,
   };
 }
@@ -87,7 +77,7 @@ export function type1Open(arg: bigint, s: State): Type1 | string {
  * 35890f85573c stopped advertising it; DMA_CC when every domain enforces
  * cache coherency (VT-d: ECAP.SC; AMD: always).
  */
-export function type1CheckExtension(s: State, t: Type1 | null, arg: bigint, env: ReduceEnv, ev: TraceEvent): Outcome | SimulatorFault {
+export function type1CheckExtension(s: State, t: Type1 | null, arg: number, env: ReduceEnv, ev: TraceEvent): Outcome | SimulatorFault {
   switch (arg) {
     case VFIO_TYPE1_IOMMU:
     case VFIO_TYPE1v2_IOMMU:
@@ -99,10 +89,9 @@ export function type1CheckExtension(s: State, t: Type1 | null, arg: bigint, env:
     case VFIO_DMA_CC_IOMMU: {
       if (!t) return { ret: 0 };
       if (!t.domainGroups.length) return { ret: 1 };
-      const host = s.host.iommu;
-      if (host?.type === "intel_vtd") return { ret: host.ecapReg & (1n << 7n) ? 1 : 0 };
-      if (host?.type === "amd") return { ret: 1 };
-      return notModelled(ev, `VFIO_DMA_CC_IOMMU on a ${host?.type ?? "none"} host (enforce_cache_coherency)`);
+      // domain->enforce_cache_coherency, as the host driver enforced it
+      const coherent = hostDriver(s).enforceCacheCoherency(s.host.iommu);
+      return typeof coherent === "boolean" ? { ret: coherent ? 1 : 0 } : refusal(ev, coherent);
     }
     default:
       return { ret: 0 };
@@ -115,7 +104,7 @@ function findDma(t: Type1, start: bigint, size: bigint): VfioDma | undefined {
 }
 
 /** The IOVA list: the aperture minus every reserved region of the domain's groups (vfio_iommu_aper_resize + resv_exclude). */
-function iovaListFor(aperture: IovaRange, resv: IovaRange[]): IovaRange[] {
+function iovaListFor(aperture: IovaRange, resv: readonly IovaRange[]): IovaRange[] {
   return holes(resv, aperture.start, aperture.last);
 }
 
@@ -140,9 +129,11 @@ export function type1AttachGroup(s: State, t: Type1, group: number, ev: TraceEve
     t.emulatedGroups = [...t.emulatedGroups, group];
     return undefined;
   }
-  const params = domainParamsFor(s.host.iommu, false);
-  const resv = groupResvRegions(s);
-  if (!params || !resv || s.host.iommu?.type === "selftest_mock") return notModelled(ev, `a VFIO type1 domain on a ${s.host.iommu?.type ?? "none"} host`);
+  // iommu_paging_domain_alloc by the host driver, and iommu_get_group_resv_regions (RMRRs/IVMDs are not in the host model)
+  const driver = hostDriver(s);
+  const params = driver.pagingParams(s.host.iommu);
+  const resv = driver.resvRegions;
+  if (isErr(params) || !resv || driver === MOCK_DRIVER) return notModelled(ev, `a VFIO type1 domain on a ${s.host.iommu?.type ?? "none"} host`);
   // iommu_enable_nesting: only ARM SMMU drivers had enable_nesting (and their domains are not modelled).
   if (t.nesting) return "EINVAL";
   const ap = params.aperture;
@@ -167,7 +158,7 @@ export function type1AttachGroup(s: State, t: Type1, group: number, ev: TraceEve
       pinned.push(runs);
     }
     t.dmaList.forEach((d, i) => (d.runs = pinned[i]!));
-    t.domain = domainAlloc(s, params.format, params);
+    t.domainId = domainAllocPaging(s, params).id;
     for (const d of t.dmaList) mapDma(s, t, d);
     // vfio_update_pgsize_bitmap
     let bm = params.pgsizeBitmap;
@@ -176,24 +167,26 @@ export function type1AttachGroup(s: State, t: Type1, group: number, ev: TraceEve
   }
   t.iovaList = list;
   t.domainGroups = [...t.domainGroups, group];
+  // iommu_attach_group: the group's devices translate through the container's domain (the RID only: type1 has no PASIDs).
+  for (const d of devs) iommuAttach(s, d.bdf, NO_PASID, pagingDomainOf(s, t.domainId!));
   return undefined;
 }
 
 /** iommu_map of one pinned mapping into the container's domain, with its READ/WRITE (the same bits as IOMMU_READ/WRITE). */
 function mapDma(s: State, t: Type1, d: VfioDma): void {
-  if (!t.domain || !d.runs) return;
-  domainMapArea(s, t.domain, { iova: d.iova, last: d.iova + d.size - 1n, prot: d.prot, source: { kind: "user", pid: d.pid, va: d.vaddr }, runs: d.runs, accesses: 0 });
+  if (t.domainId === null || !d.runs) return;
+  domainMapRuns(s, pagingDomainOf(s, t.domainId), d.runs, d.prot);
 }
 
 /** iommu_unmap of one mapping (vfio_unmap_unpin). */
 function unmapDma(s: State, t: Type1, d: VfioDma): void {
-  if (t.domain) domainUnmap(s, t.domain, d.iova, d.iova + d.size - 1n);
+  if (t.domainId !== null) domainUnmap(s, pagingDomainOf(s, t.domainId), d.iova, d.iova + d.size - 1n);
 }
 
 /** The last IOMMU group left: the domain and its page tables go. */
 function freeDomain(s: State, t: Type1): void {
-  if (t.domain) domainFree(s, t.domain);
-  t.domain = null;
+  if (t.domainId !== null) domainFree(s, pagingDomainOf(s, t.domainId));
+  t.domainId = null;
 }
 
 /** vfio_iommu_unmap_unpin_all: every mapping goes. */
@@ -218,6 +211,8 @@ export function type1DetachGroup(s: State, t: Type1, group: number): void {
   }
   if (!t.domainGroups.includes(group)) return;
   t.domainGroups = t.domainGroups.filter((g) => g !== group);
+  // iommu_detach_group: the group's devices are blocked again.
+  for (const d of groupDevices(s, group)) iommuDetach(s, d.bdf, NO_PASID);
   if (!t.domainGroups.length) {
     if (!t.emulatedGroups.length) unmapUnpinAll(s, t);
     else for (const d of t.dmaList) d.runs = null; // vfio_iommu_unmap_unpin_reaccount
@@ -248,7 +243,7 @@ const isType1 = (t: Type1 | Outcome): t is Type1 => "dmaList" in t;
  * (32 bytes), DMA_AVAIL (12), IOVA ranges (16 + 16 per range, when any) —
  * copied after the struct when argsz has room, else argsz asks for it.
  */
-registerIoctl("VFIO_IOMMU_GET_INFO", ["vfio-container"], (s, call) => {
+export function vfioIommuType1GetInfo(s: State, call: IoctlCall) {
   const t = type1Of(s, call);
   if (!isType1(t)) return t;
   const info = userStruct(call);
@@ -279,7 +274,7 @@ registerIoctl("VFIO_IOMMU_GET_INFO", ["vfio-container"], (s, call) => {
   });
   out.cap_offset = 24;
   return copiedOut(call, out, n, { caps });
-});
+}
 
 /** IOMMU_READ/IOMMU_WRITE of a mapping: the map flags are the device's view (READ: it reads memory). */
 function protOf(flags: number): number {
@@ -295,7 +290,7 @@ function protOf(flags: number): number {
  * dma_entry_limit left (ENOSPC); outside the IOVA list (EINVAL); then pinned
  * through the caller's mm when a domain exists (EFAULT, nothing mapped).
  */
-registerIoctl("VFIO_IOMMU_MAP_DMA", ["vfio-container"], (s, call) => {
+export function vfioIommuType1MapDma(s: State, call: IoctlCall) {
   const t = type1Of(s, call);
   if (!isType1(t)) return t;
   const m = userStruct(call);
@@ -337,7 +332,7 @@ registerIoctl("VFIO_IOMMU_MAP_DMA", ["vfio-container"], (s, call) => {
   if (at < 0) t.dmaList.push(d);
   else t.dmaList.splice(at, 0, d);
   return { ret: 0 };
-});
+}
 
 /**
  * vfio_iommu_type1_unmap_dma + vfio_dma_do_unmap: copy 24 bytes (EFAULT),
@@ -348,7 +343,7 @@ registerIoctl("VFIO_IOMMU_MAP_DMA", ["vfio-container"], (s, call) => {
  * bisect a mapping (EINVAL); v1 stops, successfully, at a mapping that starts
  * before iova. The bytes unmapped go back in `size`.
  */
-registerIoctl("VFIO_IOMMU_UNMAP_DMA", ["vfio-container"], (s, call) => {
+export function vfioIommuType1UnmapDma(s: State, call: IoctlCall) {
   const t = type1Of(s, call);
   if (!isType1(t)) return t;
   const bytes = userBytes(call);
@@ -409,14 +404,14 @@ registerIoctl("VFIO_IOMMU_UNMAP_DMA", ["vfio-container"], (s, call) => {
   }
   iova = v.getBigUint64(8, true);
   return copiedOut(call, { argsz, flags, iova, size: unmapped }, 24);
-});
+}
 
 /**
  * vfio_iommu_type1_dirty_pages: type1 v1 (EACCES), copy 8 bytes, argsz < 8 or
  * an unknown flag, more than one flag (EINVAL); dirty tracking itself is not
  * modelled.
  */
-registerIoctl("VFIO_IOMMU_DIRTY_PAGES", ["vfio-container"], (s, call) => {
+export function vfioIommuType1DirtyPages(s: State, call: IoctlCall) {
   const t = type1Of(s, call);
   if (!isType1(t)) return t;
   if (!t.v2) return errno("EACCES");
@@ -426,19 +421,4 @@ registerIoctl("VFIO_IOMMU_DIRTY_PAGES", ["vfio-container"], (s, call) => {
   if ((d.argsz as number) < 8 || flags & ~7) return errno("EINVAL");
   if (flags & (flags - 1)) return errno("EINVAL");
   return notModelled(call.ev, "VFIO_IOMMU_DIRTY_PAGES (type1 dirty page tracking)");
-});
-
-/**
- * A DMA of a device in a type1 container: the pinned page behind `iova`, or
- * undefined when no mapping holds it (an IOMMU fault). For the `dma` op.
- */
-/** DMA of a device whose group sits in a type1 container: the container's domain translates it. */
-DMA_ATTACHMENTS.push((s, bdf, pasid) => {
-  const group = s.host.devices.get(bdf)?.group;
-  const cid = group === null || group === undefined ? undefined : s.vfio.groups.get(group)?.container;
-  const t = cid === null || cid === undefined ? undefined : s.vfio.containers.get(cid)?.type1;
-  if (!t || !t.domainGroups.includes(group!)) return undefined;
-  // A type1 domain has no PASID attachments: only the RID is translated.
-  return t.domain && pasid === -1 ? { kind: "paging", domain: t.domain } : { kind: "blocked" };
-});
-
+}

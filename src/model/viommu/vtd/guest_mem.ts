@@ -7,10 +7,17 @@
 
 import type { PhysReader } from "../../../pagewalk/index.ts";
 import { TableMem } from "../../domain/tablemem.ts";
-import { vaToPa } from "../../memory/reducers.ts";
+import { vaToPa } from "../../process/state.ts";
 import type { MemoryState } from "../../memory/state.ts";
 import type { ProcessState } from "../../process/state.ts";
-import type { GuestRam } from "../../qemu/state.ts";
+
+/** A range of guest RAM: QEMU's memory-backend at a guest physical address, backed by the VMM process's memory. */
+export interface GuestRam {
+  gpa: bigint;
+  size: bigint;
+  /** Where the range lives in the QEMU process's memory. */
+  va: bigint;
+}
 
 /** Guest-physical memory through the machine's RAM layout; reads outside RAM set `bad` and read zero. */
 export class GuestMem implements PhysReader {

@@ -3,10 +3,8 @@
 // struct, at most the caller's size; some handlers copy single members).
 
 import { decodeStruct, type Decoded, type StructDef } from "../../uapi/layout.ts";
-import type { IoctlCall } from "../ioctl/dispatch.ts";
+import type { IoctlCall } from "./call.ts";
 import type { Outcome, OutValue } from "../outcome.ts";
-import type { State } from "../state.ts";
-import type { IommufdCtx } from "./state.ts";
 
 /** The command struct as the kernel copied it in (bytes past the caller's size are zero). */
 export function cmdOf(call: IoctlCall): Decoded {
@@ -38,11 +36,4 @@ export function respond(call: IoctlCall, cmd: Decoded, extra: Record<string, Out
 /** A handler that copies back single members (copy_to_user(&arg->member)). */
 export function respondFields(call: IoctlCall, fields: Record<string, OutValue>): Outcome {
   return { ret: 0, out: visible(call, fields) };
-}
-
-/** The iommufd context behind the file an iommufd ioctl was made on. */
-export function ctxOf(s: State, call: IoctlCall): IommufdCtx {
-  const ctx = s.iommufd.get(call.file.id);
-  if (!ctx) throw new Error(`no iommufd context for file ${call.file.id}`);
-  return ctx;
 }

@@ -5,14 +5,8 @@
 
 import type { ReduceEnv } from "../framework.ts";
 import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "../iommufd/device.ts";
-import type { IommufdCtx } from "../iommufd/state.ts";
+import { ctxOfFile } from "../iommufd/objects.ts";
 import type { State } from "../state.ts";
-
-function ctxOfFile(s: State, ctxFile: number): IommufdCtx {
-  const ctx = s.iommufd.get(ctxFile);
-  if (!ctx) throw new Error(`no iommufd context for file ${ctxFile}`);
-  return ctx;
-}
 
 /** iommufd_device_bind. */
 export function deviceBind(s: State, ctxFile: number, bdf: string, env: ReduceEnv): { devId: number } | string {

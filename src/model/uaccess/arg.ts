@@ -6,9 +6,9 @@
 // (`data`, `token`, ...) that the real call would pass through a pointer are
 // kept beside the bytes for the handler.
 
-import type { IoctlDef } from "../../uapi/commands.ts";
+import type { UapiCommand } from "../../uapi/commands.ts";
 import { encodeStruct, LayoutError, type FieldValue } from "../../uapi/layout.ts";
-import { ALL_IOCTLS, ioctlByName } from "../../uapi/index.ts";
+import { commandByName, commandsByNumber } from "../../uapi/index.ts";
 import { EventError, type TraceEvent } from "../events.ts";
 import { describe, parseInt53 } from "../values.ts";
 
@@ -47,7 +47,7 @@ function hexBytes(h: string): Uint8Array {
  * Build the user argument of `ev` for command `def`. Throws EventError naming
  * the `arg.<member>` at fault (bad input: exit 2).
  */
-export function userArg(def: IoctlDef, ev: TraceEvent): UserArg {
+export function userArg(def: UapiCommand, ev: TraceEvent): UserArg {
   const arg = ev.arg;
   if (arg === null) return { kind: "null" };
   const a = def.arg;
@@ -99,12 +99,12 @@ export function userArg(def: IoctlDef, ev: TraceEvent): UserArg {
 }
 
 /** The commands a trace's `cmd` may mean: by name one, by number every file kind's. */
-export function candidates(cmd: unknown): IoctlDef[] {
+export function candidates(cmd: unknown): UapiCommand[] {
   if (typeof cmd === "string") {
-    const d = ioctlByName(cmd);
+    const d = commandByName(cmd);
     return d ? [d] : [];
   }
-  return ALL_IOCTLS.filter((d) => d.number === cmd);
+  return typeof cmd === "number" ? commandsByNumber(cmd) : [];
 }
 
 /**

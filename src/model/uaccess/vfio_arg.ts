@@ -6,7 +6,7 @@
 // read as zero. What goes back is limited to the bytes the handler copies.
 
 import { decodeStruct, encodeStruct, type Decoded, type FieldValue, type StructDef } from "../../uapi/layout.ts";
-import type { IoctlCall } from "../ioctl/dispatch.ts";
+import type { IoctlCall } from "./call.ts";
 import type { Outcome, OutValue } from "../outcome.ts";
 
 function structOf(call: IoctlCall): StructDef {

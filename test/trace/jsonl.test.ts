@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BadInput } from "../../src/model/framework.ts";
-import { eventToJson, readJsonlTrace } from "../../src/importers/jsonl.ts";
-import { parseTraceEvent } from "../../src/model/registry.ts";
+import { eventToJson, readJsonlTrace } from "../../src/trace/jsonl.ts";
+import { parseTraceEvent } from "../../src/model/ops.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "iorr-jsonl-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

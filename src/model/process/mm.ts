@@ -1,39 +1,17 @@
-// mem.map and mem.write: a process gets memory and writes it.
+// A process's memory map (its mm): mem.map and mem.write, and which physical
+// page backs a virtual address, as the process's page tables would say.
 // mem.map behaves like mmap(MAP_FIXED_NOREPLACE | MAP_POPULATE) at `va`: page
 // aligned, never over an existing mapping (EEXIST), huge mappings aligned to
 // their page size (EINVAL otherwise, as hugetlbfs mmap answers).
 
-import type { ProcessState, VmRegion } from "../process/state.ts";
-import type { State } from "../state.ts";
-import { errno, ok, type Outcome } from "../outcome.ts";
 import type { Reducer } from "../framework.ts";
-import { PAGE_SHIFT, PAGE_SIZE } from "./state.ts";
-import { writePhys } from "./physmem.ts";
+import { writePhys } from "../memory/physmem.ts";
+import { PAGE_SHIFT, PAGE_SIZE } from "../memory/state.ts";
+import { errno, ok, type Outcome } from "../outcome.ts";
+import type { State } from "../state.ts";
+import { vaToPa, type VmRegion } from "./state.ts";
 
 const HUGE_SIZES: Record<string, number> = { "2M": 2 << 20, "1G": 1 << 30 };
-
-/** The region holding `va`, by binary search over the sorted map. */
-export function regionAt(p: ProcessState, va: bigint): VmRegion | undefined {
-  let lo = 0;
-  let hi = p.mm.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const r = p.mm[mid]!;
-    if (va < r.va) hi = mid - 1;
-    else if (va >= r.va + r.length) lo = mid + 1;
-    else return r;
-  }
-  return undefined;
-}
-
-/** The physical address behind a process virtual address, or undefined when unmapped. */
-export function vaToPa(p: ProcessState, va: bigint): bigint | undefined {
-  const r = regionAt(p, va);
-  if (!r) return undefined;
-  const off = va - r.va;
-  const page = off >> BigInt(PAGE_SHIFT);
-  return r.pa + page * BigInt(r.stride * PAGE_SIZE) + (off & BigInt(PAGE_SIZE - 1));
-}
 
 export const memMap: Reducer = (s: State, ev): Outcome => {
   const p = s.processes.get(ev.pid as number);
@@ -90,4 +68,3 @@ export const memWrite: Reducer = (s: State, ev): Outcome => {
   return ok();
 };
 
-export const memoryReducers = { "mem.map": memMap, "mem.write": memWrite };

@@ -1,24 +1,27 @@
-// iommufd's VFIO type1 compatibility on /dev/iommu (drivers/iommu/iommufd/
-// vfio_compat.c): the container commands against the context's compat IOAS
-// (ctx->vfio_ioas, made by VFIO_GROUP_SET_CONTAINER with this fd or set by
-// IOMMU_VFIO_IOAS). VFIO_GET_API_VERSION is answered by the dispatch; anything
-// else there is ENOTTY.
+// iommufd's VFIO compatibility (drivers/iommu/iommufd/vfio_compat.c): the
+// type1 container commands on /dev/iommu against the context's compat IOAS
+// (ctx->vfio_ioas, made when a VFIO group is set to this fd as its container,
+// or set by IOMMU_VFIO_IOAS), IOMMU_VFIO_IOAS itself, and what VFIO's group
+// code calls here (iommufd_vfio_compat_ioas_create,
+// iommufd_vfio_compat_set_no_iommu).
 
-import { capable } from "../process/reducers.ts";
+import { VFIO_DMA_CC_IOMMU, VFIO_NOIOMMU_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from "../../uapi/vfio.ts";
+import { pagingDomainOf } from "../domain/domain.ts";
 import type { TraceEvent } from "../events.ts";
-import { notModelled, type SimulatorFault } from "../framework.ts";
-import { iovaRanges } from "../iommufd/io_pagetable.ts";
-import { ioasMap, ioasUnmap, ioasUnmapAll } from "../iommufd/ioas.ts";
-import { disableLargePages, ioptCutIova } from "../iommufd/iopt_domain.ts";
-import { getObject } from "../iommufd/objects.ts";
-import type { IommufdCtx, Ioas } from "../iommufd/state.ts";
-import { registerIoctl, type IoctlCall } from "../ioctl/dispatch.ts";
-import { errno, type Outcome, type OutValue } from "../outcome.ts";
+import { type SimulatorFault } from "../framework.ts";
+import { domainOwner, refusal } from "../iommu/index.ts";
+import { errno, ret0, type Outcome, type OutValue } from "../outcome.ts";
+import { capable } from "../process/reducers.ts";
 import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { cmdOf, respond } from "../uaccess/ucmd.ts";
+import { copiedOut, userStruct } from "../uaccess/vfio_arg.ts";
 import { U64_MAX } from "../values.ts";
-import { copiedOut, userStruct } from "./uarg.ts";
-import { VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_DMA_CC_IOMMU, VFIO_NOIOMMU_IOMMU, VFIO_UNMAP_ALL } from "./extensions.ts";
-import { ctxOf } from "../iommufd/ucmd.ts";
+import { iovaRanges } from "./io_pagetable.ts";
+import { ioasMap, ioasUnmap, ioasUnmapAll, newIoas } from "./ioas.ts";
+import { disableLargePages, ioptCutIova } from "./iopt_domain.ts";
+import { addObject, ctxOf, getObject } from "./objects.ts";
+import type { IommufdCtx, Ioas } from "./state.ts";
 
 const PAGE_SIZE = 4096n;
 const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
@@ -29,7 +32,8 @@ function compatIoas(ctx: IommufdCtx): Ioas | undefined {
   return ctx.vfioIoasId === null ? undefined : getObject(ctx, ctx.vfioIoasId, "ioas");
 }
 
-const intArg = (call: IoctlCall): bigint => (call.arg.kind === "int" ? BigInt.asUintN(64, call.arg.value) : 0n);
+/** The integer argument of VFIO_CHECK_EXTENSION / VFIO_SET_IOMMU, as an unsigned long. */
+const intArg = (call: IoctlCall): number => (call.arg.kind === "int" ? Number(BigInt.asUintN(64, call.arg.value)) : 0);
 
 /**
  * iommufd_vfio_cc_iommu: ENODEV without a compat IOAS; 1 unless a paging
@@ -42,21 +46,21 @@ function ccIommu(s: State, ctx: IommufdCtx, ev: TraceEvent): Outcome | Simulator
   for (const id of ioas.domains) {
     const h = ctx.objects.get(id);
     if (h?.type !== "hwpt_paging") continue;
-    const f = h.domain.format;
-    if (f === "noiommu") return { ret: 0 };
-    if (f === "vtd-ss" && !(s.host.iommu!.ecapReg & (1n << 7n))) return { ret: 0 };
-    if (f === "selftest") return notModelled(ev, "VFIO_DMA_CC_IOMMU over a selftest mock domain");
+    // hwpt_paging->enforce_cache_coherency, as the domain's driver enforced it at allocation
+    const coherent = domainOwner(s, pagingDomainOf(s, h.domainId)).enforceCacheCoherency(s.host.iommu);
+    if (typeof coherent !== "boolean") return refusal(ev, coherent);
+    if (!coherent) return { ret: 0 };
   }
   return { ret: 1 };
 }
 
 /** iommufd_vfio_check_extension: TYPE1, TYPE1v2, UNMAP_ALL, NOIOMMU (CONFIG_VFIO_NOIOMMU) 1; DMA_CC as the HWPTs say; else 0. */
-registerIoctl("VFIO_CHECK_EXTENSION", ["iommufd"], (s, call) => {
+export function iommufdVfioCheckExtension(s: State, call: IoctlCall) {
   const arg = intArg(call);
   if (arg === VFIO_TYPE1_IOMMU || arg === VFIO_TYPE1v2_IOMMU || arg === VFIO_UNMAP_ALL || arg === VFIO_NOIOMMU_IOMMU) return { ret: 1 };
   if (arg === VFIO_DMA_CC_IOMMU) return ccIommu(s, ctxOf(s, call), call.ev);
   return { ret: 0 };
-});
+}
 
 /**
  * iommufd_vfio_set_iommu: NOIOMMU in no-IOMMU mode needs CAP_SYS_RAWIO
@@ -64,27 +68,27 @@ registerIoctl("VFIO_CHECK_EXTENSION", ["iommufd"], (s, call) => {
  * IOAS ENODEV (SET_IOMMU uses the IOAS the group attach made, it makes none);
  * TYPE1 turns large pages off on it (v1 unmaps may cut mappings).
  */
-registerIoctl("VFIO_SET_IOMMU", ["iommufd"], (s, call) => {
+export function iommufdVfioSetIommu(s: State, call: IoctlCall) {
   const arg = intArg(call);
   const ctx = ctxOf(s, call);
-  const noIommu = s.vfio.noIommuCtx.includes(ctx.fileId);
+  const noIommu = ctx.noIommuMode === true;
   if (arg === VFIO_NOIOMMU_IOMMU && noIommu) return capable(call.process, "CAP_SYS_RAWIO") ? { ret: 0 } : errno("EPERM");
   if ((arg !== VFIO_TYPE1_IOMMU && arg !== VFIO_TYPE1v2_IOMMU) || noIommu) return errno("EINVAL");
   const ioas = compatIoas(ctx);
   if (!ioas) return errno("ENODEV");
   if (arg === VFIO_TYPE1_IOMMU) {
-    const err = disableLargePages(ctx, ioas);
+    const err = disableLargePages(s, ctx, ioas);
     if (err) return errno(err);
   }
   return { ret: 0 };
-});
+}
 
 /** iommufd_get_pagesizes: the domains' page sizes (no sub-page sizes), at least the IOAS alignment. */
-function pagesizes(ctx: IommufdCtx, ioas: Ioas): bigint {
+function pagesizes(s: State, ctx: IommufdCtx, ioas: Ioas): bigint {
   let bm = U64_MAX;
   for (const id of ioas.domains) {
     const h = ctx.objects.get(id);
-    if (h?.type === "hwpt_paging") bm &= h.domain.pgsizeBitmap;
+    if (h?.type === "hwpt_paging") bm &= pagingDomainOf(s, h.domainId).pgsizeBitmap;
   }
   if (bm & ~PAGE_MASK) bm = (bm & PAGE_MASK) | PAGE_SIZE;
   return bm > ioas.iovaAlignment ? bm : ioas.iovaAlignment;
@@ -96,7 +100,7 @@ function pagesizes(ctx: IommufdCtx, ioas: Ioas): bigint {
  * the IOVA ranges cap (the holes of the reserved ranges), each written when it
  * fits in argsz; argsz comes back as the size of the whole chain.
  */
-registerIoctl("VFIO_IOMMU_GET_INFO", ["iommufd"], (s, call) => {
+export function iommufdVfioIommuGetInfo(s: State, call: IoctlCall) {
   const info = userStruct(call);
   if (!info) return errno("EFAULT");
   const argsz = info.argsz as number;
@@ -116,19 +120,19 @@ registerIoctl("VFIO_IOMMU_GET_INFO", ["iommufd"], (s, call) => {
   const out: Record<string, OutValue> = {
     argsz: total,
     flags: 3,
-    iova_pgsizes: pagesizes(ctx, ioas),
+    iova_pgsizes: pagesizes(s, ctx, ioas),
     cap_offset: argsz >= total ? 24 : 0,
     pad: 0,
   };
   return copiedOut(call, out, Math.min(argsz, 24), caps.length ? { caps } : {});
-});
+}
 
 /**
  * iommufd_vfio_map_dma: copy 32 bytes (EFAULT), argsz < 32 or a flag other
  * than READ/WRITE (EINVAL), no compat IOAS (ENODEV); then iopt_map_user_pages
  * at the fixed iova (helper A's ioasMap: its errnos pass through).
  */
-registerIoctl("VFIO_IOMMU_MAP_DMA", ["iommufd"], (s, call, env) => {
+export function iommufdVfioMapDma(s: State, call: IoctlCall) {
   const m = userStruct(call);
   if (!m) return errno("EFAULT");
   const flags = m.flags as number;
@@ -137,9 +141,9 @@ registerIoctl("VFIO_IOMMU_MAP_DMA", ["iommufd"], (s, call, env) => {
   const ioas = compatIoas(ctx);
   if (!ioas) return errno("ENODEV");
   const prot = (flags & 1 ? 1 : 0) | (flags & 2 ? 2 : 0);
-  const r = ioasMap(s, ctx, ioas, call.process.pid, m.vaddr as bigint, m.size as bigint, m.iova as bigint, prot, env);
+  const r = ioasMap(s, ctx, ioas, call.process.pid, m.vaddr as bigint, m.size as bigint, m.iova as bigint, prot);
   return typeof r === "string" ? errno(r) : { ret: 0 };
-});
+}
 
 /**
  * iommufd_vfio_unmap_dma: copy 24 bytes (EFAULT), argsz < 24 or a flag other
@@ -149,7 +153,7 @@ registerIoctl("VFIO_IOMMU_MAP_DMA", ["iommufd"], (s, call, env) => {
  * vfio_compat's unmap succeed if the range is already empty"). The bytes
  * unmapped go back in `size`.
  */
-registerIoctl("VFIO_IOMMU_UNMAP_DMA", ["iommufd"], (s, call, env) => {
+export function iommufdVfioUnmapDma(s: State, call: IoctlCall) {
   const u = userStruct(call);
   if (!u) return errno("EFAULT");
   const flags = u.flags as number;
@@ -162,15 +166,66 @@ registerIoctl("VFIO_IOMMU_UNMAP_DMA", ["iommufd"], (s, call, env) => {
   let r: { unmapped: bigint } | string;
   if (flags & 2) {
     if (iova !== 0n || size !== 0n) return errno("EINVAL");
-    r = ioasUnmapAll(s, ctx, ioas, env);
+    r = ioasUnmapAll(s, ctx, ioas);
   } else {
     if (!ioas.hugePages) {
       const cuts = [BigInt.asUintN(64, iova + size - 1n), BigInt.asUintN(64, iova - 1n)];
       const err = ioptCutIova(ioas, iova ? cuts : cuts.slice(0, 1));
       if (err) return errno(err);
     }
-    r = ioasUnmap(s, ctx, ioas, iova, size, env);
+    r = ioasUnmap(s, ctx, ioas, iova, size);
   }
   if (typeof r === "string") return errno(r);
   return copiedOut(call, { argsz: u.argsz as number, flags, iova, size: r.unmapped }, 24);
-});
+}
+
+// ---------------------------------------------------------------------------
+// IOMMU_VFIO_IOAS
+
+const GET = 0;
+const SET = 1;
+const CLEAR = 2;
+
+/** GET: ENODEV without a compat IOAS, else its id goes back; SET: an IOAS id (ENOENT); CLEAR: always; other ops EOPNOTSUPP. */
+export function iommufdVfioIoas(s: State, call: IoctlCall) {
+  const cmd = cmdOf(call);
+  if (cmd.__reserved !== 0) return errno("EOPNOTSUPP");
+  const ctx = ctxOf(s, call);
+  switch (cmd.op) {
+    case GET:
+      if (ctx.vfioIoasId === null || !getObject(ctx, ctx.vfioIoasId, "ioas")) return errno("ENODEV");
+      cmd.ioas_id = ctx.vfioIoasId;
+      return respond(call, cmd);
+    case SET:
+      if (!getObject(ctx, cmd.ioas_id as number, "ioas")) return errno("ENOENT");
+      ctx.vfioIoasId = cmd.ioas_id as number;
+      return ret0();
+    case CLEAR:
+      ctx.vfioIoasId = null;
+      return ret0();
+    default:
+      return errno("EOPNOTSUPP");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// What VFIO's group code calls (drivers/vfio/group.c vfio_group_ioctl_set_container)
+
+/** iommufd_vfio_compat_ioas_create: the compat IOAS, made unless it exists (EINVAL in no-IOMMU mode). */
+export function iommufdVfioCompatIoasCreate(ctx: IommufdCtx): string | undefined {
+  if (ctx.noIommuMode) return "EINVAL";
+  if (ctx.vfioIoasId === null || !getObject(ctx, ctx.vfioIoasId, "ioas")) ctx.vfioIoasId = addObject(ctx, newIoas).id;
+  return undefined;
+}
+
+/** iommufd_vfio_compat_set_no_iommu: no-IOMMU mode, refused once a compat IOAS exists (EINVAL). */
+export function iommufdVfioCompatSetNoIommu(ctx: IommufdCtx): string | undefined {
+  if (ctx.vfioIoasId !== null) return "EINVAL";
+  ctx.noIommuMode = true;
+  return undefined;
+}
+
+/** VFIO_GET_API_VERSION: VFIO_API_VERSION, on a container and on /dev/iommu alike. */
+export function vfioGetApiVersion(): Outcome {
+  return { ret: 0 };
+}

@@ -5,7 +5,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import { EventError, OPS, type TraceEvent } from "../model/events.ts";
 import { BadInput } from "../model/framework.ts";
 import { toJsonValue } from "../model/outcome.ts";
-import { parseTraceEvent } from "../model/registry.ts";
+import { parseTraceEvent } from "../model/ops.ts";
 import { describe } from "../model/values.ts";
 import { expand, ProfileError } from "../profiles/profile.ts";
 

@@ -3,7 +3,7 @@
 // touches an unmapped page faults (EFAULT) before anything is read or written.
 
 import { readPhys, writePhys } from "../memory/physmem.ts";
-import { vaToPa } from "../memory/reducers.ts";
+import { vaToPa } from "../process/state.ts";
 import { PAGE_SIZE } from "../memory/state.ts";
 import type { ProcessState } from "../process/state.ts";
 import type { State } from "../state.ts";

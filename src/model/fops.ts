@@ -1,0 +1,30 @@
+// The file operations of every kind of file the model opens (struct
+// file_operations): ->open's checks and setup, ->unlocked_ioctl, ->release.
+// The fold hands this table to every reducer (ReduceEnv.fops), since dropping
+// the last reference to a file may release a file of any kind.
+
+import type { FileKind } from "./files/state.ts";
+import type { FileOps } from "./framework.ts";
+import { iommufdFopsIoctl, noIoctl, vfioDeviceFopsUnlIoctl, vfioFopsUnlIoctl, vfioGroupFopsUnlIoctl } from "./ioctl/dispatch.ts";
+import { EVENTQ_FOPS } from "./iommufd/eventq.ts";
+import { IOMMUFD_FOPS } from "./iommufd/main.ts";
+import { VFIO_DEVICE_FOPS } from "./vfio/cdev.ts";
+import { VFIO_CONTAINER_FOPS } from "./vfio/container.ts";
+import { DMABUF_FOPS } from "./vfio/dmabuf.ts";
+import { VFIO_GROUP_FOPS } from "./vfio/group.ts";
+
+export const FILE_OPS: Readonly<Record<FileKind, FileOps>> = {
+  // /dev/iommu (iommufd_fops)
+  iommufd: { ...IOMMUFD_FOPS, ioctl: iommufdFopsIoctl },
+  // /dev/vfio/vfio (vfio_fops)
+  "vfio-container": { ...VFIO_CONTAINER_FOPS, ioctl: vfioFopsUnlIoctl },
+  // /dev/vfio/$GROUP (vfio_group_fops)
+  "vfio-group": { ...VFIO_GROUP_FOPS, ioctl: vfioGroupFopsUnlIoctl },
+  // /dev/vfio/devices/vfioN and group-obtained device files (vfio_device_fops)
+  "vfio-device": { ...VFIO_DEVICE_FOPS, ioctl: vfioDeviceFopsUnlIoctl },
+  // iommufd's fault queue and vEVENTQ files (iommufd_fault_fops, iommufd_veventq_fops)
+  fault: { ...EVENTQ_FOPS, ioctl: noIoctl },
+  veventq: { ...EVENTQ_FOPS, ioctl: noIoctl },
+  // a dma-buf exported by vfio-pci (dma_buf_fops)
+  dmabuf: { ...DMABUF_FOPS, ioctl: noIoctl },
+};
