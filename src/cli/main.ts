@@ -16,7 +16,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   replay: { run: replayCommand, usage: "replay <trace> [--verify] [--profile P] [--until N] [--json]", summary: "fold every event; with --verify stop at the first divergence" },
   state: { run: stateCommand, usage: "state <trace> --at N [--profile P] [--json]", summary: "the whole state after event N" },
   info: { run: infoCommand, usage: "info <trace> [--json]", summary: "header, event counts, hash chain and checkpoints" },
-  profiles: { run: profilesCommand, usage: "profiles [--json]", summary: "presets and behaviour switches" },
+  profiles: { run: profilesCommand, usage: "profiles [--profile P] [--json]", summary: "presets and behaviour switches; with --profile, what P resolves to" },
   demo: { run: demoCommand, usage: "demo [dir]", summary: "import, verify and explore the sample traces" },
 };
 

@@ -3,8 +3,12 @@
 // switch is on; they never compare version strings. The list is data so that
 // `iorr profiles` can print it and bisect can walk it.
 
+import type { Component } from "./components.ts";
+
 export interface SwitchDef {
   readonly name: string;
+  /** The kernel or the QEMU device the change is in. */
+  readonly component: Component;
   /** What the change does, in one line. */
   readonly summary: string;
   /** Where the change comes from: a commit, a patch of a seed thread, a review mail. */
@@ -13,71 +17,84 @@ export interface SwitchDef {
   readonly pending?: string;
 }
 
+/** The switches of one component, in the order their changes landed. */
+const of = (component: Component, list: Omit<SwitchDef, "component">[]): SwitchDef[] => list.map((d) => ({ ...d, component }));
+
 const defs: SwitchDef[] = [
-  // --- Linux baseline features present in v6.19 (seed 004: the vfio.h history) ---
-  { name: "vfio-cdev", summary: "VFIO device cdev /dev/vfio/devices/vfioN bound to iommufd", source: "v6.6 VFIO_DEVICE_CDEV" },
-  { name: "vfio-bind-token", summary: "VFIO_DEVICE_BIND_IOMMUFD takes VFIO_DEVICE_BIND_FLAG_TOKEN and token_uuid_ptr", source: "v6.17, seed 004" },
-  {
-    name: "vfio-bind-ksize-fix",
-    summary: "bind copies the struct with sizeof(bind) as ksize, not minsz (no E2BIG for a token pointer)",
-    source: "vfio: Fix ksize arg while copying user struct in vfio_df_ioctl_bind_iommufd() (Fixes: 86624ba3b522)",
-  },
-  { name: "vfio-pasid-attach", summary: "VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT take a PASID flag", source: "v6.15, seed 004" },
-  { name: "vfio-dmabuf-export", summary: "VFIO_DEVICE_FEATURE_DMA_BUF exports a BAR range as a dma-buf fd", source: "v6.19, seed 004" },
-  {
-    name: "vfio-type1-nesting-removed",
-    summary: "VFIO_TYPE1_NESTING_IOMMU is accepted as a no-op but no longer advertised by VFIO_CHECK_EXTENSION",
-    source: "seed 004",
-  },
-  // --- seed 003: "iommufd: Enable noiommu mode for cdev" ---
-  { name: "noiommu-cdev", summary: "no-IOMMU devices get a cdev noiommu-vfioN and bind to iommufd with a SW-only AMDv1 HWPT", source: "seed 003 V4 patches 01-03, 05" },
-  { name: "ioas-get-pa", summary: "command 0x95 queries the PA behind an IOVA of a no-IOMMU IOAS", source: "seed 003 V4 patch 04" },
-  { name: "get-pa-clamp-area", summary: "the contiguous-length scan is clamped to the end of the area", source: "seed 003 review (Alex Williamson), merged 60decab3" },
-  { name: "get-pa-cap-sys-rawio", summary: "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO, else EPERM", source: "merged 60decab3" },
-  { name: "get-pa-rename", summary: "IOMMU_IOAS_GET_PA renamed IOMMU_IOAS_NOIOMMU_GET_PA", source: "merged 60decab3" },
-  { name: "get-pa-length-input", summary: "`length` is an input limit that must be non-zero (EINVAL) and caps the answer", source: "merged 60decab3" },
-  { name: "get-pa-eoverflow", summary: "an IOVA at ULONG_MAX gives EOVERFLOW", source: "merged 60decab3" },
-  { name: "noiommu-null-group", summary: "a no-IOMMU device without container support has a NULL group", source: "merged e8efdf02" },
-  // --- iommufd hardening after v6.19 (7.1 stable queue) ---
-  {
-    name: "hwpt-invalidate-bounds",
-    summary: "IOMMU_HWPT_INVALIDATE refuses entry_len above PAGE_SIZE and entry_num above 1 << 19 (EINVAL)",
-    source: "iommufd: Set upper bounds on cache invalidation entry_num and entry_len",
-  },
-  {
-    name: "hw-info-ats-cap",
-    summary: "IOMMU_GET_HW_INFO sets IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED when the device's IOMMU answers IOMMU_CAP_PCI_ATS_SUPPORTED false",
-    source: "a11661a58c06 iommufd: Report ATS not supported status via IOMMU_GET_HW_INFO; a82efb8747d1 iommu: Add device ATS supported capability",
-  },
-  { name: "veventq-depth-bound", summary: "IOMMU_VEVENTQ_ALLOC refuses veventq_depth above 1 << 19 (EINVAL)", source: "iommufd: Set veventq_depth upper bound" },
-  {
-    name: "noiommu-cdev-rawio",
-    summary: "opening a no-IOMMU device cdev needs CAP_SYS_RAWIO, else EPERM (vfio_device_fops_cdev_open)",
-    source: "seed 003 review (Alex Williamson on V4 07/10: \"vfio no-iommu is traditionally gated on CAP_SYS_RAWIO\"), merged e8efdf02",
-  },
-  {
-    name: "vfio-mig-precopy-infov2",
-    summary: "VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12) is a core feature: SET only, EINVAL without VFIO_MIGRATION_PRE_COPY",
-    source: "mainline vfio_main.c @85e0d1de (vfio_ioctl_device_feature_migration_precopy_info_v2)",
-  },
-  // --- seed 002: VFIO_IOMMU_PASID_REQUEST (never merged) ---
-  { name: "vfio-pasid-request", summary: "VFIO_IOMMU_PASID_REQUEST alloc/free with a per-mm quota", source: "seed 002 [PATCH v1 1/8]" },
-  {
-    name: "vfio-pasid-request-fixed",
-    summary: "review fixes: ENOSPC not EFAULT, argsz honoured, EACCES/ENOENT on free",
-    source: "seed 002 review",
-  },
-  // --- seed 001: intel_iommu x-flts compatibility checks ---
-  { name: "vtd-flts-check", summary: "x-flts=on checks each host device (patch 08 as posted)", source: "seed 001 [PATCH v5 08/21]" },
-  { name: "vtd-flts-no-nest-check", summary: "the host NEST capability check is dropped", source: "seed 001 review" },
-  { name: "vtd-flts-large-page-wording", summary: "\"large page\" instead of \"huge page\"", source: "seed 001 review" },
-  { name: "vtd-flts-guest-stage1-wording", summary: "\"guest stage-1 translation\" in the final refusal", source: "seed 001 review" },
-  { name: "vtd-flts-final", summary: "QEMU master order of checks; compatible devices accepted", source: "QEMU master" },
-  { name: "vtd-pasid-rfc2", summary: "intel-iommu `pasid` property and host PASID width check", source: "intel-iommu PASID RFCv2 (2026-02)" },
-  // --- seed 000: vPASID capability synthesis in vfio-pci ---
-  { name: "vpasid-cap-last-8", summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)", source: "seed 000 [PATCH v6 32/33]", pending: "the vfio-pci config-space model (roadmap 1)" },
-  { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model (roadmap 1)" },
-  { name: "vpasid-cap-final", summary: "v8/v9 as merged: x-vpasid-cap-offset", source: "seed 000 v8/v9", pending: "the vfio-pci config-space model (roadmap 1)" },
+  ...of("kernel", [
+    // --- Linux baseline features present in v6.19 (seed 004: the vfio.h history) ---
+    { name: "vfio-cdev", summary: "VFIO device cdev /dev/vfio/devices/vfioN bound to iommufd", source: "v6.6 VFIO_DEVICE_CDEV" },
+    { name: "vfio-bind-token", summary: "VFIO_DEVICE_BIND_IOMMUFD takes VFIO_DEVICE_BIND_FLAG_TOKEN and token_uuid_ptr", source: "v6.17, seed 004" },
+    {
+      name: "vfio-bind-ksize-fix",
+      summary: "bind copies the struct with sizeof(bind) as ksize, not minsz (no E2BIG for a token pointer)",
+      source: "vfio: Fix ksize arg while copying user struct in vfio_df_ioctl_bind_iommufd() (Fixes: 86624ba3b522)",
+    },
+    { name: "vfio-pasid-attach", summary: "VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT take a PASID flag", source: "v6.15, seed 004" },
+    { name: "vfio-dmabuf-export", summary: "VFIO_DEVICE_FEATURE_DMA_BUF exports a BAR range as a dma-buf fd", source: "v6.19, seed 004" },
+    {
+      name: "vfio-type1-nesting-removed",
+      summary: "VFIO_TYPE1_NESTING_IOMMU is accepted as a no-op but no longer advertised by VFIO_CHECK_EXTENSION",
+      source: "seed 004",
+    },
+    // --- seed 003: "iommufd: Enable noiommu mode for cdev" ---
+    { name: "noiommu-cdev", summary: "no-IOMMU devices get a cdev noiommu-vfioN and bind to iommufd with a SW-only AMDv1 HWPT", source: "seed 003 V4 patches 01-03, 05" },
+    { name: "ioas-get-pa", summary: "command 0x95 queries the PA behind an IOVA of a no-IOMMU IOAS", source: "seed 003 V4 patch 04" },
+    { name: "get-pa-clamp-area", summary: "the contiguous-length scan is clamped to the end of the area", source: "seed 003 review (Alex Williamson), merged 60decab3" },
+    { name: "get-pa-cap-sys-rawio", summary: "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO, else EPERM", source: "merged 60decab3" },
+    { name: "get-pa-rename", summary: "IOMMU_IOAS_GET_PA renamed IOMMU_IOAS_NOIOMMU_GET_PA", source: "merged 60decab3" },
+    { name: "get-pa-length-input", summary: "`length` is an input limit that must be non-zero (EINVAL) and caps the answer", source: "merged 60decab3" },
+    { name: "get-pa-eoverflow", summary: "an IOVA at ULONG_MAX gives EOVERFLOW", source: "merged 60decab3" },
+    { name: "noiommu-null-group", summary: "a no-IOMMU device without container support has a NULL group", source: "merged e8efdf02" },
+    // --- iommufd hardening after v6.19 (7.1 stable queue) ---
+    {
+      name: "hwpt-invalidate-bounds",
+      summary: "IOMMU_HWPT_INVALIDATE refuses entry_len above PAGE_SIZE and entry_num above 1 << 19 (EINVAL)",
+      source: "iommufd: Set upper bounds on cache invalidation entry_num and entry_len",
+    },
+    {
+      name: "hw-info-ats-cap",
+      summary: "IOMMU_GET_HW_INFO sets IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED when the device's IOMMU answers IOMMU_CAP_PCI_ATS_SUPPORTED false",
+      source: "a11661a58c06 iommufd: Report ATS not supported status via IOMMU_GET_HW_INFO; a82efb8747d1 iommu: Add device ATS supported capability",
+    },
+    { name: "veventq-depth-bound", summary: "IOMMU_VEVENTQ_ALLOC refuses veventq_depth above 1 << 19 (EINVAL)", source: "iommufd: Set veventq_depth upper bound" },
+    {
+      name: "noiommu-cdev-rawio",
+      summary: "opening a no-IOMMU device cdev needs CAP_SYS_RAWIO, else EPERM (vfio_device_fops_cdev_open)",
+      source: "seed 003 review (Alex Williamson on V4 07/10: \"vfio no-iommu is traditionally gated on CAP_SYS_RAWIO\"), merged e8efdf02",
+    },
+    {
+      name: "vfio-mig-precopy-infov2",
+      summary: "VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12) is a core feature: SET only, EINVAL without VFIO_MIGRATION_PRE_COPY",
+      source: "mainline vfio_main.c @85e0d1de (vfio_ioctl_device_feature_migration_precopy_info_v2)",
+    },
+    // --- seed 002: VFIO_IOMMU_PASID_REQUEST (never merged) ---
+    { name: "vfio-pasid-request", summary: "VFIO_IOMMU_PASID_REQUEST alloc/free with a per-mm quota", source: "seed 002 [PATCH v1 1/8]" },
+    {
+      name: "vfio-pasid-request-fixed",
+      summary: "review fixes: ENOSPC not EFAULT, argsz honoured, EACCES/ENOENT on free",
+      source: "seed 002 review",
+    },
+  ]),
+  ...of("qemu-intel-iommu", [
+    // --- seed 001: intel_iommu x-flts compatibility checks ---
+    { name: "vtd-flts-check", summary: "x-flts=on checks each host device (patch 08 as posted)", source: "seed 001 [PATCH v5 08/21]" },
+    { name: "vtd-flts-no-nest-check", summary: "the host NEST capability check is dropped", source: "seed 001 review" },
+    { name: "vtd-flts-large-page-wording", summary: "\"large page\" instead of \"huge page\"", source: "seed 001 review" },
+    { name: "vtd-flts-guest-stage1-wording", summary: "\"guest stage-1 translation\" in the final refusal", source: "seed 001 review" },
+    {
+      name: "vtd-flts-final",
+      summary: "QEMU master: the master order of x-flts checks, compatible devices accepted; CAP_REG.ESRTPS, svm, ECAP.PSS (src/model/viommu/vtd/regs.ts era master)",
+      source: "QEMU master",
+    },
+    { name: "vtd-pasid-rfc2", summary: "intel-iommu `pasid` property and host PASID width check", source: "intel-iommu PASID RFCv2 (2026-02)" },
+  ]),
+  ...of("qemu-vfio-pci", [
+    // --- seed 000: vPASID capability synthesis in vfio-pci ---
+    { name: "vpasid-cap-last-8", summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)", source: "seed 000 [PATCH v6 32/33]", pending: "the vfio-pci config-space model (roadmap 1)" },
+    { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model (roadmap 1)" },
+    { name: "vpasid-cap-final", summary: "v8/v9 as merged: x-vpasid-cap-offset", source: "seed 000 v8/v9", pending: "the vfio-pci config-space model (roadmap 1)" },
+  ]),
 ];
 
 export const SWITCHES: ReadonlyMap<string, SwitchDef> = new Map(defs.map((d) => [d.name, d]));

@@ -7,7 +7,7 @@ import { BadInput } from "../model/framework.ts";
 import { toJsonValue } from "../model/outcome.ts";
 import { parseTraceEvent } from "../model/ops.ts";
 import { describe } from "../model/values.ts";
-import { expand, ProfileError } from "../profiles/profile.ts";
+import { ProfileError, resolveProfile } from "../profiles/profile.ts";
 
 export interface TraceHeader {
   format: "iorr-trace";
@@ -55,13 +55,11 @@ export function checkHeader(h: unknown, file: string, line?: number): TraceHeade
   if (p !== undefined) {
     const items = typeof p === "string" ? [p] : Array.isArray(p) && p.every((x) => typeof x === "string") ? (p as string[]) : undefined;
     if (!items) throw bad("profile", `expected a preset name or a list of preset and switch names, got ${describe(p)}`);
-    for (const item of items) {
-      try {
-        expand(item.startsWith("-") ? item.slice(1) : item);
-      } catch (e) {
-        if (e instanceof ProfileError) throw bad("profile", e.message);
-        throw e;
-      }
+    try {
+      resolveProfile(items);
+    } catch (e) {
+      if (e instanceof ProfileError) throw bad("profile", e.message);
+      throw e;
     }
   }
   return o as TraceHeader;

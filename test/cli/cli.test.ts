@@ -139,3 +139,51 @@ describe("trace databases", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ events: 21, hash_chain: "ok", kind: "database" });
   });
 });
+
+describe("iorr profiles", () => {
+  it("lists every preset and switch with its component", () => {
+    const r = iorr("profiles", "--json");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.default).toEqual(["linux-mainline", "qemu-flts-final", "qemu-vpasid-final"]);
+    expect(out.presets.find((p: { name: string }) => p.name === "qemu-flts-v5")).toMatchObject({ component: "qemu-intel-iommu", switches: ["vtd-flts-check"] });
+    expect(out.switches.find((s: { name: string }) => s.name === "vpasid-cap-final")).toMatchObject({ component: "qemu-vfio-pci" });
+    expect(out.switches.every((s: { component?: string }) => out.components.includes(s.component))).toBe(true);
+  });
+
+  it("--profile shows per component the preset in force, named or default, and its switches", () => {
+    const r = iorr("profiles", "--profile", "linux-6.19", "--json");
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.spec).toEqual(["linux-6.19"]);
+    expect(out.components.map((c: { component: string; presets: string[]; default: boolean }) => [c.component, c.presets, c.default])).toEqual([
+      ["kernel", ["linux-6.19"], false],
+      ["qemu-intel-iommu", ["qemu-flts-final"], true],
+      ["qemu-vfio-pci", ["qemu-vpasid-final"], true],
+    ]);
+    expect(out.components[1].switches).toContain("vtd-flts-final");
+    const text = iorr("profiles", "--profile=-vtd-flts-final");
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/qemu-intel-iommu +qemu-flts-final \(default\), -vtd-flts-final \(= qemu-flts-reviewed\)/);
+    expect(text.stdout).toMatch(/kernel +linux-mainline \(default\)/);
+  });
+
+  it("a bad --profile is exit 2 naming the item", () => {
+    const r = iorr("profiles", "--profile", "linux-6.19,qemu-flts-v9");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/iorr profiles: field --profile: unknown preset or switch "qemu-flts-v9"/);
+    expect(r.stdout).toBe("");
+  });
+
+  it("a trace header naming only a kernel preset replays intel-iommu as QEMU master (CAP_REG.ESRTPS, vtd_cap_init)", () => {
+    const p = trace("kernel-only.jsonl", [
+      header,
+      { op: "process", pid: 1 },
+      { op: "qemu.machine", pid: 1, ram: [{ gpa: "0x0", size: "0x400000", va: "0x7f0000000000" }] },
+      { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
+      { op: "guest.mmio.read", pid: 1, dev: "intel-iommu", off: "0x8", size: 8, expect: { value: "0x80d2008c222f0606" } },
+    ]);
+    expect(iorr("replay", p, "--verify", "--json").status).toBe(0);
+    expect(iorr("replay", p, "--verify", "--json", "--profile", "linux-6.19,-qemu-flts-final").status).toBe(1);
+  });
+});

@@ -34,8 +34,8 @@ describe("vtd_check_hiod common checks (77f6efc0ab)", () => {
     expect(r.outcomes.at(-1)).toEqual({ ok: true });
     expect(r.result.state.qemu.get(1)!.vfio.get("00:04.0")).toMatchObject({ host: "0000:01:00.0", backend: "legacy" });
   });
-  it("before the series, x-flts refuses every device (QEMU 10.x placeholder)", () => {
-    expect(last([...setup(good, FLTS), vfio()], ["linux-mainline"])).toEqual({ error: "host device is uncompatible with stage-1 translation" });
+  it("before the series (the default intel-iommu's switches removed), x-flts refuses every device (QEMU 10.x placeholder)", () => {
+    expect(last([...setup(good, FLTS), vfio()], ["linux-mainline", "-qemu-flts-final"])).toEqual({ error: "host device is uncompatible with stage-1 translation" });
   });
 });
 
