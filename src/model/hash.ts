@@ -5,6 +5,19 @@
 
 import { createHash, type Hash } from "node:crypto";
 
+/**
+ * The state-data protocol: a class instance kept in states (not drafted by
+ * immer, so copy-on-write by its owner: the IOTLB, src/pagewalk/iotlb.ts)
+ * stands for its content through toStateData(), plain data that depends on
+ * the content only (not on capacity or insertion history). The state hash,
+ * checkpoints (src/replay/engine.ts, where its class rebuilds it from that
+ * data) and `iorr state --json` (outcome.ts toJsonValue) all see that data.
+ */
+export interface StateData {
+  toStateData(): unknown;
+}
+export const isStateData = (v: object): v is StateData => typeof (v as Partial<StateData>).toStateData === "function";
+
 function feed(h: Hash, v: unknown): void {
   if (v === undefined) return;
   if (v === null) return void h.update("n;");
@@ -32,6 +45,10 @@ function feed(h: Hash, v: unknown): void {
       feed(h, v.get(k));
     }
     return void h.update("}");
+  }
+  if (isStateData(v)) {
+    h.update("c");
+    return feed(h, v.toStateData());
   }
   if (Array.isArray(v)) {
     h.update(`a${v.length}[`);

@@ -3,6 +3,7 @@
 // objects likewise, integers compare numerically whatever their spelling.
 
 import { UAPI_COMMANDS } from "../uapi/index.ts";
+import { isStateData } from "./hash.ts";
 
 export type OutValue = number | string | bigint | boolean | null | readonly OutValue[] | { readonly [k: string]: OutValue };
 
@@ -108,7 +109,7 @@ function outMatches(expected: Record<string, unknown>, actual: Record<string, Ou
   return true;
 }
 
-/** A JSON-safe copy (bigint as a number when exact, else hex). */
+/** A JSON-safe copy (bigint as a number when exact, else hex; a state-data instance as its data, hash.ts). */
 export function toJsonValue(v: unknown): unknown {
   if (typeof v === "bigint") return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : "0x" + v.toString(16);
   if (v instanceof Uint8Array) return { hex: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
@@ -119,6 +120,7 @@ export function toJsonValue(v: unknown): unknown {
     return o;
   }
   if (v !== null && typeof v === "object") {
+    if (isStateData(v)) return toJsonValue(v.toStateData());
     const o: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) if (x !== undefined) o[k] = toJsonValue(x);
     return o;

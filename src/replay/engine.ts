@@ -2,7 +2,8 @@
 // recorded `expect`, stop at the first divergence, keep checkpoints.
 
 import { Data, Effect } from "effect";
-import { Packr } from "msgpackr";
+import { addExtension, Packr } from "msgpackr";
+import { Iotlb, type IotlbEntry } from "../pagewalk/iotlb.ts";
 import type { TraceEvent } from "../model/events.ts";
 import { foldBatch, type FoldResult, type Visit } from "../model/fold.ts";
 import { BadInput, ProfileService, SimulatorFault } from "../model/framework.ts";
@@ -133,6 +134,8 @@ function asBadInput(e: unknown): BadInput {
 // ---- checkpoints: states as bytes ----
 
 // Records for plain objects, msgpack maps for the state's Map tables (decoded back as Maps).
+// A state-data class (src/model/hash.ts) is an extension: its toStateData(), rebuilt by its fromStateData.
+addExtension({ Class: Iotlb, type: 0x49, write: (t: Iotlb) => t.toStateData(), read: (d: IotlbEntry[]) => Iotlb.fromStateData(d) });
 const statePackr = new Packr({ useRecords: true, int64AsType: "bigint", mapsAsObjects: false, moreTypes: false });
 
 export function encodeState(state: State): Uint8Array {

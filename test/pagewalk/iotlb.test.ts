@@ -2,7 +2,8 @@
 // 6.2.2 / 6.5.2.3 IOTLB Invalidate and 6.5.2.4 PASID-based-IOTLB Invalidate;
 // QEMU vtd_lookup_iotlb, vtd_update_iotlb, vtd_iotlb_global_invalidate,
 // vtd_iotlb_domain_invalidate, vtd_iotlb_page_invalidate with
-// vtd_hash_remove_by_page, vtd_piotlb_pasid_invalidate, vtd_piotlb_page_invalidate).
+// vtd_hash_remove_by_page, vtd_piotlb_pasid_invalidate, vtd_piotlb_page_invalidate),
+// and the instance as data (clone, canonical entries, fromStateData).
 import { describe, expect, it } from "vitest";
 import {
   ACCESS_READ,
@@ -11,6 +12,7 @@ import {
   FAULT_NOT_PRESENT,
   FAULT_PERMISSION,
   Iotlb,
+  IOTLB_NO_PASID,
   newWalkResult,
   PERM_R,
   PERM_W,
@@ -25,13 +27,13 @@ import { idx, WordMem } from "./helpers.ts";
 const hiOf = (a: bigint) => Number(a >> 32n);
 const loOf = (a: bigint) => Number(a & 0xffff_ffffn);
 
-/** Fill a translation of the page at `iova` (2^lg2 bytes) to `pa`. */
-function fill(tlb: Iotlb, did: number, pasid: number, iova: bigint, pa: number, lg2 = 12, perm = PERM_R | PERM_W): void {
+/** Fill a translation of the page at `iova` (2^lg2 bytes) to `pa`, tagged by domain id. */
+function fill(tlb: Iotlb, did: number, pasid: number, iova: bigint, pa: number, lg2 = 12, perm = PERM_R | PERM_W, firstStage = false): void {
   const out = newWalkResult();
   out[R_PA] = pa + Number(iova & ((1n << BigInt(lg2)) - 1n));
   out[R_PAGE_LG2] = lg2;
   out[R_PERM] = perm;
-  tlb.fill(did, pasid, hiOf(iova), loOf(iova), out);
+  tlb.fill(did, pasid, hiOf(iova), loOf(iova), out, did, firstStage);
 }
 
 /** The PA the IOTLB answers for (did, pasid, iova), or null on a miss. */
@@ -41,7 +43,7 @@ function look(tlb: Iotlb, did: number, pasid: number, iova: bigint): number | nu
 }
 
 describe("IOTLB: tags and hits (vtd_lookup_iotlb: domain id, PASID, page number at each page size)", () => {
-  it("a fill hits for every address of the page, counts hits and misses, and misses for another domain or PASID", () => {
+  it("a fill hits for every address of the page, and misses for another page, domain or PASID", () => {
     const tlb = new Iotlb();
     fill(tlb, 5, 1, 0x1234_5000n, 0xabc_d000);
     expect(look(tlb, 5, 1, 0x1234_5000n)).toBe(0xabc_d000);
@@ -49,7 +51,21 @@ describe("IOTLB: tags and hits (vtd_lookup_iotlb: domain id, PASID, page number 
     expect(look(tlb, 5, 1, 0x1234_6000n)).toBeNull();
     expect(look(tlb, 6, 1, 0x1234_5000n)).toBeNull();
     expect(look(tlb, 5, 2, 0x1234_5000n)).toBeNull();
-    expect([tlb.hits, tlb.misses, tlb.size]).toEqual([2, 3, 1]);
+    expect(look(tlb, 5, IOTLB_NO_PASID, 0x1234_5000n)).toBeNull();
+    expect(tlb.size).toBe(1);
+  });
+
+  it("QEMU's key (vtd_get_iotlb_key): tagged by source id, the domain id is a value that invalidations select on", () => {
+    const tlb = new Iotlb();
+    const out = newWalkResult();
+    out[R_PA] = 0x9010;
+    out[R_PAGE_LG2] = 12;
+    out[R_PERM] = PERM_R;
+    tlb.fill(0x18, IOTLB_NO_PASID, 0, 0x5010, out, 5);
+    expect(look(tlb, 0x18, IOTLB_NO_PASID, 0x5000n)).toBe(0x9000);
+    expect(look(tlb, 5, IOTLB_NO_PASID, 0x5000n)).toBeNull();
+    expect(tlb.invalidateDomain(0x18)).toBe(0);
+    expect(tlb.invalidateDomain(5)).toBe(1);
   });
 
   it("superpage entries: a 2 MiB and a 1 GiB fill answer for any address inside, with the page size", () => {
@@ -122,14 +138,19 @@ describe("IOTLB: a stale entry stays until the right invalidation", () => {
 });
 
 describe("IOTLB: each invalidation removes exactly what its descriptor selects", () => {
-  /** Domains 1 and 2, PASIDs 0 and 7, 4 KiB pages at 0x10000..0x13000, a 2 MiB page at 0x4000_0000 and a 4 KiB page in the next 2 MiB. */
-  function populated(): Iotlb {
+  /**
+   * Domains 1 and 2, PASIDs 0 and 7, 4 KiB pages at 0x10000..0x13000, a 2 MiB
+   * page at 0x4000_0000 and a 4 KiB page in the next 2 MiB; all second-stage
+   * entries, or all first-stage (PGTT 001b).
+   */
+  function populated(firstStage = false): Iotlb {
     const tlb = new Iotlb();
+    const rw = PERM_R | PERM_W;
     for (const did of [1, 2])
       for (const pasid of [0, 7]) {
-        for (let p = 0; p < 4; p++) fill(tlb, did, pasid, 0x10000n + BigInt(p) * 0x1000n, 0x100_0000 + p * 0x1000);
-        fill(tlb, did, pasid, 0x4000_0000n, 0x8000_0000, 21);
-        fill(tlb, did, pasid, 0x4020_0000n, 0x9000_0000);
+        for (let p = 0; p < 4; p++) fill(tlb, did, pasid, 0x10000n + BigInt(p) * 0x1000n, 0x100_0000 + p * 0x1000, 12, rw, firstStage);
+        fill(tlb, did, pasid, 0x4000_0000n, 0x8000_0000, 21, rw, firstStage);
+        fill(tlb, did, pasid, 0x4020_0000n, 0x9000_0000, 12, rw, firstStage);
       }
     return tlb;
   }
@@ -180,17 +201,58 @@ describe("IOTLB: each invalidation removes exactly what its descriptor selects",
     expect(look(tlb, 1, 0, 0x4020_0000n)).toBe(0x9000_0000);
   });
 
-  it("PASID-based all-in-PASID (p_iotlb G = 10, vtd_piotlb_pasid_invalidate): that (domain, PASID) only", () => {
-    const tlb = populated();
-    expect(tlb.invalidatePasid(1, 7)).toBe(6);
-    expect(keys(tlb)).toEqual(without((k) => k.startsWith("1/7/")));
+  it("page-selective (vtd_hash_remove_by_page): every first-stage entry of the domain goes, whatever its address", () => {
+    const tlb = populated(true);
+    expect(tlb.invalidatePage(1, 0, 0x11000, 0)).toBe(12);
+    expect(keys(tlb)).toEqual(without((k) => k.startsWith("1/")));
   });
 
-  it("PASID-based page-selective (p_iotlb G = 11, vtd_piotlb_page_invalidate): that page in that (domain, PASID) only", () => {
-    const tlb = populated();
+  it("PASID-based all-in-PASID (p_iotlb G = 10, vtd_piotlb_pasid_invalidate): that (domain, PASID)'s first-stage entries only", () => {
+    const tlb = populated(true);
+    expect(tlb.invalidatePasid(1, 7)).toBe(6);
+    expect(keys(tlb)).toEqual(without((k) => k.startsWith("1/7/")));
+    expect(populated().invalidatePasid(1, 7)).toBe(0);
+  });
+
+  it("PASID-based page-selective (p_iotlb G = 11, vtd_hash_remove_by_page_piotlb): that page in that (domain, PASID), first stage only", () => {
+    const tlb = populated(true);
     expect(tlb.invalidatePasidPage(2, 0, 0, 0x10000, 0)).toBe(1);
     expect(tlb.invalidatePasidPage(2, 0, 0, 0x10000, 0)).toBe(0);
     expect(keys(tlb)).toEqual(without((k) => k === "2/0/10000/12"));
     expect(look(tlb, 2, 7, 0x10000n)).toBe(0x100_0000);
+    expect(tlb.invalidatePasidPage(1, 0, 0, 0x4012_3000, 0)).toBe(1); // inside the 2 MiB entry
+    expect(populated().invalidatePasidPage(2, 0, 0, 0x10000, 0)).toBe(0);
+  });
+});
+
+describe("IOTLB: the instance as data (copy-on-write and state data, src/model/hash.ts)", () => {
+  const entry = (i: number, firstStage = false) => ({ tag: i & 3, pasid: i & 1 ? IOTLB_NO_PASID : i, iova: BigInt(i) << 21n, pageLg2: i % 3 ? 12 : 21, pa: i * 0x20_0000, perm: PERM_R, did: 9, firstStage });
+
+  it("clone() is independent: fills and invalidations of either leave the other as it was", () => {
+    const a = new Iotlb();
+    for (let i = 0; i < 40; i++) a.insert(entry(i));
+    const b = a.clone();
+    const before = a.entries();
+    b.insert(entry(100));
+    expect(b.invalidatePage(9, 0, 0x20_0000, 0)).toBe(1);
+    expect(a.entries()).toEqual(before);
+    a.invalidateGlobal();
+    expect(b.size).toBe(40);
+    expect(look(b, 0, 100, 100n << 21n)).toBe(100 * 0x20_0000);
+  });
+
+  it("entries() is canonical: the same entries in any insertion order and any capacity; fromStateData rebuilds an equal table", () => {
+    const es = Array.from({ length: 60 }, (_, i) => entry(i, i % 5 === 0));
+    const a = new Iotlb();
+    for (const e of es) a.insert(e);
+    const b = new Iotlb(4096);
+    for (const e of [...es].reverse()) b.insert(e);
+    b.insert({ ...entry(1000), did: 77 });
+    expect(b.invalidateDomain(77)).toBe(1);
+    expect(b.entries()).toEqual(a.entries());
+    expect(a.toStateData()).toEqual(a.entries());
+    const c = Iotlb.fromStateData(a.toStateData());
+    expect(c.entries()).toEqual(a.entries());
+    expect(look(c, 1, IOTLB_NO_PASID, (1n << 21n) | 0x123n)).toBe(0x20_0123);
   });
 });

@@ -11,11 +11,13 @@
 // - the latched values QEMU keeps beside its register file: root table
 //   (latched at SRTP), root_scalable, the invalidation queue (base, size,
 //   descriptor width, head, tail, enabled);
-// - `iotlb`: QEMU's IOTLB hash (s->iotlb) as a Map keyed as vtd_get_iotlb_key
-//   does (source id, PASID, level, gfn at that level), each entry with its
-//   domain id and PGTT (which invalidations select on). The pagewalk Iotlb
-//   class is mutable and keyed by domain id (the spec's tag); QEMU keys by
-//   source id, so the state keeps its own map and mirrors QEMU's semantics;
+// - `iotlb`: QEMU's IOTLB hash (s->iotlb) as the page-walk core's Iotlb
+//   (src/pagewalk/iotlb.ts), keyed as vtd_get_iotlb_key by source id, PASID,
+//   level (page size) and gfn (page base), each entry with its domain id and
+//   whether it is first stage (entry->pgtt), which invalidations select on. An
+//   Iotlb is a class instance, not drafted by immer: it is copy-on-write
+//   (iotlbForWrite) and stands for its entries as plain data in hashes,
+//   checkpoints and JSON (toStateData);
 // - `ctxCache`: QEMU's context cache (vtd_as->context_cache_entry, valid while
 //   its context_cache_gen equals s->context_cache_gen), one entry per address
 //   space (source id, PASID or PCI_NO_PASID): the raw context entry as read by
@@ -23,21 +25,13 @@
 //   lookup succeeded, used instead of the root and context tables while
 //   present (caches.ts for its invalidation).
 
+import { isDraft, original } from "immer";
+import { Iotlb } from "../../../pagewalk/index.ts";
 import type { GuestMem } from "./guest_mem.ts";
 import { CTL_IM, DMAR_CAP, DMAR_ECAP, DMAR_FECTL, DMAR_IECTL, DMAR_VER, MASKS } from "./registers.ts";
 import type { VtdConfig } from "./regs.ts";
 
 export type Pgtt = "fst" | "sst" | "pt";
-
-export interface VtdIotlbEntry {
-  did: number;
-  pgtt: Pgtt;
-  /** The output guest-physical address of the page base. */
-  gpa: bigint;
-  pageLg2: number;
-  /** PERM_R | PERM_W as the walk ANDed them (QEMU access_flags). */
-  perm: number;
-}
 
 export interface VtdUnit {
   /** Raw 32-bit register words by offset (a word never written and without a reset value is absent: 0). */
@@ -53,8 +47,8 @@ export interface VtdUnit {
   iqHead: number;
   iqTail: number;
   nextFrcd: number;
-  /** key `${sid}:${pasid}:${level}:${gfn hex}`; pasid -1 is PCI_NO_PASID. */
-  iotlb: Map<string, VtdIotlbEntry>;
+  /** Tagged by source id; PASID -1 is PCI_NO_PASID. Written only through iotlbForWrite. */
+  iotlb: Iotlb;
   /**
    * The context cache: key `${sid}:${pasid}` (the address space; pasid -1 is
    * PCI_NO_PASID), value the raw context entry's 64-bit words (2 legacy, 4
@@ -74,7 +68,19 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
   quad(DMAR_ECAP, ecap);
   regs.set(DMAR_FECTL, CTL_IM >>> 0);
   regs.set(DMAR_IECTL, CTL_IM >>> 0);
-  return { regs, root: 0n, rootScalable: false, qiEnabled: false, iqBase: 0n, iqSize: 0, iqDw: false, iqHead: 0, iqTail: 0, nextFrcd: 0, iotlb: new Map(), ctxCache: new Map() };
+  return { regs, root: 0n, rootScalable: false, qiEnabled: false, iqBase: 0n, iqSize: 0, iqDw: false, iqHead: 0, iqTail: 0, nextFrcd: 0, iotlb: new Iotlb(), ctxCache: new Map() };
+}
+
+/**
+ * The unit's IOTLB, ready to be written: states share their Iotlb with the
+ * states before them (immer does not draft a class instance), so the first
+ * write of a produce to a unit whose IOTLB is still its original's clones it
+ * first. A unit that is not a draft was made in this produce (or is used
+ * outside any produce): its IOTLB is its own.
+ */
+export function iotlbForWrite(u: VtdUnit): Iotlb {
+  if (isDraft(u) && original(u)!.iotlb === u.iotlb) u.iotlb = u.iotlb.clone();
+  return u.iotlb;
 }
 
 /** What the unit needs beyond its own state: its config and registers, and guest memory. */

@@ -12,29 +12,26 @@
 import {
   ACCESS_READ,
   ACCESS_WRITE,
-  FAULT_ADDRESS,
-  FAULT_NON_CANONICAL,
   FAULT_NONE,
-  FAULT_NOT_PRESENT,
-  FAULT_PERMISSION,
-  FAULT_PRIVILEGE,
   newWalkResult,
   R_LEVEL,
   R_PA,
   R_PAGE_LG2,
   R_PERM,
   R_STEPS,
+  vtdSsFaultName,
   walkVtdSs,
   walkX86FsSetAD,
   X86FS_SP_1G,
+  x86FsFaultName,
+  type IotlbEntry,
   type PageTable,
 } from "../../../pagewalk/index.ts";
-import { iotlbKey } from "./caches.ts";
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
 import { DMAR_GSTS, GCMD_TE, hawMask } from "./registers.ts";
 import { VTD_CAP_FS1GP, VTD_ECAP_DT, VTD_ECAP_FSTS, VTD_ECAP_PT, VTD_ECAP_SSTS } from "./regs.ts";
-import { raw, type Pgtt, type VtdCtx, type VtdUnit } from "./state.ts";
+import { iotlbForWrite, raw, type Pgtt, type VtdCtx, type VtdUnit } from "./state.ts";
 
 const INTR_LO = 0xfee00000n;
 const INTR_HI = 0xfeefffffn;
@@ -61,26 +58,19 @@ function ssReserved(cfg: VtdCtx["cfg"]): NonNullable<PageTable["ssRsvd"]> {
 }
 const levelSupported = (cap: bigint, level: number) => level >= 2 && (cap & (1n << BigInt(level - 2 + 8))) !== 0n;
 
+/**
+ * The walkers name their faults as QEMU does (vtdSsFaultName, x86FsFaultName);
+ * QEMU adds a table read error (dma_memory_read failing), named after the
+ * entry that pointed to the table: at the top level the context (second
+ * stage) or PASID entry's pointer (first stage), below it the paging entry.
+ */
 function ssFault(f: number, write: boolean, mem: GuestMem, top: boolean): string {
   if (mem.bad) return top ? "VTD_FR_CONTEXT_ENTRY_INV" : "VTD_FR_PAGING_ENTRY_INV";
-  if (f === FAULT_NOT_PRESENT || f === FAULT_PERMISSION) return write ? "VTD_FR_WRITE" : "VTD_FR_READ";
-  if (f === FAULT_ADDRESS) return "VTD_FR_ADDR_BEYOND_MGAW";
-  return "VTD_FR_PAGING_ENTRY_RSVD";
+  return vtdSsFaultName(f, write);
 }
 function fsFault(f: number, mem: GuestMem, top: boolean): string {
   if (mem.bad) return top ? "VTD_FR_PASID_ENTRY_FSPTPTR_INV" : "VTD_FR_FS_PAGING_ENTRY_INV";
-  switch (f) {
-    case FAULT_NOT_PRESENT:
-      return "VTD_FR_FS_PAGING_ENTRY_P";
-    case FAULT_PRIVILEGE:
-      return "VTD_FR_FS_PAGING_ENTRY_US";
-    case FAULT_PERMISSION:
-      return "VTD_FR_SM_WRITE";
-    case FAULT_NON_CANONICAL:
-      return "VTD_FR_FS_NON_CANONICAL";
-    default:
-      return "VTD_FR_FS_PAGING_ENTRY_RSVD";
-  }
+  return x86FsFaultName(f);
 }
 
 interface Ctx2 {
@@ -267,11 +257,10 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const u = c.unit;
   const pasid = pasidIn ?? (u.rootScalable ? PASID_0 : -1);
   const access = write ? ACCESS_WRITE : ACCESS_READ;
-  for (let level = 1; level <= 3; level++) {
-    const lg2 = 12 + 9 * (level - 1);
-    const e = u.iotlb.get(iotlbKey(sid, pasid, level, (iova >> BigInt(lg2)) << BigInt(lg2 - 12)));
-    if (e) return { gpa: e.gpa | (iova & ((1n << BigInt(lg2)) - 1n)), pageLg2: e.pageLg2, perm: e.perm };
-  }
+  const iovaHi = Number(iova >> 32n);
+  const iovaLo = Number(iova & 0xffffffffn);
+  // vtd_lookup_iotlb: levels 1 to 3, the only page sizes filled.
+  if (u.iotlb.lookup(sid, pasid, iovaHi, iovaLo, walk)) return { gpa: BigInt(walk[R_PA]!), pageLg2: walk[R_PAGE_LG2]!, perm: walk[R_PERM]! };
   const ctx = contextOf(c, sid, pasid < 0 ? PASID_0 : pasid, `${sid}:${pasidIn ?? -1}`);
   const report = (fr: string, fpd: boolean, withPasid: boolean): VtdXlate => {
     vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, withPasid ? pasid : undefined);
@@ -282,7 +271,7 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   if (ctx.pgtt === "pt" || !ctx.pt) return { gpa: iova, pageLg2: 12, perm: 3 };
   const fs = c.cfg.flts && u.rootScalable;
   c.mem.bad = false;
-  const f = fs ? walkX86FsSetAD(c.mem, ctx.pt, Number(iova >> 32n), Number(iova & 0xffffffffn), access, walk) : walkVtdSs(c.mem, ctx.pt, Number(iova >> 32n), Number(iova & 0xffffffffn), access, walk);
+  const f = fs ? walkX86FsSetAD(c.mem, ctx.pt, iovaHi, iovaLo, access, walk) : walkVtdSs(c.mem, ctx.pt, iovaHi, iovaLo, access, walk);
   if (f !== FAULT_NONE) {
     const top = walk[R_STEPS]! <= 1 && walk[R_LEVEL] === ctx.pt.levels;
     const fr = fs ? fsFault(f, c.mem, top) : ssFault(f, write, c.mem, top);
@@ -294,9 +283,18 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const last = base + (1n << BigInt(pageLg2)) - 1n;
   if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd, pasid >= 0);
   const perm = walk[R_PERM]! & 3;
-  const level = (pageLg2 - 12) / 9 + 1;
-  u.iotlb.set(iotlbKey(sid, pasid, level, (iova >> BigInt(pageLg2)) << BigInt(pageLg2 - 12)), { did: ctx.did, pgtt: fs ? "fst" : "sst", gpa: base, pageLg2, perm });
+  updateIotlb(u, { tag: sid, pasid, iova: (iova >> BigInt(pageLg2)) << BigInt(pageLg2), pageLg2, pa: Number(base), perm, did: ctx.did, firstStage: fs });
   return { gpa: out, pageLg2, perm };
+}
+
+/** VTD_IOTLB_MAX_SIZE (hw/i386/intel_iommu_internal.h). */
+export const VTD_IOTLB_MAX_SIZE = 1024;
+
+/** vtd_update_iotlb: an IOTLB holding VTD_IOTLB_MAX_SIZE entries is emptied (vtd_reset_iotlb_locked) before the new one goes in. */
+function updateIotlb(u: VtdUnit, e: IotlbEntry): void {
+  const t = iotlbForWrite(u);
+  if (t.size >= VTD_IOTLB_MAX_SIZE) t.invalidateGlobal();
+  t.insert(e);
 }
 
 /** GSTS.TES: DMA remapping enabled. */
