@@ -2,8 +2,12 @@
 // of ops and their fields, used to validate and normalise every event the same
 // way whether it comes from JSONL or from the store.
 
+import { CAPABILITIES } from "../uapi/capability.ts";
 import { isErrnoName } from "../uapi/errno.ts";
-import { OUTCOME_KEYS, type Expect } from "./outcome.ts";
+import { IOMMU_HW_CAPS } from "../uapi/iommufd.ts";
+import { LayoutError, parseFlags, unnamedBits, type FlagTable } from "../uapi/layout.ts";
+import { VFIO_REGION_INFO_FLAGS } from "../uapi/vfio.ts";
+import { OUTCOME_KEYS, outFlagError, type Expect } from "./outcome.ts";
 import { describe, parseBytes, parseGuestBdf, parseHostBdf, parseInt53, parseU64, ValueError } from "./values.ts";
 
 export type FieldKind =
@@ -13,8 +17,8 @@ export type FieldKind =
   | "bool"
   | "hostBdf"
   | "guestBdf"
-  | "strings" // list of strings
-  | "list" // list of objects, checked by the op's own validator
+  | "flags" // a number or a list of flag names (docs/trace-format.md "Flag fields"), normalised to the number
+  | "list" // list of objects, each with the fields of `items`
   | "object"
   | "scalar" // number, string or boolean (module parameter values)
   | "any"; // checked later (ioctl arg: its meaning depends on the command)
@@ -25,6 +29,10 @@ export interface FieldSpec {
   /** Allowed values for a string field. */
   readonly oneOf?: readonly string[];
   readonly nullable?: boolean;
+  /** A flag field's names: the uAPI's own table. */
+  readonly flags?: FlagTable;
+  /** A list's objects: their fields. */
+  readonly items?: Readonly<Record<string, FieldSpec>>;
 }
 
 export interface OpSpec {
@@ -48,9 +56,11 @@ const pid = { kind: "int", required: true } as const;
 const int = { kind: "int" } as const;
 const u64 = { kind: "u64" } as const;
 const reqU64 = { kind: "u64", required: true } as const;
+const reqInt = { kind: "int", required: true } as const;
+const flags = (table: FlagTable): FieldSpec => ({ kind: "flags", flags: table });
+const list = (items: Record<string, FieldSpec>, required = false): FieldSpec => ({ kind: "list", items, required });
 
 const HOST_IOMMU_TYPES = ["intel_vtd", "arm_smmuv3", "amd", "none", "selftest_mock"] as const;
-const HW_CAPS = ["DIRTY_TRACKING", "PCI_PASID_EXEC", "PCI_PASID_PRIV", "PCI_ATS_NOT_SUPPORTED"];
 
 export const OPS: Readonly<Record<string, OpSpec>> = {
   // --- platform ---
@@ -61,11 +71,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       ecap_reg: u64,
       aw_bits: int,
       max_pasid_log2: int,
-      hw_caps: { kind: "strings" },
-    },
-    check: (ev) => {
-      for (const c of (ev.hw_caps as string[] | undefined) ?? [])
-        if (!HW_CAPS.includes(c)) throw new EventError("hw_caps", `unknown capability "${c}" (known: ${HW_CAPS.join(", ")})`);
+      hw_caps: flags(IOMMU_HW_CAPS), // iommu_hw_info.out_capabilities
     },
   },
   "host.device": {
@@ -75,17 +81,17 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       group: int,
       mdev: { kind: "bool" },
       pasid: { kind: "object", nullable: true },
-      ext_caps: { kind: "list" },
+      ext_caps: list({ id: reqInt, ver: int, off: reqInt, size: int }),
       vf_token: { kind: "string", nullable: true },
       reset: { kind: "bool" },
-      std_caps: { kind: "list" },
-      regions: { kind: "list" },
+      std_caps: list({ id: reqInt, off: int, size: int, ver: int }),
+      regions: list({ index: reqInt, size: u64, flags: flags(VFIO_REGION_INFO_FLAGS), pa: u64 }), // vfio_region_info
       dirty_tracking: { kind: "bool" },
     },
     check: checkHostDevice,
   },
   param: { fields: { name: { kind: "string", required: true }, value: { kind: "scalar", required: true } } },
-  process: { fields: { pid, caps: { kind: "strings" } } },
+  process: { fields: { pid, caps: flags(CAPABILITIES) } },
   "process.exit": { fields: { pid } },
   "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" } }, check: checkHuge },
   "mem.write": { fields: { pid, va: reqU64 }, bytes: true },
@@ -109,7 +115,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   // --- VMM (QEMU) behaviour ---
-  "qemu.machine": { fields: { pid, ram: { kind: "list", required: true } }, check: checkRam },
+  "qemu.machine": { fields: { pid, ram: list({ gpa: reqU64, size: reqU64, va: reqU64 }, true) } },
   "qemu.viommu": { fields: { pid, model: { kind: "string", required: true }, props: { kind: "object" } } },
   "qemu.device": { fields: { pid, guest_bdf: { kind: "guestBdf", required: true }, model: { kind: "string", required: true }, props: { kind: "object" } } },
   "qemu.vfio-pci": {
@@ -176,33 +182,7 @@ function checkMmioSize(ev: Record<string, unknown>): void {
   if (![4, 8].includes(ev.size as number)) throw new EventError("size", "expected 4 or 8");
 }
 
-function objectList(ev: Record<string, unknown>, field: string, keys: Record<string, "u64" | "int" | "any">, required: readonly string[]): void {
-  const list = ev[field] as unknown[] | undefined;
-  if (list === undefined) return;
-  list.forEach((item, i) => {
-    if (item === null || typeof item !== "object" || Array.isArray(item)) throw new EventError(`${field}[${i}]`, `expected an object, got ${describe(item)}`);
-    const o = item as Record<string, unknown>;
-    for (const k of Object.keys(o)) if (!(k in keys)) throw new EventError(`${field}[${i}].${k}`, `unknown field (known: ${Object.keys(keys).join(", ")})`);
-    for (const r of required) if (o[r] === undefined) throw new EventError(`${field}[${i}].${r}`, "missing required field");
-    for (const [k, kind] of Object.entries(keys)) {
-      if (o[k] === undefined || kind === "any") continue;
-      try {
-        o[k] = kind === "u64" ? parseU64(o[k]) : parseInt53(o[k]);
-      } catch (e) {
-        throw new EventError(`${field}[${i}].${k}`, (e as Error).message);
-      }
-    }
-  });
-}
-
-function checkRam(ev: Record<string, unknown>): void {
-  objectList(ev, "ram", { gpa: "u64", size: "u64", va: "u64" }, ["gpa", "size", "va"]);
-}
-
 function checkHostDevice(ev: Record<string, unknown>): void {
-  objectList(ev, "ext_caps", { id: "int", ver: "int", off: "int", size: "int" }, ["id", "off"]);
-  objectList(ev, "regions", { index: "int", size: "u64", flags: "int", pa: "u64" }, ["index"]);
-  objectList(ev, "std_caps", { id: "int", off: "int", size: "int", ver: "int" }, ["id"]);
   const p = ev.pasid as Record<string, unknown> | null | undefined;
   if (p) {
     for (const k of Object.keys(p)) if (!["max_log2", "exec", "priv"].includes(k)) throw new EventError(`pasid.${k}`, "unknown field (known: max_log2, exec, priv)");
@@ -236,12 +216,11 @@ function normaliseField(name: string, spec: FieldSpec, v: unknown): unknown {
       case "bool":
         if (typeof v !== "boolean") throw new ValueError(`expected true or false, got ${describe(v)}`);
         return v;
-      case "strings":
-        if (!Array.isArray(v) || v.some((s) => typeof s !== "string")) throw new ValueError(`expected a list of strings, got ${describe(v)}`);
-        return v;
+      case "flags":
+        return flagsField(name, spec.flags!, v);
       case "list":
         if (!Array.isArray(v)) throw new ValueError(`expected a list, got ${describe(v)}`);
-        return v;
+        return spec.items ? v.map((item, i) => normaliseItem(`${name}[${i}]`, spec.items!, item)) : v;
       case "object":
         if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ValueError(`expected an object, got ${describe(v)}`);
         return v;
@@ -252,9 +231,33 @@ function normaliseField(name: string, spec: FieldSpec, v: unknown): unknown {
         return v;
     }
   } catch (e) {
-    if (e instanceof ValueError) throw new EventError(name, e.message);
+    if (e instanceof ValueError || e instanceof LayoutError) throw new EventError(name, e.message);
     throw e;
   }
+}
+
+/**
+ * A flag field of an op: the number its names stand for. The op fields describe
+ * the host, so every bit set must be one the uAPI names (unlike an ioctl
+ * argument, where an unknown bit is the caller's to pass and the kernel's to refuse).
+ */
+function flagsField(name: string, table: FlagTable, v: unknown): number {
+  const n = parseFlags(v, table, name);
+  if (n < 0n) throw new ValueError(`expected a non-negative value, got ${n}`);
+  const unnamed = unnamedBits(table, n);
+  if (unnamed !== 0n) throw new ValueError(`bits 0x${unnamed.toString(16)} have no ${table.prefix}* name (known: ${Object.keys(table.bits).join(", ")})`);
+  return Number(n);
+}
+
+/** One object of a list field, its fields normalised as the op table's `items` says. */
+function normaliseItem(path: string, items: Readonly<Record<string, FieldSpec>>, item: unknown): Record<string, unknown> {
+  if (item === null || typeof item !== "object" || Array.isArray(item)) throw new EventError(path, `expected an object, got ${describe(item)}`);
+  const o = item as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!(k in items)) throw new EventError(`${path}.${k}`, `unknown field (known: ${Object.keys(items).join(", ")})`);
+  for (const [k, fs] of Object.entries(items)) if (fs.required && o[k] === undefined) throw new EventError(`${path}.${k}`, "missing required field");
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = normaliseField(`${path}.${k}`, items[k]!, v);
+  return out;
 }
 
 function normaliseExpect(v: unknown): Expect {
@@ -307,5 +310,9 @@ export function parseEvent(raw: Record<string, unknown>, seq: number, warn?: (fi
   }
   if (raw.expect !== undefined) ev.expect = normaliseExpect(raw.expect);
   spec.check?.(ev);
+  if (ev.expect?.out !== undefined) {
+    const bad = outFlagError(ev, ev.expect.out as Record<string, unknown>);
+    if (bad) throw new EventError(`expect.out.${bad.field}`, bad.message);
+  }
   return ev;
 }

@@ -1,8 +1,10 @@
 // Outcomes (TRACE-FORMAT.md "Outcomes and expect") and the comparison that
 // `replay --verify` makes: only the fields `expect` lists are checked, `out`
-// objects likewise, integers compare numerically whatever their spelling.
+// objects likewise, integers compare numerically whatever their spelling, and
+// a flag or enumeration member of `out` may be given by name.
 
-import { UAPI_COMMANDS } from "../uapi/index.ts";
+import { commandByName, commandsByNumber, UAPI_COMMANDS } from "../uapi/index.ts";
+import { fieldToBigInt, LayoutError, type FieldDef, type FieldValue, type StructDef } from "../uapi/layout.ts";
 import { isStateData } from "./hash.ts";
 
 export type OutValue = number | string | bigint | boolean | null | readonly OutValue[] | { readonly [k: string]: OutValue };
@@ -63,14 +65,83 @@ export function valueMatches(expected: unknown, actual: unknown): boolean {
   return expected === actual;
 }
 
-/** The first expect field the outcome does not satisfy, or undefined when it matches. */
-export function firstMismatch(expected: Expect, actual: Outcome): string | undefined {
+/** What an event says about the struct its outcome's `out` holds (an ioctl's `cmd`). */
+export interface OutOf {
+  readonly op: string;
+  readonly cmd?: unknown;
+}
+
+/**
+ * The first expect field the outcome does not satisfy, or undefined when it
+ * matches. `ev`, the event, lets `out` members be compared by flag or value name.
+ */
+export function firstMismatch(expected: Expect, actual: Outcome, ev?: OutOf): string | undefined {
   for (const k in expected) {
     const e = expected[k];
-    const ok = k === "out" && e !== null && typeof e === "object" && !Array.isArray(e) ? outMatches(e as Record<string, unknown>, actual.out) : valueMatches(e, (actual as Record<string, unknown>)[k]);
+    const ok =
+      k === "out" && e !== null && typeof e === "object" && !Array.isArray(e)
+        ? outMatches(e as Record<string, unknown>, actual.out, ev)
+        : valueMatches(e, (actual as Record<string, unknown>)[k]);
     if (!ok) return k;
   }
   return undefined;
+}
+
+/** The structs an ioctl's `out` members belong to: its command's, or for a number every command it may mean. */
+function outStructs(ev: OutOf | undefined): StructDef[] {
+  if (ev?.op !== "ioctl") return [];
+  const defs = typeof ev.cmd === "string" ? [commandByName(ev.cmd)] : typeof ev.cmd === "number" ? commandsByNumber(ev.cmd) : [];
+  return defs.flatMap((d) => (d?.arg.kind === "struct" ? [d.arg.struct] : []));
+}
+
+/** The members `key` names in these structs that have a flag or enumeration table (names to resolve). */
+function namedMembers(structs: readonly StructDef[], key: string): FieldDef[] {
+  const out: FieldDef[] = [];
+  for (const s of structs) {
+    const f = s.byName.get(key);
+    if (f && (f.flags || f.values)) out.push(f);
+  }
+  return out;
+}
+
+/**
+ * Parse-time check of an expected `out`: a flag or enumeration member must read
+ * through its struct's table (the parser that encodes arguments), for at least
+ * one command the event's `cmd` may mean. `true` only asks for presence.
+ */
+export function outFlagError(ev: OutOf, out: Readonly<Record<string, unknown>>): { field: string; message: string } | undefined {
+  const structs = outStructs(ev);
+  if (structs.length === 0) return undefined;
+  for (const [k, e] of Object.entries(out)) {
+    if (e === true) continue;
+    let error: LayoutError | undefined;
+    for (const f of namedMembers(structs, k)) {
+      try {
+        fieldToBigInt(f, e as FieldValue);
+        error = undefined;
+        break;
+      } catch (x) {
+        if (!(x instanceof LayoutError)) throw x;
+        error ??= x;
+      }
+    }
+    if (error) return { field: k, message: error.message };
+  }
+  return undefined;
+}
+
+/** An expected member given by names (["READ","WRITE"], "VTD_S1") against the number the kernel wrote back. */
+function namedMatches(e: unknown, actual: unknown, key: string, structs: readonly StructDef[]): boolean {
+  const a = asBig(actual);
+  if (a === undefined) return false;
+  return namedMembers(structs, key).some((f) => {
+    try {
+      return fieldToBigInt(f, e as FieldValue) === a;
+    } catch (x) {
+      if (x instanceof LayoutError) return false;
+      throw x;
+    }
+  });
 }
 
 /** Every spelling of a struct member across the modelled kernel versions (`out_length` of the no-IOMMU V4 is `length`). */
@@ -93,9 +164,10 @@ const MEMBER_ALIASES: ReadonlyMap<string, readonly string[]> = (() => {
  * name when that is unambiguous ("result"), and in the spelling of any modelled
  * kernel version; any spelling matches any.
  */
-function outMatches(expected: Record<string, unknown>, actual: Record<string, OutValue> | undefined): boolean {
+function outMatches(expected: Record<string, unknown>, actual: Record<string, OutValue> | undefined, ev: OutOf | undefined): boolean {
   if (!actual) return false;
   const keys = Object.keys(actual);
+  let structs: StructDef[] | undefined;
   for (const [k, e] of Object.entries(expected)) {
     let a: unknown = actual[k];
     if (a === undefined) {
@@ -104,7 +176,9 @@ function outMatches(expected: Record<string, unknown>, actual: Record<string, Ou
       const candidates = keys.filter((x) => names.some((n) => x === n || x.endsWith(`.${n}`)));
       if (candidates.length === 1) a = actual[candidates[0]!];
     }
-    if (!valueMatches(e, a)) return false;
+    if (valueMatches(e, a)) continue;
+    // Names resolve through the member's own table only when the plain comparison fails: the common case costs nothing.
+    if (!namedMatches(e, a, k, (structs ??= outStructs(ev)))) return false;
   }
   return true;
 }

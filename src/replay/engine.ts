@@ -72,7 +72,7 @@ export function replay(opts: ReplayOptions = {}): Effect.Effect<ReplayResult, Re
     const visit = (ev: TraceEvent, out: Outcome): boolean => {
       opts.onOutcome?.(ev, out);
       if (opts.verify && ev.expect) {
-        const field = firstMismatch(ev.expect, out);
+        const field = firstMismatch(ev.expect, out, ev);
         if (field !== undefined) {
           divergence = { seq: ev.seq, op: ev.op, field, expected: ev.expect, actual: out };
           return false;

@@ -2,7 +2,8 @@
 // every error naming file, line and field; writing back the same events.
 
 import { closeSync, openSync, readSync } from "node:fs";
-import { EventError, OPS, type TraceEvent } from "../model/events.ts";
+import { flagNames, parseFlags } from "../uapi/layout.ts";
+import { EventError, OPS, type FieldSpec, type TraceEvent } from "../model/events.ts";
 import { BadInput } from "../model/framework.ts";
 import { toJsonValue } from "../model/outcome.ts";
 import { parseTraceEvent } from "../model/ops.ts";
@@ -131,11 +132,19 @@ export function eventToJson(ev: TraceEvent, expect?: Record<string, unknown>): R
       o.hex = Buffer.from(v as Uint8Array).toString("hex");
       continue;
     }
-    o[k] = typeof v === "bigint" ? "0x" + v.toString(16) : toJsonValue(v);
+    o[k] = fieldToJson(spec?.fields[k], v);
   }
   const e = expect ?? ev.expect;
   if (e !== undefined) o.expect = toJsonValue(e);
   return o;
+}
+
+/** A field's value as the trace format writes it: flag fields by their names, 64-bit values exact. */
+function fieldToJson(spec: FieldSpec | undefined, v: unknown): unknown {
+  if (spec?.kind === "flags" && spec.flags) return flagNames(spec.flags, parseFlags(v, spec.flags, "")).map((n) => spec.flags!.prefix + n);
+  if (spec?.kind === "list" && spec.items && Array.isArray(v))
+    return v.map((item) => (item !== null && typeof item === "object" ? Object.fromEntries(Object.entries(item).map(([k, x]) => [k, fieldToJson(spec.items![k], x)])) : item));
+  return typeof v === "bigint" ? "0x" + v.toString(16) : toJsonValue(v);
 }
 
 export function headerToJson(h: Record<string, unknown>): string {

@@ -135,55 +135,85 @@ export type FieldValue = number | bigint | string | readonly (number | bigint | 
 
 const U64_MAX = (1n << 64n) - 1n;
 
-function toBig(field: FieldDef, v: number | bigint | string): bigint {
-  if (typeof v === "bigint") return v;
-  if (typeof v === "number") {
-    if (!Number.isInteger(v)) throw new LayoutError(field.name, `expected an integer, got ${v}`);
-    return BigInt(v);
-  }
-  if (field.values) {
-    if (v in field.values) return BigInt(field.values[v]!);
-    const byTail = uniqueSuffix(Object.keys(field.values), v);
-    if (byTail !== undefined) return BigInt(field.values[byTail]!);
-  }
-  if (field.flags) {
-    const bit = lookupFlag(field.flags, v);
-    if (bit !== undefined) return BigInt(bit);
-  }
-  if (/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(v)) return BigInt(v);
-  if (/^-[0-9]+$/.test(v)) return BigInt(v);
-  throw new LayoutError(field.name, `unknown value "${v}"`);
-}
+const INT_LITERAL = /^(0[xX][0-9a-fA-F]+|-?[0-9]+)$/;
 
-function lookupFlag(table: FlagTable, name: string): number | undefined {
-  if (name in table.bits) return table.bits[name];
-  if (name.startsWith(table.prefix)) {
-    const short = name.slice(table.prefix.length);
-    if (short in table.bits) return table.bits[short];
-  }
-  const byTail = uniqueSuffix(Object.keys(table.bits), name);
-  return byTail === undefined ? undefined : table.bits[byTail];
+/** A value as bad-input messages show it. */
+function show(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "string") return `"${v}"`;
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${String(v)}`;
 }
 
 /**
- * The one name that ends with `_<short>`: a trace may drop any leading part of a
- * uAPI name as long as what is left names one value ("NEST_PARENT" for
+ * The one value `name` stands for among uAPI names (`prefix` + each key): the
+ * key itself, the full name, or any tail after a "_" that names exactly one
+ * value (a trace may drop any leading part of a uAPI name, "NEST_PARENT" for
  * IOMMU_HWPT_ALLOC_NEST_PARENT, "VTD_S1" for IOMMU_HWPT_DATA_VTD_S1).
  */
-function uniqueSuffix(names: readonly string[], short: string): string | undefined {
-  const hits = names.filter((n) => n.endsWith(`_${short}`));
-  return hits.length === 1 ? hits[0] : undefined;
+function lookupName(names: Readonly<Record<string, number>>, prefix: string, name: string): number | undefined {
+  if (Object.hasOwn(names, name)) return names[name];
+  const keys = Object.keys(names);
+  const full = keys.filter((k) => prefix + k === name);
+  if (full.length === 1) return names[full[0]!];
+  const tails = keys.filter((k) => (prefix + k).endsWith(`_${name}`));
+  return tails.length === 1 ? names[tails[0]!] : undefined;
+}
+
+/** A number, an integer string, or (with a table) a name: one element of a flag list, or a scalar. */
+function oneValue(v: unknown, field: string, flags: FlagTable | undefined, values: EnumTable | undefined, what: string): bigint {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) throw new LayoutError(field, `${what}expected an integer, got ${v}`);
+    return BigInt(v);
+  }
+  if (typeof v !== "string") throw new LayoutError(field, `${what}expected ${flags ? "a flag name or " : values ? "a name or " : ""}an integer, got ${show(v)}`);
+  if (INT_LITERAL.test(v)) return BigInt(v);
+  const named = (values && lookupName(values, "", v)) ?? (flags && lookupName(flags.bits, flags.prefix, v));
+  if (named !== undefined) return BigInt(named);
+  if (flags) throw new LayoutError(field, `${what}unknown flag "${v}" (${flags.prefix}*: ${Object.keys(flags.bits).join(", ")})`);
+  throw new LayoutError(field, `${what}unknown value "${v}"${values ? ` (known: ${Object.keys(values).join(", ")})` : ""}`);
+}
+
+/**
+ * The value of a flag field, the one parser every flag field of a trace goes
+ * through (ioctl arguments, op fields such as host.device regions[].flags,
+ * expected `out` members): a number (or integer string), a flag name, or a
+ * list of flag names and numbers, ORed. Names resolve through `table` (and
+ * `values`, for a member that also carries an enumeration, as
+ * vfio_device_feature.flags does). Anything else is a LayoutError naming `field`.
+ */
+export function parseFlags(v: unknown, table: FlagTable, field: string, values?: EnumTable): bigint {
+  if (!Array.isArray(v)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "bigint") return oneValue(v, field, table, values, "");
+    throw new LayoutError(field, `expected a number or a list of ${table.prefix}* names, got ${show(v)}`);
+  }
+  let acc = 0n;
+  v.forEach((item, i) => (acc |= oneValue(item, field, table, values, `element ${i}: `)));
+  return acc;
+}
+
+/** The bits of `v` that `table` has no name for (0n when every bit set is named). */
+export function unnamedBits(table: FlagTable, v: bigint): bigint {
+  let known = 0n;
+  for (const b of Object.values(table.bits)) known |= BigInt(b);
+  return v & ~known;
+}
+
+/** The names (without prefix, in table order) of the bits set in `v`. */
+export function flagNames(table: FlagTable, v: number | bigint): string[] {
+  const n = BigInt(v);
+  return Object.entries(table.bits)
+    .filter(([, b]) => (n & BigInt(b)) !== 0n)
+    .map(([k]) => k);
 }
 
 /** The numeric value of a member given as a number, a named value, or a list of flag names. */
 export function fieldToBigInt(field: FieldDef, v: FieldValue): bigint {
-  if (Array.isArray(v)) {
-    if (!field.flags && !field.count) throw new LayoutError(field.name, "a list is only accepted for a flag field");
-    let acc = 0n;
-    for (const item of v as readonly (number | bigint | string)[]) acc |= toBig(field, item);
-    return acc;
-  }
-  return toBig(field, v as number | bigint | string);
+  if (field.flags) return parseFlags(v, field.flags, field.name, field.values);
+  if (Array.isArray(v)) throw new LayoutError(field.name, "a list is only accepted for a flag field");
+  return oneValue(v, field.name, undefined, field.values, "");
 }
 
 function range(type: ScalarType): [bigint, bigint] {
@@ -240,7 +270,7 @@ export function encodeStruct(def: StructDef, arg: Readonly<Record<string, FieldV
       const items = value as readonly (number | bigint | string)[];
       if (items.length > f.count) throw new LayoutError(key, `at most ${f.count} values`);
       const elem = f.size / f.count;
-      items.forEach((item, i) => writeScalar(view, f.offset + i * elem, f.type, f, toBig(f, item)));
+      items.forEach((item, i) => writeScalar(view, f.offset + i * elem, f.type, f, oneValue(item, f.name, f.flags, f.values, `element ${i}: `)));
       continue;
     }
     writeScalar(view, f.offset, f.type, f, fieldToBigInt(f, value));

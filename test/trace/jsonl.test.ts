@@ -52,4 +52,13 @@ describe("eventToJson", () => {
       expect(again).toEqual(ev);
     }
   });
+
+  it("writes the flag fields of ops by their full names, whatever spelling the trace used (docs/trace-format.md \"Flag fields\")", () => {
+    const proc = eventToJson(parseTraceEvent({ op: "process", pid: 1, caps: 1 << 17 }, 1));
+    expect(proc.caps).toEqual(["CAP_SYS_RAWIO"]);
+    const dev = eventToJson(parseTraceEvent({ op: "host.device", bdf: "0000:01:00.0", regions: [{ index: 0, flags: ["READ", "MMAP"] }] }, 1));
+    expect(dev.regions).toEqual([{ index: 0, flags: ["VFIO_REGION_INFO_FLAG_READ", "VFIO_REGION_INFO_FLAG_MMAP"] }]);
+    const iommu = eventToJson(parseTraceEvent({ op: "host.iommu", type: "selftest_mock", hw_caps: "0x1" }, 1));
+    expect(iommu.hw_caps).toEqual(["IOMMU_HW_CAP_DIRTY_TRACKING"]);
+  });
 });

@@ -1,5 +1,7 @@
 // host.iommu, host.device and param: the platform a trace runs on.
 
+import { IOMMU_HW_CAPS } from "../../uapi/iommufd.ts";
+import { flagNames, parseFlags } from "../../uapi/layout.ts";
 import type { Reducer } from "../framework.ts";
 import { errno, ok, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
@@ -30,7 +32,9 @@ export const hostIommu: Reducer = (s: State, ev): Outcome => {
     awBits: (ev.aw_bits as number | undefined) ?? (type === "intel_vtd" && ev.cap_reg !== undefined ? vtdAwBits(capReg) : 48),
     maxPasidLog2:
       (ev.max_pasid_log2 as number | undefined) ?? (type === "intel_vtd" ? vtdPasidLog2(ecapReg) : type === "selftest_mock" ? MOCK_PASID_WIDTH : 0),
-    hwCaps: (ev.hw_caps as string[] | undefined) ?? (type === "selftest_mock" ? ["DIRTY_TRACKING"] : []),
+    // hw_caps is the mask of its IOMMU_HW_CAP_* names (events.ts; a database written before flag
+    // fields were normalised holds the list it was given): the state keeps the names.
+    hwCaps: ev.hw_caps !== undefined ? flagNames(IOMMU_HW_CAPS, parseFlags(ev.hw_caps, IOMMU_HW_CAPS, "hw_caps")) : type === "selftest_mock" ? ["DIRTY_TRACKING"] : [],
   };
   s.host.iommu = iommu;
   return ok();

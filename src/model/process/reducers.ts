@@ -1,5 +1,7 @@
 // process, process.exit, open, close: processes and their fd tables.
 
+import { CAPABILITIES } from "../../uapi/capability.ts";
+import { flagNames, parseFlags } from "../../uapi/layout.ts";
 import { installFile, unusedFd } from "../files/fd.ts";
 import { closeFd } from "../files/lifecycle.ts";
 import { resolvePath } from "../files/paths.ts";
@@ -11,7 +13,10 @@ import type { ProcessState } from "./state.ts";
 export const processStart: Reducer = (s: State, ev): Outcome => {
   const pid = ev.pid as number;
   if (s.processes.has(pid)) return errno("EEXIST");
-  s.processes.set(pid, { pid, caps: (ev.caps as string[] | undefined) ?? [], fds: new Map(), nextFd: 3, mm: [] });
+  // caps is the capability mask (events.ts; a database written before flag fields were
+  // normalised holds the list it was given): the state keeps its CAP_* names.
+  const caps = ev.caps === undefined ? [] : flagNames(CAPABILITIES, parseFlags(ev.caps, CAPABILITIES, "caps")).map((n) => CAPABILITIES.prefix + n);
+  s.processes.set(pid, { pid, caps, fds: new Map(), nextFd: 3, mm: [] });
   return ok();
 };
 
