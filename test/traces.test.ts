@@ -23,7 +23,7 @@ function traces(dir: string): string[] {
 
 describe("conformance traces", () => {
   for (const file of traces("test/traces")) {
-    const t = readJsonlTrace(file);
+    const t = Effect.runSync(readJsonlTrace(file));
     it(`${file}: ${t.header.title ?? ""}`, () => {
       const profile = resolveProfile(t.header.profile === undefined ? undefined : typeof t.header.profile === "string" ? [t.header.profile] : t.header.profile);
       const exit = Effect.runSyncExit(

@@ -1,6 +1,7 @@
 // Command-line parsing: each command declares its flags; anything else is bad
 // input (exit 2) naming the argument.
 
+import { Either } from "effect";
 import { BadInput } from "../model/framework.ts";
 
 export interface FlagSpec {
@@ -14,9 +15,9 @@ export interface Parsed {
   flags: Record<string, string | true>;
 }
 
-export function parseArgs(command: string, argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>, positional: { min: number; max: number; names: string }): Parsed {
+export function parseArgs(command: string, argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>, positional: { min: number; max: number; names: string }): Either.Either<Parsed, BadInput> {
   const out: Parsed = { positional: [], flags: {} };
-  const bad = (message: string) => new BadInput({ file: `iorr ${command}`, message: `${message} (usage: iorr ${command} ${positional.names}; see iorr help)` });
+  const bad = (message: string) => Either.left(new BadInput({ file: `iorr ${command}`, message: `${message} (usage: iorr ${command} ${positional.names}; see iorr help)` }));
   const byShort = new Map(Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -33,31 +34,31 @@ export function parseArgs(command: string, argv: readonly string[], spec: Readon
         inline = eq >= 0 ? a.slice(eq + 1) : undefined;
       } else {
         const long = byShort.get(a.slice(1));
-        if (!long) throw bad(`unknown option ${a}`);
+        if (!long) return bad(`unknown option ${a}`);
         name = long;
       }
       const s = spec[name];
-      if (!s) throw bad(`unknown option --${name}`);
+      if (!s) return bad(`unknown option --${name}`);
       if (s.value) {
         const v = inline ?? argv[++i];
-        if (v === undefined) throw bad(`option --${name} needs a value`);
+        if (v === undefined) return bad(`option --${name} needs a value`);
         out.flags[name] = v;
       } else {
-        if (inline !== undefined) throw bad(`option --${name} takes no value`);
+        if (inline !== undefined) return bad(`option --${name} takes no value`);
         out.flags[name] = true;
       }
       continue;
     }
     out.positional.push(a);
   }
-  if (out.positional.length < positional.min) throw bad(`missing ${positional.names.split(" ")[out.positional.length] ?? "argument"}`);
-  if (out.positional.length > positional.max) throw bad(`unexpected argument "${out.positional[positional.max]}"`);
-  return out;
+  if (out.positional.length < positional.min) return bad(`missing ${positional.names.split(" ")[out.positional.length] ?? "argument"}`);
+  if (out.positional.length > positional.max) return bad(`unexpected argument "${out.positional[positional.max]}"`);
+  return Either.right(out);
 }
 
 /** A non-negative integer flag value. */
-export function intFlag(command: string, name: string, v: string | true | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  if (v === true || !/^[0-9]+$/.test(v)) throw new BadInput({ file: `iorr ${command}`, field: `--${name}`, message: `expected a non-negative integer, got "${v === true ? "" : v}"` });
-  return Number(v);
+export function intFlag(command: string, name: string, v: string | true | undefined): Either.Either<number | undefined, BadInput> {
+  if (v === undefined) return Either.right(undefined);
+  if (v === true || !/^[0-9]+$/.test(v)) return Either.left(new BadInput({ file: `iorr ${command}`, field: `--${name}`, message: `expected a non-negative integer, got "${v === true ? "" : v}"` }));
+  return Either.right(Number(v));
 }

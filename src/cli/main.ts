@@ -1,8 +1,7 @@
 // The iorr command: a small set of verbs over trace paths, as rr and git
 // bisect have. Exit status: 0 ok, 1 divergence, 2 bad input, 3 simulator fault.
 
-import { Cause, Effect, Exit } from "effect";
-import { BadInput } from "../model/framework.ts";
+import { Cause, Effect, Exit, Option } from "effect";
 import { EXIT, print, type Command } from "./common.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
@@ -42,8 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const exit = await Effect.runPromiseExit(cmd.run(rest));
   if (Exit.isSuccess(exit)) return exit.value;
-  // Bad input is a typed failure, or thrown by synchronous parsing inside a command: exit 2 either way.
-  const bad = [...Cause.failures(exit.cause), ...Cause.defects(exit.cause)].find((e): e is BadInput => e instanceof BadInput);
+  // Bad input is the commands' one typed failure: exit 2.
+  const bad = Option.getOrUndefined(Cause.failureOption(exit.cause));
   if (bad) {
     process.stderr.write(`iorr: ${bad.describe()}\n`);
     return EXIT.badInput;

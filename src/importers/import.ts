@@ -3,13 +3,13 @@
 // then replayed once under the trace's profile so that the file carries each
 // event's simulated outcome and the checkpoints seek needs.
 
-import { Effect, Exit } from "effect";
+import { Effect, Either, Exit } from "effect";
 import type { TraceEvent } from "../model/events.ts";
 import { ProfileService, type BadInput } from "../model/framework.ts";
 import type { Outcome } from "../model/outcome.ts";
 import type { Profile } from "../profiles/profile.ts";
 import { encodeState, replay, type ReplayFault } from "../replay/engine.ts";
-import { eventToStored, memorySource, storeErrorToBadInput, Trace } from "../replay/source.ts";
+import { eventToStored, memorySource, storeCall, Trace } from "../replay/source.ts";
 import { TraceDb } from "../store/tracedb.ts";
 import { readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
 
@@ -34,12 +34,12 @@ export type ImportProgress = (phase: "store" | "replay", done: number, total: nu
 export function importJsonl(
   input: string,
   output: string,
-  profileOf: (header: TraceHeader) => Profile,
+  profileOf: (header: TraceHeader) => Either.Either<Profile, BadInput>,
   progress?: ImportProgress,
 ): Effect.Effect<ImportResult & { header: TraceHeader; profile: Profile }, BadInput> {
   return Effect.gen(function* () {
-    const trace = yield* Effect.try({ try: () => readJsonlTrace(input), catch: (e) => e as BadInput });
-    const profile = yield* Effect.try({ try: () => profileOf(trace.header), catch: (e) => e as BadInput });
+    const trace = yield* readJsonlTrace(input);
+    const profile = yield* profileOf(trace.header);
     const r = yield* importEvents(input, trace.header, trace.events, output, profile, progress, trace.warnings);
     return { ...r, header: trace.header, profile };
   });
@@ -56,13 +56,13 @@ export function importEvents(
   warnings: readonly string[] = [],
 ): Effect.Effect<ImportResult, BadInput> {
   return Effect.gen(function* () {
-    const db = yield* Effect.try({ try: () => TraceDb.create(output, header), catch: storeErrorToBadInput });
+    const db = yield* storeCall(() => TraceDb.create(output, header));
     const work = Effect.gen(function* () {
       for (let i = 0; i < events.length; i += APPEND_BATCH) {
-        db.append(events.slice(i, i + APPEND_BATCH).map(eventToStored));
+        yield* storeCall(() => db.append(events.slice(i, i + APPEND_BATCH).map(eventToStored)));
         progress?.("store", Math.min(events.length, i + APPEND_BATCH), events.length);
       }
-      db.setMeta("checkpoint_profile", profile.spec);
+      yield* storeCall(() => db.setMeta("checkpoint_profile", profile.spec));
       let checkpoints = 0;
       let pending: { seq: number; outcome: Record<string, unknown> }[] = [];
       const flush = () => {
@@ -85,8 +85,10 @@ export function importEvents(
         Effect.provideService(Trace, memorySource(input, header, events)),
         Effect.provideService(ProfileService, profile),
       );
-      flush();
-      db.commitFile();
+      yield* storeCall(() => {
+        flush();
+        db.commitFile();
+      });
       const out: ImportResult = { events: events.length, checkpoints, warnings };
       if (result) out.fault = result;
       return out;

@@ -10,7 +10,7 @@ import { BadInput, ProfileService, SimulatorFault } from "../model/framework.ts"
 import { stateHash } from "../model/hash.ts";
 import { firstMismatch, toJsonValue, type Outcome } from "../model/outcome.ts";
 import { initialState, type State } from "../model/state.ts";
-import { Trace, type TraceSource } from "./source.ts";
+import { storeCall, Trace, type TraceSource } from "./source.ts";
 
 /**
  * Events between checkpoints. Measured with `npm run bench` (seek_ms): at 4096
@@ -81,9 +81,9 @@ export function replay(opts: ReplayOptions = {}): Effect.Effect<ReplayResult, Re
       }
       return true;
     };
-    const batches = yield* Effect.try({ try: () => src.batches(1, until, BATCH)[Symbol.iterator](), catch: asBadInput });
+    const batches = yield* storeCall(() => src.batches(1, until, BATCH)[Symbol.iterator]());
     for (;;) {
-      const next = yield* Effect.try({ try: () => batches.next(), catch: asBadInput });
+      const next = yield* storeCall(() => batches.next());
       if (next.done) break;
       const r = yield* foldAcrossCheckpoints(state, next.value, visit, opts.onCheckpoint).pipe(
         Effect.mapError((fault) => new ReplayFault({ fault, partial: { events: fault.seq - 1, verified, divergence, lastSeq: fault.seq - 1 } })),
@@ -124,11 +124,6 @@ export function foldAcrossCheckpoints(
     }
     return { state, processed, stopped: false };
   });
-}
-
-function asBadInput(e: unknown): BadInput {
-  if (e instanceof BadInput) return e;
-  throw e;
 }
 
 // ---- checkpoints: states as bytes ----

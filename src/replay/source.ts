@@ -2,7 +2,7 @@
 // database. Both are the same service to the replay engine, so every command
 // accepts either, and tests can run the engine on events built in memory.
 
-import { Context, Effect, Layer } from "effect";
+import { Context, Effect } from "effect";
 import { checkHeader, readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
 import type { TraceEvent } from "../model/events.ts";
 import { BadInput } from "../model/framework.ts";
@@ -14,9 +14,9 @@ export interface TraceSource {
   readonly count: number;
   /** Warnings found while reading (fields version 1 does not define). */
   readonly warnings: readonly string[];
-  /** Events fromSeq..toSeq inclusive, in batches. */
+  /** Events fromSeq..toSeq inclusive, in batches; a database's throw StoreError when corrupt (read them through storeCall). */
   batches(fromSeq: number, toSeq: number, batchSize: number): Iterable<TraceEvent[]>;
-  /** Checkpoints kept in the file, for the profile key; absent for JSONL. */
+  /** Checkpoints kept in the file, for the profile key (throws StoreError when one is corrupt); absent for JSONL. */
   readonly checkpoints?: {
     nearest(profileKey: string, atOrBefore: number): { seq: number; state: Uint8Array } | undefined;
   };
@@ -52,67 +52,45 @@ export function memorySource(file: string, header: TraceHeader, events: readonly
   };
 }
 
-export function storeErrorToBadInput(e: unknown): BadInput {
-  // The store's detail already names the event and field where there is one.
-  if (e instanceof StoreError) return new BadInput({ file: e.file, message: e.detail });
-  if (e instanceof BadInput) return e;
-  throw e;
+/**
+ * A call into the store: a StoreError (a corrupt, truncated or unreadable trace
+ * database) is bad input, the typed failure; anything else is a defect of the
+ * simulator. The store throws its own error so that it needs no Effect.
+ */
+export function storeCall<A>(f: () => A): Effect.Effect<A, BadInput> {
+  return Effect.suspend(() => {
+    try {
+      return Effect.succeed(f());
+    } catch (e) {
+      // The store's detail already names the event and field where there is one.
+      if (e instanceof StoreError) return Effect.fail(new BadInput({ file: e.file, message: e.detail }));
+      return Effect.die(e);
+    }
+  });
 }
 
-export function dbSource(db: TraceDb, file: string): TraceSource {
-  const header = checkHeader(db.header(), file);
-  return {
-    file,
-    header,
-    count: db.count(),
-    warnings: [],
-    db,
-    *batches(fromSeq, toSeq, batchSize) {
-      try {
+/** A source over a trace database; its batches and checkpoints throw StoreError (see storeCall). */
+export function dbSource(db: TraceDb, file: string): Effect.Effect<TraceSource, BadInput> {
+  return Effect.gen(function* () {
+    const header = yield* checkHeader(yield* storeCall(() => db.header()), file);
+    return {
+      file,
+      header,
+      count: db.count(),
+      warnings: [],
+      db,
+      *batches(fromSeq, toSeq, batchSize) {
         for (const batch of db.batches(fromSeq, batchSize, toSeq)) yield batch.map(storedToEvent);
-      } catch (e) {
-        throw storeErrorToBadInput(e);
-      }
-    },
-    checkpoints: {
-      nearest: (key, at) => {
-        try {
-          return db.nearestCheckpoint(key, at);
-        } catch (e) {
-          throw storeErrorToBadInput(e);
-        }
       },
-    },
-  };
+      checkpoints: { nearest: (key, at) => db.nearestCheckpoint(key, at) },
+    };
+  });
 }
 
 /** Open a trace by path: a database (by extension or SQLite magic) or a JSONL file. */
-export function openSource(file: string, opts: { readonly?: boolean } = {}): TraceSource {
-  if (isTraceDbPath(file)) {
-    let db: TraceDb;
-    try {
-      db = TraceDb.open(file, { readonly: opts.readonly ?? true });
-    } catch (e) {
-      throw storeErrorToBadInput(e);
-    }
-    try {
-      return dbSource(db, file);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-  }
-  const t = readJsonlTrace(file);
-  return memorySource(file, t.header, t.events, t.warnings);
-}
-
-/** The Trace service for a path, closed when the program using it ends. */
-export function traceLayer(file: string, opts: { readonly?: boolean } = {}): Layer.Layer<Trace, BadInput> {
-  return Layer.scoped(
-    Trace,
-    Effect.acquireRelease(
-      Effect.try({ try: () => openSource(file, opts), catch: (e) => (e instanceof BadInput ? e : storeErrorToBadInput(e)) }),
-      (src) => Effect.sync(() => src.db?.close()),
-    ),
+export function openSource(file: string, opts: { readonly?: boolean } = {}): Effect.Effect<TraceSource, BadInput> {
+  if (!isTraceDbPath(file)) return Effect.map(readJsonlTrace(file), (t) => memorySource(file, t.header, t.events, t.warnings));
+  return Effect.flatMap(storeCall(() => TraceDb.open(file, { readonly: opts.readonly ?? true })), (db) =>
+    dbSource(db, file).pipe(Effect.tapError(() => Effect.sync(() => db.close()))),
   );
 }

@@ -1,6 +1,7 @@
 // The JSONL trace format, version 1 (docs/trace-format.md): reading with
 // every error naming file, line and field; writing back the same events.
 
+import { Effect, Either } from "effect";
 import { closeSync, openSync, readSync } from "node:fs";
 import { flagNames, parseFlags } from "../uapi/layout.ts";
 import { EventError, OPS, type FieldSpec, type TraceEvent } from "../model/events.ts";
@@ -46,80 +47,82 @@ function* lines(path: string): Generator<string> {
 }
 
 /** Check a header object (line 1 of the trace, or the header stored in a database). */
-export function checkHeader(h: unknown, file: string, line?: number): TraceHeader {
-  const bad = (field: string, message: string) => new BadInput({ file, ...(line !== undefined ? { line } : {}), field, message });
-  if (h === null || typeof h !== "object" || Array.isArray(h)) throw bad("format", "the first object must be the header {\"format\":\"iorr-trace\",\"version\":1,...}");
+export function checkHeader(h: unknown, file: string, line?: number): Either.Either<TraceHeader, BadInput> {
+  const bad = (field: string, message: string) => Either.left(new BadInput({ file, ...(line !== undefined ? { line } : {}), field, message }));
+  if (h === null || typeof h !== "object" || Array.isArray(h)) return bad("format", "the first object must be the header {\"format\":\"iorr-trace\",\"version\":1,...}");
   const o = h as Record<string, unknown>;
-  if (o.format !== "iorr-trace") throw bad("format", `expected "iorr-trace", got ${describe(o.format)} (is this an iorr trace?)`);
-  if (o.version !== 1) throw bad("version", `this iorr reads trace format version 1, the file says ${describe(o.version)}`);
+  if (o.format !== "iorr-trace") return bad("format", `expected "iorr-trace", got ${describe(o.format)} (is this an iorr trace?)`);
+  if (o.version !== 1) return bad("version", `this iorr reads trace format version 1, the file says ${describe(o.version)}`);
   const p = o.profile;
   if (p !== undefined) {
     const items = typeof p === "string" ? [p] : Array.isArray(p) && p.every((x) => typeof x === "string") ? (p as string[]) : undefined;
-    if (!items) throw bad("profile", `expected a preset name or a list of preset and switch names, got ${describe(p)}`);
+    if (!items) return bad("profile", `expected a preset name or a list of preset and switch names, got ${describe(p)}`);
     try {
       resolveProfile(items);
     } catch (e) {
-      if (e instanceof ProfileError) throw bad("profile", e.message);
+      if (e instanceof ProfileError) return bad("profile", e.message);
       throw e;
     }
   }
-  return o as TraceHeader;
+  return Either.right(o as TraceHeader);
 }
 
-/** Read and validate a whole JSONL trace. Throws BadInput naming file, line and field. */
-export function readJsonlTrace(file: string): ParsedTrace {
-  let header: TraceHeader | undefined;
-  const events: TraceEvent[] = [];
-  const warnings: string[] = [];
-  const warned = new Set<string>();
-  let lineNo = 0;
-  let lines_: Iterable<string>;
-  try {
-    lines_ = lines(file);
-  } catch (e) {
-    throw new BadInput({ file, message: (e as Error).message });
-  }
-  try {
-    for (const raw of lines_) {
-      lineNo++;
+/** One line of a trace: a header, an event, nothing (blank or a comment), or the bad input it is. */
+type Line = { header: TraceHeader } | { event: TraceEvent } | null;
+
+/** Read and validate a whole JSONL trace; bad input names file, line and field. */
+export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInput> {
+  return Effect.suspend(() => {
+    let header: TraceHeader | undefined;
+    const events: TraceEvent[] = [];
+    const warnings: string[] = [];
+    const warned = new Set<string>();
+    let lineNo = 0;
+    const parseLine = (raw: string): Either.Either<Line, BadInput> => {
       // A UTF-8 byte order mark, as some editors write, is not part of the first object.
       const text = (lineNo === 1 ? raw.replace(/^\uFEFF/, "") : raw).trim();
-      if (text === "" || text.startsWith("//")) continue;
+      if (text === "" || text.startsWith("//")) return Either.right(null);
       let obj: unknown;
       try {
         obj = JSON.parse(text);
       } catch (e) {
-        throw new BadInput({ file, line: lineNo, message: `not valid JSON: ${(e as Error).message}` });
+        return Either.left(new BadInput({ file, line: lineNo, message: `not valid JSON: ${(e as Error).message}` }));
       }
-      if (!header) {
-        header = checkHeader(obj, file, lineNo);
-        continue;
-      }
-      if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new BadInput({ file, line: lineNo, seq: events.length + 1, message: `expected an event object, got ${describe(obj)}` });
+      if (!header) return Either.map(checkHeader(obj, file, lineNo), (h) => ({ header: h }));
       const seq = events.length + 1;
+      if (obj === null || typeof obj !== "object" || Array.isArray(obj)) return Either.left(new BadInput({ file, line: lineNo, seq, message: `expected an event object, got ${describe(obj)}` }));
+      const warn = (field: string, message: string) => {
+        const key = `${(obj as { op?: string }).op}.${field}`;
+        if (!warned.has(key)) {
+          warned.add(key);
+          warnings.push(`${file}:${lineNo}: event ${seq}: field ${field}: ${message}`);
+        }
+      };
       try {
-        events.push(
-          parseTraceEvent(obj as Record<string, unknown>, seq, (field, message) => {
-            const key = `${(obj as { op?: string }).op}.${field}`;
-            if (!warned.has(key)) {
-              warned.add(key);
-              warnings.push(`${file}:${lineNo}: event ${seq}: field ${field}: ${message}`);
-            }
-          }),
-        );
+        return Either.right({ event: parseTraceEvent(obj as Record<string, unknown>, seq, warn) });
       } catch (e) {
-        if (e instanceof EventError) throw new BadInput({ file, line: lineNo, seq, field: e.field, message: e.message });
+        if (e instanceof EventError) return Either.left(new BadInput({ file, line: lineNo, seq, field: e.field, message: e.message }));
         throw e;
       }
+    };
+    try {
+      for (const raw of lines(file)) {
+        lineNo++;
+        const r = parseLine(raw);
+        if (Either.isLeft(r)) return Effect.fail(r.left);
+        if (r.right === null) continue;
+        if ("header" in r.right) header = r.right.header;
+        else events.push(r.right.event);
+      }
+    } catch (e) {
+      // The file itself: missing, a directory, unreadable.
+      const err = e as NodeJS.ErrnoException;
+      if (typeof err?.code === "string") return Effect.fail(new BadInput({ file, message: err.code === "ENOENT" ? "no such file" : err.message }));
+      throw e;
     }
-  } catch (e) {
-    if (e instanceof BadInput) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code) throw new BadInput({ file, message: err.code === "ENOENT" ? "no such file" : err.message });
-    throw e;
-  }
-  if (!header) throw new BadInput({ file, line: Math.max(lineNo, 1), field: "format", message: "empty trace: no header line" });
-  return { header, events, warnings };
+    if (!header) return Effect.fail(new BadInput({ file, line: Math.max(lineNo, 1), field: "format", message: "empty trace: no header line" }));
+    return Effect.succeed({ header, events, warnings });
+  });
 }
 
 /** The JSON object of one event, as the trace format writes it (bytes as hex, 64-bit values exact). */

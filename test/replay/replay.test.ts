@@ -50,7 +50,7 @@ describe("replay", () => {
     const files = readdirSync("traces").filter((f) => f.endsWith(".jsonl"));
     expect(files.length).toBeGreaterThanOrEqual(3);
     for (const f of files) {
-      const t = readJsonlTrace(`traces/${f}`);
+      const t = Effect.runSync(readJsonlTrace(`traces/${f}`));
       const p = resolveProfile(typeof t.header.profile === "string" ? [t.header.profile] : t.header.profile);
       const r = Effect.runSync(replay({ verify: true }).pipe(Effect.provideService(Trace, memorySource(f, t.header, t.events)), Effect.provideService(ProfileService, p)));
       expect(r.divergence, f).toBeNull();
@@ -63,7 +63,7 @@ describe("checkpoints and seek", () => {
   const events = simpleEvents(2 * CHECKPOINT_INTERVAL + 500);
 
   it("seek to any event gives the state a linear replay reaches there", () => {
-    const timeline = new Timeline(memorySource("t", header, events), profile);
+    const timeline = new Timeline(memorySource("t", header, events));
     for (const n of [0, 1, CHECKPOINT_INTERVAL - 1, CHECKPOINT_INTERVAL, CHECKPOINT_INTERVAL + 1, 2 * CHECKPOINT_INTERVAL + 500, 77]) {
       const seek = Effect.runSync(timeline.stateAt(n).pipe(Effect.provideService(ProfileService, profile)));
       const linear = replayEvents(events, { until: n }).state;

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Effect, Either } from "effect";
 import { afterAll, describe, expect, it } from "vitest";
 import { BadInput } from "../../src/model/framework.ts";
 import { eventToJson, readJsonlTrace } from "../../src/trace/jsonl.ts";
@@ -19,23 +20,21 @@ const write = (name: string, text: string) => {
 describe("readJsonlTrace", () => {
   it("accepts a byte order mark, CRLF line ends, blank lines and // comments", () => {
     const p = write("ok.jsonl", '\uFEFF{"format":"iorr-trace","version":1}\r\n\r\n// a comment\r\n{"op":"process","pid":1,"seq":1}\r\n');
-    const t = readJsonlTrace(p);
+    const t = Effect.runSync(readJsonlTrace(p));
     expect(t.events).toEqual([{ seq: 1, op: "process", pid: 1 }]);
   });
 
   it("numbers events from 1 in file order and rejects a seq that disagrees", () => {
     const p = write("seq.jsonl", '{"format":"iorr-trace","version":1}\n{"op":"process","pid":1}\n{"op":"process","pid":2,"seq":3}\n');
-    expect(() => readJsonlTrace(p)).toThrow(BadInput);
-    try {
-      readJsonlTrace(p);
-    } catch (e) {
-      expect((e as BadInput).describe()).toBe(`${p}:3: event 2: field seq: is number 3 but this is event 2`);
-    }
+    const r = Effect.runSync(Effect.either(readJsonlTrace(p)));
+    expect(Either.isLeft(r) && r.left).toBeInstanceOf(BadInput);
+    expect(Either.isLeft(r) && r.left.describe()).toBe(`${p}:3: event 2: field seq: is number 3 but this is event 2`);
   });
 
   it("rejects an unknown preset in the header's profile, naming the field", () => {
     const p = write("profile.jsonl", '{"format":"iorr-trace","version":1,"profile":["linux-6.19","no-such-switch"]}\n');
-    expect(() => readJsonlTrace(p)).toThrow(/profile/);
+    const r = Effect.runSync(Effect.either(readJsonlTrace(p)));
+    expect(Either.isLeft(r) && r.left.field).toBe("profile");
   });
 });
 

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     log(`import         ${import_s.toFixed(2)} s (append, replay and ${Math.floor(N / CHECKPOINT_INTERVAL)} checkpoints)`);
 
     const db = TraceDb.open(path, { readonly: true });
-    const src = dbSource(db, path);
+    const src = Effect.runSync(dbSource(db, path));
     const t1 = performance.now();
     const r = Effect.runSync(replay({ verify: true }).pipe(Effect.provideService(Trace, src), Effect.provideService(ProfileService, profile)));
     const replay_s = (performance.now() - t1) / 1000;
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 41; i++) {
       const at = 1 + Math.floor(rand() * N);
       const t = performance.now();
-      Effect.runSync(new Timeline(src, profile).stateAt(at).pipe(Effect.provideService(ProfileService, profile)));
+      Effect.runSync(new Timeline(src).stateAt(at).pipe(Effect.provideService(ProfileService, profile)));
       times.push(performance.now() - t);
     }
     db.close();

@@ -16,7 +16,7 @@ import { describeState } from "./state.ts";
 
 export const demoCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = parseArgs("demo", argv, {}, { min: 0, max: 1, names: "[dir]" });
+    const a = yield* parseArgs("demo", argv, {}, { min: 0, max: 1, names: "[dir]" });
     const dir = a.positional[0] ?? "traces";
     const files = yield* Effect.try({
       try: () =>
@@ -62,9 +62,9 @@ export const demoCommand: Command = (argv) =>
       const first = join(work, basename(files[files.length - 1]!, ".jsonl") + ".db");
       yield* usingTrace(first, (src) =>
         Effect.gen(function* () {
-          const profile = profileFor("demo", undefined, src.header);
+          const profile = yield* profileFor("demo", undefined, src.header);
           const at = Math.max(1, Math.floor(src.count / 2));
-          const state = yield* withTrace(src, profile, new Timeline(src, profile).stateAt(at)).pipe(Effect.catchTag("ReplayFault", () => Effect.succeed(undefined)));
+          const state = yield* withTrace(src, profile, new Timeline(src).stateAt(at)).pipe(Effect.catchTag("ReplayFault", () => Effect.succeed(undefined)));
           if (!state) return;
           print("");
           print(`time travel: iorr state ${basename(first)} --at ${at}`);

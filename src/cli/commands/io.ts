@@ -16,7 +16,7 @@ import { progressBar } from "../progress.ts";
 
 export const importCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = parseArgs("import", argv, { output: { value: true, short: "o" }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace.jsonl> -o <trace.db>" });
+    const a = yield* parseArgs("import", argv, { output: { value: true, short: "o" }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace.jsonl> -o <trace.db>" });
     const input = a.positional[0]!;
     const output = a.flags.output;
     if (typeof output !== "string") return yield* Effect.fail(new BadInput({ file: "iorr import", field: "-o", message: "the output database is required: iorr import <trace.jsonl> -o <trace.db>" }));
@@ -57,13 +57,13 @@ function writeAtomically(path: string, chunks: Iterable<string>): void {
 
 export const exportCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = parseArgs("export", argv, { output: { value: true, short: "o" }, outcomes: {}, profile: { value: true } }, { min: 1, max: 1, names: "<trace> [-o out.jsonl]" });
+    const a = yield* parseArgs("export", argv, { output: { value: true, short: "o" }, outcomes: {}, profile: { value: true } }, { min: 1, max: 1, names: "<trace> [-o out.jsonl]" });
     return yield* usingTrace(a.positional[0]!, (src) =>
       Effect.gen(function* () {
         // --outcomes records what the simulator computed as each event's expect (a recording).
         let outcomes: Map<number, Outcome> | undefined;
         if (a.flags.outcomes === true) {
-          const profile = profileFor("export", a.flags.profile, src.header);
+          const profile = yield* profileFor("export", a.flags.profile, src.header);
           const got = new Map<number, Outcome>();
           const r = yield* withTrace(src, profile, replay({ onOutcome: (ev, out) => got.set(ev.seq, out) })).pipe(
             Effect.map(() => undefined),
@@ -91,7 +91,7 @@ export const exportCommand: Command = (argv) =>
 
 export const infoCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = parseArgs("info", argv, { json: {} }, { min: 1, max: 1, names: "<trace>" });
+    const a = yield* parseArgs("info", argv, { json: {} }, { min: 1, max: 1, names: "<trace>" });
     const file = a.positional[0]!;
     return yield* usingTrace(file, (src) =>
       Effect.gen(function* () {

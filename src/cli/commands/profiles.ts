@@ -12,10 +12,10 @@ import { parseArgs } from "../args.ts";
 import { EXIT, print, printJson, profileFor, type Command } from "../common.ts";
 
 export const profilesCommand: Command = (argv) =>
-  Effect.sync(() => {
-    const a = parseArgs("profiles", argv, { json: {}, profile: { value: true } }, { min: 0, max: 0, names: "" });
+  Effect.gen(function* () {
+    const a = yield* parseArgs("profiles", argv, { json: {}, profile: { value: true } }, { min: 0, max: 0, names: "" });
     if (a.flags.profile !== undefined) {
-      const profile = profileFor("profiles", a.flags.profile, undefined);
+      const profile = yield* profileFor("profiles", a.flags.profile, undefined);
       if (a.flags.json === true) printJson(profileJson(profile));
       else printProfile(profile);
       return EXIT.ok;

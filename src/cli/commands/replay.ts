@@ -9,12 +9,12 @@ import { progressBar } from "../progress.ts";
 
 export const replayCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = parseArgs("replay", argv, { verify: {}, profile: { value: true }, until: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace>" });
-    const until = intFlag("replay", "until", a.flags.until);
+    const a = yield* parseArgs("replay", argv, { verify: {}, profile: { value: true }, until: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace>" });
+    const until = yield* intFlag("replay", "until", a.flags.until);
     const json = a.flags.json === true;
     return yield* usingTrace(a.positional[0]!, (src) =>
       Effect.gen(function* () {
-        const profile = profileFor("replay", a.flags.profile, src.header);
+        const profile = yield* profileFor("replay", a.flags.profile, src.header);
         if (!json) for (const w of src.warnings) process.stderr.write(`iorr: warning: ${w}\n`);
         const bar = progressBar("replay", !json);
         const run = replay({ verify: a.flags.verify === true, ...(until !== undefined ? { until } : {}), progress: (d, t) => bar.update(d, t) });

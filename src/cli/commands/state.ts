@@ -60,14 +60,14 @@ export function describeState(s: State): string[] {
 
 export const stateCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = parseArgs("state", argv, { at: { value: true }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace> --at N" });
-    const at = intFlag("state", "at", a.flags.at);
+    const a = yield* parseArgs("state", argv, { at: { value: true }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace> --at N" });
+    const at = yield* intFlag("state", "at", a.flags.at);
     return yield* usingTrace(a.positional[0]!, (src) =>
       Effect.gen(function* () {
-        const profile = profileFor("state", a.flags.profile, src.header);
+        const profile = yield* profileFor("state", a.flags.profile, src.header);
         const seq = at ?? src.count;
         if (seq > src.count) return yield* Effect.fail(new BadInput({ file: "iorr state", field: "--at", message: `event ${seq} is past the end of ${src.file} (${src.count} events)` }));
-        const timeline = new Timeline(src, profile);
+        const timeline = new Timeline(src);
         const r = yield* withTrace(src, profile, timeline.stateAt(seq)).pipe(
           Effect.map((state) => ({ state })),
           Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.succeed({ fault: f })),
