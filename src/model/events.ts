@@ -1,4 +1,4 @@
-// The events of trace format version 1 (TRACE-FORMAT.md "Events"): one table
+// The events of trace format version 1 (docs/trace-format.md "Events"): one table
 // of ops and their fields, used to validate and normalise every event the same
 // way whether it comes from JSONL or from the store.
 

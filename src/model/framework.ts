@@ -10,7 +10,7 @@
 // Effect carries the profile as a service and the faults as typed errors at
 // batch level; immer gives the immutable states. Both stay out of the
 // per-event path (one produce and one Effect per batch of events), because one
-// of each per event would not meet the replay budget (ARCHITECTURE.md).
+// of each per event would not meet the replay budget (docs/architecture.md).
 
 import { Context, Data } from "effect";
 import type { Profile } from "../profiles/profile.ts";

@@ -1,4 +1,4 @@
-// Outcomes (TRACE-FORMAT.md "Outcomes and expect") and the comparison that
+// Outcomes (docs/trace-format.md "Outcomes and expect") and the comparison that
 // `replay --verify` makes: only the fields `expect` lists are checked, `out`
 // objects likewise, integers compare numerically whatever their spelling, and
 // a flag or enumeration member of `out` may be given by name.

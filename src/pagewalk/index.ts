@@ -1,4 +1,4 @@
-// The page-walk core: page-table formats and their walkers (ARCHITECTURE.md
+// The page-walk core: page-table formats and their walkers (docs/architecture.md
 // "Page walk core"). Imports nothing from the rest of iorr. One walker per
 // format, all with the Walker signature (x86fs.ts: VT-d first stage), nested
 // first-stage-over-second-stage walks (nested.ts) and the IOTLB (iotlb.ts).

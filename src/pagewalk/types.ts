@@ -1,6 +1,6 @@
 // The page-walk core's vocabulary: the memory a walker reads, the table it
 // walks, the request, and the result slots. Plain numbers and typed arrays
-// only, so that a walk allocates nothing (ARCHITECTURE.md "Page walk core").
+// only, so that a walk allocates nothing (docs/architecture.md "Page walk core").
 //
 // 64-bit quantities are split: an IOVA is passed as two unsigned 32-bit halves
 // (any 64-bit value works), an entry is read as two halves. Physical addresses

@@ -91,9 +91,9 @@ const defs: SwitchDef[] = [
   ]),
   ...of("qemu-vfio-pci", [
     // --- seed 000: vPASID capability synthesis in vfio-pci ---
-    { name: "vpasid-cap-last-8", summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)", source: "seed 000 [PATCH v6 32/33]", pending: "the vfio-pci config-space model (roadmap 1)" },
-    { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model (roadmap 1)" },
-    { name: "vpasid-cap-final", summary: "v8/v9 as merged: x-vpasid-cap-offset", source: "seed 000 v8/v9", pending: "the vfio-pci config-space model (roadmap 1)" },
+    { name: "vpasid-cap-last-8", summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)", source: "seed 000 [PATCH v6 32/33]", pending: "the vfio-pci config-space model" },
+    { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model" },
+    { name: "vpasid-cap-final", summary: "v8/v9 as merged: x-vpasid-cap-offset", source: "seed 000 v8/v9", pending: "the vfio-pci config-space model" },
   ]),
 ];
 

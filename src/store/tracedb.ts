@@ -3,7 +3,7 @@
 // verified reads, checkpoints per profile, and meta values.
 //
 // A new trace is built in `${path}.tmp-${pid}` and renamed into place by commitFile(),
-// so a failed import leaves the target as it was (ARCHITECTURE.md, "Bad input").
+// so a failed import leaves the target as it was (docs/architecture.md "Bad input").
 
 import Database from "better-sqlite3";
 import { existsSync, renameSync, statSync } from "node:fs";

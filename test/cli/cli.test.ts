@@ -1,5 +1,5 @@
 // The iorr command end to end: exit statuses, JSON output, bad input naming
-// file/line/field, and no half-written files (ARCHITECTURE.md "Bad input").
+// file/line/field, and no half-written files (docs/architecture.md "Bad input").
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// The `dma` op (TRACE-FORMAT.md "Device"): a host device's DMA through the
+// The `dma` op (docs/trace-format.md "Device"): a host device's DMA through the
 // domain its RID or PASID is attached to, the fault names of each IOMMU, and
 // the A/D bits an IOMMU writes while dirty tracking is on.
 import { describe, expect, it } from "vitest";

@@ -22,7 +22,7 @@ export const BDF = "0000:01:00.0";
 export const profile = resolveProfile(["linux-mainline"]);
 export const env: ReduceEnv = { profile, seq: 0, fops: FILE_OPS };
 
-/** QEMU's default intel-iommu registers with scalable mode (CAP.SLLPS 2M+1G, MGAW 48; ECAP.SMTS) — vtd-model.md 2.4. */
+/** QEMU's default intel-iommu registers with scalable mode (CAP.SLLPS 2M+1G, MGAW 48; ECAP.SMTS) (vtd_cap_init, hw/i386/intel_iommu.c). */
 export const VTD_SM = { op: "host.iommu", type: "intel_vtd", cap_reg: "0x80d2008c222f0606", ecap_reg: "0x480080f00f5a" };
 /** The same in legacy mode (no ECAP.SMTS). */
 export const VTD_LEGACY = { ...VTD_SM, ecap_reg: "0xf00f5a" };

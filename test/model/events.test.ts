@@ -1,4 +1,4 @@
-// Trace format version 1 parsing: bad input names the field (TRACE-FORMAT.md "Events").
+// Trace format version 1 parsing: bad input names the field (docs/trace-format.md "Events").
 import { describe, expect, it } from "vitest";
 import { EventError } from "../../src/model/events.ts";
 import { parseTraceEvent } from "../../src/model/ops.ts";

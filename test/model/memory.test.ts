@@ -1,4 +1,4 @@
-// Simulated physical memory and process mappings (ARCHITECTURE.md "Memory"; the allocator of docs/trace-format.md).
+// Simulated physical memory and process mappings (docs/architecture.md "Memory"; the allocator of docs/trace-format.md).
 import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { foldBatch } from "../../src/model/fold.ts";

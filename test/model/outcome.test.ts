@@ -1,4 +1,4 @@
-// expect vs outcome (TRACE-FORMAT.md "Outcomes and expect"): only listed fields, numeric comparison, `true` = present.
+// expect vs outcome (docs/trace-format.md "Outcomes and expect"): only listed fields, numeric comparison, `true` = present.
 import { describe, expect, it } from "vitest";
 import { firstMismatch } from "../../src/model/outcome.ts";
 

@@ -1,4 +1,4 @@
-// Processes and fd tables (TRACE-FORMAT.md "process", "open", "close").
+// Processes and fd tables (docs/trace-format.md "Platform" and "Kernel system calls": `process`, `open`, `close`).
 import { describe, expect, it } from "vitest";
 import { last, run } from "../helpers.ts";
 

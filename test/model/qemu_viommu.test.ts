@@ -1,6 +1,5 @@
 // qemu.viommu with intel-iommu: vtd_decide_config's messages and the CAP/ECAP
-// values vtd_cap_init computes (checked against the values in
-// /work/shared/reference/vtd-model.md §2.4, QEMU master 2026-02).
+// values vtd_cap_init computes (hw/i386/intel_iommu.c, QEMU master 2026-02).
 import { describe, expect, it } from "vitest";
 import { vtdCapEcap, vtdRealize, type VtdVersion } from "../../src/model/viommu/vtd/regs.ts";
 import { last, run } from "../helpers.ts";

@@ -1,4 +1,4 @@
-// 64-bit arithmetic on 32-bit halves (ARCHITECTURE.md "Page walk core": entries and IOVAs as two halves, no BigInt in a walk).
+// 64-bit arithmetic on 32-bit halves (docs/architecture.md "Page walk core": entries and IOVAs as two halves, no BigInt in a walk).
 import { describe, expect, it } from "vitest";
 import { field51to12, fitsBits, index9, offsetIn, trailingOnes40 } from "../../src/pagewalk/bits.ts";
 

@@ -1,5 +1,5 @@
 // The replay engine: determinism, verification, checkpoints and seek
-// (ARCHITECTURE.md "The one rule", "Replay and time travel").
+// (docs/architecture.md "The one rule", "Replay and time travel").
 import { Effect } from "effect";
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Replay and time travel": checkpoints every K events, in the file too,
+// docs/architecture.md "Replay and time travel": checkpoints every K events, in the file too,
 // so a seek costs at most K folds; a damaged checkpoint must be detected, not replayed from.
 
 import Database from "better-sqlite3";
@@ -9,7 +9,7 @@ import { HEADER, makeTrace, sampleEvents, scratchDir } from "./helpers.ts";
 
 const state = (n: number) => Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + n) & 0xff);
 
-describe("checkpoints (ARCHITECTURE.md Replay: checkpoints in the file, seek from the nearest)", () => {
+describe("checkpoints (docs/architecture.md Replay: checkpoints in the file, seek from the nearest)", () => {
   it("round trip: the nearest at or before a seq, per profile key", () => {
     const path = makeTrace(scratchDir(), 300);
     const db = TraceDb.open(path);

@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Bad input" (reject with a message naming the file, the event and the
+// docs/architecture.md "Bad input" (reject with a message naming the file, the event and the
 // field; never half-read) and "Store" (a newer schema or a broken hash chain is a clear
 // error naming the first bad event).
 
@@ -19,7 +19,7 @@ function tamper(path: string, edit: (db: Database.Database) => void): void {
   db.close();
 }
 
-describe("hash chain (ARCHITECTURE.md Store: a broken chain names the first bad event)", () => {
+describe("hash chain (docs/architecture.md Store: a broken chain names the first bad event)", () => {
   it("detects a modified payload and names its seq", () => {
     const path = makeTrace(scratchDir(), 1000);
     tamper(path, (db) => {
@@ -67,7 +67,7 @@ describe("hash chain (ARCHITECTURE.md Store: a broken chain names the first bad 
   });
 });
 
-describe("damaged files (ARCHITECTURE.md Bad input: name the file, never half-read)", () => {
+describe("damaged files (docs/architecture.md Bad input: name the file, never half-read)", () => {
   it("a file cut in half is reported as corrupt, naming the file", () => {
     const path = makeTrace(scratchDir(), 3000);
     truncateSync(path, Math.floor(statSync(path).size / 2));
@@ -131,7 +131,7 @@ describe("damaged files (ARCHITECTURE.md Bad input: name the file, never half-re
   });
 });
 
-describe("not a trace (ARCHITECTURE.md Bad input and Store: newer schema is a clear error)", () => {
+describe("not a trace (docs/architecture.md Bad input and Store: newer schema is a clear error)", () => {
   it("a missing file", () => {
     const path = join(scratchDir(), "nope.db");
     expect(storeError(() => TraceDb.open(path)).message).toBe(`${path}: no such file`);
@@ -178,7 +178,7 @@ describe("not a trace (ARCHITECTURE.md Bad input and Store: newer schema is a cl
   });
 });
 
-describe("StoreError (ARCHITECTURE.md Bad input: name the file, the event and the field)", () => {
+describe("StoreError (docs/architecture.md Bad input: name the file, the event and the field)", () => {
   it("carries file, seq and field, and the message without the file as detail", () => {
     const path = makeTrace(scratchDir(), 3);
     const db = TraceDb.open(path);

@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Bad input": a kill -9 during recording loses at most the batch in
+// docs/architecture.md "Bad input": a kill -9 during recording loses at most the batch in
 // flight, and the file stays readable.
 
 import { spawn } from "node:child_process";
@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { TraceDb } from "../../src/store/tracedb.ts";
 import { scratchDir } from "./helpers.ts";
 
-describe("kill -9 while appending (ARCHITECTURE.md Bad input)", () => {
+describe("kill -9 while appending (docs/architecture.md Bad input)", () => {
   it("keeps every committed batch and a verifiable chain", async () => {
     const dir = scratchDir();
     const path = join(dir, "rec.db");

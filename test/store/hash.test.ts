@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Store": events carry a hash chained over the previous hash. The
+// docs/architecture.md "Store": events carry a hash chained over the previous hash. The
 // construction documented in src/store/hash.ts is part of the file format, so this test
 // re-implements it word by word from that comment and checks the fast code against it.
 
@@ -50,7 +50,7 @@ function referenceChain(prev: Uint8Array, seq: number, op: string, payload: Uint
   return reference(words);
 }
 
-describe("hash chain (ARCHITECTURE.md Store: hash chained over the previous hash)", () => {
+describe("hash chain (docs/architecture.md Store: hash chained over the previous hash)", () => {
   const payloads = [new Uint8Array(0), Uint8Array.of(1), Uint8Array.of(1, 2, 3), Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9)];
 
   it("matches the construction documented in hash.ts", () => {

@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Bad input": a rejected import leaves nothing half-written (the target
+// docs/architecture.md "Bad input": a rejected import leaves nothing half-written (the target
 // is unchanged or not created); "Store": appends in batched transactions.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { StoreError, TraceDb, isTraceDbPath } from "../../src/store/tracedb.ts";
 import { HEADER, makeTrace, sampleEvents, scratchDir, storeError } from "./helpers.ts";
 
 
-describe("build then rename (ARCHITECTURE.md Bad input: nothing half-written)", () => {
+describe("build then rename (docs/architecture.md Bad input: nothing half-written)", () => {
   it("nothing appears at the path until commitFile()", () => {
     const dir = scratchDir();
     const path = join(dir, "t.db");
@@ -71,7 +71,7 @@ describe("build then rename (ARCHITECTURE.md Bad input: nothing half-written)", 
   });
 });
 
-describe("append (ARCHITECTURE.md Store: appends in batched transactions)", () => {
+describe("append (docs/architecture.md Store: appends in batched transactions)", () => {
   it("rejects a seq that does not continue the log, and the whole batch with it", () => {
     const db = TraceDb.create(join(scratchDir(), "t.db"), HEADER);
     db.append(sampleEvents(10));
@@ -133,7 +133,7 @@ describe("append (ARCHITECTURE.md Store: appends in batched transactions)", () =
   });
 });
 
-describe("isTraceDbPath (ARCHITECTURE.md Store: one SQLite file per trace)", () => {
+describe("isTraceDbPath (docs/architecture.md Store: one SQLite file per trace)", () => {
   it("recognises .db names and SQLite files by their magic", () => {
     const dir = scratchDir();
     const path = makeTrace(dir, 1, "trace.iorr");

@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Store": migrations/ holds numbered .sql files applied in order, and
+// docs/architecture.md "Store": migrations/ holds numbered .sql files applied in order, and
 // opening a file written by a newer schema is a clear error.
 
 import Database from "better-sqlite3";
@@ -14,7 +14,7 @@ function tables(db: Database.Database): string[] {
   return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
 }
 
-describe("migrations (ARCHITECTURE.md Store: numbered .sql files applied in order)", () => {
+describe("migrations (docs/architecture.md Store: numbered .sql files applied in order)", () => {
   it("ships 0001_initial with a comment header and the three tables", () => {
     const list = migrations();
     expect(list[0].name).toBe("0001_initial.sql");

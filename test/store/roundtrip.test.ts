@@ -1,4 +1,4 @@
-// ARCHITECTURE.md "Store" (msgpack payloads, appends in batched transactions) and "The
+// docs/architecture.md "Store" (msgpack payloads, appends in batched transactions) and "The
 // one rule" (the same events give the same bytes on any machine): what is appended comes
 // back exactly, also in a later process that only has the file.
 
@@ -34,7 +34,7 @@ const rich: StoredEvent = {
   outcome: { ret: 0, out: { pa: 0xfffff000n } },
 };
 
-describe("event round trip (ARCHITECTURE.md Store: msgpack payloads)", () => {
+describe("event round trip (docs/architecture.md Store: msgpack payloads)", () => {
   it("keeps bigint up to 2^64-1, nested objects and Uint8Array exactly", () => {
     const path = join(scratchDir(), "rt.db");
     const db = TraceDb.create(path, HEADER);
@@ -169,7 +169,7 @@ describe("event round trip (ARCHITECTURE.md Store: msgpack payloads)", () => {
   });
 });
 
-describe("empty logs (ARCHITECTURE.md Replay: replay folds whatever the log holds)", () => {
+describe("empty logs (docs/architecture.md Replay: replay folds whatever the log holds)", () => {
   it("reads, streams and verifies a trace with no events", () => {
     const path = join(scratchDir(), "empty.db");
     const db = TraceDb.create(path, HEADER);

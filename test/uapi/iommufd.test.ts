@@ -316,7 +316,7 @@ describe("iommufd constants", () => {
 });
 
 describe("iommufd encode/decode", () => {
-  it("IOMMU_IOAS_MAP: flags by short and full name, u64 above 2^53 as bigint (TRACE-FORMAT example)", () => {
+  it("IOMMU_IOAS_MAP: flags by short and full name, u64 above 2^53 as bigint (docs/trace-format.md, Values)", () => {
     const userVa = 0xffff_8000_1234_5000n;
     const a = encodeStruct(iommu_ioas_map, {
       size: 40,

@@ -117,7 +117,7 @@ describe("encodeStruct / decodeStruct", () => {
   });
 });
 
-describe("short names of flags and enum values (TRACE-FORMAT.md: flags without their common prefix)", () => {
+describe("short names of flags and enum values (docs/trace-format.md: flags without their common prefix)", () => {
   it("accepts any unambiguous tail of a uAPI name", async () => {
     const { structByName } = await import("../../src/uapi/index.ts");
     const { encodeStruct, decodeStruct } = await import("../../src/uapi/layout.ts");

@@ -1,4 +1,4 @@
-// Append budget (ARCHITECTURE.md, "Performance budgets"): TraceDb.append must stay within
+// Append budget (docs/architecture.md "Performance budgets"): TraceDb.append must stay within
 // 1.5x of a bare better-sqlite3 insert loop of the same rows. The bare loop gets the rows
 // pre-encoded (msgpack + chain hash), one prepared one-row INSERT per row in a single
 // transaction, with the same pragmas and schema. The store does its own validation,

@@ -1,6 +1,6 @@
 // npm run bench [-- --json] [-- --events N]
 //
-// The performance figures against the budgets of ARCHITECTURE.md:
+// The performance figures against the budgets of docs/architecture.md:
 //   append_ratio        store append of N events / bare better-sqlite3 insert of the same rows (<= 1.5)
 //   replay_events_per_s replay --verify of N open/close/param events from a database (N in < 3 s)
 //   seek_ms             median time to reach a random event after opening the database (< 50)

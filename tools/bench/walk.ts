@@ -1,4 +1,4 @@
-// Page-walk figures (ARCHITECTURE.md "Page walk core"):
+// Page-walk figures (docs/architecture.md "Page walk core"):
 //   walk4_per_s        uncached 4-level x86 first-stage walks (walkX86Fs) of 64k random 4 KiB pages
 //                      mapped over 4 GiB of IOVA space, in random order (budget >= 5,000,000)
 //   iotlb_hits_per_s   Iotlb.lookup hits over the same 64k pages once filled (budget >= 30,000,000)

@@ -54,7 +54,7 @@ export interface FormatInfo {
   /** The D bit of a leaf and the A bit of every entry on a walk, in the low word (0: none). */
   dirtyLo: number;
   accessedLo: number;
-  /** The fault name a DMA gets (TRACE-FORMAT.md "dma"). */
+  /** The fault name a DMA gets (docs/trace-format.md "Device", `dma`). */
   faultName(fault: number, write: boolean): string;
 }
 

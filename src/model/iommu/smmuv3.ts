@@ -1,6 +1,6 @@
 // ARM SMMUv3 (drivers/iommu/arm/arm-smmu-v3/), host type arm_smmuv3: only its
 // reserved region is modelled; its LPAE domains, nesting, vIOMMU and DMA
-// translation are roadmap work (the smmuv3-accel series), each answered as
+// translation are not built yet (the smmuv3-accel series), each answered as
 // not modelled yet.
 
 import { declaredCaps, Unmodelled, type IommuDriver } from "./driver.ts";

@@ -42,7 +42,7 @@ export function iommufdIoasAllocIoctl(s: State, call: IoctlCall) {
   return respond(call, cmd);
 }
 
-/** The inline `allowed_iovas` list of a call (TRACE-FORMAT "arg rules"), parsed; undefined when given as a pointer. */
+/** The inline `allowed_iovas` list of a call (docs/trace-format.md "Kernel system calls", `arg`), parsed; undefined when given as a pointer. */
 function inlineRanges(call: IoctlCall): IovaRange[] | undefined {
   const v = call.arg.kind === "bytes" ? call.arg.inline.allowed_iovas : undefined;
   if (v === undefined) return undefined;

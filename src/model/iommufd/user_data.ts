@@ -3,7 +3,7 @@
 // user_data.ts): HWPT_ALLOC and VIOMMU_ALLOC data, HWPT_INVALIDATE entry arrays.
 //
 // A trace gives such data through a pointer into the process's memory
-// (data_uptr) or inline (`"data": {...}`, TRACE-FORMAT.md "arg rules"): an
+// (data_uptr) or inline (`"data": {...}`, docs/trace-format.md "Kernel system calls", `arg`): an
 // object of the driver struct's members, `{"hex"|"u32"|"u64": ...}` raw bytes,
 // or for an entry array a list of such entries. Inline data is the memory the
 // pointer would point at: a length past it reads as zeros, never faults.

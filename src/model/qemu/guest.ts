@@ -1,4 +1,4 @@
-// The guest ops (TRACE-FORMAT.md "Guest"): guest RAM writes and the
+// The guest ops (docs/trace-format.md "Guest"): guest RAM writes and the
 // intel-iommu MMIO registers, and `dma` by an emulated device (guest_bdf)
 // translated by the vIOMMU (src/model/viommu/vtd/translate.ts).
 //

@@ -14,7 +14,7 @@ import { describe, parseInt53 } from "../values.ts";
 
 /**
  * Members that a trace may give inline instead of through a user pointer
- * (TRACE-FORMAT.md "arg rules"). The handler of the command reads them.
+ * (docs/trace-format.md "Kernel system calls", `arg`). The handler of the command reads them.
  */
 export const INLINE_ARGS: Readonly<Record<string, readonly string[]>> = {
   IOMMU_HWPT_ALLOC: ["data"],

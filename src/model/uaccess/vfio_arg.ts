@@ -58,7 +58,7 @@ export function copiedOut(call: IoctlCall, s: Record<string, OutValue>, n: numbe
   return { ret: 0, out: { ...out, ...extra } };
 }
 
-/** The inline payload `name` of a call (TRACE-FORMAT "arg rules"), if the trace gave one. */
+/** The inline payload `name` of a call (docs/trace-format.md "Kernel system calls", `arg`), if the trace gave one. */
 export function inlineOf(call: IoctlCall, name: string): unknown {
   return call.arg.kind === "bytes" ? call.arg.inline[name] : undefined;
 }

@@ -64,7 +64,7 @@ export function vfioDfIoctlBindIommufd(s: State, call: IoctlCall, env: ReduceEnv
   const tokenUapi = env.profile.on("vfio-bind-token");
   const ksizeFix = env.profile.on("vfio-bind-ksize-fix");
   const inlineToken = typeof inlineOf(call, "token") === "string";
-  // An inline token stands for a non-zero token_uuid_ptr the caller passed (TRACE-FORMAT "arg rules").
+  // An inline token stands for a non-zero token_uuid_ptr the caller passed (docs/trace-format.md "Kernel system calls", `arg`).
   const ptrGiven = inlineToken && argsz >= BIND_SIZE;
   /** bind.token_uuid_ptr as the kernel has it; null: an uninitialised stack slot (ksize 16). */
   let tokenPtr: bigint | null = 0n;

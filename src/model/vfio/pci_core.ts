@@ -31,7 +31,7 @@ const PCI_CAP_ID_MSIX = 0x11;
 /** VFIO_PCI_INDEX_TO_OFFSET: the region's offset in the device fd. */
 export const regionOffset = (index: number): bigint => BigInt(index) << 40n;
 
-/** The std_caps a device has: as given, else a PCI Express endpoint with PCIe and MSI-X (TRACE-FORMAT host.device). */
+/** The std_caps a device has: as given, else a PCI Express endpoint with PCIe and MSI-X (docs/trace-format.md "Platform", `host.device`). */
 function stdCapIds(dev: HostDevice): number[] {
   return dev.stdCaps.length ? dev.stdCaps.map((c) => c.id) : [PCI_CAP_ID_EXP, PCI_CAP_ID_MSIX];
 }
