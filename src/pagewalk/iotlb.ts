@@ -18,12 +18,10 @@
 //   invalidatePage(did, a, am)   IIRG/G = 11 (vtd_hash_remove_by_page): the domain's entries whose
 //                                page overlaps [a aligned to 2^(12+AM), + 2^(12+AM)), any PASID,
 //                                superpages included; and every first-stage entry of the domain
-//   invalidatePasid(did, pasid)  p_iotlb G = 10 (vtd_hash_remove_by_pasid): first-stage entries of (did, pasid)
+//   invalidatePasid(did, pasid)  p_iotlb G = 10 (vtd_hash_remove_by_pasid): every entry of (did, pasid),
+//                                first and second stage (VT-d spec Table 21; QEMU ad0a7f1e1e)
 //   invalidatePasidPage(...)     p_iotlb G = 11 (vtd_hash_remove_by_page_piotlb): first-stage
-//                                entries of (did, pasid) overlapping the range
-// (QEMU since ad0a7f1e1e, "Flush stage-2 cache in PASID-selective PASID-based
-// iotlb invalidation", also removes second-stage entries on G = 10; the model
-// and its conformance trace matrix_scalable_ss keep them: see caches.ts.)
+//                                entries of (did, pasid) overlapping the range only
 // IH only spares the paging-structure caches, not modelled: it does not change
 // which IOTLB entries go (QEMU reads it only to pass it on to the host).
 //
@@ -224,7 +222,7 @@ export class Iotlb {
   invalidatePasid(did: number, pasid: number): number {
     const d = did & 0xffff;
     const p = pasid | 0;
-    return this.removeWhere((_m, ep, _h, _l, val) => (val & FIRST_STAGE) !== 0 && ((val >>> 8) & 0xffff) === d && ep === p);
+    return this.removeWhere((_m, ep, _h, _l, val) => ((val >>> 8) & 0xffff) === d && ep === p);
   }
 
   invalidatePasidPage(did: number, pasid: number, addrHi: number, addrLo: number, am: number, ih = false): number {

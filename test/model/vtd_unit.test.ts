@@ -82,4 +82,59 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
     const r = run([...base, w(0x400000, 1n)]);
     expect(r.outcomes.at(-1)).toEqual({ errno: "EFAULT" });
   });
+  it("vtd_do_iommu_translate's IOMMUTLBEntry.perm: a read gets access_flags & ~IOMMU_WO, walked or from the IOTLB (which keeps both rights); a write all of them; pass-through IOMMU_RW", () => {
+    const rwPage = w(0x14010, 0x201003n); // iova 0x2000 -> 0x201000, read-write
+    const pt = [{ op: "qemu.device", pid: 1, guest_bdf: "00:04.0", model: "e1000e" }, w(0x11000 + 0x20 * 16, 0x9n, 0x501n)]; // TT 2
+    const iotlbGlobal = mw(0xf8, 8, (1n << 63n) | (1n << 60n));
+    const r = run([...base, ...tables, rwPage, ...pt, ...enable, dma(0x2010), dma(0x2010), dma(0x2010, "write"), iotlbGlobal, dma(0x2010, "write"), dma(0x2010)]);
+    const perms = r.outcomes.slice(-6).filter((x) => "pa" in x).map((x) => (x as { perm: string }).perm);
+    expect(perms).toEqual(["r", "r", "rw", "rw", "r"]);
+    expect(r.result.state.qemu.get(1)!.viommu!.unit.iotlb.entries().map((e) => e.perm)).toEqual([3]);
+    const p = run([...base, ...tables, ...pt, ...enable, { op: "dma", pid: 1, guest_bdf: "00:04.0", iova: 0x5010, access: "read" }]);
+    expect(p.outcomes.at(-1)).toEqual({ pa: "0x5010", page_size: "0x1000", perm: "rw", hpa: "0x100005010" });
+  });
+});
+
+describe("vtd_process_piotlb_desc (scalable mode, second stage, 256-bit queue)", () => {
+  // Root 0x10000 (TTM scalable), context 0x11000, PASID directory 0x12000, PASID table 0x13000:
+  // PASID 0 in domain 5 and PASID 5 in domain 7, both second stage (PGTT 2, AW 1) over 0x14000 -> 0x15000 -> 0x16000,
+  // iova 0x1000 -> 0x200000 read-write. Invalidation queue at 0x17000.
+  const pe = (did: number) => [0x14000n | (2n << 6n) | (1n << 2n) | 1n, BigInt(did), 0n];
+  const sm = [
+    ...base.slice(0, 3),
+    { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-scalable-mode": true } },
+    base[4]!,
+    w(0x10000, 0x11001n), w(0x11000 + 0x18 * 32, 0x12001n, 0n, 0n, 0n), w(0x12000, 0x13001n),
+    w(0x13000, ...pe(5)), w(0x13000 + 5 * 64, ...pe(7)),
+    w(0x14000, 0x15003n), w(0x15000, 0x16003n), w(0x16008, 0x200003n),
+    mw(0x20, 8, 0x10400n), mw(0x18, 4, 0x40000000n), mw(0x90, 8, 0x17000n | (1n << 11n)), mw(0x18, 4, 0x84000000n),
+  ];
+  let tail = 0;
+  /** Queue one PASID-based IOTLB descriptor (type 6) and move IQT past it. */
+  const piotlb = (g: bigint, did: number, pasid: number, addr = 0n) => {
+    const at = 0x17000 + tail * 32;
+    tail++;
+    return [w(at, 0x6n | (g << 4n) | (BigInt(did) << 16n) | (BigInt(pasid) << 32n), addr, 0n, 0n), mw(0x88, 8, BigInt(tail) << 5n)];
+  };
+  const dmaPasid = (pasid?: number) => ({ ...dma(0x1010), ...(pasid === undefined ? {} : { pasid }) });
+
+  it("vtd_piotlb_pasid_invalidate (granularity 2, vtd_hash_remove_by_pasid) drops that domain and PASID's second-stage entries too; page-selective (vtd_hash_remove_by_page_piotlb) only first-stage ones", () => {
+    tail = 0;
+    const r = run([
+      ...sm,
+      dmaPasid(), dmaPasid(5), w(0x16008, 0x300003n), // both cached, then remapped
+      ...piotlb(3n, 7, 5, 0x1000n), dmaPasid(5), // page-selective: a second-stage entry stays
+      ...piotlb(2n, 7, 0), dmaPasid(), dmaPasid(5), // (domain 7, PASID 0): no such entry
+      ...piotlb(2n, 5, 0), dmaPasid(), dmaPasid(5), // (domain 5, PASID 0): PASID_0's entry goes, PASID 5's stays
+      ...piotlb(2n, 7, 5), dmaPasid(5),
+      mr(0x34),
+    ]);
+    const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
+    expect(pas).toEqual(["0x200010", "0x200010", "0x200010", "0x200010", "0x200010", "0x300010", "0x200010", "0x300010"]);
+    expect(r.outcomes.at(-1)).toEqual({ value: "0x0" }); // no invalidation queue error
+    expect(r.result.state.qemu.get(1)!.viommu!.unit.iotlb.entries().map((e) => [e.pasid, e.did, e.firstStage])).toEqual([
+      [0, 5, false],
+      [5, 7, false],
+    ]);
+  });
 });

@@ -207,11 +207,17 @@ describe("IOTLB: each invalidation removes exactly what its descriptor selects",
     expect(keys(tlb)).toEqual(without((k) => k.startsWith("1/")));
   });
 
-  it("PASID-based all-in-PASID (p_iotlb G = 10, vtd_piotlb_pasid_invalidate): that (domain, PASID)'s first-stage entries only", () => {
-    const tlb = populated(true);
-    expect(tlb.invalidatePasid(1, 7)).toBe(6);
-    expect(keys(tlb)).toEqual(without((k) => k.startsWith("1/7/")));
-    expect(populated().invalidatePasid(1, 7)).toBe(0);
+  it("PASID-based all-in-PASID (p_iotlb G = 10, vtd_piotlb_pasid_invalidate / vtd_hash_remove_by_pasid): every entry of that (domain, PASID), first and second stage", () => {
+    for (const firstStage of [true, false]) {
+      const tlb = populated(firstStage);
+      expect(tlb.invalidatePasid(1, 7)).toBe(6);
+      expect(keys(tlb)).toEqual(without((k) => k.startsWith("1/7/")));
+      expect(tlb.invalidatePasid(1, 3)).toBe(0); // no entry has PASID 3
+    }
+    const mixed = populated();
+    fill(mixed, 1, 7, 0x5000_0000n, 0xa000_0000, 12, PERM_R, true);
+    expect(mixed.invalidatePasid(1, 7)).toBe(7);
+    expect(look(mixed, 1, 7, 0x5000_0000n)).toBeNull();
   });
 
   it("PASID-based page-selective (p_iotlb G = 11, vtd_hash_remove_by_page_piotlb): that page in that (domain, PASID), first stage only", () => {

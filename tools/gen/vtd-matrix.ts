@@ -76,7 +76,11 @@ class Guest {
   dma(bdf: string, iova: bigint, access: "read" | "write", expect: Record<string, unknown>, pasid?: number) {
     this.t.ev({ op: "dma", pid: this.pid, guest_bdf: bdf, ...(pasid === undefined ? {} : { pasid }), iova: hex(iova), access }, expect);
   }
-  /** The outcome of a translation to `gpa` in a page of 2^lg2 bytes. */
+  /**
+   * The outcome of a translation to `gpa` in a page of 2^lg2 bytes; `perm` is QEMU's
+   * IOMMUTLBEntry.perm (vtd_do_iommu_translate): the page's rights for a write, without
+   * W for a read (`access_flags & ~IOMMU_WO`), IOMMU_RW for pass-through.
+   */
   hit(gpa: bigint, lg2: number, perm: string) {
     const o: Record<string, unknown> = { pa: hex(gpa), page_size: hex(1n << BigInt(lg2)), perm };
     if (gpa < RAM_SIZE) o.hpa = hex(this.hpaBase + gpa);
@@ -137,9 +141,9 @@ function legacy(): Trace {
   t.note("Before TE, DMA is not translated: pa = iova.");
   g.dma("00:03.0", 0x1010n, "read", { pa: "0x1010", hpa: hex(g.hpaBase + 0x1010n) });
   g.enable(root);
-  t.note("4 KiB, read-only 4 KiB, 2 MiB and 1 GiB pages (vtd_iova_to_slpte; CAP.SLLPS has both superpage sizes).");
+  t.note("4 KiB, read-only 4 KiB, 2 MiB and 1 GiB pages (vtd_iova_to_slpte; CAP.SLLPS has both superpage sizes). A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO), a hit's as a walk's.");
   g.dma("00:03.0", 0x1010n, "write", g.hit(0x20_0010n, 12, "rw"));
-  g.dma("00:03.0", 0x41_2345n, "read", g.hit(0x81_2345n, 21, "rw"));
+  g.dma("00:03.0", 0x41_2345n, "read", g.hit(0x81_2345n, 21, "r"));
   g.dma("00:03.0", 0x8012_3456n, "write", g.hit(0x12_3456n, 30, "rw"));
   t.note("A write to the read-only page: VTD_FR_WRITE, recorded in FRCD0 (F, FR 5, T clear for a write, SID 00:03.0) with FSTS.PPF.");
   g.dma("00:03.0", 0x2008n, "write", { fault: "VTD_FR_WRITE" });
@@ -174,25 +178,25 @@ function legacy(): Trace {
   t.note("The IOTLB: the guest remaps 0x1000 and the 2 MiB page without invalidating; the device keeps the old translations.");
   g.map(pml4, 4, 0x1000n, 0x30_0000n, 12, SS_RW, SS_RW);
   g.map(pml4, 4, 0x40_0000n, 0xc0_0000n, 21, SS_RW, SS_RW);
-  g.dma("00:03.0", 0x1010n, "read", g.hit(0x20_0010n, 12, "rw"));
-  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "rw"));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x20_0010n, 12, "r"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
   t.note("Page-selective IOTLB invalidation of 0x1000 in domain 1 (IVA = addr | AM 0; IOTLB_REG: IVT, IIRG page, DID 1): only that page is refetched.");
   g.mw(IVA, 8, 0x1000n);
   g.mw(IOTLB, 8, (1n << 63n) | (3n << 60n) | (1n << 32n));
   g.mr(IOTLB, 8, (3n << 60n) | (3n << 57n) | (1n << 32n)); // IVT clear, IAIG page, IIRG kept
-  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "rw"));
-  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "rw"));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "r"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
   t.note("A domain-selective invalidation of another domain changes nothing; of domain 1 it drops the 2 MiB entry too.");
   g.mw(IOTLB, 8, (1n << 63n) | (2n << 60n) | (7n << 32n));
-  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "rw"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
   g.mw(IOTLB, 8, (1n << 63n) | (2n << 60n) | (1n << 32n));
   g.mr(IOTLB, 8, (2n << 60n) | (2n << 57n) | (1n << 32n));
-  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0xc0_0010n, 21, "rw"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0xc0_0010n, 21, "r"));
   t.note("The context cache: the device is moved to pass-through without a context-cache invalidation; its cached context entry still translates.");
   ce("00:03.0", legacyCe(0n, 2, 2, 1));
   g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n)); // global IOTLB invalidation
-  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "rw"));
-  t.note("Device-selective context-cache invalidation (CCMD: ICC, CIRG device, SID 00:03.0), then the IOTLB: pass-through now.");
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "r"));
+  t.note("Device-selective context-cache invalidation (CCMD: ICC, CIRG device, SID 00:03.0), then the IOTLB: pass-through now (perm IOMMU_RW whatever the access).");
   g.mw(CCMD, 8, (1n << 63n) | (3n << 61n) | (0x18n << 16n));
   g.mr(CCMD, 8, (3n << 61n) | (3n << 59n)); // ICC clear, CAIG device; SID and FM are write-only
   g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
@@ -211,10 +215,11 @@ function legacyAw39(): Trace {
   g.map(pdpt, 3, 0x20_0000n, 0x40_0000n, 21, SS_R, SS_RW);
   g.map(pdpt, 3, 0x40_0000_0000n, 0x4000_0000n, 30, SS_RW, SS_RW);
   g.enable(root);
+  t.note("A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO).");
   g.dma("00:03.0", 0x7ff8n, "write", g.hit(0x30_7ff8n, 12, "rw"));
   g.dma("00:03.0", 0x3f_fff0n, "write", { fault: "VTD_FR_WRITE" });
   g.dma("00:03.0", 0x3f_fff0n, "read", g.hit(0x5f_fff0n, 21, "r"));
-  g.dma("00:03.0", 0x40_1234_5678n, "read", g.hit(0x5234_5678n, 30, "rw"));
+  g.dma("00:03.0", 0x40_1234_5678n, "read", g.hit(0x5234_5678n, 30, "r"));
   g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_ADDR_BEYOND_MGAW" });
   g.dma("00:04.0", 0x7000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
   return t;
@@ -253,7 +258,7 @@ function queue(g: Guest, iq: bigint, state: { tail: number }, lo: bigint, hi: bi
 }
 
 function scalableSs(): Trace {
-  const t = new Trace("intel-iommu scalable mode, second stage (x-flts=off): PGTT second stage with 4 KiB / 2 MiB / 1 GiB pages through PASID_0 and PASID 5, pass-through, the PASID-entry faults (nested, first stage without FSTS, 5-level, PASID_0 missing), IOTLB invalidation through the queue", "linux-mainline");
+  const t = new Trace("intel-iommu scalable mode, second stage (x-flts=off): PGTT second stage with 4 KiB / 2 MiB / 1 GiB pages through PASID_0 and PASID 5, pass-through, the PASID-entry faults (nested, first stage without FSTS, 5-level, PASID_0 missing), IOTLB and PASID-based IOTLB invalidation through the queue", "linux-mainline");
   const devs = ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "00:08.0"];
   const { g, rtaddr, setPe } = scalableGuest(t, 1, {}, devs);
   const s0 = g.page(), s5 = g.page();
@@ -272,23 +277,23 @@ function scalableSs(): Trace {
   g.map(s0, 4, 0x8000n, 0x23_0000n, 12, SS_RW | 0x800n, SS_RW); // SNP in a leaf: allowed in scalable mode
   g.map(s0, 4, 0x1_0000_0000n, 0x23_1000n, 12, SS_RW, SS_RW | 0x800n); // SNP in the new table entries: still reserved
   g.enable(rtaddr);
-  t.note("A request without PASID uses PASID_0; with PASID 5 its own entry and domain.");
+  t.note("A request without PASID uses PASID_0; with PASID 5 its own entry and domain. A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO).");
   g.dma("00:03.0", 0x1abcn, "write", g.hit(0x21_0abcn, 12, "rw"));
   g.dma("00:03.0", 0x2f_fffcn, "write", { fault: "VTD_FR_WRITE" });
   g.dma("00:03.0", 0x2f_fffcn, "read", g.hit(0x6f_fffcn, 21, "r"));
-  g.dma("00:03.0", 0xc000_1000n, "read", g.hit(0x4000_1000n, 30, "rw"));
-  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "rw"), 5);
+  g.dma("00:03.0", 0xc000_1000n, "read", g.hit(0x4000_1000n, 30, "r"));
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
   t.note("vtd_spte_rsvd in scalable mode: SNP is allowed in a leaf, reserved in a table entry.");
-  g.dma("00:03.0", 0x8010n, "read", g.hit(0x23_0010n, 12, "rw"));
+  g.dma("00:03.0", 0x8010n, "read", g.hit(0x23_0010n, 12, "r"));
   g.dma("00:03.0", 0x1_0000_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   t.note("PASID 6 has a zeroed entry: the type check fails before the present bit is looked at. PASID 64 has no directory entry.");
   g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 6);
   g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_DIR_ENTRY_P" }, 64);
-  t.note("PGTT pass-through; nested, first stage without x-flts and a 5-level AW are VTD_FR_PASID_TABLE_ENTRY_INV; so is a context entry without a PASID_0 entry.");
+  t.note("PGTT pass-through (perm IOMMU_RW); nested, first stage without x-flts and a 5-level AW are VTD_FR_PASID_TABLE_ENTRY_INV; so is a context entry without a PASID_0 entry.");
   g.dma("00:04.0", 0x4321n, "write", g.hit(0x4321n, 12, "rw"));
   for (const d of ["00:05.0", "00:06.0", "00:07.0"]) g.dma(d, 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
   g.dma("00:08.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 1);
-  t.note("The queue (IQA: 256-bit descriptors, DW; QIE). Remapped pages stay stale until an IOTLB descriptor for their domain.");
+  t.note("The queue (IQA: 256-bit descriptors, DW; QIE). Remapped pages stay stale until a descriptor that selects their IOTLB entry.");
   const iq = g.page();
   const q = { tail: 0 };
   g.mw(IQA, 8, iq | (1n << 11n));
@@ -296,18 +301,27 @@ function scalableSs(): Trace {
   g.mr(GSTS, 4, TE | SRTP | QIE);
   g.map(s0, 4, 0x1000n, 0x31_0000n, 12, SS_RW, SS_RW);
   g.map(s5, 4, 0x1000n, 0x32_0000n, 12, SS_RW, SS_RW);
-  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "rw"));
-  t.note("A PASID-based IOTLB descriptor (type 6) flushes first-stage entries only: the second-stage entry stays.");
-  queue(g, iq, q, 0x6n | (2n << 4n) | (2n << 16n), 0n); // granularity 2 (all in PASID), PASID 0, domain 2
-  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "rw"));
-  t.note("IOTLB descriptor (type 2), domain-selective for domain 2: PASID_0's page is refetched, PASID 5 (domain 9) is not.");
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "r"));
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
+  t.note("A page-selective PASID-based IOTLB descriptor (type 6, granularity 3: vtd_piotlb_page_invalidate) flushes first-stage entries only: PASID 5's second-stage entry of 0x1000 (domain 9) stays.");
+  queue(g, iq, q, 0x6n | (3n << 4n) | (9n << 16n) | (5n << 32n), 0x1000n);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
+  t.note("A PASID-selective one (granularity 2: vtd_piotlb_pasid_invalidate, vtd_hash_remove_by_pasid) flushes every entry of its domain and PASID, second stage too (QEMU ad0a7f1e1e): (domain 9, PASID 0) selects nothing; (domain 2, PASID 0) drops PASID_0's entry, not PASID 5's.");
+  queue(g, iq, q, 0x6n | (2n << 4n) | (9n << 16n), 0n);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "r"));
+  queue(g, iq, q, 0x6n | (2n << 4n) | (2n << 16n), 0n);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x31_0abcn, 12, "r"));
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
+  t.note("The guest remaps PASID_0's page again; an IOTLB descriptor (type 2), domain-selective for domain 2, refetches it, not PASID 5's (domain 9).");
+  g.map(s0, 4, 0x1000n, 0x33_0000n, 12, SS_RW, SS_RW);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x31_0abcn, 12, "r"));
   queue(g, iq, q, 0x2n | (2n << 4n) | (2n << 16n), 0n);
-  g.mr(IQH, 8, 2n << 5n);
-  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x31_0abcn, 12, "rw"));
-  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "rw"), 5);
+  g.mr(IQH, 8, 4n << 5n);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x33_0abcn, 12, "r"));
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
   t.note("Page-selective IOTLB descriptor (granularity 3) for domain 9, address 0x1000, AM 0.");
   queue(g, iq, q, 0x2n | (3n << 4n) | (9n << 16n), 0x1000n);
-  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x32_0abcn, 12, "rw"), 5);
+  g.dma("00:03.0", 0x1abcn, "read", g.hit(0x32_0abcn, 12, "r"), 5);
   return t;
 }
 
@@ -328,8 +342,9 @@ function scalableFs(): Trace {
   g.map(fs, 4, 0x7fff_ffff_f000n, 0xfee0_0000n, 12, FS_RW, FS_RW); // the interrupt range, at the top of the lower half
   g.enable(rtaddr);
   g.dma("00:03.0", 0x1004n, "write", g.hit(0x21_0004n, 12, "rw"));
+  t.note("A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO); pass-through's is IOMMU_RW.");
 
-  g.dma("00:03.0", 0x4f_0000n, "read", g.hit(0x8f_0000n, 21, "rw"));
+  g.dma("00:03.0", 0x4f_0000n, "read", g.hit(0x8f_0000n, 21, "r"));
   g.dma("00:03.0", 0xbfff_fff0n, "write", g.hit(0x7fff_fff0n, 30, "rw"));
   t.note("First-stage faults in QEMU's order: P, U/S (requests are user-mode), R/W, reserved bits; the IOVA must be canonical at the PASID entry's width (AW 2: 48 bits).");
   g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
@@ -355,7 +370,7 @@ function scalableFs(): Trace {
   h.g.map(fs2, 4, 0x20_0000n, 0x20_0000n, 21, FS_RW, FS_RW);
   h.g.enable(h.rtaddr);
   h.g.dma("00:03.0", 0x4000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
-  h.g.dma("00:03.0", 0x20_0000n, "read", h.g.hit(0x20_0000n, 21, "rw"));
+  h.g.dma("00:03.0", 0x20_0000n, "read", h.g.hit(0x20_0000n, 21, "r"));
   return t;
 }
 

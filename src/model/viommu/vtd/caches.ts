@@ -49,11 +49,9 @@ export function iotlbPage(u: VtdUnit, did: number, addr: bigint, am: number): vo
   if (u.iotlb.size > 0) iotlbForWrite(u).invalidatePage(did, hi(addr), lo(addr), am);
 }
 /**
- * vtd_piotlb_pasid_invalidate (vtd_hash_remove_by_pasid) / vtd_piotlb_page_invalidate
- * (vtd_hash_remove_by_page_piotlb): first-stage entries of (did, pasid) only.
- * QEMU master's vtd_hash_remove_by_pasid drops second-stage entries of (did,
- * pasid) too (ad0a7f1e1e, merged with x-flts); kept as the model had it, which
- * test/traces/vtd/matrix_scalable_ss.jsonl (tools/gen/vtd-matrix.ts) expects.
+ * vtd_piotlb_pasid_invalidate (vtd_hash_remove_by_pasid): every entry of (did, pasid),
+ * first- and second-stage (ad0a7f1e1e, QEMU 10.0: before every modelled version);
+ * vtd_piotlb_page_invalidate (vtd_hash_remove_by_page_piotlb): first-stage entries only.
  */
 export function piotlb(u: VtdUnit, did: number, pasid: number, page?: { addr: bigint; am: number }): void {
   if (u.iotlb.size === 0) return;

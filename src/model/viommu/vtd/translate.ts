@@ -251,7 +251,8 @@ function decodePasidEntry(c: VtdCtx, r: PasidLookup, fpd: boolean): Ctx2 | CtxFa
  * PASID uses PASID_0 in scalable mode; the IOTLB is looked up first; then the
  * context (and PASID) entries, pass-through (no IOTLB fill) or the walk (first
  * stage when x-flts, with A/D updates), the interrupt-range check, the IOTLB
- * fill; a fault is reported (FPD permitting) and returned by name.
+ * fill; a fault is reported (FPD permitting) and returned by name. A
+ * translation answers the IOMMUTLBEntry: gpa, page size and perm (entryPerm).
  */
 export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined, iova: bigint, write: boolean): VtdXlate {
   const u = c.unit;
@@ -260,7 +261,7 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const iovaHi = Number(iova >> 32n);
   const iovaLo = Number(iova & 0xffffffffn);
   // vtd_lookup_iotlb: levels 1 to 3, the only page sizes filled.
-  if (u.iotlb.lookup(sid, pasid, iovaHi, iovaLo, walk)) return { gpa: BigInt(walk[R_PA]!), pageLg2: walk[R_PAGE_LG2]!, perm: walk[R_PERM]! };
+  if (u.iotlb.lookup(sid, pasid, iovaHi, iovaLo, walk)) return { gpa: BigInt(walk[R_PA]!), pageLg2: walk[R_PAGE_LG2]!, perm: entryPerm(walk[R_PERM]!, write) };
   const ctx = contextOf(c, sid, pasid < 0 ? PASID_0 : pasid, `${sid}:${pasidIn ?? -1}`);
   const report = (fr: string, fpd: boolean, withPasid: boolean): VtdXlate => {
     vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, withPasid ? pasid : undefined);
@@ -284,8 +285,16 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd, pasid >= 0);
   const perm = walk[R_PERM]! & 3;
   updateIotlb(u, { tag: sid, pasid, iova: (iova >> BigInt(pageLg2)) << BigInt(pageLg2), pageLg2, pa: Number(base), perm, did: ctx.did, firstStage: fs });
-  return { gpa: out, pageLg2, perm };
+  return { gpa: out, pageLg2, perm: entryPerm(perm, write) };
 }
+
+const IOMMU_WO = 2;
+/**
+ * vtd_do_iommu_translate's IOMMUTLBEntry.perm, a hit or a walk alike: the access
+ * flags for a write, without IOMMU_WO for a read (580b926344, QEMU 10.1; before
+ * every modelled version). Pass-through answers IOMMU_RW without this.
+ */
+const entryPerm = (accessFlags: number, write: boolean): number => (write ? accessFlags : accessFlags & ~IOMMU_WO);
 
 /** VTD_IOTLB_MAX_SIZE (hw/i386/intel_iommu_internal.h). */
 export const VTD_IOTLB_MAX_SIZE = 1024;
