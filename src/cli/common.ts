@@ -42,11 +42,11 @@ export function withTrace<A, E>(src: TraceSource, profile: Profile, program: Eff
 
 /** Print one JSON document on stdout. */
 export function printJson(v: unknown): void {
-  process.stdout.write(JSON.stringify(v) + "\n");
+  process.stdout.write(`${JSON.stringify(v)}\n`);
 }
 
 export function print(line = ""): void {
-  process.stdout.write(line + "\n");
+  process.stdout.write(`${line}\n`);
 }
 
 /** Every event of a trace, reading (and so verifying) a database as it goes. */

@@ -3,7 +3,7 @@
 // then replayed once under the trace's profile so that the file carries each
 // event's simulated outcome and the checkpoints seek needs.
 
-import { Effect, Either, Exit } from "effect";
+import { Effect, type Either, Exit } from "effect";
 import type { TraceEvent } from "../model/events.ts";
 import { ProfileService, type BadInput } from "../model/framework.ts";
 import type { Outcome } from "../model/outcome.ts";

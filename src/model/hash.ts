@@ -23,18 +23,23 @@ function feed(h: Hash, v: unknown): void {
   if (v === null) return void h.update("n;");
   switch (typeof v) {
     case "boolean":
-      return void h.update(v ? "t;" : "f;");
+      h.update(v ? "t;" : "f;");
+      return;
     case "number":
-      return void h.update(`d${v};`);
+      h.update(`d${v};`);
+      return;
     case "bigint":
-      return void h.update(`b${v.toString(16)};`);
+      h.update(`b${v.toString(16)};`);
+      return;
     case "string":
-      return void h.update(`s${v.length}:${v};`);
+      h.update(`s${v.length}:${v};`);
+      return;
   }
   if (v instanceof Uint8Array) {
     h.update(`x${v.length}:`);
     h.update(v);
-    return void h.update(";");
+    h.update(";");
+    return;
   }
   if (v instanceof Map) {
     const keys = [...v.keys()].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
@@ -44,16 +49,19 @@ function feed(h: Hash, v: unknown): void {
       h.update("=");
       feed(h, v.get(k));
     }
-    return void h.update("}");
+    h.update("}");
+    return;
   }
   if (isStateData(v)) {
     h.update("c");
-    return feed(h, v.toStateData());
+    feed(h, v.toStateData());
+    return;
   }
   if (Array.isArray(v)) {
     h.update(`a${v.length}[`);
     for (const x of v) feed(h, x);
-    return void h.update("]");
+    h.update("]");
+    return;
   }
   const o = v as Record<string, unknown>;
   const keys = Object.keys(o)

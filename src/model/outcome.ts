@@ -178,14 +178,15 @@ function outMatches(expected: Record<string, unknown>, actual: Record<string, Ou
     }
     if (valueMatches(e, a)) continue;
     // Names resolve through the member's own table only when the plain comparison fails: the common case costs nothing.
-    if (!namedMatches(e, a, k, (structs ??= outStructs(ev)))) return false;
+    structs ??= outStructs(ev);
+    if (!namedMatches(e, a, k, structs)) return false;
   }
   return true;
 }
 
 /** A JSON-safe copy (bigint as a number when exact, else hex; a state-data instance as its data, hash.ts). */
 export function toJsonValue(v: unknown): unknown {
-  if (typeof v === "bigint") return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : "0x" + v.toString(16);
+  if (typeof v === "bigint") return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : `0x${v.toString(16)}`;
   if (v instanceof Uint8Array) return { hex: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("hex") };
   if (Array.isArray(v)) return v.map(toJsonValue);
   if (v instanceof Map) {

@@ -95,9 +95,9 @@ export function parseBytes(src: { hex?: unknown; u64?: unknown; u32?: unknown })
 /** A value for output: a number when exact in JSON, else a hex string. */
 export function outInt(v: number | bigint): number | string {
   if (typeof v === "number") return v;
-  return v <= MAX_SAFE ? Number(v) : "0x" + v.toString(16);
+  return v <= MAX_SAFE ? Number(v) : `0x${v.toString(16)}`;
 }
 
 export function hex(v: number | bigint): string {
-  return "0x" + v.toString(16);
+  return `0x${v.toString(16)}`;
 }

@@ -340,6 +340,6 @@ export class Iotlb {
 
 /** Do the aligned ranges [e, e + 2^el) and [a, a + 2^al) overlap? Both are aligned, so one holds the other. */
 function overlaps(eHi: number, eLo: number, el: number, aHi: number, aLo: number, al: number): boolean {
-  const m = el > al ? el : al;
+  const m = Math.max(el , al);
   return maskHi(eHi, m) === maskHi(aHi, m) && maskLo(eLo, m) === maskLo(aLo, m);
 }

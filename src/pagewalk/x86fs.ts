@@ -206,6 +206,7 @@ function walkFs(mem: PhysReader, writer: PhysMemory | null, pt: PageTable, iovaH
   // takes only entries that pass the test above, down to a 4 KiB leaf. Any
   // other entry leaves it with `break fast`, read (in pa, lo, hi, counted in
   // step) but not yet checked, and the general loop takes over from there.
+  // biome-ignore lint/suspicious/noConfusingLabels: a labelled block is the cheapest exit from the unrolled path (measured above).
   fast: {
     if (levels !== 4 && levels !== 5) break fast;
     if (levels === 5) {

@@ -147,7 +147,7 @@ function fieldToJson(spec: FieldSpec | undefined, v: unknown): unknown {
   if (spec?.kind === "flags" && spec.flags) return flagNames(spec.flags, parseFlags(v, spec.flags, "")).map((n) => spec.flags!.prefix + n);
   if (spec?.kind === "list" && spec.items && Array.isArray(v))
     return v.map((item) => (item !== null && typeof item === "object" ? Object.fromEntries(Object.entries(item).map(([k, x]) => [k, fieldToJson(spec.items![k], x)])) : item));
-  return typeof v === "bigint" ? "0x" + v.toString(16) : toJsonValue(v);
+  return typeof v === "bigint" ? `0x${v.toString(16)}` : toJsonValue(v);
 }
 
 export function headerToJson(h: Record<string, unknown>): string {

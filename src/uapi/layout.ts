@@ -190,7 +190,7 @@ export function parseFlags(v: unknown, table: FlagTable, field: string, values?:
     throw new LayoutError(field, `expected a number or a list of ${table.prefix}* names, got ${show(v)}`);
   }
   let acc = 0n;
-  v.forEach((item, i) => (acc |= oneValue(item, field, table, values, `element ${i}: `)));
+  for (const [i, item] of v.entries()) acc |= oneValue(item, field, table, values, `element ${i}: `);
   return acc;
 }
 
@@ -270,7 +270,7 @@ export function encodeStruct(def: StructDef, arg: Readonly<Record<string, FieldV
       const items = value as readonly (number | bigint | string)[];
       if (items.length > f.count) throw new LayoutError(key, `at most ${f.count} values`);
       const elem = f.size / f.count;
-      items.forEach((item, i) => writeScalar(view, f.offset + i * elem, f.type, f, oneValue(item, f.name, f.flags, f.values, `element ${i}: `)));
+      for (const [i, item] of items.entries()) writeScalar(view, f.offset + i * elem, f.type, f, oneValue(item, f.name, f.flags, f.values, `element ${i}: `));
       continue;
     }
     writeScalar(view, f.offset, f.type, f, fieldToBigInt(f, value));

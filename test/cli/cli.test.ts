@@ -17,7 +17,7 @@ function iorr(...args: string[]) {
 
 function trace(name: string, lines: unknown[]): string {
   const p = join(dir, name);
-  writeFileSync(p, lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n") + "\n");
+  writeFileSync(p, `${lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n")}\n`);
   return p;
 }
 

@@ -13,7 +13,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function replay(name: string, events: unknown[]) {
   const p = join(dir, name);
   const header = { format: "iorr-trace", version: 1, profile: "linux-mainline" };
-  writeFileSync(p, [header, ...events].map((l) => JSON.stringify(l)).join("\n") + "\n");
+  writeFileSync(p, `${[header, ...events].map((l) => JSON.stringify(l)).join("\n")}\n`);
   const r = spawnSync(process.execPath, ["bin/iorr.mjs", "replay", p, "--verify", "--json"], { encoding: "utf8" });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { BUNDLE, bundleHash, sourceHash } from "../../tools/build.mjs";
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** A checkout of the command without a bundle, sharing this one's node_modules. */
 function checkout(): string {

@@ -33,8 +33,8 @@ describe("VFIO device registration", () => {
 
   it("derives the VT-d address width from CAP.MGAW and the PASID width from ECAP.PSS", () => {
     // MGAW = 0x2f (48-bit); ECAP.PASID (bit 40) with PSS = 19 (20-bit PASIDs).
-    const cap = "0x" + (0x2fn << 16n).toString(16);
-    const ecap = "0x" + ((1n << 40n) | (19n << 35n)).toString(16);
+    const cap = `0x${(0x2fn << 16n).toString(16)}`;
+    const ecap = `0x${((1n << 40n) | (19n << 35n)).toString(16)}`;
     const s = run([{ op: "host.iommu", type: "intel_vtd", cap_reg: cap, ecap_reg: ecap }]).result.state.host.iommu!;
     expect(s.awBits).toBe(48);
     expect(s.maxPasidLog2).toBe(20);

@@ -10,7 +10,7 @@ import { last, run } from "../helpers.ts";
 const P = 0x1000;
 const BUF = 0x7f0000200000n;
 const U64_MAX = "0xffffffffffffffff";
-const h = (n: number | bigint) => "0x" + BigInt(n).toString(16);
+const h = (n: number | bigint) => `0x${BigInt(n).toString(16)}`;
 const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({ op: "ioctl", pid: 1, fd: 3, cmd, ...(arg === undefined ? {} : { arg }), ...extra });
 const FIXED = ["FIXED_IOVA", "READABLE", "WRITEABLE"];
 const map = (iova: number | bigint, length: number, va: bigint = BUF, ioas = 1) => io("IOMMU_IOAS_MAP", { flags: FIXED, ioas_id: ioas, user_va: h(va), length: h(length), iova: h(iova) });
@@ -249,7 +249,7 @@ describe("iommufd.c TEST_F(iommufd, cmd_length) for the IOAS structs", () => {
   for (const [cmd, min, size, answer] of rows)
     it(`${cmd}: size ${min - 1} EINVAL, a non-zero byte past ${size} E2BIG, a zero one as size ${size}`, () => {
       const pre = [{ op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/iommu" }];
-      const bytes = (extra: string) => (size + 1).toString(16).padStart(2, "0") + "000000" + "00".repeat(size - 4) + extra;
+      const bytes = (extra: string) => `${(size + 1).toString(16).padStart(2, "0")}000000${"00".repeat(size - 4)}${extra}`;
       expect(last([...pre, io(cmd, { size: min - 1 })])).toEqual({ errno: "EINVAL" });
       expect(last([...pre, io(cmd, undefined, { argHex: bytes("ff") })])).toEqual({ errno: "E2BIG" });
       expect(last([...pre, io(cmd, { size })])).toMatchObject(answer);

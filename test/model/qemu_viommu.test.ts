@@ -11,7 +11,7 @@ const RFC2: VtdVersion = { era: "master", pasidWidth: true };
 function regs(props: Record<string, unknown>, v?: VtdVersion): { cap: string; ecap: string } {
   const r = vtdRealize(props, v);
   if (!r.ok) throw new Error(r.error);
-  return { cap: "0x" + r.cap.toString(16), ecap: "0x" + r.ecap.toString(16) };
+  return { cap: `0x${r.cap.toString(16)}`, ecap: `0x${r.ecap.toString(16)}` };
 }
 
 function err(props: Record<string, unknown>, v?: VtdVersion): string | undefined {

@@ -21,7 +21,7 @@ const base = [
   { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
   { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
 ];
-const hex = (v: bigint | number) => "0x" + v.toString(16);
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 const mw = (off: number, size: number, value: bigint) => ({ op: "guest.mmio.write", pid: 1, dev: "intel-iommu", off, size, value: hex(value) });
 const w = (gpa: number, ...u64: bigint[]) => ({ op: "guest.mem.write", pid: 1, gpa, u64: u64.map(hex) });
 const dma = (iova: number, access = "read") => ({ op: "dma", pid: 1, guest_bdf: "00:03.0", iova, access });
@@ -85,7 +85,7 @@ describe("the IOTLB in the state (QEMU s->iotlb)", () => {
     const later = [...leaves(0x100), dma(0x1010), iotlbDomain5, dma(0x1010)];
     const a = run([...base, ...tables, ...leaves(), ...enable, dma(0x1010), dma(0x2010), ...later]).outcomes.slice(-3);
     const outcomes: unknown[] = [];
-    const onto = (s: State) => Effect.runSync(foldBatch(s, parseAll(later), (_ev, out) => (outcomes.push(out), true)).pipe(Effect.provideService(ProfileService, profile)));
+    const onto = (s: State) => Effect.runSync(foldBatch(s, parseAll(later), (_ev, out) => outcomes.push(out) > 0).pipe(Effect.provideService(ProfileService, profile)));
     onto(decoded);
     expect(outcomes.slice(-3)).toEqual(a);
     expect([pa(a[0]), pa(a[2])]).toEqual(["0x201010", "0x301010"]);
@@ -109,7 +109,7 @@ describe("the IOTLB in the state (QEMU s->iotlb)", () => {
     const reset = fold(full.result.state, pages(VTD_IOTLB_MAX_SIZE, VTD_IOTLB_MAX_SIZE + 1));
     expect(unit(reset).iotlb.entries().map((e) => e.iova)).toEqual([BigInt(VTD_IOTLB_MAX_SIZE * 0x1000)]);
     const outcomes: unknown[] = [];
-    Effect.runSync(foldBatch(reset, parseAll([dma(0x10)]), (_ev, out) => (outcomes.push(out), true)).pipe(Effect.provideService(ProfileService, profile)));
+    Effect.runSync(foldBatch(reset, parseAll([dma(0x10)]), (_ev, out) => outcomes.push(out) > 0).pipe(Effect.provideService(ProfileService, profile)));
     expect(pa(outcomes[0])).toBe("0x300010");
     expect(unit(full.result.state).iotlb.size).toBe(VTD_IOTLB_MAX_SIZE);
   });

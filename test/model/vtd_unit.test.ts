@@ -9,9 +9,9 @@ const base = [
   { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
   { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
 ];
-const mw = (off: number, size: number, value: bigint) => ({ op: "guest.mmio.write", pid: 1, dev: "intel-iommu", off, size, value: "0x" + value.toString(16) });
+const mw = (off: number, size: number, value: bigint) => ({ op: "guest.mmio.write", pid: 1, dev: "intel-iommu", off, size, value: `0x${value.toString(16)}` });
 const mr = (off: number, size = 4) => ({ op: "guest.mmio.read", pid: 1, dev: "intel-iommu", off, size });
-const w = (gpa: number, ...u64: bigint[]) => ({ op: "guest.mem.write", pid: 1, gpa, u64: u64.map((v) => "0x" + v.toString(16)) });
+const w = (gpa: number, ...u64: bigint[]) => ({ op: "guest.mem.write", pid: 1, gpa, u64: u64.map((v) => `0x${v.toString(16)}`) });
 const dma = (iova: number, access = "read") => ({ op: "dma", pid: 1, guest_bdf: "00:03.0", iova, access });
 // Legacy tables: root 0x10000, context 0x11000 (devfn 0x18, DID 5, 3-level), SS 0x12000 -> 0x13000 -> 0x14000.
 const tables = [w(0x10000, 0x11001n), w(0x11000 + 0x18 * 16, 0x12001n, 0x501n), w(0x12000, 0x13003n), w(0x13000, 0x14003n), w(0x14000 + 8, 0x200001n)];

@@ -15,7 +15,7 @@ import { join } from "node:path";
 const RAM_VA = 0x7f00_0000_0000n;
 const RAM_HPA = 0x1_0000_0000n; // guest RAM gpa 0.. is backed from this host address
 const RAM_SIZE = 0x400_0000n; // 64 MiB
-const hex = (v: bigint | number) => "0x" + BigInt(v).toString(16);
+const hex = (v: bigint | number) => `0x${BigInt(v).toString(16)}`;
 
 // Register offsets and bits (intel_iommu_internal.h).
 const RTADDR = 0x20, GCMD = 0x18, GSTS = 0x1c, CCMD = 0x28, FSTS = 0x34, IVA = 0xf0, IOTLB = 0xf8, FRCD = 0x220, IQT = 0x88, IQA = 0x90, IQH = 0x80;
@@ -27,7 +27,7 @@ class Trace {
     this.lines.push(JSON.stringify({ format: "iorr-trace", version: 1, profile, title, source: "synthetic", generator: "tools/gen/vtd-matrix.ts" }));
   }
   note(s: string) {
-    this.lines.push("// " + s);
+    this.lines.push(`// ${s}`);
   }
   ev(e: Record<string, unknown>, expect: Record<string, unknown> = { ok: true }) {
     this.lines.push(JSON.stringify({ ...e, expect }));
@@ -54,7 +54,7 @@ class Guest {
     return p;
   }
   write(gpa: bigint, ...u64: bigint[]) {
-    u64.forEach((v, i) => this.written.set(gpa + BigInt(i) * 8n, v));
+    for (const [i, v] of u64.entries()) this.written.set(gpa + BigInt(i) * 8n, v);
     this.t.ev({ op: "guest.mem.write", pid: this.pid, gpa: hex(gpa), u64: u64.map(hex) });
   }
   read(gpa: bigint): bigint {
@@ -381,5 +381,5 @@ const traces: [string, () => Trace][] = [
   ["matrix_scalable_ss.jsonl", scalableSs],
   ["matrix_scalable_fs.jsonl", scalableFs],
 ];
-for (const [name, build] of traces) writeFileSync(join(out, name), build().lines.join("\n") + "\n");
+for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);

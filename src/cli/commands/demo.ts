@@ -35,7 +35,7 @@ export const demoCommand: Command = (argv) =>
     try {
       for (const f of files) {
         const input = join(dir, f);
-        const db = join(work, basename(f, ".jsonl") + ".db");
+        const db = join(work, `${basename(f, ".jsonl")}.db`);
         const imp = yield* importJsonl(input, db, (h) => profileFor("demo", undefined, h));
         const { header, profile } = imp;
         const line = yield* usingTrace(db, (src) =>
@@ -59,7 +59,7 @@ export const demoCommand: Command = (argv) =>
         print(`  ${"".padEnd(34)} "${header.title ?? ""}" under ${profile.spec.join(",")}; ${imp.checkpoints} checkpoint(s) stored`);
       }
       // Time travel: the state in the middle of the last trace (the samples grow toward the richest), from its database.
-      const first = join(work, basename(files[files.length - 1]!, ".jsonl") + ".db");
+      const first = join(work, `${basename(files[files.length - 1]!, ".jsonl")}.db`);
       yield* usingTrace(first, (src) =>
         Effect.gen(function* () {
           const profile = yield* profileFor("demo", undefined, src.header);

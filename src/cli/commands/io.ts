@@ -24,7 +24,12 @@ export const importCommand: Command = (argv) =>
     const json = a.flags.json === true;
     const bars = { store: progressBar("import: storing  ", !json), replay: progressBar("import: replaying", !json) };
     const r = yield* importJsonl(input, output, (header) => profileFor("import", a.flags.profile, header), (phase, d, t) => bars[phase].update(d, t)).pipe(
-      Effect.ensuring(Effect.sync(() => (bars.store.done(), bars.replay.done()))),
+      Effect.ensuring(
+        Effect.sync(() => {
+          bars.store.done();
+          bars.replay.done();
+        }),
+      ),
     );
     if (!json) for (const w of r.warnings) process.stderr.write(`iorr: warning: ${w}\n`);
     if (json) printJson({ events: r.events, checkpoints: r.checkpoints, output, fault: r.fault ?? null });
@@ -77,8 +82,8 @@ export const exportCommand: Command = (argv) =>
         }
         const events = yield* readAll(src);
         function* lines() {
-          yield JSON.stringify(src.header) + "\n";
-          for (const ev of events) yield JSON.stringify(eventToJson(ev, outcomes?.get(ev.seq) as Record<string, unknown> | undefined)) + "\n";
+          yield `${JSON.stringify(src.header)}\n`;
+          for (const ev of events) yield `${JSON.stringify(eventToJson(ev, outcomes?.get(ev.seq) as Record<string, unknown> | undefined))}\n`;
         }
         const out = a.flags.output;
         if (typeof out === "string") {

@@ -9,7 +9,7 @@ import { Timeline } from "../../replay/timeline.ts";
 import { intFlag, parseArgs } from "../args.ts";
 import { EXIT, print, printJson, profileFor, usingTrace, withTrace, type Command } from "../common.ts";
 
-const hex = (v: bigint | number) => "0x" + v.toString(16);
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 /** A readable page of the state: what a kernel engineer looks at first. */
 export function describeState(s: State): string[] {

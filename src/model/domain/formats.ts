@@ -114,7 +114,7 @@ function amdv1(granuleLg2: number, maxLevels: number, forceCoherence: boolean, a
       if (Number((e >> 9n) & 7n) !== AMDV1_NL_SIZE) return item(level);
       let f = (e >> 12n) & M40;
       let ones = 0;
-      while (f & 1n) (f >>= 1n), ones++;
+      for (; f & 1n; f >>= 1n) ones++;
       return granuleLg2 + 1 + ones;
     },
     makeTable: (child, childLevel) => BigInt(AMDV1_PR) | (BigInt(childLevel) << 9n) | ((BigInt(child) >> g) << 12n) | PERMS,

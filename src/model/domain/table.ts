@@ -13,7 +13,7 @@ function tableError(code: string, what: string): Error {
   return new Error(`page table: ${code}: ${what}`);
 }
 
-const hex = (v: bigint | number) => "0x" + v.toString(16);
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 function indexAt(f: FormatInfo, iova: bigint, level: number): number {
   return Number((iova >> BigInt(itemLg2(f, level))) & 511n);

@@ -42,7 +42,7 @@ export function fileGet(s: State, fileId: number): void {
 /** fput of a kernel reference: a file whose fd is closed is released with its last reference. */
 export function filePut(s: State, fileId: number, env: ReduceEnv): void {
   const file = s.files.get(fileId);
-  if (!file || !file.kernelRefs) return;
+  if (!file?.kernelRefs) return;
   file.kernelRefs--;
   if (file.kernelRefs === 0 && file.closed) releaseFile(s, file, env);
 }

@@ -210,7 +210,7 @@ function hwptPut(s: State, ctx: IommufdCtx, hwpt: Hwpt, env: ReduceEnv): void {
  */
 function hwptDetach(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number, env: ReduceEnv): Hwpt | undefined {
   const ga = groupAttach(s, ctx, idev, pasid);
-  if (!ga || !ga.devs.includes(idev)) return undefined;
+  if (!ga?.devs.includes(idev)) return undefined;
   const hwpt = ga.hwpt;
   idev.attach.delete(pasid);
   iommuDetach(s, idev.bdf, pasid);
@@ -250,7 +250,7 @@ function doReplace(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number
     }
   }
   // iommufd_hwpt_replace_device
-  let r: Verdict<undefined> = undefined;
+  let r: Verdict<undefined> ;
   if (!idev.noiommu) {
     const err = pasidCompatCheck(s, ctx, hwpt, idev, pasid);
     r = err ?? coreAttach(s, ctx, idev, hwpt, pasid, true);
@@ -442,7 +442,8 @@ function removeVdev(s: State, ctx: IommufdCtx, idev: IommufdDevice, env: ReduceE
   if (idev.vdevId == null) return;
   const vdev = getObject(ctx, idev.vdevId, "vdevice");
   if (!vdev) return;
-  (ctx.tombstones ??= []).push(vdev.id);
+  ctx.tombstones ??= [];
+  ctx.tombstones.push(vdev.id);
   destroyWith(s, ctx, vdev, iommufdVdeviceDestroy, env);
 }
 

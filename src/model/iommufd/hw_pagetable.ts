@@ -57,6 +57,12 @@ export function driverDevice(s: State, idev: IommufdDevice): DriverDevice {
 }
 
 /** iommufd_object_abort_and_destroy of a HWPT made by this command (nothing else holds it yet). */
+/** The next creation number of a HWPT in this context. */
+function nextHwptSeq(ctx: IommufdCtx): number {
+  ctx.hwptSeq = (ctx.hwptSeq ?? 0) + 1;
+  return ctx.hwptSeq;
+}
+
 function abortHwpt(s: State, ctx: IommufdCtx, hwpt: Hwpt, env: ReduceEnv): void {
   if (hwpt.type === "hwpt_paging") destroyWith(s, ctx, hwpt, iommufdHwptPagingDestroy, env);
   else destroyWith(s, ctx, hwpt, iommufdHwptNestedDestroy, env);
@@ -111,7 +117,7 @@ export function hwptPagingAlloc(
     flags,
     domainId: domain.id,
     faultId: null,
-    seq: (ctx.hwptSeq = (ctx.hwptSeq ?? 0) + 1),
+    seq: nextHwptSeq(ctx),
   }));
   ioas.users++;
   if (immediate) {

@@ -62,7 +62,7 @@ function releaseContext(s: State, ctx: IommufdCtx, env: ReduceEnv): void {
     let destroyed = 0;
     for (const id of [...ctx.objects.keys()].sort((a, b) => a - b)) {
       const obj = ctx.objects.get(id);
-      if (!obj || obj.users !== 1) continue;
+      if (obj?.users !== 1) continue;
       destroyObject(s, ctx, obj, env);
       destroyed++;
     }

@@ -85,7 +85,7 @@ export function userDataArray(
       if (bytes) return bytes;
       if (Array.isArray(inline)) {
         const out = new Uint8Array(entryLen * inline.length);
-        inline.forEach((e, i) => out.set(window(inlineBytes(e, structFor(type), `arg.data[${i}]`), 0, entryLen), i * entryLen));
+        for (const [i, e] of inline.entries()) out.set(window(inlineBytes(e, structFor(type), `arg.data[${i}]`), 0, entryLen), i * entryLen);
         bytes = out;
       } else bytes = inlineBytes(inline, structFor(type), "arg.data");
       return bytes;

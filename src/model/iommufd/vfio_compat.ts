@@ -8,7 +8,7 @@
 import { VFIO_DMA_CC_IOMMU, VFIO_NOIOMMU_IOMMU, VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU, VFIO_UNMAP_ALL } from "../../uapi/vfio.ts";
 import { pagingDomainOf } from "../domain/domain.ts";
 import type { TraceEvent } from "../events.ts";
-import { type SimulatorFault } from "../framework.ts";
+import type { SimulatorFault } from "../framework.ts";
 import { domainOwner, refusal } from "../iommu/index.ts";
 import { errno, ret0, type Outcome, type OutValue } from "../outcome.ts";
 import { capable } from "../process/reducers.ts";

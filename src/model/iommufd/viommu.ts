@@ -58,7 +58,7 @@ export function iommufdViommuAllocIoctl(s: State, call: IoctlCall) {
   // ops->get_viommu_size (and viommu_init): a driver without vIOMMU ops, or without this type, is EOPNOTSUPP
   const ops = driverOf(s, hostDeviceOf(s, idev)).viommu;
   if (ops instanceof Unmodelled) return refusal(call.ev, ops);
-  if (!ops || !ops.types.includes(type)) return errno("EOPNOTSUPP");
+  if (!ops?.types.includes(type)) return errno("EOPNOTSUPP");
   const hwpt = getObject(ctx, cmd.hwpt_id as number, "hwpt_paging");
   if (!hwpt) return errno("ENOENT");
   if (!hwpt.nestParent) return errno("EINVAL");

@@ -18,7 +18,10 @@ export function frameAt(mem: MemoryState, pfn: number): Uint8Array | undefined {
 export function copyFrame(mem: MemoryState, pfn: number): Uint8Array {
   const key = Math.floor(pfn / CHUNK_FRAMES);
   let chunk = mem.frames.get(key);
-  if (!chunk) mem.frames.set(key, (chunk = new Map()));
+  if (!chunk) {
+    chunk = new Map();
+    mem.frames.set(key, chunk);
+  }
   const old = chunk.get(pfn % CHUNK_FRAMES);
   // new Uint8Array(old) copies; slice() would share bytes when the frame is a Buffer from a checkpoint.
   const frame = old ? new Uint8Array(old) : new Uint8Array(PAGE_SIZE);

@@ -19,7 +19,7 @@ export const qemuViommu: Reducer = (s, ev, env) => {
   // Bridges may come first: a bus finds its IOMMU when a device behind it asks.
   const dmaDevices = [...m.devices.values()].filter((model) => !(model in BRIDGE_MODELS));
   if (dmaDevices.length > 0 || m.vfio.size > 0) return notModelled(ev, "a vIOMMU created after the devices it translates");
-  let r;
+  let r: ReturnType<typeof vtdRealize>;
   try {
     r = vtdRealize((ev.props as Record<string, unknown> | undefined) ?? {}, vtdVersionOf(env.profile));
   } catch (e) {

@@ -123,7 +123,7 @@ function type1Opened(s: State, c: VfioContainer, pid: number, env: ReduceEnv): v
  * no-IOMMU and IOMMU groups cannot share a container (EPERM); with a driver
  * set the group is attached to it now.
  */
-export function attachGroupToContainer(s: State, caps: readonly string[], group: number, file: OpenFile, ev: TraceEvent, env: ReduceEnv): string | SimulatorFault | undefined {
+export function attachGroupToContainer(s: State, caps: readonly string[], group: number, file: OpenFile, ev: TraceEvent, _env: ReduceEnv): string | SimulatorFault | undefined {
   const c = s.vfio.containers.get(file.id)!;
   const noiommu = groupIsNoiommu(s, group);
   if (noiommu && !caps.includes("CAP_SYS_RAWIO")) return "EPERM";

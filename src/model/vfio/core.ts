@@ -111,7 +111,7 @@ export function firstOpen(s: State, bdf: string, iommufdCtx: number | null, caps
   }
   const g = vgroupOf(s, host.group!);
   const c = g.container === null ? undefined : s.vfio.containers.get(g.container);
-  if (!c || !c.driver || g.containerUsers === 0) return "EINVAL";
+  if (!c?.driver || g.containerUsers === 0) return "EINVAL";
   if (host.noiommu && !caps.includes("CAP_SYS_RAWIO")) return "EPERM";
   if (g.openedFile !== null) fileGet(s, g.openedFile);
   g.containerUsers++;

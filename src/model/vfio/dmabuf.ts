@@ -59,7 +59,7 @@ export function exportDmabuf(s: State, call: IoctlCall, payload: Uint8Array): Ou
   // vfio_pci_core_get_dmabuf_phys: pcim_p2pdma_provider needs a memory BAR; vfio_pci_core_fill_phys_vec
   const bdf = call.file.bdf!;
   const bar = hostDevOf(s, bdf).regions.find((r) => r.index === regionIndex);
-  if (!bar || !bar.size) return errno("EINVAL");
+  if (!bar?.size) return errno("EINVAL");
   if (bar.pa === undefined) return notModelled(call.ev, `dma-buf export of BAR ${regionIndex} without its physical address (host.device regions[].pa)`);
   const phys: { pa: bigint; length: bigint }[] = [];
   for (const r of ranges) {

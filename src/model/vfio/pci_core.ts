@@ -223,7 +223,10 @@ export function vfioPciIoctlSetIrqs(s: State, call: IoctlCall) {
   const data = new Uint8Array(Math.max(4, count * size));
   if (Array.isArray(inline)) {
     const dv = new DataView(data.buffer);
-    inline.slice(0, count).forEach((x, i) => (size === 4 ? dv.setInt32(4 * i, Number(x), true) : dv.setUint8(i, Number(x) ? 1 : 0)));
+    for (const [i, x] of inline.slice(0, count).entries()) {
+      if (size === 4) dv.setInt32(4 * i, Number(x), true);
+      else dv.setUint8(i, Number(x) ? 1 : 0);
+    }
   } else data.set(bytes.subarray(20, 20 + count * size));
   if (start !== 0 || count > 1) return errno("EINVAL");
   return setTriggerSingle(call, count, flags, data);

@@ -157,7 +157,7 @@ export function type1AttachGroup(s: State, t: Type1, group: number, ev: TraceEve
       if (runs === "EFAULT") return "EFAULT";
       pinned.push(runs);
     }
-    t.dmaList.forEach((d, i) => (d.runs = pinned[i]!));
+    for (const [i, d] of t.dmaList.entries()) d.runs = pinned[i]!;
     t.domainId = domainAllocPaging(s, params).id;
     for (const d of t.dmaList) mapDma(s, t, d);
     // vfio_update_pgsize_bitmap
@@ -231,7 +231,7 @@ export function type1Release(s: State, t: Type1): void {
 /** The type1 data of the container a call was made on, or an answer: vfio-noiommu knows no command (ENOTTY). */
 export function type1Of(s: State, call: IoctlCall): Type1 | Outcome {
   const c: VfioContainer | undefined = s.vfio.containers.get(call.file.id);
-  if (!c || c.driver !== "type1") return errno("ENOTTY");
+  if (c?.driver !== "type1") return errno("ENOTTY");
   return c.type1!;
 }
 

@@ -24,11 +24,17 @@ function iqError(u: VtdUnit): void {
 export function handleIqt(c: VtdCtx): void {
   const u = c.unit;
   const val = rawQuad(u, DMAR_IQT);
-  if (u.iqDw && val & 0x10n) return iqError(u); // "RSV bit is set"
+  if (u.iqDw && val & 0x10n) {
+    iqError(u); // "RSV bit is set"
+    return;
+  }
   const qt = Number((val >> 4n) & 0x7fffn);
   u.iqTail = u.iqDw ? qt >> 1 : qt;
   if (!u.qiEnabled || raw(u, DMAR_FSTS) & FSTS_IQE) return;
-  if (u.iqTail >= u.iqSize) return iqError(u); // "detected invalid QI tail"
+  if (u.iqTail >= u.iqSize) {
+    iqError(u); // "detected invalid QI tail"
+    return;
+  }
   while (u.iqHead !== u.iqTail) {
     if (!processDesc(c)) {
       iqError(u);

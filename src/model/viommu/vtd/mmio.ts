@@ -57,14 +57,17 @@ export function vtdMmioWrite(c: VtdCtx, off: number, size: number, val: bigint):
   if (size === 8) setLong(u, off + 4, hi);
   switch (off) {
     case DMAR_GCMD:
-      return handleGcmd(c);
+      handleGcmd(c);
+      return;
     case DMAR_CCMD:
       if (size === 8) handleCcmd(c);
       return;
     case DMAR_CCMD + 4:
-      return handleCcmd(c);
+      handleCcmd(c);
+      return;
     case DMAR_FSTS:
-      return handleFsts(u);
+      handleFsts(u);
+      return;
     case DMAR_FECTL:
     case DMAR_IECTL:
       // vtd_handle_fectl_write / iectl: unmasking with IP set delivers the pending interrupt.
@@ -77,9 +80,11 @@ export function vtdMmioWrite(c: VtdCtx, off: number, size: number, val: bigint):
       if (size === 8) handleIotlb(c);
       return;
     case DMAR_IOTLB + 4:
-      return handleIotlb(c);
+      handleIotlb(c);
+      return;
     case DMAR_IQT:
-      return handleIqt(c);
+      handleIqt(c);
+      return;
     case DMAR_IQA:
     case DMAR_IQA + 4:
       // vtd_update_iq_dw
@@ -87,7 +92,8 @@ export function vtdMmioWrite(c: VtdCtx, off: number, size: number, val: bigint):
       return;
     case DMAR_FRCD + 8:
     case DMAR_FRCD + 12:
-      return updatePpf(u);
+      updatePpf(u);
+      return;
   }
 }
 
