@@ -1,7 +1,18 @@
-// Folding events into states: one immer produce and one Effect per batch.
+// Folding events into states: one working copy and one Effect per batch.
+//
+// States are immutable and share unchanged subtrees with the states before
+// them (checkpoints, time travel). A batch's reducers run on a plain, mutable
+// working copy instead of immer drafts: a root table (s.processes, s.files,
+// s.memory, ...) is copied whole the first time the batch reaches it, and at
+// the end of the batch every part of the copies still equal to the state
+// before is replaced by that state's own object again (shareUnchanged), so the
+// new state shares every subtree the batch did not change, as a produce would.
+// This moves the cost of immutability from every access (a Proxy trap each)
+// to the batch boundary (one copy and one comparison of each table reached).
+// See docs/decisions.md, "Replay cost".
 
 import { Effect } from "effect";
-import { enableMapSet, produce, setAutoFreeze } from "immer";
+import { enableMapSet, setAutoFreeze } from "immer";
 import type { TraceEvent } from "./events.ts";
 import { notModelled, NotModelledError, ProfileService, SimulatorFault, type ReduceEnv } from "./framework.ts";
 import { EventError } from "./events.ts";
@@ -9,9 +20,10 @@ import type { Outcome } from "./outcome.ts";
 import { FILE_OPS } from "./fops.ts";
 import { reducerFor } from "./ops.ts";
 import type { State } from "./state.ts";
+import { copyTree, shareUnchanged } from "./working.ts";
 
-// States are never mutated outside a produce (reducers only see drafts), so
-// freezing every new subtree buys nothing but time on the replay path.
+// immer still derives states outside the fold (tests, the vIOMMU IOTLB's
+// copy-on-write check): Map drafts on, and no freezing of new subtrees.
 setAutoFreeze(false);
 enableMapSet();
 
@@ -33,65 +45,75 @@ export interface FoldResult {
 export function foldBatch(state: State, events: readonly TraceEvent[], visit?: Visit): Effect.Effect<FoldResult, SimulatorFault, ProfileService> {
   return Effect.flatMap(ProfileService, (profile) =>
     Effect.suspend(() => {
-      let fault: SimulatorFault | undefined;
       let processed = 0;
       let stopped = false;
       const env: { profile: typeof profile; seq: number; fops: typeof FILE_OPS } = { profile, seq: 0, fops: FILE_OPS };
-      const next = produce(state, (draft) => {
-        const root = batchRoot(draft as State);
-        for (const ev of events) {
-          env.seq = ev.seq;
-          let out: Outcome | SimulatorFault;
-          try {
-            out = reducerFor(ev.op)(root, ev, env as ReduceEnv);
-          } catch (e) {
-            out = asFault(ev, e);
-          }
-          if (out instanceof SimulatorFault) {
-            fault = out;
-            return;
-          }
-          processed++;
-          if (visit && !visit(ev, out)) {
-            stopped = true;
-            return;
-          }
+      const work = new WorkingState(state);
+      const root = work.root;
+      for (const ev of events) {
+        env.seq = ev.seq;
+        let out: Outcome | SimulatorFault;
+        try {
+          out = reducerFor(ev.op)(root, ev, env as ReduceEnv);
+        } catch (e) {
+          out = asFault(ev, e);
         }
-      });
-      return fault ? Effect.fail(fault) : Effect.succeed({ state: next, processed, stopped });
+        // The working copy is dropped: the caller keeps `state`, which nothing wrote to.
+        if (out instanceof SimulatorFault) return Effect.fail(out);
+        processed++;
+        if (visit && !visit(ev, out)) {
+          stopped = true;
+          break;
+        }
+      }
+      return Effect.succeed({ state: work.finish(), processed, stopped });
     }),
   );
 }
 
 /**
- * The root draft as reducers see it during one batch. Every reducer starts at
- * the root (s.processes, s.files, s.iommufd, ...), and each such read is a Proxy
- * trap on the root draft; the facade reads each root member's draft once per
- * batch and hands it out from a plain property after that. Writes go straight
- * to the draft, so immer sees every change as before.
+ * A batch's working copy of a state. `root` is what reducers see: reading a
+ * root member the first time copies it (copyTree), and writes go to the copy.
+ * finish() builds the new state from the copies, sharing what did not change.
  */
-function batchRoot(draft: State): State {
-  const facade = {} as State;
-  for (const key of Object.keys(draft) as (keyof State)[]) {
-    let cached: unknown;
-    let have = false;
-    Object.defineProperty(facade, key, {
-      enumerable: true,
-      get: () => {
-        if (!have) {
-          cached = draft[key];
-          have = true;
-        }
-        return cached;
-      },
-      set: (v: unknown) => {
-        (draft as unknown as Record<string, unknown>)[key] = v;
-        cached = v;
-        have = true;
-      },
-    });
+class WorkingState {
+  readonly root = {} as State;
+  private readonly copies: Partial<Record<keyof State, unknown>> = {};
+
+  constructor(private readonly base: State) {
+    const copies = this.copies;
+    for (const key of Object.keys(base) as (keyof State)[]) {
+      let copy: unknown;
+      let copied = false;
+      Object.defineProperty(this.root, key, {
+        enumerable: true,
+        get: () => {
+          if (!copied) {
+            copy = copies[key] = copyTree(base[key]);
+            copied = true;
+          }
+          return copy;
+        },
+        set: (v: unknown) => {
+          copy = copies[key] = v;
+          copied = true;
+        },
+      });
+    }
   }
-  return facade;
+
+  /** The state after the batch: `base` itself when nothing changed. */
+  finish(): State {
+    let next: State | undefined;
+    for (const key of Object.keys(this.copies) as (keyof State)[]) {
+      const copy = this.copies[key];
+      const shared = shareUnchanged(this.base[key], copy);
+      if (shared === this.base[key]) continue;
+      next ??= { ...this.base };
+      (next as unknown as Record<string, unknown>)[key] = shared;
+    }
+    return next ?? this.base;
+  }
 }
 
 /** A throw inside a reducer: an event field only interpretable now (bad input), or a simulator bug. */

@@ -1,6 +1,6 @@
 // The reducer framework.
 //
-// A reducer folds one event into the state draft and returns its outcome. A
+// A reducer folds one event into the batch's working state and returns its outcome. A
 // failing system call is an outcome ({errno}), never an error. The simulator's
 // own faults (an event it cannot interpret, a behaviour not modelled yet) are
 // SimulatorFault values: a reducer returns one *before* changing anything
@@ -8,9 +8,11 @@
 // it into a typed Effect failure.
 //
 // Effect carries the profile as a service and the faults as typed errors at
-// batch level; immer gives the immutable states. Both stay out of the
-// per-event path (one produce and one Effect per batch of events), because one
-// of each per event would not meet the replay budget (docs/architecture.md).
+// batch level; states are immutable and share unchanged subtrees (the fold's
+// working copy, src/model/fold.ts). Both stay out of the per-event path (one
+// copy and one Effect per batch of events), because a Proxy trap per access and
+// an Effect per event would not meet the replay budget (docs/decisions.md
+// "Replay cost").
 
 import { Context, Data } from "effect";
 import type { Profile } from "../profiles/profile.ts";

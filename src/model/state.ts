@@ -1,7 +1,8 @@
-// The root state: one plain object tree, folded by the reducers with immer so
-// that unchanged subtrees are shared between states (cheap checkpoints).
-// Keyed tables are Maps (immer drafts a Map far more cheaply than an object
-// used as a table), 64-bit quantities are bigint, memory frames are Uint8Array.
+// The root state: one plain object tree, never changed once made. Reducers
+// fold a batch into a working copy of the root tables they reach, and the new
+// state shares every subtree the batch did not change (src/model/fold.ts):
+// cheap checkpoints. Keyed tables are Maps, 64-bit quantities are bigint,
+// memory frames are Uint8Array (replaced on write, never written in place).
 
 import type { DmaBuf } from "./dmabuf/state.ts";
 import type { DomainState } from "./domain/state.ts";

@@ -19,7 +19,7 @@ import { storeCall, Trace, type TraceSource } from "./source.ts";
  */
 export const CHECKPOINT_INTERVAL = 4096;
 
-/** Events read and folded together: one produce and one Effect each. */
+/** Events read and folded together: one working copy (src/model/fold.ts) and one Effect each. */
 export const BATCH = 4096;
 
 export interface Divergence {

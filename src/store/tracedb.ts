@@ -12,6 +12,7 @@ import { EventCodec, decodeMeta, encodeMeta, plain, type Structures } from "./co
 import { StoreError, fromSqlite } from "./errors.ts";
 import { GENESIS, chainInto, chainSlices, hash64, sameHash, sameHashAt } from "./hash.ts";
 import { checkNotNewer, latestSchema, migrate, schemaVersion } from "./migrations.ts";
+import { NOT_PRINTABLE, OpNames, fieldsPerRow, packedRange, readFields } from "./packed.ts";
 import { fsyncDir, removeDbFiles, restJournal, tuneNewFile, tunePragmas } from "./sqlitefile.ts";
 
 export { StoreError } from "./errors.ts";
@@ -68,21 +69,17 @@ function prepare(db: Database.Database) {
   return {
     insert: db.prepare("INSERT INTO events (seq, op, payload, expect, outcome, hash) VALUES (?, ?, ?, ?, ?, ?)"),
     insertMany: db.prepare(`INSERT INTO events (seq, op, payload, expect, outcome, hash) VALUES ${Array(INSERT_ROWS).fill("(?, ?, ?, ?, ?, ?)").join(", ")}`),
-    // Reads fetch the blobs of a whole range as one value: better-sqlite3 makes a Buffer
-    // (with its own backing store) per blob, which cost more than everything else in
-    // reading a row. The lengths come from a second query in the same transaction.
+    // Reads: one statement returns a whole range as three values (see readPacked):
+    // better-sqlite3 makes a JS array per row and a Buffer (with its own backing store)
+    // per blob, which cost more than everything else in reading an event.
+    rangePacked: db.prepare(packedRange(true)).raw(true),
+    rangePackedLite: db.prepare(packedRange(false)).raw(true),
+    // Row by row, the authority when the packed form does not check out (see readRange).
     rangeInfo: db.prepare(
       "SELECT seq, op, octet_length(payload), octet_length(expect), octet_length(outcome), octet_length(hash) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
     ).raw(true),
     rangeBytes: db.prepare(
       "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || ifnull(outcome, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
-    ).pluck(true),
-    // The same without the stored outcomes, for replay (which recomputes them): less to copy.
-    rangeInfoLite: db.prepare(
-      "SELECT seq, op, octet_length(payload), octet_length(expect), NULL, octet_length(hash) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
-    ).raw(true),
-    rangeBytesLite: db.prepare(
-      "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
     ).pluck(true),
     hashAt: db.prepare("SELECT hash FROM events WHERE seq = ?").pluck(true),
     lastSeq: db.prepare("SELECT max(seq) FROM events").pluck(true),
@@ -107,6 +104,9 @@ export class TraceDb {
   // Scratch chain values, reused so appends and verified reads allocate no hashes.
   private readonly work = new Uint8Array(8);
   private readonly check = new Uint8Array(8);
+  // The packed read's per-row fields, and the op names seen.
+  private readonly num = new Int32Array(4);
+  private readonly ops = new OpNames();
   // One chunk's encoded columns and one statement's arguments, reused across appends.
   private readonly payloads = new Array<Uint8Array>(ENCODE_CHUNK);
   private readonly expects = new Array<Uint8Array | null>(ENCODE_CHUNK);
@@ -117,7 +117,7 @@ export class TraceDb {
   // Structures written by the transaction in progress, confirmed once it commits.
   private unconfirmed: Structures | undefined;
   private appendTx!: (events: readonly StoredEvent[]) => number;
-  private readTx!: (lo: number, hi: number, withOutcomes: boolean) => [RowInfo[], Buffer | null];
+  private readTx!: (lo: number, hi: number) => [RowInfo[], Buffer | null];
 
   private constructor(
     /** The trace's path (also while it is being built under a temporary name). */
@@ -385,12 +385,8 @@ export class TraceDb {
     this.db = db;
     this.st = prepare(db);
     this.appendTx = db.transaction((events: readonly StoredEvent[]) => this.appendRows(events));
-    const { rangeInfo, rangeBytes, rangeInfoLite, rangeBytesLite } = this.st;
-    this.readTx = db.transaction((lo: number, hi: number, withOutcomes: boolean): [RowInfo[], Buffer | null] =>
-      withOutcomes
-        ? [rangeInfo.all(lo, hi) as RowInfo[], rangeBytes.get(lo, hi) as Buffer | null]
-        : [rangeInfoLite.all(lo, hi) as RowInfo[], rangeBytesLite.get(lo, hi) as Buffer | null],
-    );
+    const { rangeInfo, rangeBytes } = this.st;
+    this.readTx = db.transaction((lo: number, hi: number): [RowInfo[], Buffer | null] => [rangeInfo.all(lo, hi) as RowInfo[], rangeBytes.get(lo, hi) as Buffer | null]);
   }
 
   /** Reads count and head from meta and checks them against the rows present. */
@@ -498,9 +494,65 @@ export class TraceDb {
   /**
    * Verifies and decodes rows lo..hi, continuing the chain from `prev` (updated in place).
    * Stored outcomes are decoded only when asked for: replay recomputes them.
+   * The packed read is the fast path; whenever it does not check out (a row missing, an
+   * op it does not carry, a broken chain, a row that does not decode) the range is read
+   * again row by row, which decides and names the fault.
    */
   private readRange(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): void {
-    const [rows, body] = this.run(() => this.readTx(lo, hi, withOutcomes), lo);
+    const had = out.length;
+    const from = prev.slice();
+    try {
+      if (this.readPacked(lo, hi, prev, out, withOutcomes)) return;
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+    }
+    out.length = had;
+    prev.set(from);
+    this.readRows(lo, hi, prev, out, withOutcomes);
+  }
+
+  /**
+   * readRange() from one statement returning the range packed (src/store/packed.ts).
+   * False when the text is not that of every event lo..hi (readRows() decides then).
+   */
+  private readPacked(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): boolean {
+    const st = withOutcomes ? this.st.rangePacked : this.st.rangePackedLite;
+    const [rows, text, body] = this.run(() => st.get(lo, hi), lo) as [number, string | null, Buffer | null];
+    if (rows !== hi - lo + 1 || text === null || body === null || NOT_PRINTABLE.test(text)) return false;
+    const bytes = plain(body);
+    const check = this.check;
+    const num = this.num;
+    const fields = fieldsPerRow(withOutcomes);
+    let at = 0;
+    let off = 0;
+    for (let seq = lo; seq <= hi; seq++) {
+      at = readFields(text, at, num, fields);
+      if (at < 0) return false;
+      const pLen = num[0];
+      const eLen = num[1];
+      const oLen = withOutcomes ? num[2] : -1;
+      const opLen = num[fields - 1];
+      const op = this.ops.intern(text, at, opLen);
+      at += opLen;
+      const pOff = off;
+      const eOff = pOff + pLen;
+      const oOff = eOff + (eLen < 0 ? 0 : eLen);
+      const hOff = oOff + (oLen < 0 ? 0 : oLen);
+      off = hOff + 8;
+      chainSlices(check, prev, seq, op, bytes, pOff, pLen, bytes, eOff, eLen);
+      if (!sameHashAt(check, bytes, hOff)) throw this.fail(`event ${seq}: hash chain broken (the event or an earlier one was modified)`, seq);
+      prev.set(check);
+      const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, pOff, pLen, seq, "payload") };
+      if (eLen >= 0) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
+      if (oLen >= 0) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
+      out.push(ev);
+    }
+    return at === text.length && off === bytes.length;
+  }
+
+  /** readRange() row by row: each row's columns, then the range's bytes, in one transaction. */
+  private readRows(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): void {
+    const [rows, body] = this.run(() => this.readTx(lo, hi), lo);
     const bytes = body === null ? NO_BYTES : plain(body);
     const check = this.check;
     let expected = lo;

@@ -5,8 +5,10 @@ import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { readJsonlTrace, type TraceHeader } from "../../src/trace/jsonl.ts";
 import type { TraceEvent } from "../../src/model/events.ts";
-import { ProfileService } from "../../src/model/framework.ts";
+import { foldBatch } from "../../src/model/fold.ts";
+import { ProfileService, SimulatorFault } from "../../src/model/framework.ts";
 import { stateHash } from "../../src/model/hash.ts";
+import type { State } from "../../src/model/state.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
 import { CHECKPOINT_INTERVAL, decodeState, encodeState, hashOf, replay, type ReplayOptions } from "../../src/replay/engine.ts";
 import { memorySource, Trace } from "../../src/replay/source.ts";
@@ -82,5 +84,52 @@ describe("checkpoints and seek", () => {
       },
     });
     expect(seen).toEqual([CHECKPOINT_INTERVAL, 2 * CHECKPOINT_INTERVAL]);
+  });
+});
+
+describe("copy-on-write between states (each batch folds into a working copy)", () => {
+  // simpleEvents: event 1 starts process 100; then each 5 events open fds 3 and 4, close 3,
+  // write a parameter, close 4.
+  const events = simpleEvents(16);
+  const fold = (state: State, evs: TraceEvent[]) => Effect.runSync(foldBatch(state, evs).pipe(Effect.provideService(ProfileService, profile))).state;
+  const after = (n: number) => replayEvents(events.slice(0, n)).state;
+
+  it("a later fold leaves the earlier state as it was", () => {
+    const earlier = after(3); // fds 3 and 4 open
+    const hash = hashOf(earlier);
+    const later = fold(earlier, events.slice(3, 6)); // close 3, param, close 4
+    expect([...later.processes.get(100)!.fds.keys()]).toEqual([]);
+    expect([...earlier.processes.get(100)!.fds.keys()]).toEqual([3, 4]);
+    expect(earlier.files.size).toBe(2);
+    expect(hashOf(earlier)).toBe(hash);
+  });
+
+  it("the new state shares every subtree the batch did not change, down to the leaves", () => {
+    const earlier = after(3);
+    const later = fold(earlier, events.slice(3, 4)); // close fd 3
+    expect(later.host).toBe(earlier.host); // not reached
+    expect(later.processes).not.toBe(earlier.processes);
+    expect(later.processes.get(100)!.caps).toBe(earlier.processes.get(100)!.caps); // reached, unchanged
+    expect(later.files.get(later.processes.get(100)!.fds.get(4)!)).toBe(earlier.files.get(earlier.processes.get(100)!.fds.get(4)!));
+    // A whole cycle (open 3, open 4, close 3, param, close 4) ends where it started: the fd
+    // table and the file table are the earlier state's own again; the parameter and the
+    // file id counter moved on.
+    const start = after(6);
+    const end = fold(start, events.slice(6, 11));
+    expect(end.processes).toBe(start.processes);
+    expect(end.files).toBe(start.files);
+    expect(end.params).not.toBe(start.params);
+    expect(end.nextFileId).toBe(start.nextFileId + 2);
+  });
+
+  it("a simulator fault folds the batch into nothing: the caller keeps the previous state", () => {
+    const earlier = after(3);
+    const hash = hashOf(earlier);
+    const bad = { seq: 5, op: "no.such.op" } as TraceEvent;
+    const fault = Effect.runSync(Effect.flip(foldBatch(earlier, [events[3]!, bad])).pipe(Effect.provideService(ProfileService, profile)));
+    expect(fault).toBeInstanceOf(SimulatorFault);
+    expect(fault).toMatchObject({ seq: 5, op: "no.such.op", kind: "not-modelled" });
+    expect([...earlier.processes.get(100)!.fds.keys()]).toEqual([3, 4]);
+    expect(hashOf(earlier)).toBe(hash);
   });
 });

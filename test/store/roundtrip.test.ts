@@ -151,6 +151,32 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     db.abandon();
   });
 
+  it("reads back any op text exactly, through whole ranges and row by row alike", () => {
+    // A range is read packed (its ops inside one text, length-prefixed) when its ops are
+    // printable ASCII, else row by row: events 1-20 have ops with the text's separators and
+    // digits, 21-40 add a newline, non-ASCII and a NUL.
+    const printable = ["open", "a,1,2,", "3,", "-1,x", "close"];
+    const any = [...printable, "x\ny", "öp ✓", "nul\0op"];
+    const events: StoredEvent[] = Array.from({ length: 40 }, (_, i) => ({
+      seq: i + 1,
+      op: i < 20 ? printable[i % printable.length]! : any[i % any.length]!,
+      payload: { i },
+      ...(i % 2 ? { expect: { ret: i } } : {}),
+    }));
+    const path = join(scratchDir(), "rt.db");
+    const db = TraceDb.create(path, HEADER);
+    db.append(events);
+    db.commitFile();
+    db.close();
+    const again = TraceDb.open(path, { readonly: true });
+    expect(again.read(1, 20)).toEqual(events.slice(0, 20));
+    expect(again.read(1, 40)).toEqual(events);
+    expect([...again.batches(1, 7)].flat()).toEqual(events);
+    expect(again.read(22, 22)).toEqual([events[21]]);
+    again.verifyChain();
+    again.close();
+  });
+
   it("stores outcomes without touching the chain", () => {
     const path = join(scratchDir(), "rt.db");
     const db = TraceDb.create(path, HEADER);

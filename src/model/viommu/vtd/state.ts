@@ -72,11 +72,11 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
 }
 
 /**
- * The unit's IOTLB, ready to be written: states share their Iotlb with the
- * states before them (immer does not draft a class instance), so the first
- * write of a produce to a unit whose IOTLB is still its original's clones it
- * first. A unit that is not a draft was made in this produce (or is used
- * outside any produce): its IOTLB is its own.
+ * The unit's IOTLB, ready to be written. In the fold the working copy has
+ * cloned it already (src/model/working.ts). Under an immer produce (a state
+ * derived outside the fold) the unit is a draft whose IOTLB is still shared
+ * with the state before (immer does not draft a class instance), so the
+ * first write clones it. A unit that is not a draft is its own.
  */
 export function iotlbForWrite(u: VtdUnit): Iotlb {
   if (isDraft(u) && original(u)!.iotlb === u.iotlb) u.iotlb = u.iotlb.clone();
