@@ -15,9 +15,15 @@ export interface Parsed {
   flags: Record<string, string | true>;
 }
 
-export function parseArgs(command: string, argv: readonly string[], spec: Readonly<Record<string, FlagSpec>>, positional: { min: number; max: number; names: string }): Either.Either<Parsed, BadInput> {
+export function parseArgs(
+  command: string,
+  argv: readonly string[],
+  spec: Readonly<Record<string, FlagSpec>>,
+  positional: { min: number; max: number; names: string },
+): Either.Either<Parsed, BadInput> {
   const out: Parsed = { positional: [], flags: {} };
-  const bad = (message: string) => Either.left(new BadInput({ file: `iorr ${command}`, message: `${message} (usage: iorr ${command} ${positional.names}; see iorr help)` }));
+  const bad = (message: string) =>
+    Either.left(new BadInput({ file: `iorr ${command}`, message: `${message} (usage: iorr ${command} ${positional.names}; see iorr help)` }));
   const byShort = new Map(Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -59,6 +65,7 @@ export function parseArgs(command: string, argv: readonly string[], spec: Readon
 /** A non-negative integer flag value. */
 export function intFlag(command: string, name: string, v: string | true | undefined): Either.Either<number | undefined, BadInput> {
   if (v === undefined) return Either.right(undefined);
-  if (v === true || !/^[0-9]+$/.test(v)) return Either.left(new BadInput({ file: `iorr ${command}`, field: `--${name}`, message: `expected a non-negative integer, got "${v === true ? "" : v}"` }));
+  if (v === true || !/^[0-9]+$/.test(v))
+    return Either.left(new BadInput({ file: `iorr ${command}`, field: `--${name}`, message: `expected a non-negative integer, got "${v === true ? "" : v}"` }));
   return Either.right(Number(v));
 }

@@ -13,7 +13,11 @@ export const EXIT = { ok: 0, divergence: 1, badInput: 2, fault: 3 } as const;
 export type Command = (argv: readonly string[]) => Effect.Effect<number, BadInput>;
 
 /** --profile on the command line wins over the trace header, which wins over the default. */
-export function profileFor(command: string, flag: string | true | undefined, header: { profile?: string | string[] } | undefined): Either.Either<Profile, BadInput> {
+export function profileFor(
+  command: string,
+  flag: string | true | undefined,
+  header: { profile?: string | string[] } | undefined,
+): Either.Either<Profile, BadInput> {
   try {
     if (flag !== undefined) {
       if (flag === true) throw new ProfileError("", "needs a value");
@@ -21,18 +25,21 @@ export function profileFor(command: string, flag: string | true | undefined, hea
     }
     return Either.right(resolveProfile(header?.profile === undefined ? undefined : typeof header.profile === "string" ? [header.profile] : header.profile));
   } catch (e) {
-    if (e instanceof ProfileError) return Either.left(new BadInput({ file: flag !== undefined ? `iorr ${command}` : "trace header", field: flag !== undefined ? "--profile" : "profile", message: e.message }));
+    if (e instanceof ProfileError)
+      return Either.left(
+        new BadInput({
+          file: flag !== undefined ? `iorr ${command}` : "trace header",
+          field: flag !== undefined ? "--profile" : "profile",
+          message: e.message,
+        }),
+      );
     throw e;
   }
 }
 
 /** Open a trace (JSONL or database) for the length of `use`, closing it however `use` ends. */
 export function usingTrace<A, E>(file: string, use: (src: TraceSource) => Effect.Effect<A, E>): Effect.Effect<A, E | BadInput> {
-  return Effect.acquireUseRelease(
-    openSource(file),
-    use,
-    (src) => Effect.sync(() => src.db?.close()),
-  );
+  return Effect.acquireUseRelease(openSource(file), use, (src) => Effect.sync(() => src.db?.close()));
 }
 
 /** Provide a trace and a profile to a program. */

@@ -10,9 +10,21 @@ import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
 
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
-  import: { run: importCommand, usage: "import <trace.jsonl> -o <trace.db> [--profile P] [--json]", summary: "validate a JSONL trace and store it with outcomes and checkpoints" },
-  export: { run: exportCommand, usage: "export <trace> [-o out.jsonl] [--outcomes] [--profile P]", summary: "write a trace as JSONL (--outcomes: computed outcomes as expect)" },
-  replay: { run: replayCommand, usage: "replay <trace> [--verify] [--profile P] [--until N] [--json]", summary: "fold every event; with --verify stop at the first divergence" },
+  import: {
+    run: importCommand,
+    usage: "import <trace.jsonl> -o <trace.db> [--profile P] [--json]",
+    summary: "validate a JSONL trace and store it with outcomes and checkpoints",
+  },
+  export: {
+    run: exportCommand,
+    usage: "export <trace> [-o out.jsonl] [--outcomes] [--profile P]",
+    summary: "write a trace as JSONL (--outcomes: computed outcomes as expect)",
+  },
+  replay: {
+    run: replayCommand,
+    usage: "replay <trace> [--verify] [--profile P] [--until N] [--json]",
+    summary: "fold every event; with --verify stop at the first divergence",
+  },
   state: { run: stateCommand, usage: "state <trace> --at N [--profile P] [--json]", summary: "the whole state after event N" },
   info: { run: infoCommand, usage: "info <trace> [--json]", summary: "header, event counts, hash chain and checkpoints" },
   profiles: { run: profilesCommand, usage: "profiles [--profile P] [--json]", summary: "presets and behaviour switches; with --profile, what P resolves to" },

@@ -128,12 +128,18 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   // --- guest ---
-  "guest.cfg.read": { fields: { pid, bdf: { kind: "guestBdf", required: true }, off: { kind: "int", required: true }, size: { kind: "int", required: true } }, check: checkCfgSize },
+  "guest.cfg.read": {
+    fields: { pid, bdf: { kind: "guestBdf", required: true }, off: { kind: "int", required: true }, size: { kind: "int", required: true } },
+    check: checkCfgSize,
+  },
   "guest.cfg.write": {
     fields: { pid, bdf: { kind: "guestBdf", required: true }, off: { kind: "int", required: true }, size: { kind: "int", required: true }, value: reqU64 },
     check: checkCfgSize,
   },
-  "guest.mmio.read": { fields: { pid, dev: { kind: "string", required: true }, off: { kind: "int", required: true }, size: { kind: "int", required: true } }, check: checkMmioSize },
+  "guest.mmio.read": {
+    fields: { pid, dev: { kind: "string", required: true }, off: { kind: "int", required: true }, size: { kind: "int", required: true } },
+    check: checkMmioSize,
+  },
   "guest.mmio.write": {
     fields: { pid, dev: { kind: "string", required: true }, off: { kind: "int", required: true }, size: { kind: "int", required: true }, value: reqU64 },
     check: checkMmioSize,
@@ -152,7 +158,8 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       priv: { kind: "bool" },
     },
     check: (ev) => {
-      if ((ev.bdf === undefined) === (ev.guest_bdf === undefined)) throw new EventError("bdf", "give bdf (host device) or guest_bdf (emulated device), exactly one");
+      if ((ev.bdf === undefined) === (ev.guest_bdf === undefined))
+        throw new EventError("bdf", "give bdf (host device) or guest_bdf (emulated device), exactly one");
       if (ev.guest_bdf !== undefined && ev.pid === undefined) throw new EventError("pid", "guest_bdf needs the VMM's pid");
       if (ev.size !== undefined && (ev.size as number) < 1) throw new EventError("size", "must be at least 1");
     },
@@ -171,7 +178,8 @@ export interface TraceEvent {
 
 function checkHuge(ev: Record<string, unknown>): void {
   const h = ev.huge;
-  if (h !== undefined && h !== true && h !== false && h !== "2M" && h !== "1G") throw new EventError("huge", `expected true, false, "2M" or "1G", got ${describe(h)}`);
+  if (h !== undefined && h !== true && h !== false && h !== "2M" && h !== "1G")
+    throw new EventError("huge", `expected true, false, "2M" or "1G", got ${describe(h)}`);
 }
 
 function checkCfgSize(ev: Record<string, unknown>): void {
@@ -185,7 +193,8 @@ function checkMmioSize(ev: Record<string, unknown>): void {
 function checkHostDevice(ev: Record<string, unknown>): void {
   const p = ev.pasid as Record<string, unknown> | null | undefined;
   if (p) {
-    for (const k of Object.keys(p)) if (!["max_log2", "exec", "priv"].includes(k)) throw new EventError(`pasid.${k}`, "unknown field (known: max_log2, exec, priv)");
+    for (const k of Object.keys(p))
+      if (!["max_log2", "exec", "priv"].includes(k)) throw new EventError(`pasid.${k}`, "unknown field (known: max_log2, exec, priv)");
     try {
       p.max_log2 = parseInt53(p.max_log2 ?? 20);
     } catch (e) {
@@ -269,8 +278,10 @@ function normaliseExpect(v: unknown): Expect {
   if (e.errno !== undefined && e.errno !== true && (typeof e.errno !== "string" || !isErrnoName(e.errno)))
     throw new EventError("expect.errno", `expected a Linux errno name like "EINVAL", got ${describe(e.errno)}`);
   if (e.out !== undefined && (e.out === null || typeof e.out !== "object" || Array.isArray(e.out))) throw new EventError("expect.out", "expected an object");
-  for (const k of ["ret", "fd"]) if (e[k] !== undefined && typeof e[k] !== "number") throw new EventError(`expect.${k}`, `expected a number, got ${describe(e[k])}`);
-  for (const k of ["fault", "error", "abort", "perm"]) if (e[k] !== undefined && e[k] !== true && typeof e[k] !== "string") throw new EventError(`expect.${k}`, "expected a string");
+  for (const k of ["ret", "fd"])
+    if (e[k] !== undefined && typeof e[k] !== "number") throw new EventError(`expect.${k}`, `expected a number, got ${describe(e[k])}`);
+  for (const k of ["fault", "error", "abort", "perm"])
+    if (e[k] !== undefined && e[k] !== true && typeof e[k] !== "string") throw new EventError(`expect.${k}`, "expected a string");
   return e;
 }
 

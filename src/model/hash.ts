@@ -42,7 +42,9 @@ function feed(h: Hash, v: unknown): void {
     return;
   }
   if (v instanceof Map) {
-    const keys = [...v.keys()].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
+    const keys = [...v.keys()].sort((a, b) =>
+      typeof a === "number" && typeof b === "number" ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0,
+    );
     h.update(`m${keys.length}{`);
     for (const k of keys) {
       feed(h, k);

@@ -176,7 +176,14 @@ export class Iotlb {
   insert(e: IotlbEntry): void {
     const hi = Number((e.iova >> 32n) & 0xffffffffn);
     const lo = Number(e.iova & 0xffffffffn);
-    this.put(metaOf(e.tag, e.pageLg2), e.pasid | 0, maskHi(hi, e.pageLg2), maskLo(lo, e.pageLg2), e.pa, (e.perm & 0xff) | ((e.did & 0xffff) << 8) | (e.firstStage ? FIRST_STAGE : 0));
+    this.put(
+      metaOf(e.tag, e.pageLg2),
+      e.pasid | 0,
+      maskHi(hi, e.pageLg2),
+      maskLo(lo, e.pageLg2),
+      e.pa,
+      (e.perm & 0xff) | ((e.did & 0xffff) << 8) | (e.firstStage ? FIRST_STAGE : 0),
+    );
   }
 
   /**
@@ -184,7 +191,17 @@ export class Iotlb {
    * cache, with the cached permissions (a stale read-only entry faults a
    * write); a miss walks `walker` and fills on success. Faults are not cached.
    */
-  translate(walker: Walker, mem: PhysReader, pt: PageTable, did: number, pasid: number, iovaHi: number, iovaLo: number, access: number, out: Float64Array): number {
+  translate(
+    walker: Walker,
+    mem: PhysReader,
+    pt: PageTable,
+    did: number,
+    pasid: number,
+    iovaHi: number,
+    iovaLo: number,
+    access: number,
+    out: Float64Array,
+  ): number {
     if (this.lookup(did, pasid, iovaHi, iovaLo, out)) {
       const need = access & (ACCESS_READ | ACCESS_WRITE | ACCESS_EXEC); // the PERM_R / W / X positions
       out[R_LEVEL] = 0;
@@ -216,7 +233,9 @@ export class Iotlb {
     const r = 12 + am;
     const aHi = maskHi(addrHi, r);
     const aLo = maskLo(addrLo, r);
-    return this.removeWhere((m, _p, hi, lo, val) => ((val >>> 8) & 0xffff) === d && ((val & FIRST_STAGE) !== 0 || overlaps(hi, lo, (m >>> 16) & 0x7f, aHi, aLo, r)));
+    return this.removeWhere(
+      (m, _p, hi, lo, val) => ((val >>> 8) & 0xffff) === d && ((val & FIRST_STAGE) !== 0 || overlaps(hi, lo, (m >>> 16) & 0x7f, aHi, aLo, r)),
+    );
   }
 
   invalidatePasid(did: number, pasid: number): number {
@@ -340,6 +359,6 @@ export class Iotlb {
 
 /** Do the aligned ranges [e, e + 2^el) and [a, a + 2^al) overlap? Both are aligned, so one holds the other. */
 function overlaps(eHi: number, eLo: number, el: number, aHi: number, aLo: number, al: number): boolean {
-  const m = Math.max(el , al);
+  const m = Math.max(el, al);
   return maskHi(eHi, m) === maskHi(aHi, m) && maskLo(eLo, m) === maskLo(aLo, m);
 }

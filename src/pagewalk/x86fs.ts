@@ -99,10 +99,26 @@ export function walkX86FsSetAD(mem: PhysMemory, pt: PageTable, iovaHi: number, i
 // left. Addresses are built from the entry halves without field51to12's
 // float multiply, and the leaf without a `%` on doubles (a runtime call).
 const LITERALS_OK =
-  R_PA === 0 && R_PAGE_LG2 === 1 && R_PERM === 2 && R_LEVEL === 3 && R_STEPS === 4 && R_ENTRY === 5 && MAX_STEPS === 6 &&
-  FAULT_NONE === 0 && FAULT_NOT_PRESENT === 1 && FAULT_PERMISSION === 2 && FAULT_RESERVED === 3 && FAULT_NON_CANONICAL === 5 &&
-  FAULT_PRIVILEGE === 6 && ACCESS_WRITE === 2 && ACCESS_EXEC === 4 && ACCESS_PRIV === 8 &&
-  PERM_R === 1 && PERM_W === 2 && PERM_X === 4 && PERM_U === 8;
+  R_PA === 0 &&
+  R_PAGE_LG2 === 1 &&
+  R_PERM === 2 &&
+  R_LEVEL === 3 &&
+  R_STEPS === 4 &&
+  R_ENTRY === 5 &&
+  MAX_STEPS === 6 &&
+  FAULT_NONE === 0 &&
+  FAULT_NOT_PRESENT === 1 &&
+  FAULT_PERMISSION === 2 &&
+  FAULT_RESERVED === 3 &&
+  FAULT_NON_CANONICAL === 5 &&
+  FAULT_PRIVILEGE === 6 &&
+  ACCESS_WRITE === 2 &&
+  ACCESS_EXEC === 4 &&
+  ACCESS_PRIV === 8 &&
+  PERM_R === 1 &&
+  PERM_W === 2 &&
+  PERM_X === 4 &&
+  PERM_U === 8;
 if (!LITERALS_OK) throw new Error("x86fs.ts: walkFs's literal constants disagree with types.ts");
 
 /** Record the entries read and the level of the last one (or pt.levels when none), and return `fault`. */
@@ -163,14 +179,25 @@ function tableAt(hi: number, lo: number): number {
 }
 
 /** Fill `out` for a leaf at `level` (the entry hi:lo, the andLo/orHi of the path, log2 page size lg2) and return the fault code. */
-function leaf(out: Float64Array, access: number, vLo: number, hi: number, lo: number, andLo: number, orHi: number, lg2: number, steps: number, level: number): number {
+function leaf(
+  out: Float64Array,
+  access: number,
+  vLo: number,
+  hi: number,
+  lo: number,
+  andLo: number,
+  orHi: number,
+  lg2: number,
+  steps: number,
+  level: number,
+): number {
   if (access & 4 /* ACCESS_EXEC */ && orHi < 0 /* XD */) return stop(out, steps, level, 2 /* FAULT_PERMISSION */);
   // Page base (address bits 51:lg2; bit 12, PAT, is below a superpage's base) plus
   // the offset (IOVA bits lg2-1:0); lg2 <= 30, so both fit the low word.
   const mask = (1 << lg2) - 1;
   out[0 /* R_PA */] = (hi & 0xfffff) * 4294967296 + (((lo & ~mask) | (vLo & mask)) >>> 0);
   out[1 /* R_PAGE_LG2 */] = lg2;
-  out[2 /* R_PERM */] = 1 /* PERM_R */ | (andLo & 2 ? 2 /* PERM_W */ : 0) | (andLo & 4 ? 8 /* PERM_U */ : 0) | (orHi < 0 ? 0 : 4 /* PERM_X */);
+  out[2 /* R_PERM */] = 1 /* PERM_R */ | (andLo & 2 ? 2 /* PERM_W */ : 0) | (andLo & 4 ? 8 /* PERM_U */ : 0) | (orHi < 0 ? 0 : 4) /* PERM_X */;
   return stop(out, steps, level, 0 /* FAULT_NONE */);
 }
 

@@ -64,11 +64,16 @@ const defs: PresetDef[] = [
   {
     name: "qemu-flts-reviewed",
     component: "qemu-intel-iommu",
-    summary: "seed 001 with the review changes: no NEST check, \"large page\", \"guest stage-1 translation\"",
+    summary: 'seed 001 with the review changes: no NEST check, "large page", "guest stage-1 translation"',
     items: ["qemu-flts-v5", "vtd-flts-no-nest-check", "vtd-flts-large-page-wording", "vtd-flts-guest-stage1-wording"],
   },
   { name: "qemu-flts-final", component: "qemu-intel-iommu", summary: "QEMU master as merged", items: ["qemu-flts-reviewed", "vtd-flts-final"] },
-  { name: "qemu-vtd-pasid-rfc2", component: "qemu-intel-iommu", summary: "the intel-iommu PASID series (RFCv2, unmerged)", items: ["qemu-flts-final", "vtd-pasid-rfc2"] },
+  {
+    name: "qemu-vtd-pasid-rfc2",
+    component: "qemu-intel-iommu",
+    summary: "the intel-iommu PASID series (RFCv2, unmerged)",
+    items: ["qemu-flts-final", "vtd-pasid-rfc2"],
+  },
   { name: "qemu-vpasid-v6", component: "qemu-vfio-pci", summary: "seed 000 v6: PASID capability at the last 8 bytes", items: ["vpasid-cap-last-8"] },
   { name: "qemu-vpasid-v7", component: "qemu-vfio-pci", summary: "seed 000 v7 with its insert-helper bugs", items: ["qemu-vpasid-v6", "vpasid-cap-v7"] },
   { name: "qemu-vpasid-final", component: "qemu-vfio-pci", summary: "seed 000 v8/v9 as merged", items: ["qemu-vpasid-v7", "vpasid-cap-final"] },
@@ -108,4 +113,6 @@ const problems = checkPresets(defs, SWITCHES, DEFAULT_PROFILE);
 if (problems.length > 0) throw new Error(`src/profiles/presets.ts: ${problems.join("; ")}`);
 
 /** The default preset of each component (the default profile's preset of that component). */
-export const DEFAULT_PRESET: ReadonlyMap<Component, string> = new Map(COMPONENTS.map((c) => [c, DEFAULT_PROFILE.find((d) => PRESETS.get(d)!.component === c)!]));
+export const DEFAULT_PRESET: ReadonlyMap<Component, string> = new Map(
+  COMPONENTS.map((c) => [c, DEFAULT_PROFILE.find((d) => PRESETS.get(d)!.component === c)!]),
+);

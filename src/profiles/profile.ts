@@ -39,7 +39,10 @@ export interface Profile {
 }
 
 export class ProfileError extends Error {
-  constructor(readonly item: string, message: string) {
+  constructor(
+    readonly item: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -132,7 +135,8 @@ export function resolvePresetPrefix(spec: string | readonly string[] | undefined
   const def = PRESETS.get(preset);
   if (!def) throw new ProfileError(preset, `unknown preset "${preset}" (see \`iorr profiles\`)`);
   const all = expand(preset);
-  if (!Number.isInteger(count) || count < 0 || count > all.length) throw new ProfileError(preset, `preset ${preset} has ${all.length} switches: ${count} is not in 0..${all.length}`);
+  if (!Number.isInteger(count) || count < 0 || count > all.length)
+    throw new ProfileError(preset, `preset ${preset} has ${all.length} switches: ${count} is not in 0..${all.length}`);
   const others = specItems(spec).filter((i) => componentOf(i) !== def.component);
   return resolveProfile([...others, `-${DEFAULT_PRESET.get(def.component)!}`, ...all.slice(0, count)]);
 }

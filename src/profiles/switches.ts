@@ -38,9 +38,17 @@ const defs: SwitchDef[] = [
       source: "seed 004",
     },
     // --- seed 003: "iommufd: Enable noiommu mode for cdev" ---
-    { name: "noiommu-cdev", summary: "no-IOMMU devices get a cdev noiommu-vfioN and bind to iommufd with a SW-only AMDv1 HWPT", source: "seed 003 V4 patches 01-03, 05" },
+    {
+      name: "noiommu-cdev",
+      summary: "no-IOMMU devices get a cdev noiommu-vfioN and bind to iommufd with a SW-only AMDv1 HWPT",
+      source: "seed 003 V4 patches 01-03, 05",
+    },
     { name: "ioas-get-pa", summary: "command 0x95 queries the PA behind an IOVA of a no-IOMMU IOAS", source: "seed 003 V4 patch 04" },
-    { name: "get-pa-clamp-area", summary: "the contiguous-length scan is clamped to the end of the area", source: "seed 003 review (Alex Williamson), merged 60decab3" },
+    {
+      name: "get-pa-clamp-area",
+      summary: "the contiguous-length scan is clamped to the end of the area",
+      source: "seed 003 review (Alex Williamson), merged 60decab3",
+    },
     { name: "get-pa-cap-sys-rawio", summary: "IOMMU_IOAS_NOIOMMU_GET_PA needs CAP_SYS_RAWIO, else EPERM", source: "merged 60decab3" },
     { name: "get-pa-rename", summary: "IOMMU_IOAS_GET_PA renamed IOMMU_IOAS_NOIOMMU_GET_PA", source: "merged 60decab3" },
     { name: "get-pa-length-input", summary: "`length` is an input limit that must be non-zero (EINVAL) and caps the answer", source: "merged 60decab3" },
@@ -57,11 +65,15 @@ const defs: SwitchDef[] = [
       summary: "IOMMU_GET_HW_INFO sets IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED when the device's IOMMU answers IOMMU_CAP_PCI_ATS_SUPPORTED false",
       source: "a11661a58c06 iommufd: Report ATS not supported status via IOMMU_GET_HW_INFO; a82efb8747d1 iommu: Add device ATS supported capability",
     },
-    { name: "veventq-depth-bound", summary: "IOMMU_VEVENTQ_ALLOC refuses veventq_depth above 1 << 19 (EINVAL)", source: "iommufd: Set veventq_depth upper bound" },
+    {
+      name: "veventq-depth-bound",
+      summary: "IOMMU_VEVENTQ_ALLOC refuses veventq_depth above 1 << 19 (EINVAL)",
+      source: "iommufd: Set veventq_depth upper bound",
+    },
     {
       name: "noiommu-cdev-rawio",
       summary: "opening a no-IOMMU device cdev needs CAP_SYS_RAWIO, else EPERM (vfio_device_fops_cdev_open)",
-      source: "seed 003 review (Alex Williamson on V4 07/10: \"vfio no-iommu is traditionally gated on CAP_SYS_RAWIO\"), merged e8efdf02",
+      source: 'seed 003 review (Alex Williamson on V4 07/10: "vfio no-iommu is traditionally gated on CAP_SYS_RAWIO"), merged e8efdf02',
     },
     {
       name: "vfio-mig-precopy-infov2",
@@ -80,18 +92,24 @@ const defs: SwitchDef[] = [
     // --- seed 001: intel_iommu x-flts compatibility checks ---
     { name: "vtd-flts-check", summary: "x-flts=on checks each host device (patch 08 as posted)", source: "seed 001 [PATCH v5 08/21]" },
     { name: "vtd-flts-no-nest-check", summary: "the host NEST capability check is dropped", source: "seed 001 review" },
-    { name: "vtd-flts-large-page-wording", summary: "\"large page\" instead of \"huge page\"", source: "seed 001 review" },
-    { name: "vtd-flts-guest-stage1-wording", summary: "\"guest stage-1 translation\" in the final refusal", source: "seed 001 review" },
+    { name: "vtd-flts-large-page-wording", summary: '"large page" instead of "huge page"', source: "seed 001 review" },
+    { name: "vtd-flts-guest-stage1-wording", summary: '"guest stage-1 translation" in the final refusal', source: "seed 001 review" },
     {
       name: "vtd-flts-final",
-      summary: "QEMU master: the master order of x-flts checks, compatible devices accepted; CAP_REG.ESRTPS, svm, ECAP.PSS (src/model/viommu/vtd/regs.ts era master)",
+      summary:
+        "QEMU master: the master order of x-flts checks, compatible devices accepted; CAP_REG.ESRTPS, svm, ECAP.PSS (src/model/viommu/vtd/regs.ts era master)",
       source: "QEMU master",
     },
     { name: "vtd-pasid-rfc2", summary: "intel-iommu `pasid` property and host PASID width check", source: "intel-iommu PASID RFCv2 (2026-02)" },
   ]),
   ...of("qemu-vfio-pci", [
     // --- seed 000: vPASID capability synthesis in vfio-pci ---
-    { name: "vpasid-cap-last-8", summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)", source: "seed 000 [PATCH v6 32/33]", pending: "the vfio-pci config-space model" },
+    {
+      name: "vpasid-cap-last-8",
+      summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)",
+      source: "seed 000 [PATCH v6 32/33]",
+      pending: "the vfio-pci config-space model",
+    },
     { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model" },
     { name: "vpasid-cap-final", summary: "v8/v9 as merged: x-vpasid-cap-offset", source: "seed 000 v8/v9", pending: "the vfio-pci config-space model" },
   ]),

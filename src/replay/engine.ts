@@ -6,7 +6,7 @@ import { addExtension, Packr } from "msgpackr";
 import { Iotlb, type IotlbEntry } from "../pagewalk/iotlb.ts";
 import type { TraceEvent } from "../model/events.ts";
 import { foldBatch, type FoldResult, type Visit } from "../model/fold.ts";
-import { BadInput, ProfileService, SimulatorFault } from "../model/framework.ts";
+import type { BadInput, ProfileService, SimulatorFault } from "../model/framework.ts";
 import { stateHash } from "../model/hash.ts";
 import { firstMismatch, toJsonValue, type Outcome } from "../model/outcome.ts";
 import { initialState, type State } from "../model/state.ts";

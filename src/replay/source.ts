@@ -90,7 +90,8 @@ export function dbSource(db: TraceDb, file: string): Effect.Effect<TraceSource, 
 /** Open a trace by path: a database (by extension or SQLite magic) or a JSONL file. */
 export function openSource(file: string, opts: { readonly?: boolean } = {}): Effect.Effect<TraceSource, BadInput> {
   if (!isTraceDbPath(file)) return Effect.map(readJsonlTrace(file), (t) => memorySource(file, t.header, t.events, t.warnings));
-  return Effect.flatMap(storeCall(() => TraceDb.open(file, { readonly: opts.readonly ?? true })), (db) =>
-    dbSource(db, file).pipe(Effect.tapError(() => Effect.sync(() => db.close()))),
+  return Effect.flatMap(
+    storeCall(() => TraceDb.open(file, { readonly: opts.readonly ?? true })),
+    (db) => dbSource(db, file).pipe(Effect.tapError(() => Effect.sync(() => db.close()))),
   );
 }

@@ -16,7 +16,10 @@ export class Timeline {
 
   private memoryOf(profileKey: string): Map<number, State> {
     let m = this.memory.get(profileKey);
-    if (!m) this.memory.set(profileKey, (m = new Map([[0, initialState()]])));
+    if (!m) {
+      m = new Map([[0, initialState()]]);
+      this.memory.set(profileKey, m);
+    }
     return m;
   }
 

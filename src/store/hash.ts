@@ -56,20 +56,20 @@ const lanes = new Int32Array(2);
 
 /** Step 4 for bytes[off, off + n); returns the number of words mixed. */
 function mixBytes(bytes: Uint8Array, off: number, n: number): number {
-  let a = laneA(lanes[0], n);
-  let b = laneB(lanes[1], n);
+  let a = laneA(lanes[0]!, n);
+  let b = laneB(lanes[1]!, n);
   const whole = off + (n & ~3);
   const end = off + n;
   let i = off;
   for (; i < whole; i += 4) {
-    const k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    const k = bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
     a = laneA(a, k);
     b = laneB(b, k);
   }
   if (i < end) {
-    let k = bytes[i];
-    if (i + 1 < end) k |= bytes[i + 1] << 8;
-    if (i + 2 < end) k |= bytes[i + 2] << 16;
+    let k = bytes[i]!;
+    if (i + 1 < end) k |= bytes[i + 1]! << 8;
+    if (i + 2 < end) k |= bytes[i + 2]! << 16;
     a = laneA(a, k);
     b = laneB(b, k);
   }
@@ -88,8 +88,8 @@ function fmix32(h: number): number {
 }
 
 function finish(out: Uint8Array, words: number): void {
-  const fa = fmix32(lanes[0] ^ words);
-  const fb = fmix32(lanes[1] ^ words);
+  const fa = fmix32(lanes[0]! ^ words);
+  const fb = fmix32(lanes[1]! ^ words);
   out[0] = fa;
   out[1] = fa >>> 8;
   out[2] = fa >>> 16;
@@ -104,14 +104,7 @@ function finish(out: Uint8Array, words: number): void {
 export const GENESIS: Uint8Array = new Uint8Array(8);
 
 /** Writes H_seq into `out` (which may be `prev` itself). */
-export function chainInto(
-  out: Uint8Array,
-  prev: Uint8Array,
-  seq: number,
-  op: string,
-  payload: Uint8Array,
-  expect: Uint8Array | null,
-): void {
+export function chainInto(out: Uint8Array, prev: Uint8Array, seq: number, op: string, payload: Uint8Array, expect: Uint8Array | null): void {
   if (expect === null) chainSlices(out, prev, seq, op, payload, 0, payload.length, payload, 0, -1);
   else chainSlices(out, prev, seq, op, payload, 0, payload.length, expect, 0, expect.length);
 }
@@ -132,8 +125,8 @@ export function chainSlices(
   eOff: number,
   eLen: number,
 ): void {
-  const p0 = prev[0] | (prev[1] << 8) | (prev[2] << 16) | (prev[3] << 24);
-  const p1 = prev[4] | (prev[5] << 8) | (prev[6] << 16) | (prev[7] << 24);
+  const p0 = prev[0]! | (prev[1]! << 8) | (prev[2]! << 16) | (prev[3]! << 24);
+  const p1 = prev[4]! | (prev[5]! << 8) | (prev[6]! << 16) | (prev[7]! << 24);
   const lo = seq >>> 0;
   const hi = Math.floor(seq / 0x100000000);
   const n = op.length;
@@ -155,8 +148,8 @@ export function chainSlices(
   lanes[1] = b;
   words += mixBytes(p, pOff, pLen);
   if (eLen < 0) {
-    lanes[0] = laneA(lanes[0], ABSENT);
-    lanes[1] = laneB(lanes[1], ABSENT);
+    lanes[0] = laneA(lanes[0]!, ABSENT);
+    lanes[1] = laneB(lanes[1]!, ABSENT);
     words += 1;
   } else {
     words += mixBytes(e, eOff, eLen);
@@ -164,13 +157,7 @@ export function chainSlices(
   finish(out, words);
 }
 
-export function chain(
-  prev: Uint8Array,
-  seq: number,
-  op: string,
-  payload: Uint8Array,
-  expect: Uint8Array | null,
-): Uint8Array {
+export function chain(prev: Uint8Array, seq: number, op: string, payload: Uint8Array, expect: Uint8Array | null): Uint8Array {
   const out = new Uint8Array(8);
   chainInto(out, prev, seq, op, payload, expect);
   return out;

@@ -34,7 +34,7 @@ export function migrations(dir: string = MIGRATIONS_DIR): readonly Migration[] {
 }
 
 export function latestSchema(list: readonly Migration[] = migrations()): number {
-  return list.length === 0 ? 0 : list[list.length - 1].version;
+  return list.length === 0 ? 0 : list[list.length - 1]!.version;
 }
 
 export function schemaVersion(db: BetterSqlite3.Database): number {

@@ -75,12 +75,16 @@ function prepare(db: Database.Database) {
     rangePacked: db.prepare(packedRange(true)).raw(true),
     rangePackedLite: db.prepare(packedRange(false)).raw(true),
     // Row by row, the authority when the packed form does not check out (see readRange).
-    rangeInfo: db.prepare(
-      "SELECT seq, op, octet_length(payload), octet_length(expect), octet_length(outcome), octet_length(hash) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
-    ).raw(true),
-    rangeBytes: db.prepare(
-      "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || ifnull(outcome, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
-    ).pluck(true),
+    rangeInfo: db
+      .prepare(
+        "SELECT seq, op, octet_length(payload), octet_length(expect), octet_length(outcome), octet_length(hash) FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+      )
+      .raw(true),
+    rangeBytes: db
+      .prepare(
+        "SELECT CAST(group_concat(CAST(payload || ifnull(expect, x'') || ifnull(outcome, x'') || hash AS TEXT), '' ORDER BY seq) AS BLOB) FROM events WHERE seq BETWEEN ? AND ?",
+      )
+      .pluck(true),
     hashAt: db.prepare("SELECT hash FROM events WHERE seq = ?").pluck(true),
     lastSeq: db.prepare("SELECT max(seq) FROM events").pluck(true),
     setOutcome: db.prepare("UPDATE events SET outcome = ? WHERE seq = ?"),
@@ -308,7 +312,12 @@ export class TraceDb {
     const [seq, chainAt, state, sum] = row;
     const expected = seq === 0 ? GENESIS : seq <= this.n ? this.hashAt(seq) : undefined;
     if (!sameHash(hash64(state), sum) || expected === undefined || !sameHash(chainAt, expected)) {
-      throw new StoreError(this.file, `checkpoint at event ${seq} is corrupt (profile ${profileKey}); delete the checkpoints to rebuild them`, seq, "checkpoint");
+      throw new StoreError(
+        this.file,
+        `checkpoint at event ${seq} is corrupt (profile ${profileKey}); delete the checkpoints to rebuild them`,
+        seq,
+        "checkpoint",
+      );
     }
     return { seq, state: new Uint8Array(state.buffer, state.byteOffset, state.byteLength) };
   }
@@ -386,16 +395,21 @@ export class TraceDb {
     this.st = prepare(db);
     this.appendTx = db.transaction((events: readonly StoredEvent[]) => this.appendRows(events));
     const { rangeInfo, rangeBytes } = this.st;
-    this.readTx = db.transaction((lo: number, hi: number): [RowInfo[], Buffer | null] => [rangeInfo.all(lo, hi) as RowInfo[], rangeBytes.get(lo, hi) as Buffer | null]);
+    this.readTx = db.transaction((lo: number, hi: number): [RowInfo[], Buffer | null] => [
+      rangeInfo.all(lo, hi) as RowInfo[],
+      rangeBytes.get(lo, hi) as Buffer | null,
+    ]);
   }
 
   /** Reads count and head from meta and checks them against the rows present. */
   private loadState(): void {
     const version = this.getMeta("version");
-    if (version !== TRACE_VERSION) throw new StoreError(this.file, `trace format version ${String(version)} is not supported (expected ${TRACE_VERSION})`, undefined, "version");
+    if (version !== TRACE_VERSION)
+      throw new StoreError(this.file, `trace format version ${String(version)} is not supported (expected ${TRACE_VERSION})`, undefined, "version");
     const count = this.getMeta("count");
     const head = this.getMeta("head");
-    if (typeof count !== "number" || !Number.isInteger(count) || count < 0) throw new StoreError(this.file, "meta 'count' is not an event count", undefined, "count");
+    if (typeof count !== "number" || !Number.isInteger(count) || count < 0)
+      throw new StoreError(this.file, "meta 'count' is not an event count", undefined, "count");
     if (!(head instanceof Uint8Array) || head.length !== 8) throw new StoreError(this.file, "meta 'head' is not an 8-byte hash", undefined, "head");
     const last = (this.st.lastSeq.get() as number | null) ?? 0;
     if (last < count) {
@@ -465,10 +479,10 @@ export class TraceDb {
     at = seq;
     for (let i = lo; i < hi; i++) {
       at++;
-      const op = events[i].op;
-      const payload = payloads[i - lo];
-      const expect = expects[i - lo];
-      const hash = hashSlots[row];
+      const op = events[i]!.op;
+      const payload = payloads[i - lo]!;
+      const expect = expects[i - lo]!;
+      const hash = hashSlots[row]!;
       chainInto(hash, prev, at, op, payload, expect);
       prev = hash;
       const o = row * 6;
@@ -528,10 +542,10 @@ export class TraceDb {
     for (let seq = lo; seq <= hi; seq++) {
       at = readFields(text, at, num, fields);
       if (at < 0) return false;
-      const pLen = num[0];
-      const eLen = num[1];
-      const oLen = withOutcomes ? num[2] : -1;
-      const opLen = num[fields - 1];
+      const pLen = num[0]!;
+      const eLen = num[1]!;
+      const oLen = withOutcomes ? num[2]! : -1;
+      const opLen = num[fields - 1]!;
       const op = this.ops.intern(text, at, opLen);
       at += opLen;
       const pOff = off;
@@ -558,7 +572,7 @@ export class TraceDb {
     let expected = lo;
     let off = 0;
     for (let i = 0; i < rows.length; i++, expected++) {
-      const row = rows[i];
+      const row = rows[i]!;
       const seq = row[0];
       const op = row[1];
       const pLen = row[2];

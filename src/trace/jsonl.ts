@@ -49,7 +49,8 @@ function* lines(path: string): Generator<string> {
 /** Check a header object (line 1 of the trace, or the header stored in a database). */
 export function checkHeader(h: unknown, file: string, line?: number): Either.Either<TraceHeader, BadInput> {
   const bad = (field: string, message: string) => Either.left(new BadInput({ file, ...(line !== undefined ? { line } : {}), field, message }));
-  if (h === null || typeof h !== "object" || Array.isArray(h)) return bad("format", "the first object must be the header {\"format\":\"iorr-trace\",\"version\":1,...}");
+  if (h === null || typeof h !== "object" || Array.isArray(h))
+    return bad("format", 'the first object must be the header {"format":"iorr-trace","version":1,...}');
   const o = h as Record<string, unknown>;
   if (o.format !== "iorr-trace") return bad("format", `expected "iorr-trace", got ${describe(o.format)} (is this an iorr trace?)`);
   if (o.version !== 1) return bad("version", `this iorr reads trace format version 1, the file says ${describe(o.version)}`);
@@ -90,7 +91,8 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
       }
       if (!header) return Either.map(checkHeader(obj, file, lineNo), (h) => ({ header: h }));
       const seq = events.length + 1;
-      if (obj === null || typeof obj !== "object" || Array.isArray(obj)) return Either.left(new BadInput({ file, line: lineNo, seq, message: `expected an event object, got ${describe(obj)}` }));
+      if (obj === null || typeof obj !== "object" || Array.isArray(obj))
+        return Either.left(new BadInput({ file, line: lineNo, seq, message: `expected an event object, got ${describe(obj)}` }));
       const warn = (field: string, message: string) => {
         const key = `${(obj as { op?: string }).op}.${field}`;
         if (!warned.has(key)) {
@@ -146,7 +148,9 @@ export function eventToJson(ev: TraceEvent, expect?: Record<string, unknown>): R
 function fieldToJson(spec: FieldSpec | undefined, v: unknown): unknown {
   if (spec?.kind === "flags" && spec.flags) return flagNames(spec.flags, parseFlags(v, spec.flags, "")).map((n) => spec.flags!.prefix + n);
   if (spec?.kind === "list" && spec.items && Array.isArray(v))
-    return v.map((item) => (item !== null && typeof item === "object" ? Object.fromEntries(Object.entries(item).map(([k, x]) => [k, fieldToJson(spec.items![k], x)])) : item));
+    return v.map((item) =>
+      item !== null && typeof item === "object" ? Object.fromEntries(Object.entries(item).map(([k, x]) => [k, fieldToJson(spec.items![k], x)])) : item,
+    );
   return typeof v === "bigint" ? `0x${v.toString(16)}` : toJsonValue(v);
 }
 

@@ -476,9 +476,7 @@ export const iommu_hwpt_vtd_s1_invalidate = defineStruct("iommu_hwpt_vtd_s1_inva
 ]);
 
 /** Invalidation entry for IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 (__aligned_le64 cmd[2]). */
-export const iommu_viommu_arm_smmuv3_invalidate = defineStruct("iommu_viommu_arm_smmuv3_invalidate", [
-  ["u64", "cmd", { count: 2 }],
-]);
+export const iommu_viommu_arm_smmuv3_invalidate = defineStruct("iommu_viommu_arm_smmuv3_invalidate", [["u64", "cmd", { count: 2 }]]);
 
 export const iommu_hwpt_invalidate = defineStruct("iommu_hwpt_invalidate", [
   ["u32", "size"],
@@ -557,9 +555,7 @@ export const iommufd_vevent_header = defineStruct("iommufd_vevent_header", [
 export const iommu_vevent_arm_smmuv3 = defineStruct("iommu_vevent_arm_smmuv3", [["u64", "evt", { count: 4 }]]);
 
 /** vEVENT payload for IOMMU_VEVENTQ_TYPE_TEGRA241_CMDQV (__aligned_le64 lvcmdq_err_map[2]). */
-export const iommu_vevent_tegra241_cmdqv = defineStruct("iommu_vevent_tegra241_cmdqv", [
-  ["u64", "lvcmdq_err_map", { count: 2 }],
-]);
+export const iommu_vevent_tegra241_cmdqv = defineStruct("iommu_vevent_tegra241_cmdqv", [["u64", "lvcmdq_err_map", { count: 2 }]]);
 
 export const iommu_veventq_alloc = defineStruct("iommu_veventq_alloc", [
   ["u32", "size"],

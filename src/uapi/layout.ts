@@ -168,7 +168,8 @@ function oneValue(v: unknown, field: string, flags: FlagTable | undefined, value
     if (!Number.isSafeInteger(v)) throw new LayoutError(field, `${what}expected an integer, got ${v}`);
     return BigInt(v);
   }
-  if (typeof v !== "string") throw new LayoutError(field, `${what}expected ${flags ? "a flag name or " : values ? "a name or " : ""}an integer, got ${show(v)}`);
+  if (typeof v !== "string")
+    throw new LayoutError(field, `${what}expected ${flags ? "a flag name or " : values ? "a name or " : ""}an integer, got ${show(v)}`);
   if (INT_LITERAL.test(v)) return BigInt(v);
   const named = (values && lookupName(values, "", v)) ?? (flags && lookupName(flags.bits, flags.prefix, v));
   if (named !== undefined) return BigInt(named);

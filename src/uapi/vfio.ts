@@ -346,17 +346,9 @@ export const vfio_region_sparse_mmap_area = defineStruct("vfio_region_sparse_mma
 ]);
 
 /** Header of VFIO_REGION_INFO_CAP_SPARSE_MMAP; nr_areas vfio_region_sparse_mmap_area follow at 16. */
-export const vfio_region_info_cap_sparse_mmap = defineStruct("vfio_region_info_cap_sparse_mmap", [
-  ...CAP_HEADER,
-  ["u32", "nr_areas"],
-  ["u32", "reserved"],
-]);
+export const vfio_region_info_cap_sparse_mmap = defineStruct("vfio_region_info_cap_sparse_mmap", [...CAP_HEADER, ["u32", "nr_areas"], ["u32", "reserved"]]);
 
-export const vfio_region_info_cap_type = defineStruct("vfio_region_info_cap_type", [
-  ...CAP_HEADER,
-  ["u32", "type"],
-  ["u32", "subtype"],
-]);
+export const vfio_region_info_cap_type = defineStruct("vfio_region_info_cap_type", [...CAP_HEADER, ["u32", "type"], ["u32", "subtype"]]);
 
 export const vfio_irq_info = defineStruct("vfio_irq_info", [
   ["u32", "argsz"],
@@ -454,9 +446,7 @@ export const vfio_device_detach_iommufd_pt = defineStruct("vfio_device_detach_io
 
 // Feature payloads (after the 8-byte vfio_device_feature header)
 
-export const vfio_device_feature_migration = defineStruct("vfio_device_feature_migration", [
-  ["u64", "flags", { flags: VFIO_MIGRATION_FLAGS }],
-]);
+export const vfio_device_feature_migration = defineStruct("vfio_device_feature_migration", [["u64", "flags", { flags: VFIO_MIGRATION_FLAGS }]]);
 
 export const vfio_device_feature_mig_state = defineStruct("vfio_device_feature_mig_state", [
   ["u32", "device_state", { values: VFIO_DEVICE_MIG_STATES }],
@@ -487,9 +477,7 @@ export const vfio_device_feature_dma_logging_report = defineStruct("vfio_device_
   ["u64", "bitmap"],
 ]);
 
-export const vfio_device_feature_mig_data_size = defineStruct("vfio_device_feature_mig_data_size", [
-  ["u64", "stop_copy_length"],
-]);
+export const vfio_device_feature_mig_data_size = defineStruct("vfio_device_feature_mig_data_size", [["u64", "stop_copy_length"]]);
 
 export const vfio_device_feature_bus_master = defineStruct("vfio_device_feature_bus_master", [
   ["u32", "op", { values: { VFIO_DEVICE_FEATURE_CLEAR_MASTER: 0, VFIO_DEVICE_FEATURE_SET_MASTER: 1 } }],
@@ -546,10 +534,7 @@ export const vfio_iommu_type1_info_cap_migration = defineStruct("vfio_iommu_type
   ["u64", "max_dirty_bitmap_size"],
 ]);
 
-export const vfio_iommu_type1_info_dma_avail = defineStruct("vfio_iommu_type1_info_dma_avail", [
-  ...CAP_HEADER,
-  ["u32", "avail"],
-]);
+export const vfio_iommu_type1_info_dma_avail = defineStruct("vfio_iommu_type1_info_dma_avail", [...CAP_HEADER, ["u32", "avail"]]);
 
 export const vfio_iommu_type1_dma_map = defineStruct("vfio_iommu_type1_dma_map", [
   ["u32", "argsz"],

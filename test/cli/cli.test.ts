@@ -35,7 +35,12 @@ describe("iorr replay --verify --json", () => {
   });
 
   it("exits 1 at a divergence and reports expected and actual", () => {
-    const p = trace("div.jsonl", [header, { op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/iommu", expect: { fd: 4 } }, { op: "close", pid: 1, fd: 3 }]);
+    const p = trace("div.jsonl", [
+      header,
+      { op: "process", pid: 1 },
+      { op: "open", pid: 1, path: "/dev/iommu", expect: { fd: 4 } },
+      { op: "close", pid: 1, fd: 3 },
+    ]);
     const r = iorr("replay", p, "--verify", "--json");
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout).divergence).toEqual({ seq: 2, op: "open", expected: { fd: 4 }, actual: { fd: 3 } });
@@ -43,7 +48,12 @@ describe("iorr replay --verify --json", () => {
 
   it("exits 3 at a behaviour that is not modelled yet, naming the event", () => {
     // An arm-smmuv3 vIOMMU comes after the intel-iommu model.
-    const p = trace("nm.jsonl", [header, { op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/iommu" }, { op: "qemu.viommu", pid: 1, model: "arm-smmuv3" }]);
+    const p = trace("nm.jsonl", [
+      header,
+      { op: "process", pid: 1 },
+      { op: "open", pid: 1, path: "/dev/iommu" },
+      { op: "qemu.viommu", pid: 1, model: "arm-smmuv3" },
+    ]);
     const r = iorr("replay", p, "--verify", "--json");
     expect(r.status).toBe(3);
     expect(JSON.parse(r.stdout).fault).toMatchObject({ seq: 3, op: "qemu.viommu", kind: "not-modelled" });

@@ -55,14 +55,26 @@ describe("bad flag fields are bad input naming the field (exit 2)", () => {
     ["regions-null.jsonl", [device([null])], /event 1: field regions\[0\]\.flags: element 0: expected a flag name or an integer, got null/],
     ["regions-true.jsonl", [device([true])], /event 1: field regions\[0\]\.flags: element 0: .*got boolean true/],
     ["regions-list.jsonl", [device([[]])], /event 1: field regions\[0\]\.flags: element 0: .*got a list/],
-    ["regions-object.jsonl", [device({ READ: true })], /event 1: field regions\[0\]\.flags: expected a number or a list of VFIO_REGION_INFO_FLAG_\* names, got an object/],
+    [
+      "regions-object.jsonl",
+      [device({ READ: true })],
+      /event 1: field regions\[0\]\.flags: expected a number or a list of VFIO_REGION_INFO_FLAG_\* names, got an object/,
+    ],
     ["regions-bool.jsonl", [device(true)], /event 1: field regions\[0\]\.flags: .*got boolean true/],
-    ["regions-name.jsonl", [device(["READ", "EXEC"])], /event 1: field regions\[0\]\.flags: element 1: unknown flag "EXEC" \(VFIO_REGION_INFO_FLAG_\*: READ, WRITE, MMAP, CAPS\)/],
+    [
+      "regions-name.jsonl",
+      [device(["READ", "EXEC"])],
+      /event 1: field regions\[0\]\.flags: element 1: unknown flag "EXEC" \(VFIO_REGION_INFO_FLAG_\*: READ, WRITE, MMAP, CAPS\)/,
+    ],
     ["hw-caps.jsonl", [{ op: "host.iommu", type: "amd", hw_caps: ["DIRTY"] }], /event 1: field hw_caps: element 0: unknown flag "DIRTY"/],
     ["caps.jsonl", [{ op: "process", pid: 1, caps: [null] }], /event 1: field caps: element 0: .*got null/],
     // Was a TypeError (exit 3) in the flag-name lookup.
     ["arg-null.jsonl", [{ ...ioctl, cmd: "IOMMU_IOAS_MAP", arg: { flags: [null] } }], /event 1: field arg\.flags: element 0: .*got null/],
-    ["out-name.jsonl", [{ ...ioctl, cmd: "IOMMU_GET_HW_INFO", expect: { ret: 0, out: { out_capabilities: ["DIRTY"] } } }], /event 1: field expect\.out\.out_capabilities: element 0: unknown flag "DIRTY"/],
+    [
+      "out-name.jsonl",
+      [{ ...ioctl, cmd: "IOMMU_GET_HW_INFO", expect: { ret: 0, out: { out_capabilities: ["DIRTY"] } } }],
+      /event 1: field expect\.out\.out_capabilities: element 0: unknown flag "DIRTY"/,
+    ],
   ];
   for (const [name, events, message] of cases) {
     it(name, () => {

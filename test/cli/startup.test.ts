@@ -18,7 +18,8 @@ afterAll(() => {
 function checkout(): string {
   const root = mkdtempSync(join(tmpdir(), "iorr-startup-"));
   dirs.push(root);
-  for (const p of ["bin", "src", "migrations", "tools/build.mjs", "tsconfig.json", "package.json", "traces/01-process-fds.jsonl"]) cpSync(p, join(root, p), { recursive: true });
+  for (const p of ["bin", "src", "migrations", "tools/build.mjs", "tsconfig.json", "package.json", "traces/01-process-fds.jsonl"])
+    cpSync(p, join(root, p), { recursive: true });
   symlinkSync(realpathSync("node_modules"), join(root, "node_modules"));
   return root;
 }

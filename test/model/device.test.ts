@@ -308,11 +308,21 @@ describe("through VFIO (vfio_iommufd_physical_bind / attach_ioas), as a selftest
     expect(sim.ev(io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 1 }))).toMatchObject({ ret: 0, out: { pt_id: 3 } });
     expect(sim.ev(destroy(2))).toEqual({ errno: "EBUSY" });
     expect(
-      sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: BUF, length: "0x1000", iova: `0x${MOCK_APERTURE_START.toString(16)}` })),
+      sim.ev(
+        io(3, "IOMMU_IOAS_MAP", {
+          flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"],
+          ioas_id: 1,
+          user_va: BUF,
+          length: "0x1000",
+          iova: `0x${MOCK_APERTURE_START.toString(16)}`,
+        }),
+      ),
     ).toMatchObject({ ret: 0 });
     expect(sim.ev({ op: "dma", bdf: "0000:00:01.0", iova: "0x1000010", access: "read" })).toMatchObject({ perm: "rw" });
     // the mock's aperture starts at MOCK_APERTURE_START: below it is reserved (iopt_check_iova: EINVAL)
-    expect(sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE"], ioas_id: 1, user_va: BUF, length: "0x1000", iova: "0x0" }))).toEqual({ errno: "EINVAL" });
+    expect(sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE"], ioas_id: 1, user_va: BUF, length: "0x1000", iova: "0x0" }))).toEqual({
+      errno: "EINVAL",
+    });
     expect(sim.ev({ op: "close", pid: 1, fd: 4 })).toEqual({ ret: 0 });
     expect(sim.obj(1, 3, 2)).toBeUndefined();
     expect(sim.obj(1, 3, 3)).toBeUndefined();

@@ -22,7 +22,8 @@ function sizes(lo: number, hi: number, except: number[] = []): bigint {
 const KERNEL_BASE = 64n << 30n;
 
 /** The paging domain a host's driver allocates (its pagingParams). */
-const domainParamsFor = (host: HostIommu | null, noiommu: boolean) => (noiommu ? NOIOMMU_DRIVER : DRIVERS[host?.type ?? "none"]).pagingParams(host) as DomainParams;
+const domainParamsFor = (host: HostIommu | null, noiommu: boolean) =>
+  (noiommu ? NOIOMMU_DRIVER : DRIVERS[host?.type ?? "none"]).pagingParams(host) as DomainParams;
 
 describe("pagingParams: what each host IOMMU driver allocates", () => {
   it("intel_vtd: second stage, levels from the address width (vtdss_pt_iommu_fmt_init), pages per CAP.SLLPS", () => {

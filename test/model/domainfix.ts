@@ -67,7 +67,15 @@ export function attached(s: State, pasids: number[] = [NO_PASID], domain?: Pagin
   };
   const dev: IommufdDevice = { id: 3, type: "device", users: 1, bdf: BDF, noiommu: false, attach: new Map(pasids.map((p) => [p, 2])) };
   for (const p of pasids) iommuAttach(s, BDF, p, d);
-  const ctx: IommufdCtx = { fileId: 1, objects: new Map<number, HwptPaging | IommufdDevice>([[2, hwpt], [3, dev]]), accountMode: 0, vfioIoasId: null };
+  const ctx: IommufdCtx = {
+    fileId: 1,
+    objects: new Map<number, HwptPaging | IommufdDevice>([
+      [2, hwpt],
+      [3, dev],
+    ]),
+    accountMode: 0,
+    vfioIoasId: null,
+  };
   s.iommufd.set(1, ctx);
   return { s, ctx, hwpt, domain: d, dev };
 }

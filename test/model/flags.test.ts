@@ -100,7 +100,18 @@ describe("flag fields of ops", () => {
     it(`${f.op} ${f.path}: a list of ${f.table.prefix}* names, with or without the prefix, is the number of their bits`, () => {
       const n = all(f.table);
       expect(fieldValue(f, parseTraceEvent(eventWith(f, names(f.table)), 1))).toBe(n);
-      expect(fieldValue(f, parseTraceEvent(eventWith(f, names(f.table).map((k) => f.table.prefix + k)), 1))).toBe(n);
+      expect(
+        fieldValue(
+          f,
+          parseTraceEvent(
+            eventWith(
+              f,
+              names(f.table).map((k) => f.table.prefix + k),
+            ),
+            1,
+          ),
+        ),
+      ).toBe(n);
       expect(fieldValue(f, parseTraceEvent(eventWith(f, n), 1))).toBe(n);
       expect(fieldValue(f, parseTraceEvent(eventWith(f, `0x${n.toString(16)}`), 1))).toBe(n);
       const [first] = names(f.table);
@@ -109,7 +120,8 @@ describe("flag fields of ops", () => {
     });
 
     it(`${f.op} ${f.path}: anything but a number or a list of names is bad input naming the field`, () => {
-      for (const bad of [[null], [true], [[]], [{}], {}, true, null, ["NOPE"], [1.5]]) expect(fieldOf(eventWith(f, bad))).toMatch(new RegExp(`^${f.path.replace(/[[\]]/g, "\\$&")}: `));
+      for (const bad of [[null], [true], [[]], [{}], {}, true, null, ["NOPE"], [1.5]])
+        expect(fieldOf(eventWith(f, bad))).toMatch(new RegExp(`^${f.path.replace(/[[\]]/g, "\\$&")}: `));
       // The host is described by bits the uAPI names: another bit, or a negative number, is a typo.
       const unnamed = 2 ** 52;
       expect(fieldOf(eventWith(f, unnamed))).toMatch(/have no .* name/);
@@ -151,14 +163,18 @@ function structFlagMembers(): { struct: string; field: FieldDef; encode: (v: unk
 
 /** Every command with a flag member in its struct argument. */
 function commandFlagMembers(): { cmd: string; number: number; field: FieldDef }[] {
-  return UAPI_COMMANDS.flatMap((d) => (d.arg.kind === "struct" ? d.arg.struct.fields.filter((f) => f.flags).map((field) => ({ cmd: d.name, number: d.number, field })) : []));
+  return UAPI_COMMANDS.flatMap((d) =>
+    d.arg.kind === "struct" ? d.arg.struct.fields.filter((f) => f.flags).map((field) => ({ cmd: d.name, number: d.number, field })) : [],
+  );
 }
 
 describe("flag members of uAPI structs (ioctl arguments and inline driver data)", () => {
   const members = structFlagMembers();
 
   it("are found in the struct tables", () => {
-    expect(members.map((m) => `${m.struct}.${m.field.name}`)).toEqual(expect.arrayContaining(["iommu_ioas_map.flags", "iommu_hwpt_vtd_s1.flags", "vfio_region_info.flags", "iommu_hw_info.out_capabilities"]));
+    expect(members.map((m) => `${m.struct}.${m.field.name}`)).toEqual(
+      expect.arrayContaining(["iommu_ioas_map.flags", "iommu_hwpt_vtd_s1.flags", "vfio_region_info.flags", "iommu_hw_info.out_capabilities"]),
+    );
   });
 
   for (const m of members) {
@@ -194,7 +210,9 @@ describe("flag members of an expected out (replay --verify)", () => {
 
     it(`${c.cmd} out.${c.field.name}: an unknown name or a non-name element is bad input naming expect.out.${c.field.name}`, () => {
       for (const bad of [["NOPE"], [null], [[]], {}, false])
-        expect(fieldOf({ op: "ioctl", pid: 1, fd: 3, cmd: c.cmd, expect: { ret: 0, out: { [c.field.name]: bad } } })).toMatch(new RegExp(`^expect\\.out\\.${c.field.name}: `));
+        expect(fieldOf({ op: "ioctl", pid: 1, fd: 3, cmd: c.cmd, expect: { ret: 0, out: { [c.field.name]: bad } } })).toMatch(
+          new RegExp(`^expect\\.out\\.${c.field.name}: `),
+        );
       // `true` asks only that the member be present.
       expect(() => parseTraceEvent({ op: "ioctl", pid: 1, fd: 3, cmd: c.cmd, expect: { ret: 0, out: { [c.field.name]: true } } }, 1)).not.toThrow();
     });

@@ -28,7 +28,9 @@ describe("VFIO device registration", () => {
     expect(merged.cdev).toBe("noiommu-vfio1");
     expect(v619.cdev).toBeNull();
     expect(merged.groupNode).toBe("noiommu-1");
-    expect(last([...events, { op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/vfio/devices/noiommu-vfio1" }], "linux-6.19")).toEqual({ errno: "ENOENT" });
+    expect(last([...events, { op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/vfio/devices/noiommu-vfio1" }], "linux-6.19")).toEqual({
+      errno: "ENOENT",
+    });
   });
 
   it("derives the VT-d address width from CAP.MGAW and the PASID width from ECAP.PSS", () => {

@@ -106,7 +106,10 @@ describe("IOMMU_HWPT_ALLOC (iommufd_hwpt_alloc)", () => {
     expect(errnoAndNum(sim.ev(inv(n0, { data_type: SELFTEST_INV, data: [{ flags: 0xffffffff, iotlb_id: 0 }] })))).toEqual(["EOPNOTSUPP", 0]);
     expect(errnoAndNum(sim.ev(invAt(n0, SELFTEST_INV, 8, 1, 0n)))).toEqual(["EINVAL", 0]);
     expect(errnoAndNum(sim.ev(invAt(n0, SELFTEST_INV, 0, 1)))).toEqual(["EINVAL", 0]);
-    expect(errnoAndNum(sim.ev(inv(n0, { data_type: SELFTEST_INV, data: [{ flags: 0, iotlb_id: MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 }] })))).toEqual(["EINVAL", 0]);
+    expect(errnoAndNum(sim.ev(inv(n0, { data_type: SELFTEST_INV, data: [{ flags: 0, iotlb_id: MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 }] })))).toEqual([
+      "EINVAL",
+      0,
+    ]);
     expect(iotlb(sim, n0)).toEqual(Array(4).fill(IOMMU_TEST_IOTLB_DEFAULT));
 
     // the first entry is done, the second fails: entry_num 1 and only iotlb 0 cleared
@@ -114,7 +117,19 @@ describe("IOMMU_HWPT_ALLOC (iommufd_hwpt_alloc)", () => {
     expect(errnoAndNum(sim.ev(two({ flags: 0xffffffff, iotlb_id: 1 })))).toEqual(["EOPNOTSUPP", 1]);
     expect(iotlb(sim, n0)).toEqual([0, IOMMU_TEST_IOTLB_DEFAULT, IOMMU_TEST_IOTLB_DEFAULT, IOMMU_TEST_IOTLB_DEFAULT]);
     expect(errnoAndNum(sim.ev(two({ flags: 0, iotlb_id: MOCK_NESTED_DOMAIN_IOTLB_ID_MAX + 1 })))).toEqual(["EINVAL", 1]);
-    expect(errnoAndNum(sim.ev(inv(n0, { data_type: SELFTEST_INV, data: [{ flags: 0, iotlb_id: 1 }, { flags: 0, iotlb_id: 2 }] })))).toEqual([0, 2]);
+    expect(
+      errnoAndNum(
+        sim.ev(
+          inv(n0, {
+            data_type: SELFTEST_INV,
+            data: [
+              { flags: 0, iotlb_id: 1 },
+              { flags: 0, iotlb_id: 2 },
+            ],
+          }),
+        ),
+      ),
+    ).toEqual([0, 2]);
     expect(iotlb(sim, n0)).toEqual([0, 0, 0, IOMMU_TEST_IOTLB_DEFAULT]);
     expect(errnoAndNum(sim.ev(inv(n1, { data_type: SELFTEST_INV, data: [{ flags: 1, iotlb_id: 0 }] })))).toEqual([0, 1]);
     expect(iotlb(sim, n1)).toEqual([0, 0, 0, 0]);
@@ -188,7 +203,8 @@ describe("dirty tracking (selftest iommufd_dirty_tracking)", () => {
     expect(sim.attach(1, 3, dev, 1)).toEqual({ ptId: 3 });
     return { sim, dev };
   }
-  const setDirty = (hwpt: number, flags: number, extra: Record<string, unknown> = {}) => io(3, "IOMMU_HWPT_SET_DIRTY_TRACKING", { hwpt_id: hwpt, flags, ...extra });
+  const setDirty = (hwpt: number, flags: number, extra: Record<string, unknown> = {}) =>
+    io(3, "IOMMU_HWPT_SET_DIRTY_TRACKING", { hwpt_id: hwpt, flags, ...extra });
   const getDirty = (hwpt: number, extra: Record<string, unknown> = {}) =>
     io(3, "IOMMU_HWPT_GET_DIRTY_BITMAP", { hwpt_id: hwpt, iova: hex(START), length: hex(LEN), page_size: "0x800", data: hex(BITMAP), ...extra });
   const dmaWrite = (bdf: string, iova: bigint) => ({ op: "dma", bdf, iova: hex(iova), access: "write" });
@@ -281,7 +297,15 @@ describe("dirty tracking (selftest iommufd_dirty_tracking)", () => {
     const hwpt = outId(sim.ev(hwptAlloc(dev, 1, ["ALLOC_DIRTY_TRACKING"])));
     sim.attach(1, 3, dev, hwpt);
     const second = START + 0x30000n;
-    sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: hex(BUF + 0x100000n), length: "0x10000", iova: hex(second) }));
+    sim.ev(
+      io(3, "IOMMU_IOAS_MAP", {
+        flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"],
+        ioas_id: 1,
+        user_va: hex(BUF + 0x100000n),
+        length: "0x10000",
+        iova: hex(second),
+      }),
+    );
     sim.ev(setDirty(hwpt, 1));
     sim.ev(dmaWrite("0000:00:01.0", second));
     const whole = { length: "0x40000", page_size: "0x10000" };
@@ -304,7 +328,10 @@ describe("IOMMU_GET_HW_INFO (iommufd_get_hw_info)", () => {
     expect(sim.ev(hwInfo(dev))).toMatchObject({ ret: 0, out: { data_len: 8, out_data_type: IOMMU_HW_INFO_TYPE_SELFTEST, out_max_pasid_log2: 0, data: {} } });
     // exact size
     sim.ev({ op: "mem.write", pid: 1, va: hex(BUF), hex: "ff".repeat(16) });
-    expect(sim.ev(hwInfo(dev, { data_len: 8, data_uptr: hex(BUF) }))).toMatchObject({ ret: 0, out: { data_len: 8, data: { flags: 0, test_reg: IOMMU_HW_INFO_SELFTEST_REGVAL } } });
+    expect(sim.ev(hwInfo(dev, { data_len: 8, data_uptr: hex(BUF) }))).toMatchObject({
+      ret: 0,
+      out: { data_len: 8, data: { flags: 0, test_reg: IOMMU_HW_INFO_SELFTEST_REGVAL } },
+    });
     expect(read(sim, BUF, 16)).toEqual([0, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde, ...Array(8).fill(0xff)]);
     // a wrong input type, and the right one
     expect(sim.ev(hwInfo(dev, { flags: 1, in_data_type: IOMMU_HW_INFO_TYPE_SELFTEST + 1, data_len: 8, data_uptr: hex(BUF) }))).toEqual({ errno: "EOPNOTSUPP" });

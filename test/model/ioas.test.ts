@@ -11,11 +11,20 @@ const P = 0x1000;
 const BUF = 0x7f0000200000n;
 const U64_MAX = "0xffffffffffffffff";
 const h = (n: number | bigint) => `0x${BigInt(n).toString(16)}`;
-const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({ op: "ioctl", pid: 1, fd: 3, cmd, ...(arg === undefined ? {} : { arg }), ...extra });
+const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({
+  op: "ioctl",
+  pid: 1,
+  fd: 3,
+  cmd,
+  ...(arg === undefined ? {} : { arg }),
+  ...extra,
+});
 const FIXED = ["FIXED_IOVA", "READABLE", "WRITEABLE"];
-const map = (iova: number | bigint, length: number, va: bigint = BUF, ioas = 1) => io("IOMMU_IOAS_MAP", { flags: FIXED, ioas_id: ioas, user_va: h(va), length: h(length), iova: h(iova) });
+const map = (iova: number | bigint, length: number, va: bigint = BUF, ioas = 1) =>
+  io("IOMMU_IOAS_MAP", { flags: FIXED, ioas_id: ioas, user_va: h(va), length: h(length), iova: h(iova) });
 const amap = (length: number, va: bigint = BUF) => io("IOMMU_IOAS_MAP", { flags: ["READABLE", "WRITEABLE"], ioas_id: 1, user_va: h(va), length: h(length) });
-const unmap = (iova: number | string, length: number | string, ioas = 1) => io("IOMMU_IOAS_UNMAP", { ioas_id: ioas, iova: typeof iova === "string" ? iova : h(iova), length: typeof length === "string" ? length : h(length) });
+const unmap = (iova: number | string, length: number | string, ioas = 1) =>
+  io("IOMMU_IOAS_UNMAP", { ioas_id: ioas, iova: typeof iova === "string" ? iova : h(iova), length: typeof length === "string" ? length : h(length) });
 
 /** FIXTURE_SETUP(iommufd_ioas), no_domain: a root-like process, `buffer`, /dev/iommu as fd 3, IOAS 1. */
 function fixture(caps: string[] = ["CAP_SYS_RESOURCE"]): Record<string, unknown>[] {
@@ -114,7 +123,11 @@ describe("IOMMU_IOAS_MAP / IOMMU_IOAS_UNMAP", () => {
 
 describe("IOMMU_IOAS_IOVA_RANGES", () => {
   it("iommufd.c TEST_F(iommufd_ioas, iova_ranges): [0, SIZE_MAX] copied to the user's array, alignment 1; EMSGSIZE when it does not fit", () => {
-    const r = run([...fixture(), io("IOMMU_IOAS_IOVA_RANGES", { ioas_id: 1, num_iovas: 4096, allowed_iovas: h(BUF + 0x100n) }), io("IOMMU_IOAS_IOVA_RANGES", { ioas_id: 1, allowed_iovas: h(BUF) })]);
+    const r = run([
+      ...fixture(),
+      io("IOMMU_IOAS_IOVA_RANGES", { ioas_id: 1, num_iovas: 4096, allowed_iovas: h(BUF + 0x100n) }),
+      io("IOMMU_IOAS_IOVA_RANGES", { ioas_id: 1, allowed_iovas: h(BUF) }),
+    ]);
     expect(r.outcomes[4]!.out).toMatchObject({ num_iovas: 1, allowed_iovas: [{ start: 0n, last: (1n << 64n) - 1n }], out_iova_alignment: 1n });
     expect(r.outcomes[5]).toMatchObject({ errno: "EMSGSIZE", out: { num_iovas: 1, allowed_iovas: [] } });
     // copy_to_user wrote the range into the process's memory.
@@ -134,7 +147,14 @@ describe("IOMMU_IOAS_ALLOW_IOVAS", () => {
   const allow = (ranges: unknown, extra: Record<string, unknown> = {}) => io("IOMMU_IOAS_ALLOW_IOVAS", { ioas_id: 1, allowed_iovas: ranges, ...extra });
   it("iommufd_ioas_load_iovas: start >= last and overlapping ranges are EINVAL; nothing changes", () => {
     expect(last([...fixture(), allow([{ start: P, last: P }])])).toEqual({ errno: "EINVAL" });
-    const r = run([...fixture(), allow([{ start: 0, last: 10 * P }]), allow([{ start: 20 * P, last: 30 * P }, { start: 25 * P, last: 40 * P }])]);
+    const r = run([
+      ...fixture(),
+      allow([{ start: 0, last: 10 * P }]),
+      allow([
+        { start: 20 * P, last: 30 * P },
+        { start: 25 * P, last: 40 * P },
+      ]),
+    ]);
     expect(r.outcomes[5]).toEqual({ errno: "EINVAL" });
     expect(ioasOf(r.result.state).allowed).toEqual([{ start: 0n, last: BigInt(10 * P) }]);
   });
@@ -151,7 +171,8 @@ describe("IOMMU_IOAS_ALLOW_IOVAS", () => {
 });
 
 describe("IOMMU_IOAS_COPY", () => {
-  const copy = (arg: Record<string, unknown>) => io("IOMMU_IOAS_COPY", { flags: ["FIXED_IOVA", "WRITEABLE"], dst_ioas_id: 1, src_ioas_id: 1, length: h(P), ...arg });
+  const copy = (arg: Record<string, unknown>) =>
+    io("IOMMU_IOAS_COPY", { flags: ["FIXED_IOVA", "WRITEABLE"], dst_ioas_id: 1, src_ioas_id: 1, length: h(P), ...arg });
   it("iommufd.c TEST_F(iommufd_ioas, copy_area): inside one IOAS and into another", () => {
     const r = run([...fixture(), map(0, P), copy({ src_iova: 0, dst_iova: h(P) }), io("IOMMU_IOAS_ALLOC"), copy({ dst_ioas_id: 2, src_iova: 0, dst_iova: 0 })]);
     expect(r.outcomes.slice(5).map((o) => o.ret ?? o.errno)).toEqual([0, 0, 0]);
@@ -178,14 +199,22 @@ describe("IOMMU_IOAS_COPY", () => {
 
 describe("IOMMU_OPTION", () => {
   const opt = (arg: Record<string, unknown>) => io("IOMMU_OPTION", arg);
-  const pre = (caps: string[]) => [{ op: "process", pid: 1, caps }, { op: "open", pid: 1, path: "/dev/iommu" }];
+  const pre = (caps: string[]) => [
+    { op: "process", pid: 1, caps },
+    { op: "open", pid: 1, path: "/dev/iommu" },
+  ];
   it("iommufd.c TEST_F(iommufd, global_options): RLIMIT_MODE SET needs CAP_SYS_RESOURCE (EPERM) and an empty table (EBUSY)", () => {
     const set1 = opt({ option_id: "IOMMU_OPTION_RLIMIT_MODE", op: "IOMMU_OPTION_OP_SET", val64: 1 });
     const get = opt({ option_id: "IOMMU_OPTION_RLIMIT_MODE", op: "IOMMU_OPTION_OP_GET" });
     expect(last([...pre([]), set1])).toEqual({ errno: "EPERM" });
-    expect(run([...pre(["CAP_SYS_RESOURCE"]), set1, get]).outcomes.slice(2)).toEqual([{ ret: 0, out: { val64: 1n } }, { ret: 0, out: { val64: 1n } }]);
+    expect(run([...pre(["CAP_SYS_RESOURCE"]), set1, get]).outcomes.slice(2)).toEqual([
+      { ret: 0, out: { val64: 1n } },
+      { ret: 0, out: { val64: 1n } },
+    ]);
     expect(last([...pre(["CAP_SYS_RESOURCE"]), io("IOMMU_IOAS_ALLOC"), set1])).toEqual({ errno: "EBUSY" });
-    expect(last([...pre(["CAP_SYS_RESOURCE"]), opt({ option_id: "IOMMU_OPTION_RLIMIT_MODE", op: "IOMMU_OPTION_OP_GET", object_id: 1 })])).toEqual({ errno: "EOPNOTSUPP" });
+    expect(last([...pre(["CAP_SYS_RESOURCE"]), opt({ option_id: "IOMMU_OPTION_RLIMIT_MODE", op: "IOMMU_OPTION_OP_GET", object_id: 1 })])).toEqual({
+      errno: "EOPNOTSUPP",
+    });
     expect(last([...pre([]), opt({ option_id: 7, op: 1 })])).toEqual({ errno: "EOPNOTSUPP" });
     expect(last([...pre([]), opt({ option_id: 0, op: 1, __reserved: 1 })])).toEqual({ errno: "EOPNOTSUPP" });
   });
@@ -196,7 +225,15 @@ describe("IOMMU_OPTION", () => {
     expect(last([...fixture(), hp(0, 2)])).toEqual({ errno: "EINVAL" });
     expect(last([...fixture(), hp(5, 0)])).toEqual({ errno: "EOPNOTSUPP" });
     expect(last([...fixture(), hp(1, 0, 0)])).toEqual({ errno: "ENOENT" });
-    const r = run([...fixture(), hp(0, 0), map(P, P, BUF + 0x800n), hp(0, 1), map(P, P, BUF + 0x800n), hp(0, 0), io("IOMMU_IOAS_IOVA_RANGES", { ioas_id: 1, allowed_iovas: [] })]);
+    const r = run([
+      ...fixture(),
+      hp(0, 0),
+      map(P, P, BUF + 0x800n),
+      hp(0, 1),
+      map(P, P, BUF + 0x800n),
+      hp(0, 0),
+      io("IOMMU_IOAS_IOVA_RANGES", { ioas_id: 1, allowed_iovas: [] }),
+    ]);
     expect(r.outcomes.slice(4, 9).map((o) => o.ret ?? o.errno)).toEqual([0, "EINVAL", 0, 0, "EADDRINUSE"]);
     expect(r.outcomes[9]).toMatchObject({ errno: "EMSGSIZE", out: { out_iova_alignment: 1n } });
   });
@@ -205,8 +242,33 @@ describe("IOMMU_OPTION", () => {
 describe("IOMMU_VFIO_IOAS and IOMMU_IOAS_CHANGE_PROCESS", () => {
   const vio = (op: number, ioas_id = 0, extra: Record<string, unknown> = {}) => io("IOMMU_VFIO_IOAS", { op, ioas_id, ...extra });
   it("vfio_compat.c iommufd_vfio_ioas: GET ENODEV until SET, CLEAR, destroy of the IOAS clears it", () => {
-    const r = run([...fixture(), vio(0), vio(1, 9), vio(1, 1), vio(0), vio(2), vio(0), vio(1, 1), io("IOMMU_DESTROY", { id: 1 }), vio(0), vio(3), vio(0, 0, { __reserved: 1 })]);
-    expect(r.outcomes.slice(4).map((o) => o.errno ?? o.out?.ioas_id ?? o.ret)).toEqual(["ENODEV", "ENOENT", 0, 1, 0, "ENODEV", 0, 0, "ENODEV", "EOPNOTSUPP", "EOPNOTSUPP"]);
+    const r = run([
+      ...fixture(),
+      vio(0),
+      vio(1, 9),
+      vio(1, 1),
+      vio(0),
+      vio(2),
+      vio(0),
+      vio(1, 1),
+      io("IOMMU_DESTROY", { id: 1 }),
+      vio(0),
+      vio(3),
+      vio(0, 0, { __reserved: 1 }),
+    ]);
+    expect(r.outcomes.slice(4).map((o) => o.errno ?? o.out?.ioas_id ?? o.ret)).toEqual([
+      "ENODEV",
+      "ENOENT",
+      0,
+      1,
+      0,
+      "ENODEV",
+      0,
+      0,
+      "ENODEV",
+      "EOPNOTSUPP",
+      "EOPNOTSUPP",
+    ]);
   });
 
   it("iommufd_ioas_change_process: any area of user memory is EINVAL; no areas is 0", () => {
@@ -248,7 +310,10 @@ describe("iommufd.c TEST_F(iommufd, cmd_length) for the IOAS structs", () => {
   ];
   for (const [cmd, min, size, answer] of rows)
     it(`${cmd}: size ${min - 1} EINVAL, a non-zero byte past ${size} E2BIG, a zero one as size ${size}`, () => {
-      const pre = [{ op: "process", pid: 1 }, { op: "open", pid: 1, path: "/dev/iommu" }];
+      const pre = [
+        { op: "process", pid: 1 },
+        { op: "open", pid: 1, path: "/dev/iommu" },
+      ];
       const bytes = (extra: string) => `${(size + 1).toString(16).padStart(2, "0")}000000${"00".repeat(size - 4)}${extra}`;
       expect(last([...pre, io(cmd, { size: min - 1 })])).toEqual({ errno: "EINVAL" });
       expect(last([...pre, io(cmd, undefined, { argHex: bytes("ff") })])).toEqual({ errno: "E2BIG" });

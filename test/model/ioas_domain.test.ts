@@ -24,8 +24,16 @@ const BUF = 0x7f0000200000n;
 const PA = 0x80000000n; // `buffer` backed by contiguous frames from 2 GiB
 const U64_MAX = (1n << 64n) - 1n;
 const h = (n: number | bigint) => `0x${BigInt(n).toString(16)}`;
-const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({ op: "ioctl", pid: 1, fd: 3, cmd, ...(arg === undefined ? {} : { arg }), ...extra });
-const map = (iova: number | bigint, length: number, va: bigint = BUF) => io("IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: h(va), length: h(length), iova: h(iova) });
+const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({
+  op: "ioctl",
+  pid: 1,
+  fd: 3,
+  cmd,
+  ...(arg === undefined ? {} : { arg }),
+  ...extra,
+});
+const map = (iova: number | bigint, length: number, va: bigint = BUF) =>
+  io("IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: h(va), length: h(length), iova: h(iova) });
 
 function fixture(caps: string[] = []): Record<string, unknown>[] {
   return [
@@ -100,7 +108,6 @@ function more(s: State, raw: Record<string, unknown>[], profile: Prof = "linux-m
   );
   return { state: r.state, outcomes };
 }
-
 
 describe("ioptAddDomain (iopt_table_add_domain)", () => {
   it("iommufd.c fork_gone / mock_domain basic: lazy areas are pinned at attach; memory that is not mapped is EFAULT and nothing changes", () => {
@@ -177,7 +184,10 @@ describe("reserved ranges (iopt_reserve_iova, iopt_table_enforce_dev_resv_region
     const s = run([...fixture(), map(P, P)]).result.state;
     const hit = change(s, (_d, _c, ioas) => {
       ioas.reserved.push({ start: 0x800000n, last: 0x800fffn, owner: 7 });
-      return ioptReserve(ioas, 7, [{ start: 0x900000n, last: 0x900fffn }, { start: 0n, last: BigInt(P) }]);
+      return ioptReserve(ioas, 7, [
+        { start: 0x900000n, last: 0x900fffn },
+        { start: 0n, last: BigInt(P) },
+      ]);
     });
     expect(hit.value).toBe("EADDRINUSE");
     expect(ioasOf(hit.state).reserved).toEqual([]);
@@ -192,7 +202,10 @@ describe("reserved ranges (iopt_reserve_iova, iopt_table_enforce_dev_resv_region
     expect(r.outcomes[0]).toEqual({ errno: "EADDRINUSE" });
     expect(r.outcomes[1]!.out!.iova).toBe(0x20000n); // iopt_alloc_iova skips the reserved range
     expect(r.outcomes[2]).toEqual({ errno: "EINVAL" });
-    expect(r.outcomes[3]!.out!.allowed_iovas).toEqual([{ start: 0n, last: 0xffffn }, { start: 0x20000n, last: U64_MAX }]);
+    expect(r.outcomes[3]!.out!.allowed_iovas).toEqual([
+      { start: 0n, last: 0xffffn },
+      { start: 0x20000n, last: U64_MAX },
+    ]);
     expect(ioasOf(change(ok.state, (_d, _c, ioas) => ioptUnreserve(ioas, 7)).state).reserved).toEqual([]);
   });
 });
@@ -206,7 +219,10 @@ describe("in-kernel accesses (iommufd_access_pin_pages / unpin, as a HW queue us
     expect(more(pinned.state, [io("IOMMU_IOAS_UNMAP", { ioas_id: 1, iova: 0, length: U64_MAX })]).outcomes[0]).toEqual({ errno: "EBUSY" });
     const freed = change(pinned.state, (_d, _c, ioas) => ioptAccessUnpin(ioas, BigInt(P + 0x800), BigInt(P))).state;
     expect(ioasOf(freed).areas.map((a) => a.runs)).toEqual([null, null]);
-    expect(more(freed, [io("IOMMU_IOAS_UNMAP", { ioas_id: 1, iova: 0, length: U64_MAX })]).outcomes[0]).toMatchObject({ ret: 0, out: { length: BigInt(2 * P) } });
+    expect(more(freed, [io("IOMMU_IOAS_UNMAP", { ioas_id: 1, iova: 0, length: U64_MAX })]).outcomes[0]).toMatchObject({
+      ret: 0,
+      out: { length: BigInt(2 * P) },
+    });
   });
 });
 
@@ -228,9 +244,19 @@ describe("ioptCutIova (iopt_area_split, VFIO type1 v1 unmap in the middle)", () 
 describe("dma-buf areas (IOMMU_IOAS_MAP_FILE of an exporter's buffer)", () => {
   it("the exporter's ranges are the PFNs at map time; size EINVAL, revoked ENODEV; a revoke unmaps from every domain", () => {
     // A stand-in buffer of vfio-pci's behind file 1 (the VFIO model makes its own through VFIO_DEVICE_FEATURE_DMA_BUF).
-    const buffer = { fileId: 1, bdf: null, regionIndex: 0, ranges: [], phys: [{ pa: 0xe0000000n, length: BigInt(4 * P) }], size: BigInt(4 * P), revoked: false, revokeGen: 0 };
+    const buffer = {
+      fileId: 1,
+      bdf: null,
+      regionIndex: 0,
+      ranges: [],
+      phys: [{ pa: 0xe0000000n, length: BigInt(4 * P) }],
+      size: BigInt(4 * P),
+      revoked: false,
+      revokeGen: 0,
+    };
     const withBuffer = produce(run(fixture()).result.state, (d) => void d.dmabufs.set(1, buffer));
-    const mf = (start: number, length: number, iova: number) => io("IOMMU_IOAS_MAP_FILE", { flags: ["FIXED_IOVA", "READABLE"], ioas_id: 1, fd: 3, start: h(start), length: h(length), iova: h(iova) });
+    const mf = (start: number, length: number, iova: number) =>
+      io("IOMMU_IOAS_MAP_FILE", { flags: ["FIXED_IOVA", "READABLE"], ioas_id: 1, fd: 3, start: h(start), length: h(length), iova: h(iova) });
     const r = more(withBuffer, [mf(4 * P, P, P), mf(P, 2 * P, P), mf(P, 3 * P, 0x10000)]);
     expect(r.outcomes.map((o) => o.ret ?? o.errno)).toEqual(["EINVAL", 0, 0]);
     expect(ioasOf(r.state).areas[0]!.runs).toEqual([{ iova: BigInt(P), pa: 0xe0001000n, length: BigInt(2 * P) }]);
@@ -252,7 +278,8 @@ describe("dma-buf areas (IOMMU_IOAS_MAP_FILE of an exporter's buffer)", () => {
 });
 
 describe("IOMMU_IOAS_GET_PA (seed 003 V4) and IOMMU_IOAS_NOIOMMU_GET_PA (merged)", () => {
-  const getPa = (iova: number | bigint, length: number | bigint = 0, extra: Record<string, unknown> = {}) => io("IOMMU_IOAS_NOIOMMU_GET_PA", { ioas_id: 1, iova: h(iova), length: h(length), ...extra });
+  const getPa = (iova: number | bigint, length: number | bigint = 0, extra: Record<string, unknown> = {}) =>
+    io("IOMMU_IOAS_NOIOMMU_GET_PA", { ioas_id: 1, iova: h(iova), length: h(length), ...extra });
   /** Two one-page areas side by side whose pages are physically contiguous, on the no-IOMMU SW domain. */
   function noiommu(profile: string, caps: string[] = ["CAP_SYS_RAWIO"], format: DomainFormat = "noiommu"): State {
     const s = run([...fixture(caps), map(0x10000, P), map(0x11000, P, BUF + 0x1000n)], profile).result.state;

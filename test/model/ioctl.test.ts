@@ -31,7 +31,9 @@ describe("iommufd size rules (iommufd_fops_ioctl, selftest cmd_length)", () => {
   });
 
   it("arg and argHex are two spellings of the same call", () => {
-    expect(last([...setup, io(3, "IOMMU_IOAS_MAP", { arg: { size: 12, flags: 1 } })])).toEqual(last([...setup, io(3, "IOMMU_IOAS_MAP", { argHex: "0c00000001000000" })]));
+    expect(last([...setup, io(3, "IOMMU_IOAS_MAP", { arg: { size: 12, flags: 1 } })])).toEqual(
+      last([...setup, io(3, "IOMMU_IOAS_MAP", { argHex: "0c00000001000000" })]),
+    );
   });
 
   it("a NULL argument faults in get_user(size): EFAULT", () => {

@@ -151,7 +151,8 @@ export function mockSim(devices: Record<string, unknown>[] = [{ op: "host.device
 }
 
 /** IOMMU_HWPT_ALLOC on fd 3. */
-export const hwptAlloc = (dev: number, pt: number, flags: unknown = 0, extra: Record<string, unknown> = {}) => io(3, "IOMMU_HWPT_ALLOC", { dev_id: dev, pt_id: pt, flags, ...extra });
+export const hwptAlloc = (dev: number, pt: number, flags: unknown = 0, extra: Record<string, unknown> = {}) =>
+  io(3, "IOMMU_HWPT_ALLOC", { dev_id: dev, pt_id: pt, flags, ...extra });
 
 /** The out_hwpt_id of an IOMMU_HWPT_ALLOC outcome. */
 export const outId = (o: { out?: Record<string, unknown> }) => o.out?.out_hwpt_id as number;

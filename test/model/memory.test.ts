@@ -21,11 +21,21 @@ describe("mem.map", () => {
   it("the allocator hands out every other 4 KiB frame from 4 GiB, so pages are never contiguous", () => {
     const s = run([proc, { op: "mem.map", pid: 1, va: "0x10000", length: "0x3000" }, { op: "mem.map", pid: 1, va: "0x20000", length: "0x1000" }]).result.state;
     const p = s.processes.get(1)!;
-    expect([vaToPa(p, 0x10000n), vaToPa(p, 0x11000n), vaToPa(p, 0x12008n), vaToPa(p, 0x20000n)]).toEqual([0x100000000n, 0x100002000n, 0x100004008n, 0x100006000n]);
+    expect([vaToPa(p, 0x10000n), vaToPa(p, 0x11000n), vaToPa(p, 0x12008n), vaToPa(p, 0x20000n)]).toEqual([
+      0x100000000n,
+      0x100002000n,
+      0x100004008n,
+      0x100006000n,
+    ]);
   });
 
   it("a huge mapping starts at the next boundary of its page size and is contiguous", () => {
-    const s = run([proc, { op: "mem.map", pid: 1, va: "0x10000", length: "0x1000" }, { op: "mem.map", pid: 1, va: "0x40000000", length: "0x400000", huge: true }, { op: "mem.map", pid: 1, va: "0x80000000", length: "0x40000000", huge: "1G" }]).result.state;
+    const s = run([
+      proc,
+      { op: "mem.map", pid: 1, va: "0x10000", length: "0x1000" },
+      { op: "mem.map", pid: 1, va: "0x40000000", length: "0x400000", huge: true },
+      { op: "mem.map", pid: 1, va: "0x80000000", length: "0x40000000", huge: "1G" },
+    ]).result.state;
     const p = s.processes.get(1)!;
     expect(vaToPa(p, 0x40000000n)).toBe(0x100200000n);
     expect(vaToPa(p, 0x403ff000n)).toBe(0x1005ff000n);
@@ -43,7 +53,8 @@ describe("mem.map", () => {
 
 describe("mem.write", () => {
   it("writes through the mapping, across pages, little-endian words", () => {
-    const s = run([proc, { op: "mem.map", pid: 1, va: "0x10000", length: "0x2000" }, { op: "mem.write", pid: 1, va: "0x10ffc", u64: ["0x1122334455667788"] }]).result.state;
+    const s = run([proc, { op: "mem.map", pid: 1, va: "0x10000", length: "0x2000" }, { op: "mem.write", pid: 1, va: "0x10ffc", u64: ["0x1122334455667788"] }])
+      .result.state;
     const lo = new Uint8Array(4);
     const hi = new Uint8Array(4);
     readPhys(s.memory, 0x100000ffcn, lo);
@@ -61,8 +72,17 @@ describe("mem.write", () => {
   it("is copy-on-write per frame: the state before a write keeps its bytes", () => {
     const profile = resolveProfile(["linux-mainline"]);
     const fold = (st: State, raw: Record<string, unknown>[], first: number) =>
-      Effect.runSync(foldBatch(st, raw.map((r, i) => parseTraceEvent(r, first + i))).pipe(Effect.provideService(ProfileService, profile))).state;
-    const before = fold(initialState(), [proc, { op: "mem.map", pid: 1, va: "0x10000", length: "0x1000", pa: "0x1000" }, { op: "mem.write", pid: 1, va: "0x10000", hex: "aa" }], 1);
+      Effect.runSync(
+        foldBatch(
+          st,
+          raw.map((r, i) => parseTraceEvent(r, first + i)),
+        ).pipe(Effect.provideService(ProfileService, profile)),
+      ).state;
+    const before = fold(
+      initialState(),
+      [proc, { op: "mem.map", pid: 1, va: "0x10000", length: "0x1000", pa: "0x1000" }, { op: "mem.write", pid: 1, va: "0x10000", hex: "aa" }],
+      1,
+    );
     const after = fold(before, [{ op: "mem.write", pid: 1, va: "0x10000", hex: "bb" }], 4);
     expect(after.memory.frames.get(0)!.get(1)![0]).toBe(0xbb);
     expect(before.memory.frames.get(0)!.get(1)![0]).toBe(0xaa);

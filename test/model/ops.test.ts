@@ -19,7 +19,10 @@ describe("the op table", () => {
   it("answers a not-modelled op with a not-modelled simulator fault naming what it waits for", () => {
     const ev = parseTraceEvent({ op: "guest.cfg.read", pid: 1, bdf: "00:03.0", off: 0, size: 4 }, 1);
     const exit = Effect.runSyncExit(
-      replay().pipe(Effect.provideService(Trace, memorySource("t", { format: "iorr-trace", version: 1 }, [ev])), Effect.provideService(ProfileService, resolveProfile(undefined))),
+      replay().pipe(
+        Effect.provideService(Trace, memorySource("t", { format: "iorr-trace", version: 1 }, [ev])),
+        Effect.provideService(ProfileService, resolveProfile(undefined)),
+      ),
     );
     expect(Exit.isFailure(exit)).toBe(true);
     expect(JSON.stringify(exit)).toContain("config-space model");

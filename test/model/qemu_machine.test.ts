@@ -7,7 +7,14 @@ describe("qemu.machine", () => {
   it("records the guest RAM layout of the process", () => {
     const r = run([
       { op: "process", pid: 7 },
-      { op: "qemu.machine", pid: 7, ram: [{ gpa: 0, size: "0x80000000", va: "0x7f0000000000" }, { gpa: "0x100000000", size: "0x40000000", va: "0x7f0080000000" }] },
+      {
+        op: "qemu.machine",
+        pid: 7,
+        ram: [
+          { gpa: 0, size: "0x80000000", va: "0x7f0000000000" },
+          { gpa: "0x100000000", size: "0x40000000", va: "0x7f0080000000" },
+        ],
+      },
     ]);
     expect(r.outcomes[1]).toEqual({ ok: true });
     expect(r.result.state.qemu.get(7)!.ram).toEqual([

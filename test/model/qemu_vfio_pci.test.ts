@@ -21,13 +21,24 @@ function setup(host: Record<string, unknown>, props: Record<string, unknown>, de
     { op: "qemu.viommu", pid: 1, model: "intel-iommu", props },
   ];
 }
-const vfio = (backend = "iommufd", extra: Record<string, unknown> = {}) => ({ op: "qemu.vfio-pci", pid: 1, host: "0000:01:00.0", guest_bdf: "00:04.0", backend, ...extra });
+const vfio = (backend = "iommufd", extra: Record<string, unknown> = {}) => ({
+  op: "qemu.vfio-pci",
+  pid: 1,
+  host: "0000:01:00.0",
+  guest_bdf: "00:04.0",
+  backend,
+  ...extra,
+});
 const good = { cap_reg: HOST_CAP_AW48_FS1GP, ecap_reg: HOST_ECAP_NEST };
 
 describe("vtd_check_hiod common checks (77f6efc0ab)", () => {
-  it("refuses an aw-bits wider than the host's: \"aw-bits %d > host aw-bits %d\"", () => {
-    expect(last([...setup({ cap_reg: HOST_CAP_AW39, ecap_reg: HOST_ECAP }, { "caching-mode": true }), vfio("legacy")], V5)).toEqual({ error: "aw-bits 48 > host aw-bits 39" });
-    expect(last([...setup({ cap_reg: HOST_CAP_AW39, ecap_reg: HOST_ECAP }, { "caching-mode": true, "aw-bits": 39 }), vfio("legacy")], V5)).toEqual({ ok: true });
+  it('refuses an aw-bits wider than the host\'s: "aw-bits %d > host aw-bits %d"', () => {
+    expect(last([...setup({ cap_reg: HOST_CAP_AW39, ecap_reg: HOST_ECAP }, { "caching-mode": true }), vfio("legacy")], V5)).toEqual({
+      error: "aw-bits 48 > host aw-bits 39",
+    });
+    expect(last([...setup({ cap_reg: HOST_CAP_AW39, ecap_reg: HOST_ECAP }, { "caching-mode": true, "aw-bits": 39 }), vfio("legacy")], V5)).toEqual({
+      ok: true,
+    });
   });
   it("accepts any device without x-flts, legacy backend included, and records it", () => {
     const r = run([...setup(good, { "caching-mode": true }), vfio("legacy")], FINAL);
@@ -35,7 +46,9 @@ describe("vtd_check_hiod common checks (77f6efc0ab)", () => {
     expect(r.result.state.qemu.get(1)!.vfio.get("00:04.0")).toMatchObject({ host: "0000:01:00.0", backend: "legacy" });
   });
   it("before the series (the default intel-iommu's switches removed), x-flts refuses every device (QEMU 10.x placeholder)", () => {
-    expect(last([...setup(good, FLTS), vfio()], ["linux-mainline", "-qemu-flts-final"])).toEqual({ error: "host device is uncompatible with stage-1 translation" });
+    expect(last([...setup(good, FLTS), vfio()], ["linux-mainline", "-qemu-flts-final"])).toEqual({
+      error: "host device is uncompatible with stage-1 translation",
+    });
   });
 });
 
@@ -43,7 +56,7 @@ describe("seed 001 [PATCH v5 08/21] as posted (qemu-flts-v5)", () => {
   it("needs the IOMMUFD backend", () => {
     expect(last([...setup(good, FLTS), vfio("legacy")], V5)).toEqual({ error: "Need IOMMUFD backend when x-flts=on" });
   });
-  it("needs an Intel VT-d host: \"Incompatible host platform IOMMU type %d\" with the IOMMU_HW_INFO type", () => {
+  it('needs an Intel VT-d host: "Incompatible host platform IOMMU type %d" with the IOMMU_HW_INFO type', () => {
     expect(last([...setup({}, FLTS).map((e) => (e.op === "host.iommu" ? { op: "host.iommu", type: "arm_smmuv3" } : e)), vfio()], V5)).toEqual({
       error: "Incompatible host platform IOMMU type 2",
     });
@@ -52,10 +65,14 @@ describe("seed 001 [PATCH v5 08/21] as posted (qemu-flts-v5)", () => {
     });
   });
   it("checks ECAP.NEST (bit 26)", () => {
-    expect(last([...setup({ cap_reg: HOST_CAP_AW48_FS1GP, ecap_reg: HOST_ECAP }, FLTS), vfio()], V5)).toEqual({ error: "Host IOMMU doesn't support nested translation" });
+    expect(last([...setup({ cap_reg: HOST_CAP_AW48_FS1GP, ecap_reg: HOST_ECAP }, FLTS), vfio()], V5)).toEqual({
+      error: "Host IOMMU doesn't support nested translation",
+    });
   });
-  it("checks CAP.FS1GP when fs1gp=on (\"huge page\")", () => {
-    expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP_NEST }, FLTS), vfio()], V5)).toEqual({ error: "Stage-1 1GB huge page is unsupported by host IOMMU" });
+  it('checks CAP.FS1GP when fs1gp=on ("huge page")', () => {
+    expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP_NEST }, FLTS), vfio()], V5)).toEqual({
+      error: "Stage-1 1GB huge page is unsupported by host IOMMU",
+    });
     expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP_NEST }, { ...FLTS, fs1gp: false }), vfio()], V5)).toEqual({
       error: "host IOMMU is incompatible with stage-1 translation",
     });
@@ -71,8 +88,10 @@ describe("seed 001 after review (qemu-flts-reviewed)", () => {
       error: "host IOMMU is incompatible with guest stage-1 translation",
     });
   });
-  it("says \"large page\" and \"guest stage-1 translation\"", () => {
-    expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP }, FLTS), vfio()], REVIEWED)).toEqual({ error: "Stage-1 1GB large page is unsupported by host IOMMU" });
+  it('says "large page" and "guest stage-1 translation"', () => {
+    expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP }, FLTS), vfio()], REVIEWED)).toEqual({
+      error: "Stage-1 1GB large page is unsupported by host IOMMU",
+    });
     expect(last([...setup(good, FLTS), vfio()], REVIEWED)).toEqual({ error: "host IOMMU is incompatible with guest stage-1 translation" });
   });
 });
@@ -82,7 +101,9 @@ describe("QEMU master (qemu-flts-final): vtd_dev_set_iommu_device then vtd_check
     expect(last([...setup(good, { "x-scalable-mode": true, "x-flts": true }), vfio()], FINAL)).toEqual({
       error: "Device assignment is not allowed without enabling caching-mode=on for Intel IOMMU.",
     });
-    expect(last([...setup(good, {}), vfio("legacy")], FINAL)).toEqual({ error: "Device assignment is not allowed without enabling caching-mode=on for Intel IOMMU." });
+    expect(last([...setup(good, {}), vfio("legacy")], FINAL)).toEqual({
+      error: "Device assignment is not allowed without enabling caching-mode=on for Intel IOMMU.",
+    });
   });
   it("then aw-bits, the backend, the host type, the first-stage 1GB page", () => {
     expect(last([...setup({ cap_reg: HOST_CAP_AW39, ecap_reg: HOST_ECAP }, FLTS), vfio("legacy")], FINAL)).toEqual({ error: "aw-bits 48 > host aw-bits 39" });
@@ -90,7 +111,9 @@ describe("QEMU master (qemu-flts-final): vtd_dev_set_iommu_device then vtd_check
     expect(last([...setup({}, FLTS).map((e) => (e.op === "host.iommu" ? { op: "host.iommu", type: "selftest_mock" } : e)), vfio()], FINAL)).toEqual({
       error: `Incompatible host platform IOMMU type ${0xfeedbeef | 0}`,
     });
-    expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP }, FLTS), vfio()], FINAL)).toEqual({ error: "First stage 1GB large page is unsupported by host IOMMU" });
+    expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP }, FLTS), vfio()], FINAL)).toEqual({
+      error: "First stage 1GB large page is unsupported by host IOMMU",
+    });
   });
   it("accepts a compatible device, without the NEST capability too", () => {
     const r = run([...setup({ cap_reg: HOST_CAP_AW48_FS1GP, ecap_reg: HOST_ECAP }, FLTS), vfio()], FINAL);
@@ -101,7 +124,13 @@ describe("QEMU master (qemu-flts-final): vtd_dev_set_iommu_device then vtd_check
 });
 
 describe("master's PCI bridge check (vtd_check_hiod_accel + pci_device_get_iommu_bus_devfn)", () => {
-  const bridge = (model: string, id: string, bdf: string, bus?: string) => ({ op: "qemu.device", pid: 1, guest_bdf: bdf, model, props: bus ? { id, bus } : { id } });
+  const bridge = (model: string, id: string, bdf: string, bus?: string) => ({
+    op: "qemu.device",
+    pid: 1,
+    guest_bdf: bdf,
+    model,
+    props: bus ? { id, bus } : { id },
+  });
   const BRIDGE_ERR = { error: "Host device downstream to a PCI bridge is unsupported when x-flts=on" };
   it("refuses a device whose requester ID is aliased by a conventional PCI bus on its way to the root", () => {
     expect(last([...setup(good, FLTS), bridge("pci-bridge", "b1", "00:10.0"), vfio("iommufd", { props: { bus: "b1" } })], FINAL)).toEqual(BRIDGE_ERR);
@@ -112,7 +141,11 @@ describe("master's PCI bridge check (vtd_check_hiod_accel + pci_device_get_iommu
     expect(last([...setup(good, FLTS), bridge("i82801b11-bridge", "dmi", "00:1e.0"), vfio("iommufd", { bus: "dmi" })], FINAL)).toEqual(BRIDGE_ERR);
   });
   it("accepts a device behind PCI Express ports only", () => {
-    const chain = [bridge("pcie-root-port", "rp", "00:10.0"), bridge("x3130-upstream", "up", "01:00.0", "rp"), bridge("xio3130-downstream", "down", "02:00.0", "up")];
+    const chain = [
+      bridge("pcie-root-port", "rp", "00:10.0"),
+      bridge("x3130-upstream", "up", "01:00.0", "rp"),
+      bridge("xio3130-downstream", "down", "02:00.0", "up"),
+    ];
     expect(last([...setup(good, FLTS), ...chain, vfio("iommufd", { props: { bus: "down" } })], FINAL)).toEqual({ ok: true });
   });
   it("comes last: the 1GB page check fails first, and without x-flts a bridge is fine", () => {
@@ -120,7 +153,9 @@ describe("master's PCI bridge check (vtd_check_hiod_accel + pci_device_get_iommu
     expect(last([...setup(fs1, FLTS), bridge("pci-bridge", "b1", "00:10.0"), vfio("iommufd", { props: { bus: "b1" } })], FINAL)).toEqual({
       error: "First stage 1GB large page is unsupported by host IOMMU",
     });
-    expect(last([...setup(good, { "caching-mode": true }), bridge("pci-bridge", "b1", "00:10.0"), vfio("legacy", { props: { bus: "b1" } })], FINAL)).toEqual({ ok: true });
+    expect(last([...setup(good, { "caching-mode": true }), bridge("pci-bridge", "b1", "00:10.0"), vfio("legacy", { props: { bus: "b1" } })], FINAL)).toEqual({
+      ok: true,
+    });
   });
   it("is not made before master: the series' final refusal answers instead", () => {
     expect(last([...setup(good, FLTS), bridge("pci-bridge", "b1", "00:10.0"), vfio("iommufd", { props: { bus: "b1" } })], V5)).toEqual({
@@ -149,7 +184,9 @@ describe("intel-iommu PASID RFCv2 (qemu-vtd-pasid-rfc2): vtd_check_hiod_accel's 
     expect(last([...setup({ cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP_NEST_PASID8 }, rfc, { pasid: { max_log2: 20 } }), vfio()], RFC2)).toEqual({
       error: "First stage 1GB large page is unsupported by host IOMMU",
     });
-    expect(last([...setup({ cap_reg: HOST_CAP_AW48_FS1GP, ecap_reg: HOST_ECAP_NEST_PASID8 }, { ...FLTS, pasid: 8 }, { pasid: { max_log2: 20 } }), vfio()], RFC2)).toEqual({ ok: true });
+    expect(
+      last([...setup({ cap_reg: HOST_CAP_AW48_FS1GP, ecap_reg: HOST_ECAP_NEST_PASID8 }, { ...FLTS, pasid: 8 }, { pasid: { max_log2: 20 } }), vfio()], RFC2),
+    ).toEqual({ ok: true });
   });
 });
 

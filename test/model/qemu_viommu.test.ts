@@ -97,7 +97,9 @@ describe("qemu.viommu reducer", () => {
     const vi = r.result.state.qemu.get(1)!.viommu!;
     expect(vi.cap).toBe(0x80d2008c222f0686n);
     expect(vi.ecap).toBe(0xf00f5an);
-    expect(last([...base, { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-flts": true } }])).toEqual({ error: "x-flts is only available in scalable mode" });
+    expect(last([...base, { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-flts": true } }])).toEqual({
+      error: "x-flts is only available in scalable mode",
+    });
   });
   it("is ESRCH without the process, not modelled for other models, bad input for a malformed value", () => {
     expect(last([{ op: "qemu.viommu", pid: 1, model: "intel-iommu" }])).toEqual({ errno: "ESRCH" });

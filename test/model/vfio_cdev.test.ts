@@ -32,7 +32,9 @@ describe("VFIO_DEVICE_BIND_IOMMUFD (vfio_df_ioctl_bind_iommufd)", () => {
     // With the fix the pointer is read: without FLAG_TOKEN it is not used.
     expect(last([...base(), call], "linux-6.19")).toEqual({ ret: 0, out: { out_devid: 1 } });
     // Bytes past sizeof(bind) must still be zero (copy_struct_from_user).
-    expect(last([...base(), { op: "ioctl", pid: 1, fd: 4, cmd: "VFIO_DEVICE_BIND_IOMMUFD", argHex: "1c000000000000000300000000000000000000000000000001000000" }])).toEqual({ errno: "E2BIG" });
+    expect(
+      last([...base(), { op: "ioctl", pid: 1, fd: 4, cmd: "VFIO_DEVICE_BIND_IOMMUFD", argHex: "1c000000000000000300000000000000000000000000000001000000" }]),
+    ).toEqual({ errno: "E2BIG" });
   });
 
   it("flags other than TOKEN, and a negative iommufd, are EINVAL (selftest device_bind_bad_iommufd_fails: -2)", () => {
@@ -52,9 +54,19 @@ describe("VFIO_DEVICE_BIND_IOMMUFD (vfio_df_ioctl_bind_iommufd)", () => {
   });
 
   it("one open per device on the cdev path: a second fd cannot bind while the first is bound (vfio_df_open)", () => {
-    expect(last([...base(), bind, { op: "open", pid: 1, path: "/dev/vfio/devices/vfio0" }, io(5, "VFIO_DEVICE_BIND_IOMMUFD", { iommufd: 3 })])).toEqual({ errno: "EINVAL" });
+    expect(last([...base(), bind, { op: "open", pid: 1, path: "/dev/vfio/devices/vfio0" }, io(5, "VFIO_DEVICE_BIND_IOMMUFD", { iommufd: 3 })])).toEqual({
+      errno: "EINVAL",
+    });
     // Closing the first fd unbinds: the second can bind, and gets a new device object.
-    expect(last([...base(), bind, { op: "close", pid: 1, fd: 4 }, { op: "open", pid: 1, path: "/dev/vfio/devices/vfio0" }, io(4, "VFIO_DEVICE_BIND_IOMMUFD", { iommufd: 3 })])).toEqual({ ret: 0, out: { out_devid: 1 } });
+    expect(
+      last([
+        ...base(),
+        bind,
+        { op: "close", pid: 1, fd: 4 },
+        { op: "open", pid: 1, path: "/dev/vfio/devices/vfio0" },
+        io(4, "VFIO_DEVICE_BIND_IOMMUFD", { iommufd: 3 }),
+      ]),
+    ).toEqual({ ret: 0, out: { out_devid: 1 } });
   });
 
   it("the device cannot be used through its group and its cdev at once: EBUSY both ways", () => {
@@ -68,22 +80,34 @@ describe("VFIO_DEVICE_BIND_IOMMUFD (vfio_df_ioctl_bind_iommufd)", () => {
     const uuid = "bd8d9d2b-5a5f-4f5a-a211-f591514ba1f3";
     it("a VF whose PF holds a token needs it (EACCES), the right one binds", () => {
       expect(last([...base({ vf_token: uuid }), bind])).toEqual({ errno: "EACCES" });
-      expect(last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: ["TOKEN"], iommufd: 3, token: "00000000-0000-0000-0000-000000000000" })])).toEqual({ errno: "EACCES" });
-      expect(last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: ["TOKEN"], iommufd: 3, token: uuid })])).toEqual({ ret: 0, out: { out_devid: 1 } });
+      expect(
+        last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: ["TOKEN"], iommufd: 3, token: "00000000-0000-0000-0000-000000000000" })]),
+      ).toEqual({ errno: "EACCES" });
+      expect(last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: ["TOKEN"], iommufd: 3, token: uuid })])).toEqual({
+        ret: 0,
+        out: { out_devid: 1 },
+      });
     });
     it("reads the uuid through token_uuid_ptr from process memory (EFAULT when unmapped)", () => {
       const mem = [
         { op: "mem.map", pid: 1, va: "0x10000", length: "0x1000" },
         { op: "mem.write", pid: 1, va: "0x10000", hex: uuid.replace(/-/g, "") },
       ];
-      expect(last([...base({ vf_token: uuid }), ...mem, io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token_uuid_ptr: "0x10000" })])).toEqual({ ret: 0, out: { out_devid: 1 } });
-      expect(last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token_uuid_ptr: "0x10000" })])).toEqual({ errno: "EFAULT" });
+      expect(last([...base({ vf_token: uuid }), ...mem, io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token_uuid_ptr: "0x10000" })])).toEqual({
+        ret: 0,
+        out: { out_devid: 1 },
+      });
+      expect(last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token_uuid_ptr: "0x10000" })])).toEqual({
+        errno: "EFAULT",
+      });
     });
     it("a token for a device that needs none is EINVAL", () => {
       expect(last([...base(), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token: uuid })])).toEqual({ errno: "EINVAL" });
     });
     it("before the ksize fix an inline token (a non-zero pointer) is E2BIG", () => {
-      expect(last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token: uuid })], ["linux-6.19", "-vfio-bind-ksize-fix"])).toEqual({ errno: "E2BIG" });
+      expect(
+        last([...base({ vf_token: uuid }), io(4, "VFIO_DEVICE_BIND_IOMMUFD", { flags: 1, iommufd: 3, token: uuid })], ["linux-6.19", "-vfio-bind-ksize-fix"]),
+      ).toEqual({ errno: "E2BIG" });
     });
   });
 });
@@ -114,7 +138,9 @@ describe("VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT (vfio_df_ioctl_attach_pt / detach
     expect(last([...base(), bind, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { argsz: 11, pt_id: 2 })])).toEqual({ errno: "EINVAL" });
     expect(last([...base(), bind, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { flags: 2, pt_id: 2 })])).toEqual({ errno: "EINVAL" });
     expect(last([...base(), bind, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { argsz: 12, flags: 1, pt_id: 2 })])).toEqual({ errno: "EINVAL" });
-    expect(last([...base(), bind, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { flags: 1, pt_id: 2, pasid: 5 })], ["linux-6.19", "-vfio-pasid-attach"])).toEqual({ errno: "EINVAL" });
+    expect(last([...base(), bind, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { flags: 1, pt_id: 2, pasid: 5 })], ["linux-6.19", "-vfio-pasid-attach"])).toEqual({
+      errno: "EINVAL",
+    });
     expect(last([...base(), bind, io(4, "VFIO_DEVICE_DETACH_IOMMUFD_PT", { argsz: 7 })])).toEqual({ errno: "EINVAL" });
     expect(last([...base(), bind, io(4, "VFIO_DEVICE_DETACH_IOMMUFD_PT", { argsz: 8, flags: 1 })])).toEqual({ errno: "EINVAL" });
   });
@@ -122,13 +148,30 @@ describe("VFIO_DEVICE_ATTACH/DETACH_IOMMUFD_PT (vfio_df_ioctl_attach_pt / detach
     expect(last([...base(), bind, ioas, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { flags: 1, pt_id: 2, pasid: 0x80000000 })])).toEqual({ errno: "ENOSPC" });
   });
   it("a second attach replaces; detach without attach succeeds (selftest device_detach_from_ioas)", () => {
-    const r = run([...base(), bind, ioas, io(3, "IOMMU_IOAS_ALLOC"), io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 2 }), io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 3 })]);
-    expect(r.outcomes.slice(-2)).toEqual([{ ret: 0, out: { pt_id: 4 } }, { ret: 0, out: { pt_id: 5 } }]);
+    const r = run([
+      ...base(),
+      bind,
+      ioas,
+      io(3, "IOMMU_IOAS_ALLOC"),
+      io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 2 }),
+      io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 3 }),
+    ]);
+    expect(r.outcomes.slice(-2)).toEqual([
+      { ret: 0, out: { pt_id: 4 } },
+      { ret: 0, out: { pt_id: 5 } },
+    ]);
     expect(last([...base(), bind, io(4, "VFIO_DEVICE_DETACH_IOMMUFD_PT")])).toEqual({ ret: 0 });
     expect(last([...base(), bind, ioas, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 2 }), io(4, "VFIO_DEVICE_DETACH_IOMMUFD_PT")])).toEqual({ ret: 0 });
   });
   it("closing the device file unbinds: the device object, its HWPT and the IOAS user go (vfio_df_unbind_iommufd)", () => {
-    const r = run([...base(), bind, ioas, io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 2 }), { op: "close", pid: 1, fd: 4 }, io(3, "IOMMU_DESTROY", { id: 2 })]);
+    const r = run([
+      ...base(),
+      bind,
+      ioas,
+      io(4, "VFIO_DEVICE_ATTACH_IOMMUFD_PT", { pt_id: 2 }),
+      { op: "close", pid: 1, fd: 4 },
+      io(3, "IOMMU_DESTROY", { id: 2 }),
+    ]);
     expect(r.outcomes[r.outcomes.length - 1]).toEqual({ ret: 0, out: { size: 8, id: 2 } });
     const ctx = [...r.result.state.iommufd.values()][0]!;
     expect(ctx.objects.size).toBe(0);

@@ -33,7 +33,10 @@ describe("VFIO compatibility on /dev/iommu", () => {
   it("GET_INFO: argsz < 16 EINVAL; PGSIZES|CAPS; the DMA_AVAIL (U32_MAX) and IOVA-range caps", () => {
     expect(last([...withIoas, io(3, "VFIO_IOMMU_GET_INFO", { argsz: 15 })])).toEqual({ errno: "EINVAL" });
     expect(last([...base, io(3, "VFIO_IOMMU_GET_INFO")])).toEqual({ errno: "ENODEV" });
-    expect(last([...withIoas, io(3, "VFIO_IOMMU_GET_INFO")])).toEqual({ ret: 0, out: { argsz: 72, flags: 3, iova_pgsizes: 0xfffffffffffff000n, cap_offset: 0, pad: 0 } });
+    expect(last([...withIoas, io(3, "VFIO_IOMMU_GET_INFO")])).toEqual({
+      ret: 0,
+      out: { argsz: 72, flags: 3, iova_pgsizes: 0xfffffffffffff000n, cap_offset: 0, pad: 0 },
+    });
     expect(last([...withIoas, io(3, "VFIO_IOMMU_GET_INFO", { argsz: 72 })])).toMatchObject({
       out: {
         argsz: 72,
@@ -56,7 +59,10 @@ describe("VFIO compatibility on /dev/iommu", () => {
   });
   it("TYPE1 (v1) may cut a mapping; TYPE1v2 refuses to (ENOENT)", () => {
     expect(last([...withIoas, io(3, "VFIO_SET_IOMMU", 3), map("0x10000", "0x4000"), unmap("0x11000", "0x1000")])).toEqual({ errno: "ENOENT" });
-    expect(last([...withIoas, io(3, "VFIO_SET_IOMMU", 1), map("0x10000", "0x4000"), unmap("0x11000", "0x1000")])).toMatchObject({ ret: 0, out: { size: 0x1000n } });
+    expect(last([...withIoas, io(3, "VFIO_SET_IOMMU", 1), map("0x10000", "0x4000"), unmap("0x11000", "0x1000")])).toMatchObject({
+      ret: 0,
+      out: { size: 0x1000n },
+    });
   });
   it("VFIO_IOMMU_DIRTY_PAGES and unknown numbers are ENOTTY", () => {
     expect(last([...withIoas, io(3, "VFIO_IOMMU_DIRTY_PAGES", {})])).toEqual({ errno: "ENOTTY" });
@@ -73,10 +79,17 @@ describe("VFIO compatibility on /dev/iommu", () => {
     expect(last([...noiommu(["CAP_SYS_RAWIO"]), io(3, "VFIO_SET_IOMMU", 8)])).toEqual({ ret: 0 });
     expect(last([...noiommu(["CAP_SYS_RAWIO"]), io(3, "VFIO_SET_IOMMU", 3)])).toEqual({ errno: "EINVAL" });
     // vfio_df_group_open: a no-IOMMU device on an iommufd opens without access (every ioctl EINVAL).
-    expect(last([...noiommu(["CAP_SYS_RAWIO"]), io(4, "VFIO_GROUP_GET_DEVICE_FD", "0000:03:00.0"), io(5, "VFIO_DEVICE_GET_INFO")])).toEqual({ errno: "EINVAL" });
+    expect(last([...noiommu(["CAP_SYS_RAWIO"]), io(4, "VFIO_GROUP_GET_DEVICE_FD", "0000:03:00.0"), io(5, "VFIO_DEVICE_GET_INFO")])).toEqual({
+      errno: "EINVAL",
+    });
     // An IOMMU group cannot join a no-IOMMU context (iommufd_vfio_compat_ioas_create: EINVAL).
     expect(
-      last([...noiommu(["CAP_SYS_RAWIO"]), { op: "host.device", bdf: "0000:01:00.0", group: 9 }, { op: "open", pid: 1, path: "/dev/vfio/9" }, io(5, "VFIO_GROUP_SET_CONTAINER", 3)]),
+      last([
+        ...noiommu(["CAP_SYS_RAWIO"]),
+        { op: "host.device", bdf: "0000:01:00.0", group: 9 },
+        { op: "open", pid: 1, path: "/dev/vfio/9" },
+        io(5, "VFIO_GROUP_SET_CONTAINER", 3),
+      ]),
     ).toEqual({ errno: "EINVAL" });
   });
 });

@@ -17,7 +17,8 @@ const open = (path: string) => ({ op: "open", pid: 1, path });
 // group 0 on fd 3, container fd 4
 const legacy = [...host, open("/dev/vfio/0"), open("/dev/vfio/vfio"), io(3, "VFIO_GROUP_SET_CONTAINER", 4)];
 const type1 = [...legacy, io(4, "VFIO_SET_IOMMU", 3)];
-const map = (iova: string, size = "0x1000", vaddr = "0x7f0000000000", flags: unknown = ["READ", "WRITE"]) => io(4, "VFIO_IOMMU_MAP_DMA", { flags, vaddr, iova, size });
+const map = (iova: string, size = "0x1000", vaddr = "0x7f0000000000", flags: unknown = ["READ", "WRITE"]) =>
+  io(4, "VFIO_IOMMU_MAP_DMA", { flags, vaddr, iova, size });
 const unmap = (iova: string, size: string, flags: unknown = 0) => io(4, "VFIO_IOMMU_UNMAP_DMA", { flags, iova, size });
 
 describe("VFIO group", () => {
@@ -41,7 +42,10 @@ describe("VFIO group", () => {
     expect(last([...type1, io(3, "VFIO_GROUP_GET_DEVICE_FD", "0000:02:00.0")])).toEqual({ errno: "ENODEV" });
     expect(last([...type1, io(3, "VFIO_GROUP_GET_DEVICE_FD", "0000:01:00.0 bogus")])).toEqual({ errno: "EINVAL" });
     expect(last([...type1, io(3, "VFIO_GROUP_GET_DEVICE_FD", "0000:01:00.0")])).toEqual({ fd: 5 });
-    expect(last([...type1, io(3, "VFIO_GROUP_GET_DEVICE_FD", "0000:01:00.0"), io(5, "VFIO_DEVICE_GET_INFO")])).toMatchObject({ ret: 0, out: { num_regions: 9 } });
+    expect(last([...type1, io(3, "VFIO_GROUP_GET_DEVICE_FD", "0000:01:00.0"), io(5, "VFIO_DEVICE_GET_INFO")])).toMatchObject({
+      ret: 0,
+      out: { num_regions: 9 },
+    });
   });
   it("a group-obtained device fd cannot BIND (EINVAL) and does not know ATTACH/DETACH (ENOTTY)", () => {
     const dev = [...type1, { op: "open", pid: 1, path: "/dev/iommu" }, io(3, "VFIO_GROUP_GET_DEVICE_FD", "0000:01:00.0")]; // iommufd 5, device 6
@@ -67,7 +71,8 @@ describe("VFIO container", () => {
     expect(last([...legacy, io(4, "VFIO_SET_IOMMU", 7)])).toEqual({ errno: "ENODEV" });
   });
   it("CHECK_EXTENSION: TYPE1, TYPE1v2, UNMAP_ALL, UPDATE_VADDR; NOIOMMU only in unsafe mode; the nesting type no longer advertised", () => {
-    const ext = (n: number, profile?: string[] | string, pre: Record<string, unknown>[] = []) => last([...host, ...pre, open("/dev/vfio/vfio"), io(3, "VFIO_CHECK_EXTENSION", n)], profile);
+    const ext = (n: number, profile?: string[] | string, pre: Record<string, unknown>[] = []) =>
+      last([...host, ...pre, open("/dev/vfio/vfio"), io(3, "VFIO_CHECK_EXTENSION", n)], profile);
     expect([1, 3, 9, 10, 4, 2].map((n) => ext(n))).toEqual([{ ret: 1 }, { ret: 1 }, { ret: 1 }, { ret: 1 }, { ret: 0 }, { ret: 0 }]);
     expect(ext(8)).toEqual({ ret: 0 });
     expect(ext(8, undefined, [{ op: "param", name: "vfio.enable_unsafe_noiommu_mode", value: 1 }])).toEqual({ ret: 1 });
@@ -103,13 +108,25 @@ describe("VFIO container", () => {
 
 describe("VFIO type1 (vfio_iommu_type1.c)", () => {
   it("GET_INFO: page sizes of the VT-d domain (CAP.SLLPS), and the migration, DMA_AVAIL and IOVA-range caps (aperture 2^MGAW+1 minus the MSI window)", () => {
-    expect(last([...type1, io(4, "VFIO_IOMMU_GET_INFO")])).toEqual({ ret: 0, out: { argsz: 24 + 32 + 12 + 16 + 32, flags: 3, iova_pgsizes: 0x40201000n, cap_offset: 0, pad: 0 } });
+    expect(last([...type1, io(4, "VFIO_IOMMU_GET_INFO")])).toEqual({
+      ret: 0,
+      out: { argsz: 24 + 32 + 12 + 16 + 32, flags: 3, iova_pgsizes: 0x40201000n, cap_offset: 0, pad: 0 },
+    });
     const full = last([...type1, io(4, "VFIO_IOMMU_GET_INFO", { argsz: 116 })]);
     expect(full).toMatchObject({ out: { argsz: 116, cap_offset: 24 } });
     expect((full.out as { caps: unknown[] }).caps).toEqual([
       { id: 2, version: 1, flags: 0, pgsize_bitmap: 0x1000n, max_dirty_bitmap_size: 0x10000000n, next: 56 },
       { id: 3, version: 1, avail: 65535, next: 68 },
-      { id: 1, version: 1, nr_iovas: 2, iova_ranges: [{ start: 0n, end: 0xfedfffffn }, { start: 0xfef00000n, end: (1n << 39n) - 1n }], next: 0 },
+      {
+        id: 1,
+        version: 1,
+        nr_iovas: 2,
+        iova_ranges: [
+          { start: 0n, end: 0xfedfffffn },
+          { start: 0xfef00000n, end: (1n << 39n) - 1n },
+        ],
+        next: 0,
+      },
     ]);
   });
   it("MAP_DMA: argsz/flags, no R/W, unaligned, overlap EEXIST, the MSI window EINVAL, unmapped memory EFAULT", () => {
@@ -143,7 +160,9 @@ describe("VFIO type1 (vfio_iommu_type1.c)", () => {
     expect(last([...type1, map("0x100000", "0x1000", "0x7f0000001000", ["VADDR"])])).toEqual({ errno: "ENOENT" });
   });
   it("the dma_entry_limit (ENOSPC)", () => {
-    expect(last([{ op: "param", name: "vfio_iommu_type1.dma_entry_limit", value: 1 }, ...type1, map("0x1000"), map("0x2000", "0x1000", "0x7f0000001000")])).toEqual({ errno: "ENOSPC" });
+    expect(
+      last([{ op: "param", name: "vfio_iommu_type1.dma_entry_limit", value: 1 }, ...type1, map("0x1000"), map("0x2000", "0x1000", "0x7f0000001000")]),
+    ).toEqual({ errno: "ENOSPC" });
   });
   it("pins through the mapping process's mm: the pages are the process's", () => {
     const r = run([...type1, map("0x100000", "0x2000")]);

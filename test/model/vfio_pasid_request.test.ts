@@ -21,8 +21,10 @@ const host = [
   { op: "host.device", bdf: "0000:02:00.0" },
 ];
 const one = [...host, ...container(1, 0)];
-const alloc = (min: number, max: number, pid = 1, extra: Record<string, unknown> = {}) => io(4, "VFIO_IOMMU_PASID_REQUEST", { flags: ["ALLOC"], min, max, ...extra }, pid);
-const free = (pasid: number, pid = 1, extra: Record<string, unknown> = {}) => io(4, "VFIO_IOMMU_PASID_REQUEST", { flags: ["FREE"], free_pasid: pasid, ...extra }, pid);
+const alloc = (min: number, max: number, pid = 1, extra: Record<string, unknown> = {}) =>
+  io(4, "VFIO_IOMMU_PASID_REQUEST", { flags: ["ALLOC"], min, max, ...extra }, pid);
+const free = (pasid: number, pid = 1, extra: Record<string, unknown> = {}) =>
+  io(4, "VFIO_IOMMU_PASID_REQUEST", { flags: ["FREE"], free_pasid: pasid, ...extra }, pid);
 
 describe("VFIO_IOMMU_PASID_REQUEST (seed 002)", () => {
   it("does not exist without the series (ENOTTY)", () => {
@@ -45,7 +47,7 @@ describe("VFIO_IOMMU_PASID_REQUEST (seed 002)", () => {
     }
   });
 
-  it("v1 ignores argsz past flags (\"Why do we have argsz...\"): a short argsz still allocates; fixed refuses it", () => {
+  it('v1 ignores argsz past flags ("Why do we have argsz..."): a short argsz still allocates; fixed refuses it', () => {
     expect(last([...one, alloc(1, 10, 1, { argsz: 8 })], V1)).toEqual({ ret: 0, out: { result: 1 } });
     expect(last([...one, alloc(1, 10, 1, { argsz: 16 })], FIXED)).toEqual({ errno: "EINVAL" });
     expect(last([...one, alloc(1, 10), free(1, 1, { argsz: 11 })], FIXED)).toEqual({ errno: "EINVAL" });
@@ -64,11 +66,7 @@ describe("VFIO_IOMMU_PASID_REQUEST (seed 002)", () => {
   });
 
   it("v1 needs an IOMMU-backed domain in the container (EFAULT); the review removed the check", () => {
-    const mdev = [
-      { op: "host.iommu", type: "intel_vtd" },
-      { op: "host.device", bdf: "0000:05:00.0", mdev: true },
-      ...container(1, 0),
-    ];
+    const mdev = [{ op: "host.iommu", type: "intel_vtd" }, { op: "host.device", bdf: "0000:05:00.0", mdev: true }, ...container(1, 0)];
     expect(last([...mdev, alloc(1, 10)], V1)).toEqual({ errno: "EFAULT" });
     expect(last([...mdev, free(1)], V1)).toEqual({ errno: "EFAULT" });
     expect(last([...mdev, alloc(1, 10)], FIXED)).toEqual({ ret: 0, out: { result: 1 } });

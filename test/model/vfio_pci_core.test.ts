@@ -19,7 +19,10 @@ const setup = (dev: Record<string, unknown> = {}) => [
 describe("VFIO_DEVICE_GET_INFO", () => {
   it("argsz below 16 is EINVAL; flags PCI|RESET, 9 regions, 5 IRQs; no cap chain", () => {
     expect(last([...setup(), io(4, "VFIO_DEVICE_GET_INFO", { argsz: 15 })])).toEqual({ errno: "EINVAL" });
-    expect(last([...setup(), io(4, "VFIO_DEVICE_GET_INFO")])).toEqual({ ret: 0, out: { argsz: 24, flags: 3, num_regions: 9, num_irqs: 5, cap_offset: 0, pad: 0 } });
+    expect(last([...setup(), io(4, "VFIO_DEVICE_GET_INFO")])).toEqual({
+      ret: 0,
+      out: { argsz: 24, flags: 3, num_regions: 9, num_irqs: 5, cap_offset: 0, pad: 0 },
+    });
     expect(last([...setup({ reset: false }), io(4, "VFIO_DEVICE_GET_INFO")])).toMatchObject({ out: { flags: 2 } });
   });
   it("copies back min(argsz, 24) bytes", () => {
@@ -48,7 +51,9 @@ describe("VFIO_DEVICE_GET_REGION_INFO", () => {
   it("the MSI-X mmappable capability: argsz grows when there is no room, else the chain follows at 32", () => {
     const dev = { regions: [{ index: 0, size: "0x4000", flags: 12 }] };
     expect(last([...setup(dev), io(4, "VFIO_DEVICE_GET_REGION_INFO", { index: 0 })])).toMatchObject({ out: { argsz: 40, flags: 15, cap_offset: 0 } });
-    expect(last([...setup(dev), io(4, "VFIO_DEVICE_GET_REGION_INFO", { argsz: 40, index: 0 })])).toMatchObject({ out: { argsz: 40, cap_offset: 32, caps: [{ id: 3, version: 1, next: 0 }] } });
+    expect(last([...setup(dev), io(4, "VFIO_DEVICE_GET_REGION_INFO", { argsz: 40, index: 0 })])).toMatchObject({
+      out: { argsz: 40, cap_offset: 32, caps: [{ id: 3, version: 1, next: 0 }] },
+    });
   });
 });
 
@@ -95,7 +100,12 @@ describe("VFIO_DEVICE_FEATURE (vfio_ioctl_device_feature)", () => {
     expect(feat({ flags: ["GET", "SET", "VFIO_DEVICE_FEATURE_DMA_BUF"] })).toEqual({ errno: "EINVAL" });
   });
   it("vfio-pci has no migration or dirty-logging ops, no VF token, no BUS_MASTER: ENOTTY", () => {
-    for (const f of ["VFIO_DEVICE_FEATURE_MIGRATION", "VFIO_DEVICE_FEATURE_DMA_LOGGING_START", "VFIO_DEVICE_FEATURE_PCI_VF_TOKEN", "VFIO_DEVICE_FEATURE_BUS_MASTER"])
+    for (const f of [
+      "VFIO_DEVICE_FEATURE_MIGRATION",
+      "VFIO_DEVICE_FEATURE_DMA_LOGGING_START",
+      "VFIO_DEVICE_FEATURE_PCI_VF_TOKEN",
+      "VFIO_DEVICE_FEATURE_BUS_MASTER",
+    ])
       expect(feat({ flags: ["GET", f] })).toEqual({ errno: "ENOTTY" });
   });
   it("MIG_PRECOPY_INFOv2 is a core feature in mainline (EINVAL without PRE_COPY), unknown in v6.19", () => {

@@ -23,7 +23,8 @@ const VINV = "IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST";
 const viommuAlloc = (dev: number, hwpt: number, type: unknown = VIOMMU, extra: Record<string, unknown> = {}) =>
   io(3, "IOMMU_VIOMMU_ALLOC", { dev_id: dev, hwpt_id: hwpt, type, ...extra });
 const vdevAlloc = (viommu: number, dev: number, virtId: number) => io(3, "IOMMU_VDEVICE_ALLOC", { viommu_id: viommu, dev_id: dev, virt_id: hex(virtId) });
-const veventqAlloc = (viommu: number, extra: Record<string, unknown> = {}) => io(3, "IOMMU_VEVENTQ_ALLOC", { viommu_id: viommu, type: VEVENTQ, veventq_depth: 2, ...extra });
+const veventqAlloc = (viommu: number, extra: Record<string, unknown> = {}) =>
+  io(3, "IOMMU_VEVENTQ_ALLOC", { viommu_id: viommu, type: VEVENTQ, veventq_depth: 2, ...extra });
 const hwQueue = (viommu: number, index: number, iova: bigint, length: bigint, type: unknown = HWQ) =>
   io(3, "IOMMU_HW_QUEUE_ALLOC", { viommu_id: viommu, type, index, nesting_parent_iova: hex(iova), length: hex(length) });
 const vinv = (viommu: number, extra: Record<string, unknown>) => io(3, "IOMMU_HWPT_INVALIDATE", { hwpt_id: viommu, ...extra });
@@ -71,7 +72,10 @@ describe("IOMMU_VIOMMU_ALLOC (iommufd_viommu_alloc_ioctl)", () => {
     const withData = (va: bigint) => viommuAlloc(dev, parent, VIOMMU, { data_len: 24, data_uptr: hex(va) });
     sim.ev({ op: "mem.write", pid: 1, va: hex(BUF), u32: ["0xbeef"] });
     const r = sim.ev(withData(BUF));
-    expect(r).toMatchObject({ ret: 0, out: { out_viommu_id: 7, data: { in_data: 0xbeef, out_data: 0xbeef, out_mmap_offset: 0x1000n, out_mmap_length: 0x2000n } } });
+    expect(r).toMatchObject({
+      ret: 0,
+      out: { out_viommu_id: 7, data: { in_data: 0xbeef, out_data: 0xbeef, out_mmap_offset: 0x1000n, out_mmap_length: 0x2000n } },
+    });
     expect(sim.ev(withData(BUF + 0x100n)).out?.data).toMatchObject({ in_data: 0, out_data: 0, out_mmap_offset: 0x3000n });
     // the freed window is handed out again
     expect(sim.ev(destroy(7))).toMatchObject({ ret: 0 });
@@ -159,7 +163,8 @@ describe("vIOMMU cache invalidation (mock_viommu_cache_invalidate)", () => {
     const { sim, dev, viommu } = fixture();
     expect(sim.ev(vdevAlloc(viommu, dev, 0x99))).toMatchObject({ ret: 0 });
     expect(cache(sim, dev)).toEqual([DEF, DEF, DEF, DEF]);
-    const at = (type: unknown, entryLen: number, entryNum: number, uptr = BUF) => vinv(viommu, { data_type: type, entry_len: entryLen, entry_num: entryNum, data_uptr: hex(uptr) });
+    const at = (type: unknown, entryLen: number, entryNum: number, uptr = BUF) =>
+      vinv(viommu, { data_type: type, entry_len: entryLen, entry_num: entryNum, data_uptr: hex(uptr) });
     const list = (entries: Record<string, number>[]) => vinv(viommu, { data_type: VINV, data: entries });
 
     expect(errnoAndNum(sim.ev(at(VINV, 12, 0)))).toEqual([0, 0]);
@@ -244,7 +249,8 @@ describe("IOMMU_VEVENTQ_ALLOC (iommufd_veventq_alloc)", () => {
 describe("IOMMU_HW_QUEUE_ALLOC (iommufd_hw_queue_alloc_ioctl, mock_hw_queue_init_phys)", () => {
   const START = BigInt(MOCK_APERTURE_START);
   const PAGE = 0x1000n;
-  const map = (va: bigint, iova: bigint) => io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: hex(va), length: hex(PAGE), iova: hex(iova) });
+  const map = (va: bigint, iova: bigint) =>
+    io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: hex(va), length: hex(PAGE), iova: hex(iova) });
   const unmap = (iova: bigint) => io(3, "IOMMU_IOAS_UNMAP", { ioas_id: 1, iova: hex(iova), length: hex(PAGE) });
 
   it("selftest hw_queue: argument checks, the pinned IOVA, index order, dependency and ownership", () => {
@@ -282,10 +288,16 @@ describe("IOMMU_HW_QUEUE_ALLOC (iommufd_hw_queue_alloc_ioctl, mock_hw_queue_init
     const { sim, viommu } = fixture();
     sim.ev({ op: "mem.map", pid: 1, va: "0x20000000", length: "0x1000", pa: "0x5000000" });
     sim.ev({ op: "mem.map", pid: 1, va: "0x20001000", length: "0x1000", pa: "0x7000000" });
-    expect(sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: "0x20000000", length: "0x2000", iova: hex(START) }))).toMatchObject({ ret: 0 });
+    expect(
+      sim.ev(
+        io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: "0x20000000", length: "0x2000", iova: hex(START) }),
+      ),
+    ).toMatchObject({ ret: 0 });
     expect(sim.ev(hwQueue(viommu, 0, START, 2n * PAGE))).toEqual({ errno: "EFAULT" });
     expect(sim.ev(hwQueue(viommu, 0, START, PAGE))).toMatchObject({ ret: 0, out: { out_hw_queue_id: 7 } });
-    expect(sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "WRITEABLE"], ioas_id: 1, user_va: hex(BUF), length: hex(PAGE), iova: hex(START + 0x10000n) }))).toMatchObject({ ret: 0 });
+    expect(
+      sim.ev(io(3, "IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "WRITEABLE"], ioas_id: 1, user_va: hex(BUF), length: hex(PAGE), iova: hex(START + 0x10000n) })),
+    ).toMatchObject({ ret: 0 });
     expect(sim.ev(hwQueue(viommu, 1, START + 0x10000n, PAGE))).toEqual({ errno: "EPERM" });
   });
 });

@@ -28,7 +28,8 @@ const dma = (iova: number, access = "read") => ({ op: "dma", pid: 1, guest_bdf: 
 /** Legacy tables: root 0x10000, context 0x11000 (devfn 0x18, DID 5, 3-level), SS 0x12000 -> 0x13000 -> leaves 0x14000, 0x15000, 0x16000. */
 const tables = [w(0x10000, 0x11001n), w(0x11000 + 0x18 * 16, 0x12001n, 0x501n), w(0x12000, 0x13003n), w(0x13000, 0x14003n, 0x15003n, 0x16003n)];
 /** Leaf i (of the 1536 the three leaf tables hold) maps IOVA page i to 0x200000 + i pages (+ `shift` pages), read-only. */
-const leaves = (shift = 0) => [0, 1, 2].map((t) => w(0x14000 + t * 0x1000, ...Array.from({ length: 512 }, (_, i) => BigInt((0x200 + t * 512 + i + shift) * 0x1000 + 1))));
+const leaves = (shift = 0) =>
+  [0, 1, 2].map((t) => w(0x14000 + t * 0x1000, ...Array.from({ length: 512 }, (_, i) => BigInt((0x200 + t * 512 + i + shift) * 0x1000 + 1))));
 const enable = [mw(0x20, 8, 0x10000n), mw(0x18, 4, 0x40000000n), mw(0x18, 4, 0x80000000n)];
 const iotlbDomain5 = mw(0xf8, 8, (1n << 63n) | (2n << 60n) | (5n << 32n));
 
@@ -85,7 +86,8 @@ describe("the IOTLB in the state (QEMU s->iotlb)", () => {
     const later = [...leaves(0x100), dma(0x1010), iotlbDomain5, dma(0x1010)];
     const a = run([...base, ...tables, ...leaves(), ...enable, dma(0x1010), dma(0x2010), ...later]).outcomes.slice(-3);
     const outcomes: unknown[] = [];
-    const onto = (s: State) => Effect.runSync(foldBatch(s, parseAll(later), (_ev, out) => outcomes.push(out) > 0).pipe(Effect.provideService(ProfileService, profile)));
+    const onto = (s: State) =>
+      Effect.runSync(foldBatch(s, parseAll(later), (_ev, out) => outcomes.push(out) > 0).pipe(Effect.provideService(ProfileService, profile)));
     onto(decoded);
     expect(outcomes.slice(-3)).toEqual(a);
     expect([pa(a[0]), pa(a[2])]).toEqual(["0x201010", "0x301010"]);
@@ -107,7 +109,11 @@ describe("the IOTLB in the state (QEMU s->iotlb)", () => {
     expect(pa(full.outcomes.at(-1))).toBe("0x200010");
     // The 1025th fill empties the IOTLB first: it then holds that one entry, and page 0 is walked again.
     const reset = fold(full.result.state, pages(VTD_IOTLB_MAX_SIZE, VTD_IOTLB_MAX_SIZE + 1));
-    expect(unit(reset).iotlb.entries().map((e) => e.iova)).toEqual([BigInt(VTD_IOTLB_MAX_SIZE * 0x1000)]);
+    expect(
+      unit(reset)
+        .iotlb.entries()
+        .map((e) => e.iova),
+    ).toEqual([BigInt(VTD_IOTLB_MAX_SIZE * 0x1000)]);
     const outcomes: unknown[] = [];
     Effect.runSync(foldBatch(reset, parseAll([dma(0x10)]), (_ev, out) => outcomes.push(out) > 0).pipe(Effect.provideService(ProfileService, profile)));
     expect(pa(outcomes[0])).toBe("0x300010");

@@ -32,9 +32,16 @@ describe("vtd_mem_write / vtd_handle_gcmd_write", () => {
 describe("vtd_do_iommu_translate (legacy mode)", () => {
   it("translates through root/context/SS and fills the IOTLB; a page-selective IOTLB_REG invalidation (vtd_iotlb_page_invalidate) drops it", () => {
     const r = run([
-      ...base, ...tables, ...enable,
-      dma(0x1010), w(0x14008, 0x300001n), dma(0x1010),
-      mw(0xf0, 8, 0x1000n), mw(0xf8, 8, (1n << 63n) | (3n << 60n) | (5n << 32n)), mr(0xf8, 8), dma(0x1010),
+      ...base,
+      ...tables,
+      ...enable,
+      dma(0x1010),
+      w(0x14008, 0x300001n),
+      dma(0x1010),
+      mw(0xf0, 8, 0x1000n),
+      mw(0xf8, 8, (1n << 63n) | (3n << 60n) | (5n << 32n)),
+      mr(0xf8, 8),
+      dma(0x1010),
     ]);
     const o = r.outcomes.slice(-7);
     expect(o[0]).toEqual({ pa: "0x200010", page_size: "0x1000", perm: "r", hpa: "0x100200010" });
@@ -48,11 +55,21 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
     const iotlbGlobal = mw(0xf8, 8, (1n << 63n) | (1n << 60n));
     const ccDev = (sid: number, fm: bigint) => mw(0x28, 8, (1n << 63n) | (3n << 61n) | (fm << 32n) | (BigInt(sid) << 16n));
     const r = run([
-      ...base, ...tables, ...second, ...enable,
+      ...base,
+      ...tables,
+      ...second,
+      ...enable,
       dma(0x1010),
-      w(0x11000 + 0x18 * 16, 0x15001n), iotlbGlobal, dma(0x1010), // stale: the cached context entry
-      ccDev(0x20, 0n), iotlbGlobal, dma(0x1010), // another device: still stale
-      ccDev(0x1b, 3n), mr(0x28, 8), iotlbGlobal, dma(0x1010), // FM 3 masks the function: 00:03.3 covers 00:03.0
+      w(0x11000 + 0x18 * 16, 0x15001n),
+      iotlbGlobal,
+      dma(0x1010), // stale: the cached context entry
+      ccDev(0x20, 0n),
+      iotlbGlobal,
+      dma(0x1010), // another device: still stale
+      ccDev(0x1b, 3n),
+      mr(0x28, 8),
+      iotlbGlobal,
+      dma(0x1010), // FM 3 masks the function: 00:03.3 covers 00:03.0
     ]);
     const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
     expect(pas).toEqual(["0x200010", "0x200010", "0x200010", "0x300010"]);
@@ -86,10 +103,30 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
     const rwPage = w(0x14010, 0x201003n); // iova 0x2000 -> 0x201000, read-write
     const pt = [{ op: "qemu.device", pid: 1, guest_bdf: "00:04.0", model: "e1000e" }, w(0x11000 + 0x20 * 16, 0x9n, 0x501n)]; // TT 2
     const iotlbGlobal = mw(0xf8, 8, (1n << 63n) | (1n << 60n));
-    const r = run([...base, ...tables, rwPage, ...pt, ...enable, dma(0x2010), dma(0x2010), dma(0x2010, "write"), iotlbGlobal, dma(0x2010, "write"), dma(0x2010)]);
-    const perms = r.outcomes.slice(-6).filter((x) => "pa" in x).map((x) => (x as { perm: string }).perm);
+    const r = run([
+      ...base,
+      ...tables,
+      rwPage,
+      ...pt,
+      ...enable,
+      dma(0x2010),
+      dma(0x2010),
+      dma(0x2010, "write"),
+      iotlbGlobal,
+      dma(0x2010, "write"),
+      dma(0x2010),
+    ]);
+    const perms = r.outcomes
+      .slice(-6)
+      .filter((x) => "pa" in x)
+      .map((x) => (x as { perm: string }).perm);
     expect(perms).toEqual(["r", "r", "rw", "rw", "r"]);
-    expect(r.result.state.qemu.get(1)!.viommu!.unit.iotlb.entries().map((e) => e.perm)).toEqual([3]);
+    expect(
+      r.result.state.qemu
+        .get(1)!
+        .viommu!.unit.iotlb.entries()
+        .map((e) => e.perm),
+    ).toEqual([3]);
     const p = run([...base, ...tables, ...pt, ...enable, { op: "dma", pid: 1, guest_bdf: "00:04.0", iova: 0x5010, access: "read" }]);
     expect(p.outcomes.at(-1)).toEqual({ pa: "0x5010", page_size: "0x1000", perm: "rw", hpa: "0x100005010" });
   });
@@ -104,10 +141,18 @@ describe("vtd_process_piotlb_desc (scalable mode, second stage, 256-bit queue)",
     ...base.slice(0, 3),
     { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-scalable-mode": true } },
     base[4]!,
-    w(0x10000, 0x11001n), w(0x11000 + 0x18 * 32, 0x12001n, 0n, 0n, 0n), w(0x12000, 0x13001n),
-    w(0x13000, ...pe(5)), w(0x13000 + 5 * 64, ...pe(7)),
-    w(0x14000, 0x15003n), w(0x15000, 0x16003n), w(0x16008, 0x200003n),
-    mw(0x20, 8, 0x10400n), mw(0x18, 4, 0x40000000n), mw(0x90, 8, 0x17000n | (1n << 11n)), mw(0x18, 4, 0x84000000n),
+    w(0x10000, 0x11001n),
+    w(0x11000 + 0x18 * 32, 0x12001n, 0n, 0n, 0n),
+    w(0x12000, 0x13001n),
+    w(0x13000, ...pe(5)),
+    w(0x13000 + 5 * 64, ...pe(7)),
+    w(0x14000, 0x15003n),
+    w(0x15000, 0x16003n),
+    w(0x16008, 0x200003n),
+    mw(0x20, 8, 0x10400n),
+    mw(0x18, 4, 0x40000000n),
+    mw(0x90, 8, 0x17000n | (1n << 11n)),
+    mw(0x18, 4, 0x84000000n),
   ];
   let tail = 0;
   /** Queue one PASID-based IOTLB descriptor (type 6) and move IQT past it. */
@@ -122,17 +167,30 @@ describe("vtd_process_piotlb_desc (scalable mode, second stage, 256-bit queue)",
     tail = 0;
     const r = run([
       ...sm,
-      dmaPasid(), dmaPasid(5), w(0x16008, 0x300003n), // both cached, then remapped
-      ...piotlb(3n, 7, 5, 0x1000n), dmaPasid(5), // page-selective: a second-stage entry stays
-      ...piotlb(2n, 7, 0), dmaPasid(), dmaPasid(5), // (domain 7, PASID 0): no such entry
-      ...piotlb(2n, 5, 0), dmaPasid(), dmaPasid(5), // (domain 5, PASID 0): PASID_0's entry goes, PASID 5's stays
-      ...piotlb(2n, 7, 5), dmaPasid(5),
+      dmaPasid(),
+      dmaPasid(5),
+      w(0x16008, 0x300003n), // both cached, then remapped
+      ...piotlb(3n, 7, 5, 0x1000n),
+      dmaPasid(5), // page-selective: a second-stage entry stays
+      ...piotlb(2n, 7, 0),
+      dmaPasid(),
+      dmaPasid(5), // (domain 7, PASID 0): no such entry
+      ...piotlb(2n, 5, 0),
+      dmaPasid(),
+      dmaPasid(5), // (domain 5, PASID 0): PASID_0's entry goes, PASID 5's stays
+      ...piotlb(2n, 7, 5),
+      dmaPasid(5),
       mr(0x34),
     ]);
     const pas = r.outcomes.filter((x) => "pa" in x).map((x) => (x as { pa: string }).pa);
     expect(pas).toEqual(["0x200010", "0x200010", "0x200010", "0x200010", "0x200010", "0x300010", "0x200010", "0x300010"]);
     expect(r.outcomes.at(-1)).toEqual({ value: "0x0" }); // no invalidation queue error
-    expect(r.result.state.qemu.get(1)!.viommu!.unit.iotlb.entries().map((e) => [e.pasid, e.did, e.firstStage])).toEqual([
+    expect(
+      r.result.state.qemu
+        .get(1)!
+        .viommu!.unit.iotlb.entries()
+        .map((e) => [e.pasid, e.did, e.firstStage]),
+    ).toEqual([
       [0, 5, false],
       [5, 7, false],
     ]);

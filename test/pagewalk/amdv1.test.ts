@@ -75,7 +75,11 @@ describe("AMDv1: levels (DTE Mode 1..6)", () => {
     const iova = 0x40_0000_5000n; // level-2 index 0
     mem.set(0x1000, idx(iova, 3), pde(0x2000, 1)); // skips level 2
     mem.set(0x2000, idx(iova, 1), PR | IR | 0x7000n);
-    expect(walkOf(walkAmdv1, mem, pt, iova, ACCESS_READ)).toMatchObject({ fault: FAULT_NONE, pa: 0x7000n, entries: [0x1000 + idx(iova, 3) * 8, 0x2000 + 5 * 8] });
+    expect(walkOf(walkAmdv1, mem, pt, iova, ACCESS_READ)).toMatchObject({
+      fault: FAULT_NONE,
+      pa: 0x7000n,
+      entries: [0x1000 + idx(iova, 3) * 8, 0x2000 + 5 * 8],
+    });
     expect(walkOf(walkAmdv1, mem, pt, iova | 0x20_0000n, ACCESS_READ).fault).toBe(FAULT_NOT_PRESENT);
   });
 });
@@ -91,7 +95,7 @@ describe("AMDv1: page sizes (NextLevel 0 and 7)", () => {
     const mem = new WordMem();
     const pt = table(3);
     const base = 0x10_0000n;
-    const entry = PR | nl(7) | IR | IW | ((0x20_0000n >> 12n) | 1n) << 12n; // 16K: 2^(12+1+1)
+    const entry = PR | nl(7) | IR | IW | (((0x20_0000n >> 12n) | 1n) << 12n); // 16K: 2^(12+1+1)
     const t = chain(mem, pt, base, 1, entry);
     for (let i = 1; i < 4; i++) mem.set(t, idx(base, 1) + i, entry);
     const r = walkOf(walkAmdv1, mem, pt, base + 0x2abcn, ACCESS_WRITE);

@@ -7,8 +7,7 @@ const halves = (v: bigint): [number, number] => [Number(v >> 32n), Number(v & 0x
 describe("pagewalk bits", () => {
   it("index9 reads 9 bits at any shift, including across the 32-bit boundary and in the top 7 bits", () => {
     const v = 0xfedc_ba98_7654_3210n;
-    for (const shift of [12, 21, 27, 30, 39, 48, 57])
-      expect(index9(...halves(v), shift)).toBe(Number((v >> BigInt(shift)) & 511n));
+    for (const shift of [12, 21, 27, 30, 39, 48, 57]) expect(index9(...halves(v), shift)).toBe(Number((v >> BigInt(shift)) & 511n));
   });
 
   it("fitsBits compares against 2^n for every width", () => {

@@ -197,7 +197,7 @@ describe("IOTLB: each invalidation removes exactly what its descriptor selects",
     const tlb = populated();
     expect(tlb.invalidatePage(1, 0, 0x4000_0000, 9)).toBe(2);
     expect(tlb.invalidatePage(2, 0, 0x4000_0000, 10)).toBe(4);
-    expect(keys(tlb)).toEqual(without((k) => (k.startsWith("1/") && k.includes("/40000000/")) || (k.startsWith("2/") && k.includes("/40")))); 
+    expect(keys(tlb)).toEqual(without((k) => (k.startsWith("1/") && k.includes("/40000000/")) || (k.startsWith("2/") && k.includes("/40"))));
     expect(look(tlb, 1, 0, 0x4020_0000n)).toBe(0x9000_0000);
   });
 
@@ -232,7 +232,16 @@ describe("IOTLB: each invalidation removes exactly what its descriptor selects",
 });
 
 describe("IOTLB: the instance as data (copy-on-write and state data, src/model/hash.ts)", () => {
-  const entry = (i: number, firstStage = false) => ({ tag: i & 3, pasid: i & 1 ? IOTLB_NO_PASID : i, iova: BigInt(i) << 21n, pageLg2: i % 3 ? 12 : 21, pa: i * 0x20_0000, perm: PERM_R, did: 9, firstStage });
+  const entry = (i: number, firstStage = false) => ({
+    tag: i & 3,
+    pasid: i & 1 ? IOTLB_NO_PASID : i,
+    iova: BigInt(i) << 21n,
+    pageLg2: i % 3 ? 12 : 21,
+    pa: i * 0x20_0000,
+    perm: PERM_R,
+    did: 9,
+    firstStage,
+  });
 
   it("clone() is independent: fills and invalidations of either leave the other as it was", () => {
     const a = new Iotlb();

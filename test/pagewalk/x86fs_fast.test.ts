@@ -134,14 +134,23 @@ function randomPath(mem: WordMem, rand: () => number, pt: PageTable, iova: bigin
     if (pick(0.1)) lo |= 0x80; // PS (PAT on a PTE)
     if (pick(0.05)) lo |= 1 << (13 + Math.floor(rand() * 17)); // superpage reserved bits, or just address bits
     if (pick(0.1)) hi |= 1 << 31; // XD
-    if (pick(0.05)) hi |= 1 << (Math.floor(rand() * 20)); // address bits 51:32, reserved below 52 - oaBits
+    if (pick(0.05)) hi |= 1 << Math.floor(rand() * 20); // address bits 51:32, reserved below 52 - oaBits
     mem.set(table, index, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
     table = next;
   }
 }
 
 describe("x86 first stage: the fast path agrees with the reference walk", () => {
-  const accesses = [0, ACCESS_READ, ACCESS_WRITE, ACCESS_READ | ACCESS_WRITE, ACCESS_EXEC, ACCESS_READ | ACCESS_PRIV, ACCESS_WRITE | ACCESS_PRIV, ACCESS_EXEC | ACCESS_PRIV];
+  const accesses = [
+    0,
+    ACCESS_READ,
+    ACCESS_WRITE,
+    ACCESS_READ | ACCESS_WRITE,
+    ACCESS_EXEC,
+    ACCESS_READ | ACCESS_PRIV,
+    ACCESS_WRITE | ACCESS_PRIV,
+    ACCESS_EXEC | ACCESS_PRIV,
+  ];
   for (const levels of [3, 4, 5, 6, 7]) {
     it(`${levels} levels, random tables, every access kind, with and without A/D`, () => {
       const rand = prng(levels * 1000 + 1);

@@ -142,7 +142,7 @@ describe("replay under a kernel-only profile is QEMU master", () => {
     expect(master & ~(1n << 63n)).toBe(before);
   });
 
-  it("x-flts checks a host device in the master order (vtd_check_hiod_accel: \"First stage 1GB large page\")", () => {
+  it('x-flts checks a host device in the master order (vtd_check_hiod_accel: "First stage 1GB large page")', () => {
     const events = [
       { op: "host.iommu", type: "intel_vtd", cap_reg: HOST_CAP_AW48, ecap_reg: HOST_ECAP },
       { op: "host.device", bdf: "0000:01:00.0" },

@@ -54,7 +54,9 @@ describe("replay", () => {
     for (const f of files) {
       const t = Effect.runSync(readJsonlTrace(`traces/${f}`));
       const p = resolveProfile(typeof t.header.profile === "string" ? [t.header.profile] : t.header.profile);
-      const r = Effect.runSync(replay({ verify: true }).pipe(Effect.provideService(Trace, memorySource(f, t.header, t.events)), Effect.provideService(ProfileService, p)));
+      const r = Effect.runSync(
+        replay({ verify: true }).pipe(Effect.provideService(Trace, memorySource(f, t.header, t.events)), Effect.provideService(ProfileService, p)),
+      );
       expect(r.divergence, f).toBeNull();
       expect(r.verified, f).toBe(t.events.filter((e) => e.expect).length);
     }
@@ -92,10 +94,10 @@ describe("copy-on-write between states (each batch folds into a working copy)", 
   // write a parameter, close 4.
   const events = simpleEvents(16);
   const fold = (state: State, evs: TraceEvent[]) => Effect.runSync(foldBatch(state, evs).pipe(Effect.provideService(ProfileService, profile))).state;
-  const after = (n: number) => replayEvents(events.slice(0, n)).state;
+  const stateAfter = (n: number) => replayEvents(events.slice(0, n)).state;
 
   it("a later fold leaves the earlier state as it was", () => {
-    const earlier = after(3); // fds 3 and 4 open
+    const earlier = stateAfter(3); // fds 3 and 4 open
     const hash = hashOf(earlier);
     const later = fold(earlier, events.slice(3, 6)); // close 3, param, close 4
     expect([...later.processes.get(100)!.fds.keys()]).toEqual([]);
@@ -105,7 +107,7 @@ describe("copy-on-write between states (each batch folds into a working copy)", 
   });
 
   it("the new state shares every subtree the batch did not change, down to the leaves", () => {
-    const earlier = after(3);
+    const earlier = stateAfter(3);
     const later = fold(earlier, events.slice(3, 4)); // close fd 3
     expect(later.host).toBe(earlier.host); // not reached
     expect(later.processes).not.toBe(earlier.processes);
@@ -114,7 +116,7 @@ describe("copy-on-write between states (each batch folds into a working copy)", 
     // A whole cycle (open 3, open 4, close 3, param, close 4) ends where it started: the fd
     // table and the file table are the earlier state's own again; the parameter and the
     // file id counter moved on.
-    const start = after(6);
+    const start = stateAfter(6);
     const end = fold(start, events.slice(6, 11));
     expect(end.processes).toBe(start.processes);
     expect(end.files).toBe(start.files);
@@ -123,7 +125,7 @@ describe("copy-on-write between states (each batch folds into a working copy)", 
   });
 
   it("a simulator fault folds the batch into nothing: the caller keeps the previous state", () => {
-    const earlier = after(3);
+    const earlier = stateAfter(3);
     const hash = hashOf(earlier);
     const bad = { seq: 5, op: "no.such.op" } as TraceEvent;
     const fault = Effect.runSync(Effect.flip(foldBatch(earlier, [events[3]!, bad])).pipe(Effect.provideService(ProfileService, profile)));

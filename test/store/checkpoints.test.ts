@@ -48,7 +48,7 @@ describe("checkpoints (docs/architecture.md Replay: checkpoints in the file, see
     db.close();
     const raw = new Database(path);
     const s = raw.prepare("SELECT state FROM checkpoints WHERE seq = 100").pluck().get() as Buffer;
-    s[10] ^= 0xff;
+    s[10]! ^= 0xff;
     raw.prepare("UPDATE checkpoints SET state = ? WHERE seq = 100").run(s);
     raw.close();
     const again = TraceDb.open(path);

@@ -11,7 +11,6 @@ import { chain } from "../../src/store/hash.ts";
 import { TraceDb } from "../../src/store/tracedb.ts";
 import { makeTrace, scratchDir, storeError } from "./helpers.ts";
 
-
 /** Edits a committed trace behind the store's back. */
 function tamper(path: string, edit: (db: Database.Database) => void): void {
   const db = new Database(path);
@@ -24,7 +23,7 @@ describe("hash chain (docs/architecture.md Store: a broken chain names the first
     const path = makeTrace(scratchDir(), 1000);
     tamper(path, (db) => {
       const p = db.prepare("SELECT payload FROM events WHERE seq = 500").pluck().get() as Buffer;
-      p[p.length - 1] ^= 1;
+      p[p.length - 1]! ^= 1;
       db.prepare("UPDATE events SET payload = ? WHERE seq = 500").run(p);
     });
     const db = TraceDb.open(path, { readonly: true });
@@ -153,9 +152,7 @@ describe("not a trace (docs/architecture.md Bad input and Store: newer schema is
   it("an SQLite database of some other program", () => {
     const path = join(scratchDir(), "other.db");
     tamper(path, (db) => db.exec("CREATE TABLE songs (title TEXT)"));
-    expect(storeError(() => TraceDb.open(path, { readonly: true })).message).toBe(
-      `${path}: an SQLite database, but not an iorr trace (no meta table)`,
-    );
+    expect(storeError(() => TraceDb.open(path, { readonly: true })).message).toBe(`${path}: an SQLite database, but not an iorr trace (no meta table)`);
     tamper(path, (db) => db.exec("PRAGMA user_version = 1; CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB)"));
     expect(storeError(() => TraceDb.open(path)).message).toMatch(/not an iorr trace \(meta format is missing\)/);
   });

@@ -8,7 +8,7 @@ import { GENESIS, chain, chainSlices, hash64, sameHash } from "../../src/store/h
 function bytesWords(bytes: Uint8Array): number[] {
   const words = [bytes.length];
   for (let i = 0; i < bytes.length; i += 4) {
-    words.push((bytes[i] | ((bytes[i + 1] ?? 0) << 8) | ((bytes[i + 2] ?? 0) << 16) | ((bytes[i + 3] ?? 0) << 24)) >>> 0);
+    words.push((bytes[i]! | ((bytes[i + 1] ?? 0) << 8) | ((bytes[i + 2] ?? 0) << 16) | ((bytes[i + 3] ?? 0) << 24)) >>> 0);
   }
   return words;
 }
@@ -75,7 +75,9 @@ describe("hash chain (docs/architecture.md Store: hash chained over the previous
     expect(sameHash(base, chain(GENESIS, 1, "open", p, new Uint8Array(0)))).toBe(false);
     expect(sameHash(base, chain(GENESIS, 2, "open", p, null))).toBe(false);
     expect(sameHash(base, chain(GENESIS, 1, "opem", p, null))).toBe(false);
-    expect(sameHash(chain(GENESIS, 1, "op", Uint8Array.of(1, 2), Uint8Array.of(3)), chain(GENESIS, 1, "op", Uint8Array.of(1), Uint8Array.of(2, 3)))).toBe(false);
+    expect(sameHash(chain(GENESIS, 1, "op", Uint8Array.of(1, 2), Uint8Array.of(3)), chain(GENESIS, 1, "op", Uint8Array.of(1), Uint8Array.of(2, 3)))).toBe(
+      false,
+    );
     expect(sameHash(base, chain(base, 1, "open", p, null))).toBe(false);
   });
 

@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { StoreError, TraceDb, isTraceDbPath } from "../../src/store/tracedb.ts";
 import { HEADER, makeTrace, sampleEvents, scratchDir, storeError } from "./helpers.ts";
 
-
 describe("build then rename (docs/architecture.md Bad input: nothing half-written)", () => {
   it("nothing appears at the path until commitFile()", () => {
     const dir = scratchDir();

@@ -17,7 +17,7 @@ function tables(db: Database.Database): string[] {
 describe("migrations (docs/architecture.md Store: numbered .sql files applied in order)", () => {
   it("ships 0001_initial with a comment header and the three tables", () => {
     const list = migrations();
-    expect(list[0].name).toBe("0001_initial.sql");
+    expect(list[0]!.name).toBe("0001_initial.sql");
     for (const m of list) expect(m.sql.trimStart().startsWith("--")).toBe(true);
     const db = new Database(":memory:");
     expect(migrate(db, "mem")).toBe(latestSchema());
@@ -75,8 +75,6 @@ describe("migrations (docs/architecture.md Store: numbered .sql files applied in
       }
     })();
     expect(err).toBeInstanceOf(StoreError);
-    expect((err as Error).message).toBe(
-      `/x/newer.db: written by a newer iorr (schema ${latestSchema() + 1}, this build knows up to ${latestSchema()})`,
-    );
+    expect((err as Error).message).toBe(`/x/newer.db: written by a newer iorr (schema ${latestSchema() + 1}, this build knows up to ${latestSchema()})`);
   });
 });

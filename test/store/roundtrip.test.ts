@@ -39,7 +39,7 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     const path = join(scratchDir(), "rt.db");
     const db = TraceDb.create(path, HEADER);
     db.append([rich]);
-    const [back] = db.read(1, 1);
+    const back = db.read(1, 1)[0]!;
     expect(back).toEqual(rich);
     expect(back.payload.iova).toBe(18446744073709551615n);
     expect(typeof back.payload.big_number).toBe("number");
@@ -53,7 +53,7 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     const path = join(scratchDir(), "rt.db");
     const db = TraceDb.create(path, HEADER);
     db.append([{ seq: 1, op: "close", payload: { fd: 3 } }]);
-    expect(Object.keys(db.read(1, 1)[0])).toEqual(["seq", "op", "payload"]);
+    expect(Object.keys(db.read(1, 1)[0]!)).toEqual(["seq", "op", "payload"]);
     db.abandon();
   });
 
@@ -121,7 +121,13 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     const events = sampleEvents(2600).map((e) => (e.seq % 5 === 0 ? { ...e, outcome: { ret: e.seq } } : e));
     const db = TraceDb.create(path, HEADER);
     // Uneven batches, one larger than the store's internal encode chunk.
-    for (const [lo, hi] of [[0, 1], [1, 78], [78, 2200], [2200, 2600]]) db.append(events.slice(lo, hi));
+    for (const [lo, hi] of [
+      [0, 1],
+      [1, 78],
+      [78, 2200],
+      [2200, 2600],
+    ])
+      db.append(events.slice(lo, hi));
     db.commitFile();
     const head = db.headHash();
     expect(db.read(1, 2600)).toEqual(events);
@@ -183,13 +189,13 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     db.append(sampleEvents(3));
     const head = db.headHash();
     db.setOutcomes([{ seq: 2, outcome: { ret: 0, new_shape: { id: 7n } } }]);
-    expect(db.read(2, 2)[0].outcome).toEqual({ ret: 0, new_shape: { id: 7n } });
+    expect(db.read(2, 2)[0]!.outcome).toEqual({ ret: 0, new_shape: { id: 7n } });
     expect(db.headHash()).toEqual(head);
     expect(() => db.setOutcomes([{ seq: 9, outcome: {} }])).toThrow(/event 9 does not exist/);
     db.commitFile();
     db.close();
     const again = TraceDb.open(path);
-    expect(again.read(2, 2)[0].outcome).toEqual({ ret: 0, new_shape: { id: 7n } });
+    expect(again.read(2, 2)[0]!.outcome).toEqual({ ret: 0, new_shape: { id: 7n } });
     again.verifyChain();
     again.close();
   });

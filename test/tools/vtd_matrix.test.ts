@@ -12,7 +12,11 @@ it("the committed VT-d matrix traces are the generator's output", () => {
   try {
     execFileSync(process.execPath, ["--import", "tsx", "tools/gen/vtd-matrix.ts", dir], { stdio: "pipe" });
     const files = readdirSync(dir).sort();
-    expect(files).toEqual(readdirSync("test/traces/vtd").filter((f) => f.startsWith("matrix_")).sort());
+    expect(files).toEqual(
+      readdirSync("test/traces/vtd")
+        .filter((f) => f.startsWith("matrix_"))
+        .sort(),
+    );
     for (const f of files) expect(readFileSync(join(dir, f), "utf8"), f).toBe(readFileSync(join("test/traces/vtd", f), "utf8"));
   } finally {
     rmSync(dir, { recursive: true, force: true });

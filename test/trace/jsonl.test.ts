@@ -52,7 +52,7 @@ describe("eventToJson", () => {
     }
   });
 
-  it("writes the flag fields of ops by their full names, whatever spelling the trace used (docs/trace-format.md \"Flag fields\")", () => {
+  it('writes the flag fields of ops by their full names, whatever spelling the trace used (docs/trace-format.md "Flag fields")', () => {
     const proc = eventToJson(parseTraceEvent({ op: "process", pid: 1, caps: 1 << 17 }, 1));
     expect(proc.caps).toEqual(["CAP_SYS_RAWIO"]);
     const dev = eventToJson(parseTraceEvent({ op: "host.device", bdf: "0000:01:00.0", regions: [{ index: 0, flags: ["READ", "MMAP"] }] }, 1));

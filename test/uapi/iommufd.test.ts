@@ -29,21 +29,12 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
   iommu_destroy: [8, { size: 0, id: 4 }],
   iommu_ioas_alloc: [12, { size: 0, flags: 4, out_ioas_id: 8 }],
   iommu_iova_range: [16, { start: 0, last: 8 }],
-  iommu_ioas_iova_ranges: [
-    32,
-    { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16, out_iova_alignment: 24 },
-  ],
+  iommu_ioas_iova_ranges: [32, { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16, out_iova_alignment: 24 }],
   iommu_ioas_allow_iovas: [24, { size: 0, ioas_id: 4, num_iovas: 8, __reserved: 12, allowed_iovas: 16 }],
   iommu_ioas_map: [40, { size: 0, flags: 4, ioas_id: 8, __reserved: 12, user_va: 16, length: 24, iova: 32 }],
-  iommu_ioas_noiommu_get_pa: [
-    40,
-    { size: 0, flags: 4, ioas_id: 8, __reserved: 12, iova: 16, length: 24, out_phys: 32 },
-  ],
+  iommu_ioas_noiommu_get_pa: [40, { size: 0, flags: 4, ioas_id: 8, __reserved: 12, iova: 16, length: 24, out_phys: 32 }],
   iommu_ioas_map_file: [40, { size: 0, flags: 4, ioas_id: 8, fd: 12, start: 16, length: 24, iova: 32 }],
-  iommu_ioas_copy: [
-    40,
-    { size: 0, flags: 4, dst_ioas_id: 8, src_ioas_id: 12, length: 16, dst_iova: 24, src_iova: 32 },
-  ],
+  iommu_ioas_copy: [40, { size: 0, flags: 4, dst_ioas_id: 8, src_ioas_id: 12, length: 16, dst_iova: 24, src_iova: 32 }],
   iommu_ioas_unmap: [24, { size: 0, ioas_id: 4, iova: 8, length: 16 }],
   iommu_option: [24, { size: 0, option_id: 4, op: 8, __reserved: 10, object_id: 12, val64: 16 }],
   iommu_vfio_ioas: [12, { size: 0, ioas_id: 4, op: 8, __reserved: 10 }],
@@ -86,20 +77,11 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
     },
   ],
   iommu_hwpt_set_dirty_tracking: [16, { size: 0, flags: 4, hwpt_id: 8, __reserved: 12 }],
-  iommu_hwpt_get_dirty_bitmap: [
-    48,
-    { size: 0, hwpt_id: 4, flags: 8, __reserved: 12, iova: 16, length: 24, page_size: 32, data: 40 },
-  ],
+  iommu_hwpt_get_dirty_bitmap: [48, { size: 0, hwpt_id: 4, flags: 8, __reserved: 12, iova: 16, length: 24, page_size: 32, data: 40 }],
   iommu_hwpt_vtd_s1_invalidate: [24, { addr: 0, npages: 8, flags: 16, __reserved: 20 }],
   iommu_viommu_arm_smmuv3_invalidate: [16, { cmd: 0 }],
-  iommu_hwpt_invalidate: [
-    32,
-    { size: 0, hwpt_id: 4, data_uptr: 8, data_type: 16, entry_len: 20, entry_num: 24, __reserved: 28 },
-  ],
-  iommu_hwpt_pgfault: [
-    40,
-    { flags: 0, dev_id: 4, pasid: 8, grpid: 12, perm: 16, __reserved: 20, addr: 24, length: 32, cookie: 36 },
-  ],
+  iommu_hwpt_invalidate: [32, { size: 0, hwpt_id: 4, data_uptr: 8, data_type: 16, entry_len: 20, entry_num: 24, __reserved: 28 }],
+  iommu_hwpt_pgfault: [40, { flags: 0, dev_id: 4, pasid: 8, grpid: 12, perm: 16, __reserved: 20, addr: 24, length: 32, cookie: 36 }],
   iommu_hwpt_page_response: [8, { cookie: 0, code: 4 }],
   iommu_fault_alloc: [16, { size: 0, flags: 4, out_fault_id: 8, out_fault_fd: 12 }],
   iommu_viommu_tegra241_cmdqv: [16, { out_vintf_mmap_offset: 0, out_vintf_mmap_length: 8 }],
@@ -135,10 +117,7 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
       __reserved: 28,
     },
   ],
-  iommu_hw_queue_alloc: [
-    40,
-    { size: 0, flags: 4, viommu_id: 8, type: 12, index: 16, out_hw_queue_id: 20, nesting_parent_iova: 24, length: 32 },
-  ],
+  iommu_hw_queue_alloc: [40, { size: 0, flags: 4, viommu_id: 8, type: 12, index: 16, out_hw_queue_id: 20, nesting_parent_iova: 24, length: 32 }],
   // iommufd_test.h
   iommu_test_hw_info: [8, { flags: 0, test_reg: 4 }],
   iommu_hwpt_selftest: [8, { iotlb: 0, pagetable_type: 4 }],
@@ -370,11 +349,7 @@ describe("iommufd encode/decode", () => {
   });
 
   it("IOMMU_HWPT_ALLOC at its 24-byte minimum: data_type/fault_id are not sent", () => {
-    const bytes = encodeStruct(
-      iommu_hwpt_alloc,
-      { size: 24, flags: ["ALLOC_NEST_PARENT", "IOMMU_HWPT_FAULT_ID_VALID"], dev_id: 1, pt_id: 2 },
-      24,
-    );
+    const bytes = encodeStruct(iommu_hwpt_alloc, { size: 24, flags: ["ALLOC_NEST_PARENT", "IOMMU_HWPT_FAULT_ID_VALID"], dev_id: 1, pt_id: 2 }, 24);
     expect(bytes.length).toBe(24);
     expect(decodeStruct(iommu_hwpt_alloc, bytes)).toMatchObject({ size: 24, flags: 5, fault_id: 0, data_type: 0 });
     const sel = encodeStruct(iommu_hwpt_alloc, { data_type: "IOMMU_HWPT_DATA_SELFTEST" });

@@ -2,16 +2,7 @@
 // the uAPI headers rely on them: natural alignment, __aligned_u64, unions by
 // explicit offset, copy_struct_from_user zero extension.
 import { describe, expect, it } from "vitest";
-import {
-  decodeStruct,
-  defineStruct,
-  encodeStruct,
-  fieldToBigInt,
-  flagTable,
-  LayoutError,
-  offsetofend,
-  writeField,
-} from "../../src/uapi/layout.ts";
+import { decodeStruct, defineStruct, encodeStruct, fieldToBigInt, flagTable, LayoutError, offsetofend, writeField } from "../../src/uapi/layout.ts";
 
 const FLAGS = flagTable("TEST_FLAG_", { A: 1 << 0, B: 1 << 1, C: 1 << 4 });
 

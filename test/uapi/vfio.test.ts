@@ -23,16 +23,10 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
   vfio_info_cap_header: [8, { id: 0, version: 2, next: 4 }],
   vfio_group_status: [8, { argsz: 0, flags: 4 }],
   vfio_device_info: [24, { argsz: 0, flags: 4, num_regions: 8, num_irqs: 12, cap_offset: 16, pad: 20 }],
-  vfio_device_info_cap_pci_atomic_comp: [
-    16,
-    { "header.id": 0, "header.version": 2, "header.next": 4, flags: 8, reserved: 12 },
-  ],
+  vfio_device_info_cap_pci_atomic_comp: [16, { "header.id": 0, "header.version": 2, "header.next": 4, flags: 8, reserved: 12 }],
   vfio_region_info: [32, { argsz: 0, flags: 4, index: 8, cap_offset: 12, size: 16, offset: 24 }],
   vfio_region_sparse_mmap_area: [16, { offset: 0, size: 8 }],
-  vfio_region_info_cap_sparse_mmap: [
-    16,
-    { "header.id": 0, "header.version": 2, "header.next": 4, nr_areas: 8, reserved: 12 },
-  ],
+  vfio_region_info_cap_sparse_mmap: [16, { "header.id": 0, "header.version": 2, "header.next": 4, nr_areas: 8, reserved: 12 }],
   vfio_region_info_cap_type: [16, { "header.id": 0, "header.version": 2, "header.next": 4, type: 8, subtype: 12 }],
   vfio_irq_info: [16, { argsz: 0, flags: 4, index: 8, count: 12 }],
   vfio_irq_set: [20, { argsz: 0, flags: 4, index: 8, start: 12, count: 16 }],
@@ -78,28 +72,16 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
   vfio_precopy_info: [24, { argsz: 0, flags: 4, initial_bytes: 8, dirty_bytes: 16 }],
   vfio_iommu_type1_info: [24, { argsz: 0, flags: 4, iova_pgsizes: 8, cap_offset: 16, pad: 20 }],
   vfio_iova_range: [16, { start: 0, end: 8 }],
-  vfio_iommu_type1_info_cap_iova_range: [
-    16,
-    { "header.id": 0, "header.version": 2, "header.next": 4, nr_iovas: 8, reserved: 12 },
-  ],
-  vfio_iommu_type1_info_cap_migration: [
-    32,
-    { "header.id": 0, "header.version": 2, "header.next": 4, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 },
-  ],
+  vfio_iommu_type1_info_cap_iova_range: [16, { "header.id": 0, "header.version": 2, "header.next": 4, nr_iovas: 8, reserved: 12 }],
+  vfio_iommu_type1_info_cap_migration: [32, { "header.id": 0, "header.version": 2, "header.next": 4, flags: 8, pgsize_bitmap: 16, max_dirty_bitmap_size: 24 }],
   vfio_iommu_type1_info_dma_avail: [12, { "header.id": 0, "header.version": 2, "header.next": 4, avail: 8 }],
   vfio_iommu_type1_dma_map: [32, { argsz: 0, flags: 4, vaddr: 8, iova: 16, size: 24 }],
   vfio_bitmap: [24, { pgsize: 0, size: 8, data: 16 }],
   vfio_iommu_type1_dma_unmap: [24, { argsz: 0, flags: 4, iova: 8, size: 16 }],
   vfio_iommu_type1_dirty_bitmap: [8, { argsz: 0, flags: 4 }],
-  vfio_iommu_type1_dirty_bitmap_get: [
-    40,
-    { iova: 0, size: 8, "bitmap.pgsize": 16, "bitmap.size": 24, "bitmap.data": 32 },
-  ],
+  vfio_iommu_type1_dirty_bitmap_get: [40, { iova: 0, size: 8, "bitmap.pgsize": 16, "bitmap.size": 24, "bitmap.data": 32 }],
   // seed 002
-  vfio_iommu_type1_pasid_request: [
-    20,
-    { argsz: 0, flags: 4, "alloc_pasid.min": 8, "alloc_pasid.max": 12, "alloc_pasid.result": 16, free_pasid: 8 },
-  ],
+  vfio_iommu_type1_pasid_request: [20, { argsz: 0, flags: 4, "alloc_pasid.min": 8, "alloc_pasid.max": 12, "alloc_pasid.result": 16, free_pasid: 8 }],
 };
 
 pinLayouts("vfio.h", LAYOUTS, VFIO_STRUCTS);
@@ -145,8 +127,16 @@ describe("VFIO commands (vfio.h)", () => {
   });
 
   it("defines the overlapping device and type1 numbers twice (0x3b70..0x3b72, 0x3b75)", () => {
-    expect(commandsByNumber(0x3b70).map((d) => d.name).sort()).toEqual(["VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", "VFIO_IOMMU_GET_INFO"]);
-    expect(commandsByNumber(0x3b75).map((d) => d.name).sort()).toEqual(["VFIO_DEVICE_FEATURE", "VFIO_IOMMU_DIRTY_PAGES"]);
+    expect(
+      commandsByNumber(0x3b70)
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(["VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", "VFIO_IOMMU_GET_INFO"]);
+    expect(
+      commandsByNumber(0x3b75)
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(["VFIO_DEVICE_FEATURE", "VFIO_IOMMU_DIRTY_PAGES"]);
   });
 });
 

@@ -69,11 +69,10 @@ function timeBare(rows: readonly Row[], path: string): number {
   const db = new Database(path);
   tuneNewFile(db);
   migrate(db, path);
-  // The tightest loop a caller could write: indexed access, only the columns it has.
+  // The tightest loop a caller could write: one prepared insert per row, only the columns it has.
   const insert = db.prepare("INSERT INTO events (seq, op, payload, expect, hash) VALUES (?, ?, ?, ?, ?)");
   db.transaction(() => {
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
+    for (const r of rows) {
       insert.run(r[0], r[1], r[2], r[3], r[4]);
     }
   })();

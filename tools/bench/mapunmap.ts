@@ -26,9 +26,16 @@ function events(pairs: number): TraceEvent[] {
     { op: "ioctl", pid: 100, fd: 4, cmd: "VFIO_DEVICE_ATTACH_IOMMUFD_PT", arg: { pt_id: 2 }, expect: { ret: 0 } },
   ];
   for (let i = 0; i < pairs; i++) {
-    const iova = "0x" + (0x40000000 + (i % 64) * MIB2).toString(16);
+    const iova = `0x${(0x40000000 + (i % 64) * MIB2).toString(16)}`;
     raw.push(
-      { op: "ioctl", pid: 100, fd: 3, cmd: "IOMMU_IOAS_MAP", arg: { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 2, user_va: "0x7f0000000000", length: MIB2, iova }, expect: { ret: 0 } },
+      {
+        op: "ioctl",
+        pid: 100,
+        fd: 3,
+        cmd: "IOMMU_IOAS_MAP",
+        arg: { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 2, user_va: "0x7f0000000000", length: MIB2, iova },
+        expect: { ret: 0 },
+      },
       { op: "ioctl", pid: 100, fd: 3, cmd: "IOMMU_IOAS_UNMAP", arg: { ioas_id: 2, iova, length: MIB2 }, expect: { ret: 0, out: { length: MIB2 } } },
     );
   }
@@ -39,7 +46,10 @@ export function benchMapUnmap(pairs = 100_000): { map_unmap_per_s: number; map_u
   const profile = resolveProfile(["linux-mainline"]);
   const run = (evs: TraceEvent[]) => {
     const r = Effect.runSync(
-      replay({ verify: true }).pipe(Effect.provideService(Trace, memorySource("bench", { format: "iorr-trace", version: 1 }, evs)), Effect.provideService(ProfileService, profile)),
+      replay({ verify: true }).pipe(
+        Effect.provideService(Trace, memorySource("bench", { format: "iorr-trace", version: 1 }, evs)),
+        Effect.provideService(ProfileService, profile),
+      ),
     );
     if (r.divergence || r.verified !== evs.filter((e) => e.expect).length) throw new Error(`map/unmap bench diverged: ${JSON.stringify(r.divergence)}`);
   };

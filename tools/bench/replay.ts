@@ -50,8 +50,11 @@ function timeReplay(path: string, profile: Profile, n: number): Timing {
   return timed(() => {
     const db = TraceDb.open(path, { readonly: true });
     try {
-      const r = Effect.runSync(replay({ verify: true }).pipe(Effect.provideService(Trace, Effect.runSync(dbSource(db, path))), Effect.provideService(ProfileService, profile)));
-      if (r.verified !== n || r.divergence) throw new Error(`bench replay did not verify: ${JSON.stringify({ verified: r.verified, divergence: r.divergence })}`);
+      const r = Effect.runSync(
+        replay({ verify: true }).pipe(Effect.provideService(Trace, Effect.runSync(dbSource(db, path))), Effect.provideService(ProfileService, profile)),
+      );
+      if (r.verified !== n || r.divergence)
+        throw new Error(`bench replay did not verify: ${JSON.stringify({ verified: r.verified, divergence: r.divergence })}`);
     } finally {
       db.close();
     }
@@ -98,7 +101,10 @@ export function benchReplay(path: string, profile: Profile, reps = 3): ReplayBen
   timeReplay(path, profile, n);
   const best = { replay: { cpu: Infinity, wall: Infinity }, read: { cpu: Infinity, wall: Infinity } };
   for (let i = 0; i < reps; i++) {
-    for (const [k, t] of [["read", timeRead(path, n)], ["replay", timeReplay(path, profile, n)]] as const) {
+    for (const [k, t] of [
+      ["read", timeRead(path, n)],
+      ["replay", timeReplay(path, profile, n)],
+    ] as const) {
       best[k].cpu = Math.min(best[k].cpu, t.cpu);
       best[k].wall = Math.min(best[k].wall, t.wall);
     }

@@ -41,7 +41,7 @@ const args = process.argv.slice(2);
 const json = args.includes("--json");
 const N = args.includes("--events") ? Number(args[args.indexOf("--events") + 1]) : 1_000_000;
 const log = (s: string) => {
-  if (!json) process.stdout.write(s + "\n");
+  if (!json) process.stdout.write(`${s}\n`);
 };
 
 function median(xs: number[]): number {
@@ -49,14 +49,15 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-
 async function main(): Promise<void> {
   const profile = resolveProfile(["linux-6.19"]);
   log(`iorr bench: ${N} events, Node ${process.version}`);
 
   // First, while this process is small and the machine is not busy with the figures below.
   const st = benchStartup();
-  log(`cli startup    ${st.cli_startup_ms} ms for iorr replay traces/01-process-fds.jsonl --verify --json, node -e 0 ${st.node_startup_ms} ms: ratio ${st.cli_startup_ratio} (budget <= 4)`);
+  log(
+    `cli startup    ${st.cli_startup_ms} ms for iorr replay traces/01-process-fds.jsonl --verify --json, node -e 0 ${st.node_startup_ms} ms: ratio ${st.cli_startup_ratio} (budget <= 4)`,
+  );
 
   const path = join(tmpdir(), `iorr-bench-replay-${process.pid}.db`);
   rmSync(path, { force: true });
@@ -100,10 +101,14 @@ async function main(): Promise<void> {
     log(`map/unmap      ${mu.map_unmap_per_s} IOAS_MAP+IOAS_UNMAP pairs of 2 MiB per second (pins, VT-d page tables written and torn down)`);
 
     const wk = benchWalk();
-    log(`walk           ${wk.walk4_per_s} uncached 4-level first-stage walks/s over ${wk.pages} random 4 KiB pages (${(wk.table_bytes / 2 ** 20).toFixed(1)} MiB of tables; reader ${wk.reader}) (budget >= 5,000,000)`);
+    log(
+      `walk           ${wk.walk4_per_s} uncached 4-level first-stage walks/s over ${wk.pages} random 4 KiB pages (${(wk.table_bytes / 2 ** 20).toFixed(1)} MiB of tables; reader ${wk.reader}) (budget >= 5,000,000)`,
+    );
     log(`iotlb          ${wk.iotlb_hits_per_s} hits/s (budget >= 30,000,000)`);
     log(`nested walk    ${wk.nested_walk_per_s} nested walks/s (first stage over a 4-level second stage with 2 MiB pages)`);
-    log(`walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`);
+    log(
+      `walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`,
+    );
 
     const out = {
       events: N,
@@ -138,8 +143,13 @@ async function main(): Promise<void> {
         cli_startup_ratio: st.cli_startup_ratio <= 4,
       },
     };
-    if (json) process.stdout.write(JSON.stringify(out) + "\n");
-    else log(`budgets        ${Object.entries(out.budgets).map(([k, ok]) => `${k} ${ok ? "ok" : "MISSED"}`).join(", ")}`);
+    if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
+    else
+      log(
+        `budgets        ${Object.entries(out.budgets)
+          .map(([k, ok]) => `${k} ${ok ? "ok" : "MISSED"}`)
+          .join(", ")}`,
+      );
   } finally {
     for (const s of ["", "-wal", "-shm"]) rmSync(path + s, { force: true });
   }

@@ -76,7 +76,6 @@ class Builder {
   }
 }
 
-
 export interface WalkBench {
   walk4_per_s: number;
   iotlb_hits_per_s: number;

@@ -18,7 +18,10 @@ const tmp = `${out}.tmp-${process.pid}`;
 const fd = openSync(tmp, "w");
 const bar = progressBar("generate", true);
 try {
-  writeSync(fd, `${JSON.stringify({ format: "iorr-trace", version: 1, profile: "linux-6.19", title: `${n} simple system calls`, source: "synthetic", seed: 0 })}\n`);
+  writeSync(
+    fd,
+    `${JSON.stringify({ format: "iorr-trace", version: 1, profile: "linux-6.19", title: `${n} simple system calls`, source: "synthetic", seed: 0 })}\n`,
+  );
   const events = simpleEvents(n);
   let buf = "";
   events.forEach((ev, i) => {

@@ -18,8 +18,20 @@ const RAM_SIZE = 0x400_0000n; // 64 MiB
 const hex = (v: bigint | number) => `0x${BigInt(v).toString(16)}`;
 
 // Register offsets and bits (intel_iommu_internal.h).
-const RTADDR = 0x20, GCMD = 0x18, GSTS = 0x1c, CCMD = 0x28, FSTS = 0x34, IVA = 0xf0, IOTLB = 0xf8, FRCD = 0x220, IQT = 0x88, IQA = 0x90, IQH = 0x80;
-const TE = 0x8000_0000n, SRTP = 0x4000_0000n, QIE = 0x0400_0000n;
+const RTADDR = 0x20,
+  GCMD = 0x18,
+  GSTS = 0x1c,
+  CCMD = 0x28,
+  FSTS = 0x34,
+  IVA = 0xf0,
+  IOTLB = 0xf8,
+  FRCD = 0x220,
+  IQT = 0x88,
+  IQA = 0x90,
+  IQH = 0x80;
+const TE = 0x8000_0000n,
+  SRTP = 0x4000_0000n,
+  QIE = 0x0400_0000n;
 
 class Trace {
   readonly lines: string[] = [];
@@ -38,7 +50,12 @@ class Trace {
 class Guest {
   private next = 0x10_0000n; // table pages are taken from 1 MiB up
   private readonly written = new Map<bigint, bigint>();
-  constructor(readonly t: Trace, readonly pid: number, props: Record<string, unknown>, devices: string[]) {
+  constructor(
+    readonly t: Trace,
+    readonly pid: number,
+    props: Record<string, unknown>,
+    devices: string[],
+  ) {
     t.ev({ op: "process", pid });
     t.ev({ op: "mem.map", pid, va: hex(RAM_VA), length: hex(RAM_SIZE), pa: hex(RAM_HPA + BigInt(pid - 1) * RAM_SIZE) });
     t.ev({ op: "qemu.machine", pid, ram: [{ gpa: "0x0", size: hex(RAM_SIZE), va: hex(RAM_VA) }] });
@@ -108,11 +125,16 @@ class Guest {
   }
 }
 
-const SS_RW = 3n, SS_R = 1n;
-const FS_RW = 7n /* P | RW | US */, FS_R = 5n;
+const SS_RW = 3n,
+  SS_R = 1n;
+const FS_RW = 7n /* P | RW | US */,
+  FS_R = 5n;
 
 /** Legacy context entry: lo = SLPTPTR | TT << 2 | P, hi = DID << 8 | AW. */
-const legacyCe = (slptptr: bigint, tt: number, aw: number, did: number): [bigint, bigint] => [slptptr | (BigInt(tt) << 2n) | 1n, (BigInt(did) << 8n) | BigInt(aw)];
+const legacyCe = (slptptr: bigint, tt: number, aw: number, did: number): [bigint, bigint] => [
+  slptptr | (BigInt(tt) << 2n) | 1n,
+  (BigInt(did) << 8n) | BigInt(aw),
+];
 const devfn = (bdf: string) => {
   const [, df] = bdf.split(":") as [string, string];
   const [d, f] = df.split(".") as [string, string];
@@ -120,9 +142,14 @@ const devfn = (bdf: string) => {
 };
 
 function legacy(): Trace {
-  const t = new Trace("intel-iommu legacy mode built by the guest: TT multi-level with 4 KiB / 2 MiB / 1 GiB pages, pass-through, the context-entry faults, SS faults, fault recording and overflow, the IOTLB with and without invalidation", "linux-mainline");
+  const t = new Trace(
+    "intel-iommu legacy mode built by the guest: TT multi-level with 4 KiB / 2 MiB / 1 GiB pages, pass-through, the context-entry faults, SS faults, fault recording and overflow, the IOTLB with and without invalidation",
+    "linux-mainline",
+  );
   const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "01:00.0"]);
-  const root = g.page(), ctx = g.page(), pml4 = g.page();
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
   g.write(root, ctx | 1n); // bus 0 -> context table
   const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
   ce("00:03.0", legacyCe(pml4, 0, 2, 1)); // multi-level, 4-level (AW 2), domain 1
@@ -141,7 +168,9 @@ function legacy(): Trace {
   t.note("Before TE, DMA is not translated: pa = iova.");
   g.dma("00:03.0", 0x1010n, "read", { pa: "0x1010", hpa: hex(g.hpaBase + 0x1010n) });
   g.enable(root);
-  t.note("4 KiB, read-only 4 KiB, 2 MiB and 1 GiB pages (vtd_iova_to_slpte; CAP.SLLPS has both superpage sizes). A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO), a hit's as a walk's.");
+  t.note(
+    "4 KiB, read-only 4 KiB, 2 MiB and 1 GiB pages (vtd_iova_to_slpte; CAP.SLLPS has both superpage sizes). A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO), a hit's as a walk's.",
+  );
   g.dma("00:03.0", 0x1010n, "write", g.hit(0x20_0010n, 12, "rw"));
   g.dma("00:03.0", 0x41_2345n, "read", g.hit(0x81_2345n, 21, "r"));
   g.dma("00:03.0", 0x8012_3456n, "write", g.hit(0x12_3456n, 30, "rw"));
@@ -150,7 +179,9 @@ function legacy(): Trace {
   g.mr(FSTS, 4, 0x2n);
   g.mr(FRCD, 8, 0x2000n);
   g.mr(FRCD + 8, 8, 0x8000_0005_0000_0018n);
-  t.note("A read caches the read-only page; a write then hits that IOTLB entry, which QEMU returns without checking the access: the memory core refuses it (MEMTX_DECODE_ERROR) and no fault is recorded.");
+  t.note(
+    "A read caches the read-only page; a write then hits that IOTLB entry, which QEMU returns without checking the access: the memory core refuses it (MEMTX_DECODE_ERROR) and no fault is recorded.",
+  );
   g.dma("00:03.0", 0x2008n, "read", g.hit(0x20_1008n, 12, "r"));
   g.dma("00:03.0", 0x2008n, "write", { fault: "MEMTX_DECODE_ERROR" });
   g.mr(FRCD + 8, 8, 0x8000_0005_0000_0018n);
@@ -163,14 +194,18 @@ function legacy(): Trace {
   g.mr(FSTS, 4, 0x0n);
   g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
   g.mr(FRCD + 8, 8, 0xc000_0006_0000_0018n);
-  t.note("Faults of the walk: beyond the 48-bit width, reserved bits (a 2 MiB leaf's bit 13, address bit 48, SNP in a leaf without snoop-control, TM in a table entry: vtd_spte_rsvd), the interrupt range (VTD_FR_INTERRUPT_ADDR in legacy mode).");
+  t.note(
+    "Faults of the walk: beyond the 48-bit width, reserved bits (a 2 MiB leaf's bit 13, address bit 48, SNP in a leaf without snoop-control, TM in a table entry: vtd_spte_rsvd), the interrupt range (VTD_FR_INTERRUPT_ADDR in legacy mode).",
+  );
   g.dma("00:03.0", 0x1_0000_0000_0000n, "read", { fault: "VTD_FR_ADDR_BEYOND_MGAW" });
   g.dma("00:03.0", 0x60_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   g.dma("00:03.0", 0x3000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   g.dma("00:03.0", 0x4000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   g.dma("00:03.0", 0x2_0000_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_RSVD" });
   g.dma("00:03.0", 0x1_0000_0000n, "write", { fault: "VTD_FR_INTERRUPT_ADDR" });
-  t.note("Context entries: pass-through (4 KiB granule, rw, no IOTLB), TT 1 without device-iotlb and a 5-level AW are VTD_FR_CONTEXT_ENTRY_INV, no root entry for bus 1.");
+  t.note(
+    "Context entries: pass-through (4 KiB granule, rw, no IOTLB), TT 1 without device-iotlb and a 5-level AW are VTD_FR_CONTEXT_ENTRY_INV, no root entry for bus 1.",
+  );
   g.dma("00:04.0", 0x12_3456n, "write", g.hit(0x12_3456n, 12, "rw"));
   g.dma("00:06.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
   g.dma("00:07.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
@@ -196,7 +231,9 @@ function legacy(): Trace {
   ce("00:03.0", legacyCe(0n, 2, 2, 1));
   g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n)); // global IOTLB invalidation
   g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "r"));
-  t.note("Device-selective context-cache invalidation (CCMD: ICC, CIRG device, SID 00:03.0), then the IOTLB: pass-through now (perm IOMMU_RW whatever the access).");
+  t.note(
+    "Device-selective context-cache invalidation (CCMD: ICC, CIRG device, SID 00:03.0), then the IOTLB: pass-through now (perm IOMMU_RW whatever the access).",
+  );
   g.mw(CCMD, 8, (1n << 63n) | (3n << 61n) | (0x18n << 16n));
   g.mr(CCMD, 8, (3n << 61n) | (3n << 59n)); // ICC clear, CAIG device; SID and FM are write-only
   g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
@@ -205,9 +242,14 @@ function legacy(): Trace {
 }
 
 function legacyAw39(): Trace {
-  const t = new Trace("intel-iommu aw-bits=39 legacy mode: a 3-level second stage (SAGAW 39-bit only) with 4 KiB, 2 MiB and 1 GiB pages; a 4-level context entry is invalid; IOVAs from 2^39 overflow", "linux-mainline");
+  const t = new Trace(
+    "intel-iommu aw-bits=39 legacy mode: a 3-level second stage (SAGAW 39-bit only) with 4 KiB, 2 MiB and 1 GiB pages; a 4-level context entry is invalid; IOVAs from 2^39 overflow",
+    "linux-mainline",
+  );
   const g = new Guest(t, 1, { "aw-bits": 39 }, ["00:03.0", "00:04.0"]);
-  const root = g.page(), ctx = g.page(), pdpt = g.page();
+  const root = g.page(),
+    ctx = g.page(),
+    pdpt = g.page();
   g.write(root, ctx | 1n);
   g.write(ctx + BigInt(devfn("00:03.0")) * 16n, ...legacyCe(pdpt, 0, 1, 3));
   g.write(ctx + BigInt(devfn("00:04.0")) * 16n, ...legacyCe(pdpt, 0, 2, 3));
@@ -237,11 +279,13 @@ const pe = (o: { p?: boolean; pgtt: number; aw?: number; ss?: bigint; did: numbe
 /** A guest in scalable mode: root (TTM scalable), context table, one PASID directory and table per device. */
 function scalableGuest(t: Trace, pid: number, props: Record<string, unknown>, devices: string[]) {
   const g = new Guest(t, pid, { "x-scalable-mode": true, ...props }, devices);
-  const root = g.page(), ctx = g.page();
+  const root = g.page(),
+    ctx = g.page();
   g.write(root, ctx | 1n); // lower context table (devfn < 128)
   const tables = new Map<string, bigint>();
   for (const d of devices) {
-    const dir = g.page(), table = g.page();
+    const dir = g.page(),
+      table = g.page();
     g.write(dir, table | 1n); // PASIDs 0-63
     g.write(ctx + BigInt(devfn(d)) * 32n, ...smCe(dir));
     tables.set(d, table);
@@ -258,10 +302,14 @@ function queue(g: Guest, iq: bigint, state: { tail: number }, lo: bigint, hi: bi
 }
 
 function scalableSs(): Trace {
-  const t = new Trace("intel-iommu scalable mode, second stage (x-flts=off): PGTT second stage with 4 KiB / 2 MiB / 1 GiB pages through PASID_0 and PASID 5, pass-through, the PASID-entry faults (nested, first stage without FSTS, 5-level, PASID_0 missing), IOTLB and PASID-based IOTLB invalidation through the queue", "linux-mainline");
+  const t = new Trace(
+    "intel-iommu scalable mode, second stage (x-flts=off): PGTT second stage with 4 KiB / 2 MiB / 1 GiB pages through PASID_0 and PASID 5, pass-through, the PASID-entry faults (nested, first stage without FSTS, 5-level, PASID_0 missing), IOTLB and PASID-based IOTLB invalidation through the queue",
+    "linux-mainline",
+  );
   const devs = ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "00:08.0"];
   const { g, rtaddr, setPe } = scalableGuest(t, 1, {}, devs);
-  const s0 = g.page(), s5 = g.page();
+  const s0 = g.page(),
+    s5 = g.page();
   setPe("00:03.0", 0, pe({ pgtt: 2, ss: s0, did: 2 }));
   setPe("00:03.0", 5, pe({ pgtt: 2, ss: s5, did: 9 }));
   setPe("00:04.0", 0, pe({ pgtt: 4, did: 3 }));
@@ -277,7 +325,9 @@ function scalableSs(): Trace {
   g.map(s0, 4, 0x8000n, 0x23_0000n, 12, SS_RW | 0x800n, SS_RW); // SNP in a leaf: allowed in scalable mode
   g.map(s0, 4, 0x1_0000_0000n, 0x23_1000n, 12, SS_RW, SS_RW | 0x800n); // SNP in the new table entries: still reserved
   g.enable(rtaddr);
-  t.note("A request without PASID uses PASID_0; with PASID 5 its own entry and domain. A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO).");
+  t.note(
+    "A request without PASID uses PASID_0; with PASID 5 its own entry and domain. A read's perm lacks W (vtd_do_iommu_translate: access_flags & ~IOMMU_WO).",
+  );
   g.dma("00:03.0", 0x1abcn, "write", g.hit(0x21_0abcn, 12, "rw"));
   g.dma("00:03.0", 0x2f_fffcn, "write", { fault: "VTD_FR_WRITE" });
   g.dma("00:03.0", 0x2f_fffcn, "read", g.hit(0x6f_fffcn, 21, "r"));
@@ -289,7 +339,9 @@ function scalableSs(): Trace {
   t.note("PASID 6 has a zeroed entry: the type check fails before the present bit is looked at. PASID 64 has no directory entry.");
   g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 6);
   g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_DIR_ENTRY_P" }, 64);
-  t.note("PGTT pass-through (perm IOMMU_RW); nested, first stage without x-flts and a 5-level AW are VTD_FR_PASID_TABLE_ENTRY_INV; so is a context entry without a PASID_0 entry.");
+  t.note(
+    "PGTT pass-through (perm IOMMU_RW); nested, first stage without x-flts and a 5-level AW are VTD_FR_PASID_TABLE_ENTRY_INV; so is a context entry without a PASID_0 entry.",
+  );
   g.dma("00:04.0", 0x4321n, "write", g.hit(0x4321n, 12, "rw"));
   for (const d of ["00:05.0", "00:06.0", "00:07.0"]) g.dma(d, 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
   g.dma("00:08.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }, 1);
@@ -303,10 +355,14 @@ function scalableSs(): Trace {
   g.map(s5, 4, 0x1000n, 0x32_0000n, 12, SS_RW, SS_RW);
   g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "r"));
   g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
-  t.note("A page-selective PASID-based IOTLB descriptor (type 6, granularity 3: vtd_piotlb_page_invalidate) flushes first-stage entries only: PASID 5's second-stage entry of 0x1000 (domain 9) stays.");
+  t.note(
+    "A page-selective PASID-based IOTLB descriptor (type 6, granularity 3: vtd_piotlb_page_invalidate) flushes first-stage entries only: PASID 5's second-stage entry of 0x1000 (domain 9) stays.",
+  );
   queue(g, iq, q, 0x6n | (3n << 4n) | (9n << 16n) | (5n << 32n), 0x1000n);
   g.dma("00:03.0", 0x1abcn, "read", g.hit(0x22_0abcn, 12, "r"), 5);
-  t.note("A PASID-selective one (granularity 2: vtd_piotlb_pasid_invalidate, vtd_hash_remove_by_pasid) flushes every entry of its domain and PASID, second stage too (QEMU ad0a7f1e1e): (domain 9, PASID 0) selects nothing; (domain 2, PASID 0) drops PASID_0's entry, not PASID 5's.");
+  t.note(
+    "A PASID-selective one (granularity 2: vtd_piotlb_pasid_invalidate, vtd_hash_remove_by_pasid) flushes every entry of its domain and PASID, second stage too (QEMU ad0a7f1e1e): (domain 9, PASID 0) selects nothing; (domain 2, PASID 0) drops PASID_0's entry, not PASID 5's.",
+  );
   queue(g, iq, q, 0x6n | (2n << 4n) | (9n << 16n), 0n);
   g.dma("00:03.0", 0x1abcn, "read", g.hit(0x21_0abcn, 12, "r"));
   queue(g, iq, q, 0x6n | (2n << 4n) | (2n << 16n), 0n);
@@ -326,7 +382,10 @@ function scalableSs(): Trace {
 }
 
 function scalableFs(): Trace {
-  const t = new Trace("intel-iommu scalable mode with x-flts=on: first-stage tables (4-level) with 4 KiB / 2 MiB / 1 GiB pages, the first-stage faults (P, U/S, R/W, reserved, canonical, interrupt range), 5-level and second-stage PASID entries refused, fs1gp=off", ["linux-mainline", "qemu-flts-final"]);
+  const t = new Trace(
+    "intel-iommu scalable mode with x-flts=on: first-stage tables (4-level) with 4 KiB / 2 MiB / 1 GiB pages, the first-stage faults (P, U/S, R/W, reserved, canonical, interrupt range), 5-level and second-stage PASID entries refused, fs1gp=off",
+    ["linux-mainline", "qemu-flts-final"],
+  );
   const { g, rtaddr, setPe } = scalableGuest(t, 1, { "x-flts": true }, ["00:03.0", "00:04.0", "00:05.0", "00:06.0"]);
   const fs = g.page();
   setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 2 }));
@@ -346,7 +405,9 @@ function scalableFs(): Trace {
 
   g.dma("00:03.0", 0x4f_0000n, "read", g.hit(0x8f_0000n, 21, "r"));
   g.dma("00:03.0", 0xbfff_fff0n, "write", g.hit(0x7fff_fff0n, 30, "rw"));
-  t.note("First-stage faults in QEMU's order: P, U/S (requests are user-mode), R/W, reserved bits; the IOVA must be canonical at the PASID entry's width (AW 2: 48 bits).");
+  t.note(
+    "First-stage faults in QEMU's order: P, U/S (requests are user-mode), R/W, reserved bits; the IOVA must be canonical at the PASID entry's width (AW 2: 48 bits).",
+  );
   g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
   g.dma("00:03.0", 0x3000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_US" });
   g.dma("00:03.0", 0x2000n, "write", { fault: "VTD_FR_SM_WRITE" });
@@ -355,7 +416,9 @@ function scalableFs(): Trace {
   g.dma("00:03.0", 0x8000_0000_0000n, "read", { fault: "VTD_FR_FS_NON_CANONICAL" });
   g.dma("00:03.0", 0xffff_8000_0000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
   g.dma("00:03.0", 0x7fff_ffff_f000n, "read", { fault: "VTD_FR_SM_INTERRUPT_ADDR" });
-  t.note("FRCD0 holds the first of these faults (the later ones, from the same source id, are collapsed into it): FR 0x71, read, recorded with PASID_0 and PV as scalable-mode walk faults are.");
+  t.note(
+    "FRCD0 holds the first of these faults (the later ones, from the same source id, are collapsed into it): FR 0x71, read, recorded with PASID_0 and PV as scalable-mode walk faults are.",
+  );
   g.mr(FRCD + 8, 8, 0xc000_0071_8000_0018n);
   t.note("5-level (FSPM 1) and second-stage PASID entries are invalid with x-flts; pass-through is offered (ECAP.PT).");
   g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });

@@ -72,7 +72,9 @@ export const demoCommand: Command = (argv) =>
         }),
       );
       print("");
-      print(`${files.length} traces, ${totalEvents} events, ${totalVerified} expectations verified, ${failures === 0 ? "no divergence" : `${failures} trace(s) diverged or faulted`}`);
+      print(
+        `${files.length} traces, ${totalEvents} events, ${totalVerified} expectations verified, ${failures === 0 ? "no divergence" : `${failures} trace(s) diverged or faulted`}`,
+      );
       print("try: iorr replay traces/<trace>.jsonl --verify --json, iorr state <trace> --at N, iorr info <trace>");
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -16,14 +16,28 @@ import { progressBar } from "../progress.ts";
 
 export const importCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = yield* parseArgs("import", argv, { output: { value: true, short: "o" }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace.jsonl> -o <trace.db>" });
+    const a = yield* parseArgs(
+      "import",
+      argv,
+      { output: { value: true, short: "o" }, profile: { value: true }, json: {} },
+      { min: 1, max: 1, names: "<trace.jsonl> -o <trace.db>" },
+    );
     const input = a.positional[0]!;
     const output = a.flags.output;
-    if (typeof output !== "string") return yield* Effect.fail(new BadInput({ file: "iorr import", field: "-o", message: "the output database is required: iorr import <trace.jsonl> -o <trace.db>" }));
-    if (isTraceDbPath(input) && input.endsWith(".db")) return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
+    if (typeof output !== "string")
+      return yield* Effect.fail(
+        new BadInput({ file: "iorr import", field: "-o", message: "the output database is required: iorr import <trace.jsonl> -o <trace.db>" }),
+      );
+    if (isTraceDbPath(input) && input.endsWith(".db"))
+      return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
     const json = a.flags.json === true;
     const bars = { store: progressBar("import: storing  ", !json), replay: progressBar("import: replaying", !json) };
-    const r = yield* importJsonl(input, output, (header) => profileFor("import", a.flags.profile, header), (phase, d, t) => bars[phase].update(d, t)).pipe(
+    const r = yield* importJsonl(
+      input,
+      output,
+      (header) => profileFor("import", a.flags.profile, header),
+      (phase, d, t) => bars[phase].update(d, t),
+    ).pipe(
       Effect.ensuring(
         Effect.sync(() => {
           bars.store.done();
@@ -62,7 +76,12 @@ function writeAtomically(path: string, chunks: Iterable<string>): void {
 
 export const exportCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = yield* parseArgs("export", argv, { output: { value: true, short: "o" }, outcomes: {}, profile: { value: true } }, { min: 1, max: 1, names: "<trace> [-o out.jsonl]" });
+    const a = yield* parseArgs(
+      "export",
+      argv,
+      { output: { value: true, short: "o" }, outcomes: {}, profile: { value: true } },
+      { min: 1, max: 1, names: "<trace> [-o out.jsonl]" },
+    );
     return yield* usingTrace(a.positional[0]!, (src) =>
       Effect.gen(function* () {
         // --outcomes records what the simulator computed as each event's expect (a recording).
@@ -131,7 +150,13 @@ export const infoCommand: Command = (argv) =>
           print(`${file}: iorr trace, format version 1 (${info.kind}, ${info.bytes} bytes)`);
           for (const [k, v] of Object.entries(src.header)) if (k !== "format" && k !== "version") print(`  ${k}: ${JSON.stringify(v)}`);
           print(`events: ${src.count}, ${expects} with a recorded outcome to verify`);
-          print(`ops: ${Object.entries(ops).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`);
+          print(
+            `ops: ${
+              Object.entries(ops)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(", ") || "none"
+            }`,
+          );
           if (db) {
             print(`schema version ${info.schema}; hash chain verified, head ${info.head_hash}`);
             print(`checkpoints: ${info.checkpoints} (profile ${JSON.stringify(info.checkpoint_profile)})`);

@@ -9,7 +9,12 @@ import { progressBar } from "../progress.ts";
 
 export const replayCommand: Command = (argv) =>
   Effect.gen(function* () {
-    const a = yield* parseArgs("replay", argv, { verify: {}, profile: { value: true }, until: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace>" });
+    const a = yield* parseArgs(
+      "replay",
+      argv,
+      { verify: {}, profile: { value: true }, until: { value: true }, json: {} },
+      { min: 1, max: 1, names: "<trace>" },
+    );
     const until = yield* intFlag("replay", "until", a.flags.until);
     const json = a.flags.json === true;
     return yield* usingTrace(a.positional[0]!, (src) =>
@@ -34,7 +39,9 @@ export const replayCommand: Command = (argv) =>
               state_hash: null,
               fault: { seq: fault.seq, op: fault.op, kind: fault.kind, message: fault.message },
             });
-          process.stderr.write(`iorr: ${src.file}: event ${fault.seq} (${fault.op}): ${fault.kind === "bad-input" ? "" : "simulator fault: "}${fault.message}\n`);
+          process.stderr.write(
+            `iorr: ${src.file}: event ${fault.seq} (${fault.op}): ${fault.kind === "bad-input" ? "" : "simulator fault: "}${fault.message}\n`,
+          );
           return status;
         }
         const r = outcome.ok;

@@ -15,7 +15,11 @@ const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 export function describeState(s: State): string[] {
   const out: string[] = [];
   const iommu = s.host.iommu;
-  out.push(iommu ? `host IOMMU: ${iommu.type}, ${iommu.awBits}-bit addresses, PASID width ${iommu.maxPasidLog2}${iommu.hwCaps.length ? `, ${iommu.hwCaps.join(" ")}` : ""}` : "host IOMMU: none declared");
+  out.push(
+    iommu
+      ? `host IOMMU: ${iommu.type}, ${iommu.awBits}-bit addresses, PASID width ${iommu.maxPasidLog2}${iommu.hwCaps.length ? `, ${iommu.hwCaps.join(" ")}` : ""}`
+      : "host IOMMU: none declared",
+  );
   const devices = [...s.host.devices.values()];
   out.push(`devices bound to vfio-pci: ${devices.length}`);
   for (const d of devices)
@@ -41,7 +45,8 @@ export function describeState(s: State): string[] {
     out.push(`iommufd context of file ${ctx.fileId}: ${ctx.objects.size} object(s)`);
     for (const o of ctx.objects.values()) {
       let what: string = o.type;
-      if (o.type === "ioas") what += `, ${o.areas.length} area(s)${o.areas.map((a) => ` ${hex(a.iova)}-${hex(a.last)}`).join("")}, domains [${o.domains.join(", ")}]`;
+      if (o.type === "ioas")
+        what += `, ${o.areas.length} area(s)${o.areas.map((a) => ` ${hex(a.iova)}-${hex(a.last)}`).join("")}, domains [${o.domains.join(", ")}]`;
       if (o.type === "hwpt_paging") {
         const d = s.domains.table.get(o.domainId);
         const tables = d?.type === "paging" ? `, ${d.format} tables at ${hex(d.root)}${d.dirtyTracking ? ", dirty tracking" : ""}` : "";
@@ -66,7 +71,10 @@ export const stateCommand: Command = (argv) =>
       Effect.gen(function* () {
         const profile = yield* profileFor("state", a.flags.profile, src.header);
         const seq = at ?? src.count;
-        if (seq > src.count) return yield* Effect.fail(new BadInput({ file: "iorr state", field: "--at", message: `event ${seq} is past the end of ${src.file} (${src.count} events)` }));
+        if (seq > src.count)
+          return yield* Effect.fail(
+            new BadInput({ file: "iorr state", field: "--at", message: `event ${seq} is past the end of ${src.file} (${src.count} events)` }),
+          );
         const timeline = new Timeline(src);
         const r = yield* withTrace(src, profile, timeline.stateAt(seq)).pipe(
           Effect.map((state) => ({ state })),

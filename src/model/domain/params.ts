@@ -4,7 +4,12 @@
 // (src/model/iommu/*.ts, each driver's pagingParams).
 
 import { AMDV1_MAX_LEVELS } from "../../pagewalk/index.ts";
-import { MOCK_APERTURE_LAST as APERTURE_LAST, MOCK_APERTURE_START as APERTURE_START, MOCK_HUGE_PAGE_SIZE as HUGE_PAGE_SIZE, MOCK_PAGE_SIZE } from "../../uapi/iommufd.ts";
+import {
+  MOCK_APERTURE_LAST as APERTURE_LAST,
+  MOCK_APERTURE_START as APERTURE_START,
+  MOCK_HUGE_PAGE_SIZE as HUGE_PAGE_SIZE,
+  MOCK_PAGE_SIZE,
+} from "../../uapi/iommufd.ts";
 import type { DomainFormat, IovaRange } from "./state.ts";
 import { coverageBits, FORMATS } from "./formats.ts";
 

@@ -106,8 +106,7 @@ export function mapRange(tm: TableMem, d: Domain, f: FormatInfo, iova: bigint, p
     const level = leafLevel(f, lg2);
     if (!f.holds(level, lg2)) throw tableError("ENXIO", `page size ${hex(size)} has no level`);
     if (f.dynamicTop) growTop(tm, d, f, iova + size - 1n, level);
-    else if ((iova + size - 1n) >> BigInt(coverageBits(f, d.levels)) !== 0n || level > d.levels)
-      throw tableError("ERANGE", `${hex(iova)} is beyond the table`);
+    else if ((iova + size - 1n) >> BigInt(coverageBits(f, d.levels)) !== 0n || level > d.levels) throw tableError("ERANGE", `${hex(iova)} is beyond the table`);
     installLeaf(tm, d, f, iova, pa, lg2, level, prot);
     iova += size;
     pa += size;

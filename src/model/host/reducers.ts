@@ -30,11 +30,15 @@ export const hostIommu: Reducer = (s: State, ev): Outcome => {
     capReg,
     ecapReg,
     awBits: (ev.aw_bits as number | undefined) ?? (type === "intel_vtd" && ev.cap_reg !== undefined ? vtdAwBits(capReg) : 48),
-    maxPasidLog2:
-      (ev.max_pasid_log2 as number | undefined) ?? (type === "intel_vtd" ? vtdPasidLog2(ecapReg) : type === "selftest_mock" ? MOCK_PASID_WIDTH : 0),
+    maxPasidLog2: (ev.max_pasid_log2 as number | undefined) ?? (type === "intel_vtd" ? vtdPasidLog2(ecapReg) : type === "selftest_mock" ? MOCK_PASID_WIDTH : 0),
     // hw_caps is the mask of its IOMMU_HW_CAP_* names (events.ts; a database written before flag
     // fields were normalised holds the list it was given): the state keeps the names.
-    hwCaps: ev.hw_caps !== undefined ? flagNames(IOMMU_HW_CAPS, parseFlags(ev.hw_caps, IOMMU_HW_CAPS, "hw_caps")) : type === "selftest_mock" ? ["DIRTY_TRACKING"] : [],
+    hwCaps:
+      ev.hw_caps !== undefined
+        ? flagNames(IOMMU_HW_CAPS, parseFlags(ev.hw_caps, IOMMU_HW_CAPS, "hw_caps"))
+        : type === "selftest_mock"
+          ? ["DIRTY_TRACKING"]
+          : [],
   };
   s.host.iommu = iommu;
   return ok();
@@ -109,4 +113,3 @@ export const param: Reducer = (s: State, ev): Outcome => {
   s.params.set(name, v);
   return ok();
 };
-

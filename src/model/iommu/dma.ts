@@ -77,8 +77,7 @@ function dmaNested(s: State, host: HostIommu | null, parent: PagingDomain, d: Ne
   const s1: PageTable = { root: Number(d.data.pgtbl_addr ?? 0), levels: aw > 48 ? 5 : 4, vaBits: aw, oaBits: 52, granuleLg2: 12, superpages: 1 | fs1gp };
   const access = (write ? ACCESS_WRITE : ACCESS_READ) | (priv ? ACCESS_PRIV : 0);
   const fault = nestedWalker.walk(new TableMem(s.memory), s1, pageTableOf(parent), Number(iova >> 32n), Number(iova & 0xffffffffn), access, nestedOut);
-  if (fault !== FAULT_NONE)
-    return { fault: nestedOut[N_STAGE] === STAGE_SECOND ? FORMATS[parent.format].faultName(fault, write) : x86FsFaultName(fault) };
+  if (fault !== FAULT_NONE) return { fault: nestedOut[N_STAGE] === STAGE_SECOND ? FORMATS[parent.format].faultName(fault, write) : x86FsFaultName(fault) };
   return { pa: hex(BigInt(nestedOut[R_PA]!)), page_size: hex(1n << BigInt(nestedOut[R_PAGE_LG2]!)), perm: permString(nestedOut[R_PERM]!) };
 }
 

@@ -154,7 +154,8 @@ export const MOCK_DRIVER: IommuDriver = {
     }
     // mock_domain_alloc_pgtable: the aperture is overridden to the MOCK aperture for the default type only
     if (pagetableType === MOCK_IOMMUPT_DEFAULT) return base;
-    if (pagetableType === MOCK_IOMMUPT_HUGE) return { ...base, pgsizeBitmap: MOCK_HUGE_PGSIZE_BITMAP, aperture: { start: 0n, last: (1n << BigInt(base.awBits)) - 1n } };
+    if (pagetableType === MOCK_IOMMUPT_HUGE)
+      return { ...base, pgsizeBitmap: MOCK_HUGE_PGSIZE_BITMAP, aperture: { start: 0n, last: (1n << BigInt(base.awBits)) - 1n } };
     return "EOPNOTSUPP";
   },
   allocNested: (_host, _parent, flags, ud) => allocNested(flags, ud),

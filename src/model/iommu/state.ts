@@ -11,4 +11,3 @@ export interface MockDeviceData {
   /** mock_dev.cache: MOCK_DEV_CACHE_NUM fake device-cache entries. */
   cache: number[];
 }
-

@@ -250,7 +250,7 @@ function doReplace(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number
     }
   }
   // iommufd_hwpt_replace_device
-  let r: Verdict<undefined> ;
+  let r: Verdict<undefined>;
   if (!idev.noiommu) {
     const err = pasidCompatCheck(s, ctx, hwpt, idev, pasid);
     r = err ?? coreAttach(s, ctx, idev, hwpt, pasid, true);
@@ -278,7 +278,15 @@ function doReplace(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number
  * immediately for an attach, replaced onto after filling for a replace; it
  * becomes automatic once the device is on it.
  */
-function autoGetDomain(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number, ioas: Ioas, replace: boolean, env: ReduceEnv): Verdict<{ ptId: number; destroy: Hwpt | null }> {
+function autoGetDomain(
+  s: State,
+  ctx: IommufdCtx,
+  idev: IommufdDevice,
+  pasid: number,
+  ioas: Ioas,
+  replace: boolean,
+  env: ReduceEnv,
+): Verdict<{ ptId: number; destroy: Hwpt | null }> {
   const autos: HwptPaging[] = [];
   for (const o of ctx.objects.values()) if (o.type === "hwpt_paging" && o.ioasId === ioas.id && o.auto) autos.push(o);
   autos.sort((a, b) => (a.seq ?? a.id) - (b.seq ?? b.id));
@@ -288,10 +296,21 @@ function autoGetDomain(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: nu
     if (isErr(r)) return r;
     return { ptId: hwpt.id, destroy: r ?? null };
   }
-  const hwpt = hwptPagingAlloc(s, ctx, ioas, idev, 0, null, env, replace ? undefined : {
-    attach: (h) => hwptAttach(s, ctx, h, idev, pasid),
-    detach: () => void hwptDetach(s, ctx, idev, pasid, env),
-  });
+  const hwpt = hwptPagingAlloc(
+    s,
+    ctx,
+    ioas,
+    idev,
+    0,
+    null,
+    env,
+    replace
+      ? undefined
+      : {
+          attach: (h) => hwptAttach(s, ctx, h, idev, pasid),
+          detach: () => void hwptDetach(s, ctx, idev, pasid, env),
+        },
+  );
   if (isErr(hwpt)) return hwpt;
   let destroy: Hwpt | null = null;
   if (replace) {
@@ -390,7 +409,15 @@ export function iommufdDeviceBind(s: State, ctx: IommufdCtx, bdf: string, env: R
  * (min of the device's and the IOMMU's; EINVAL) and the HWPT allocated with
  * IOMMU_HWPT_ALLOC_PASID. An attach (not a replace) adds a user to the device.
  */
-export function iommufdDeviceAttach(s: State, ctx: IommufdCtx, devId: number, ptId: number, pasid: number, env: ReduceEnv, replace?: boolean): { ptId: number } | string {
+export function iommufdDeviceAttach(
+  s: State,
+  ctx: IommufdCtx,
+  devId: number,
+  ptId: number,
+  pasid: number,
+  env: ReduceEnv,
+  replace?: boolean,
+): { ptId: number } | string {
   const idev = getObject(ctx, devId, "device");
   if (!idev) throw new Error(`iommufd_device_attach: no device ${devId}`);
   const isReplace = replace ?? idev.attach.has(pasid);

@@ -9,7 +9,14 @@
 // also comes back inline as `out.data` (the members of the vendor struct that
 // fit in the caller's data_len). data_len is set to the kernel's length.
 
-import { IOMMU_HW_CAP_DIRTY_TRACKING, IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED, IOMMU_HW_CAP_PCI_PASID_EXEC, IOMMU_HW_CAP_PCI_PASID_PRIV, IOMMU_HW_INFO_FLAG_INPUT_TYPE, IOMMU_HW_INFO_TYPE_DEFAULT } from "../../uapi/iommufd.ts";
+import {
+  IOMMU_HW_CAP_DIRTY_TRACKING,
+  IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED,
+  IOMMU_HW_CAP_PCI_PASID_EXEC,
+  IOMMU_HW_CAP_PCI_PASID_PRIV,
+  IOMMU_HW_INFO_FLAG_INPUT_TYPE,
+  IOMMU_HW_INFO_TYPE_DEFAULT,
+} from "../../uapi/iommufd.ts";
 import { decodeStruct } from "../../uapi/layout.ts";
 import type { ReduceEnv } from "../framework.ts";
 import { driverOf, isErr, maxPasidLog2, MOCK_DRIVER, refusal, type HwInfo, type Unmodelled } from "../iommu/index.ts";

@@ -23,7 +23,18 @@ import { domainReadDirty, domainSetDirtyTracking } from "../domain/dirty.ts";
 import { domainAllocNested, domainAllocPaging, domainFree, domainOf, pagingDomainOf } from "../domain/domain.ts";
 import type { NestedDomain } from "../domain/state.ts";
 import { notModelled, type ReduceEnv } from "../framework.ts";
-import { domainOwner, driverOf, isErr, NOIOMMU_DRIVER, refusal, Unmodelled, type DriverDevice, type InvalidateResult, type NestedSpec, type Verdict } from "../iommu/index.ts";
+import {
+  domainOwner,
+  driverOf,
+  isErr,
+  NOIOMMU_DRIVER,
+  refusal,
+  Unmodelled,
+  type DriverDevice,
+  type InvalidateResult,
+  type NestedSpec,
+  type Verdict,
+} from "../iommu/index.ts";
 import { errno, type Outcome, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
@@ -107,18 +118,21 @@ export function hwptPagingAlloc(
   if (isErr(params)) return params;
 
   const domain = domainAllocPaging(s, params, (flags & HWPT_ALLOC_DIRTY_TRACKING) !== 0);
-  const hwpt = addObject(ctx, (id): HwptPaging => ({
-    id,
-    type: "hwpt_paging",
-    users: 1,
-    ioasId: ioas.id,
-    auto: false,
-    nestParent: (flags & HWPT_ALLOC_NEST_PARENT) !== 0,
-    flags,
-    domainId: domain.id,
-    faultId: null,
-    seq: nextHwptSeq(ctx),
-  }));
+  const hwpt = addObject(
+    ctx,
+    (id): HwptPaging => ({
+      id,
+      type: "hwpt_paging",
+      users: 1,
+      ioasId: ioas.id,
+      auto: false,
+      nestParent: (flags & HWPT_ALLOC_NEST_PARENT) !== 0,
+      flags,
+      domainId: domain.id,
+      faultId: null,
+      seq: nextHwptSeq(ctx),
+    }),
+  );
   ioas.users++;
   if (immediate) {
     const r = immediate.attach(hwpt);
@@ -140,7 +154,10 @@ export function hwptPagingAlloc(
 function addNestedHwpt(s: State, ctx: IommufdCtx, parent: HwptPaging, viommu: Viommu | null, flags: number, spec: NestedSpec): HwptNested {
   const domain = domainAllocNested(s, pagingDomainOf(s, parent.domainId), spec.dataType, spec.data);
   if (spec.iotlb) domain.iotlb = spec.iotlb;
-  const hwpt = addObject(ctx, (id): HwptNested => ({ id, type: "hwpt_nested", users: 1, parentId: parent.id, viommuId: viommu?.id ?? null, flags, faultId: null, domainId: domain.id }));
+  const hwpt = addObject(
+    ctx,
+    (id): HwptNested => ({ id, type: "hwpt_nested", users: 1, parentId: parent.id, viommuId: viommu?.id ?? null, flags, faultId: null, domainId: domain.id }),
+  );
   if (viommu) viommu.users++;
   else parent.users++;
   return hwpt;

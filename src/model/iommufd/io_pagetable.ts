@@ -163,7 +163,15 @@ function elmRuns(s: State, e: PagesElm, at: bigint, pinned: boolean): PhysRun[] 
  * read-only pages, EINVAL for a page offset the alignment refuses), pin when
  * the IOAS has domains (EFAULT), then map into every domain.
  */
-export function mapPages(s: State, ctx: IommufdCtx, ioas: Ioas, elms: readonly PagesElm[], length: bigint, fixedIova: bigint | undefined, prot: number): { iova: bigint } | string {
+export function mapPages(
+  s: State,
+  ctx: IommufdCtx,
+  ioas: Ioas,
+  elms: readonly PagesElm[],
+  length: bigint,
+  fixedIova: bigint | undefined,
+  prot: number,
+): { iova: bigint } | string {
   const align = ioas.iovaAlignment;
   if (length % align !== 0n || length === 0n) return "EINVAL";
   let iova: bigint;

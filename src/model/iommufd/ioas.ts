@@ -3,7 +3,11 @@
 // CHANGE_PROCESS are in ioas_file.ts. The cores ioasMap/ioasUnmap are shared
 // with the VFIO type1 compatibility layer.
 
-import { IOMMU_IOAS_MAP_FIXED_IOVA as MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE as MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE as MAP_WRITEABLE } from "../../uapi/iommufd.ts";
+import {
+  IOMMU_IOAS_MAP_FIXED_IOVA as MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE as MAP_READABLE,
+  IOMMU_IOAS_MAP_WRITEABLE as MAP_WRITEABLE,
+} from "../../uapi/iommufd.ts";
 import { EventError } from "../events.ts";
 import { errno, ret0 } from "../outcome.ts";
 import type { State } from "../state.ts";
@@ -127,7 +131,16 @@ export function iommufdIoasAllowIovas(s: State, call: IoctlCall) {
  * a zero or huge length EINVAL, then iopt_map_pages' rules. prot: IOMMU_READ
  * (1) | IOMMU_WRITE (2). The core of IOMMU_IOAS_MAP and VFIO_IOMMU_MAP_DMA.
  */
-export function ioasMap(s: State, ctx: IommufdCtx, ioas: Ioas, pid: number, userVa: bigint, length: bigint, iova: bigint | undefined, prot: number): { iova: bigint } | string {
+export function ioasMap(
+  s: State,
+  ctx: IommufdCtx,
+  ioas: Ioas,
+  pid: number,
+  userVa: bigint,
+  length: bigint,
+  iova: bigint | undefined,
+  prot: number,
+): { iova: bigint } | string {
   if (userVa + length > U64_MAX) return "EOVERFLOW";
   if (length > U64_MAX - PAGE || length === 0n) return "EINVAL";
   const elm = { source: { kind: "user" as const, pid, va: userVa }, length, writable: (prot & 2) !== 0, runs: null };

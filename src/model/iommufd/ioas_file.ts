@@ -6,7 +6,11 @@ import { dmabufOfFile, vfioPciDmaBufIommufdMap } from "../dmabuf/dmabuf.ts";
 import { errno, ret0 } from "../outcome.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
-import { IOMMU_IOAS_MAP_FIXED_IOVA as MAP_FIXED_IOVA, IOMMU_IOAS_MAP_READABLE as MAP_READABLE, IOMMU_IOAS_MAP_WRITEABLE as MAP_WRITEABLE } from "../../uapi/iommufd.ts";
+import {
+  IOMMU_IOAS_MAP_FIXED_IOVA as MAP_FIXED_IOVA,
+  IOMMU_IOAS_MAP_READABLE as MAP_READABLE,
+  IOMMU_IOAS_MAP_WRITEABLE as MAP_WRITEABLE,
+} from "../../uapi/iommufd.ts";
 import { protOf } from "./ioas.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
 import { cmdOf, respond } from "../uaccess/ucmd.ts";
@@ -126,8 +130,7 @@ export function iommufdIoasCopy(s: State, call: IoctlCall) {
 export function iommufdIoasChangeProcess(s: State, call: IoctlCall) {
   const cmd = cmdOf(call);
   if (cmd.__reserved !== 0) return errno("EOPNOTSUPP");
-  for (const obj of ctxOf(s, call).objects.values())
-    if (obj.type === "ioas" && obj.areas.some((a) => a.source.kind !== "file")) return errno("EINVAL");
+  for (const obj of ctxOf(s, call).objects.values()) if (obj.type === "ioas" && obj.areas.some((a) => a.source.kind !== "file")) return errno("EINVAL");
   return ret0();
 }
 

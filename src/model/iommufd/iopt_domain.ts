@@ -126,7 +126,14 @@ function splitArea(ioas: Ioas, a: Area, iova: bigint): string | undefined {
   if (a.runs && ioas.domains.length > 0 && ioas.hugePages) return "EINVAL";
   // Fresh objects (not copies of the draft) for the two halves.
   const half = (first: bigint, last: bigint): Area => {
-    const h: Area = { iova: first, last, prot: a.prot, source: advance(a.source, first - a.iova), runs: a.runs && sliceRuns(a.runs, first, last, first), accesses: 0 };
+    const h: Area = {
+      iova: first,
+      last,
+      prot: a.prot,
+      source: advance(a.source, first - a.iova),
+      runs: a.runs && sliceRuns(a.runs, first, last, first),
+      accesses: 0,
+    };
     if (a.writable !== undefined) h.writable = a.writable;
     return h;
   };

@@ -40,14 +40,21 @@ export function inlineBytes(v: unknown, struct: StructDef | undefined, field: st
   }
 }
 
-
 /**
  * The user data of a command: `inline` (the trace's `data`) or `uptr` into
  * the calling process. `structFor` names the driver struct of the data type
  * (to encode an inline object); the encoding happens only when the driver
  * actually copies, as the kernel reads user memory only then.
  */
-export function userData(s: State, call: IoctlCall, type: number, len: number, uptr: bigint, inline: unknown, structFor: (type: number) => StructDef | undefined): UserData {
+export function userData(
+  s: State,
+  call: IoctlCall,
+  type: number,
+  len: number,
+  uptr: bigint,
+  inline: unknown,
+  structFor: (type: number) => StructDef | undefined,
+): UserData {
   if (inline !== undefined) {
     let bytes: Uint8Array | undefined;
     const get = () => (bytes ??= inlineBytes(inline, structFor(type), "arg.data"));
@@ -101,4 +108,3 @@ export function userDataArray(
     readEntry: (i) => (uptr === 0n ? undefined : copyFromUser(s, call.process, uptr + BigInt(entryLen) * BigInt(i), entryLen)),
   };
 }
-

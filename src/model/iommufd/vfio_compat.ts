@@ -26,7 +26,6 @@ import type { IommufdCtx, Ioas } from "./state.ts";
 const PAGE_SIZE = 4096n;
 const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
 
-
 /** get_compat_ioas: the compat IOAS, or undefined (ENODEV). */
 function compatIoas(ctx: IommufdCtx): Ioas | undefined {
   return ctx.vfioIoasId === null ? undefined : getObject(ctx, ctx.vfioIoasId, "ioas");

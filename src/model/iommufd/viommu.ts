@@ -7,7 +7,13 @@
 // queue it depends on, and pins its guest queue memory through an internal
 // access object (an id of the context) that holds the IOAS.
 
-import { IOMMU_HW_QUEUE_TYPE_DEFAULT, IOMMU_TEST_HW_QUEUE_MAX, IOMMU_VIOMMU_DATA_STRUCTS, IOMMU_VIOMMU_TYPE_DEFAULT, iommu_viommu_selftest } from "../../uapi/iommufd.ts";
+import {
+  IOMMU_HW_QUEUE_TYPE_DEFAULT,
+  IOMMU_TEST_HW_QUEUE_MAX,
+  IOMMU_VIOMMU_DATA_STRUCTS,
+  IOMMU_VIOMMU_TYPE_DEFAULT,
+  iommu_viommu_selftest,
+} from "../../uapi/iommufd.ts";
 import { decodeStruct, encodeStruct } from "../../uapi/layout.ts";
 import { driverOf, NOIOMMU_DRIVER, refusal, Unmodelled } from "../iommu/index.ts";
 import { copyStructFromUserData, copyStructToUserData } from "../iommu/user_data.ts";
@@ -201,19 +207,22 @@ export function iommufdHwQueueAllocIoctl(s: State, call: IoctlCall) {
   const prev = index ? queues.find((q) => q.index === index - 1) : undefined;
   if (index && !prev) return errno("EIO");
 
-  const queue = addObject(ctx, (id): HwQueue => ({
-    id,
-    type: "hw_queue",
-    users: 1,
-    viommuId: viommu.id,
-    queueType: type,
-    index,
-    iova,
-    length,
-    accessId: 0,
-    pinned: { start: aligned, last },
-    prevId: prev?.id ?? null,
-  }));
+  const queue = addObject(
+    ctx,
+    (id): HwQueue => ({
+      id,
+      type: "hw_queue",
+      users: 1,
+      viommuId: viommu.id,
+      queueType: type,
+      index,
+      iova,
+      length,
+      accessId: 0,
+      pinned: { start: aligned, last },
+      prevId: prev?.id ?? null,
+    }),
+  );
   // iommufd_access_create_internal + attach + pin: the access's id comes after the queue's
   const access = addObject(ctx, (id): Access => ({ id, type: "access", users: 2, ioasId: ioas.id, internal: true }));
   queue.accessId = access.id;

@@ -58,4 +58,3 @@ export function ioasidFree(s: State, pid: number, pasid: number): string | undef
   s.pasid.quota.get(pid)!.used--;
   return undefined;
 }
-

@@ -67,4 +67,3 @@ export const memWrite: Reducer = (s: State, ev): Outcome => {
   }
   return ok();
 };
-

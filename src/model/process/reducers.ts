@@ -52,7 +52,12 @@ export const open: Reducer = (s: State, ev, env): Outcome => {
   const ops = env.fops[node.kind];
   const refused = ops.openCheck?.(s, pid, node, env);
   if (refused) return errno(refused);
-  const file = installFile(s, p, fd, { path, kind: node.kind, ...(node.bdf !== undefined ? { bdf: node.bdf } : {}), ...(node.group !== undefined ? { group: node.group } : {}) });
+  const file = installFile(s, p, fd, {
+    path,
+    kind: node.kind,
+    ...(node.bdf !== undefined ? { bdf: node.bdf } : {}),
+    ...(node.group !== undefined ? { group: node.group } : {}),
+  });
   ops.opened?.(s, file, env);
   return { fd };
 };

@@ -87,7 +87,12 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
   const m = s.qemu.get(pid);
   const bdf = ev.guest_bdf as string;
   if (!s.processes.has(pid) || !m?.devices.has(bdf))
-    return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `field guest_bdf: no emulated device ${bdf} in process ${pid} (declare it with qemu.device)` });
+    return new SimulatorFault({
+      seq: ev.seq,
+      op: ev.op,
+      kind: "bad-input",
+      message: `field guest_bdf: no emulated device ${bdf} in process ${pid} (declare it with qemu.device)`,
+    });
   const [b, df] = bdf.split(":") as [string, string];
   const [d, f] = df.split(".") as [string, string];
   const sid = (parseInt(b, 16) << 8) | (parseInt(d, 16) << 3) | parseInt(f, 16);

@@ -5,7 +5,6 @@ import type { GuestRam } from "../viommu/vtd/guest_mem.ts";
 import type { VtdConfig } from "../viommu/vtd/regs.ts";
 import type { VtdUnit } from "../viommu/vtd/state.ts";
 
-
 /** A bridge's secondary bus (src/model/qemu/topology.ts). */
 export interface GuestBus {
   /** The bus the bridge itself sits on. */

@@ -14,7 +14,6 @@ import type { QemuMachine } from "./state.ts";
 /** q35's root bus: PCI Express, where the IOMMU sits. */
 export const ROOT_BUS = "pcie.0";
 
-
 /**
  * Bridge models and whether their secondary bus is PCI Express. Conventional
  * secondary buses are what aliases a requester ID: pci-bridge (PCI-PCI),

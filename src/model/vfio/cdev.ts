@@ -108,7 +108,11 @@ export function vfioDfIoctlBindIommufd(s: State, call: IoctlCall, env: ReduceEnv
   if (tokenUapi) {
     let token: Uint8Array | null = null;
     if (flags & BIND_FLAG_TOKEN) {
-      if (tokenPtr === null) return notModelled(call.ev, "VFIO_DEVICE_BIND_FLAG_TOKEN before the ksize fix (token_uuid_ptr is never copied in: the kernel reads an uninitialised stack slot)");
+      if (tokenPtr === null)
+        return notModelled(
+          call.ev,
+          "VFIO_DEVICE_BIND_FLAG_TOKEN before the ksize fix (token_uuid_ptr is never copied in: the kernel reads an uninitialised stack slot)",
+        );
       const t = readToken(s, call.process, call, tokenPtr, ptrGiven);
       if (t === "EFAULT") return errno("EFAULT");
       token = t;

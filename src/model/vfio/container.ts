@@ -17,7 +17,6 @@ import { groupIsNoiommu, vgroupOf } from "./core.ts";
 import type { VfioContainer } from "./state.ts";
 import { type1AttachGroup, type1CheckExtension, type1DetachGroup, type1Open, type1Release } from "./type1.ts";
 
-
 function containerPut(s: State, c: VfioContainer): void {
   if (--c.kref === 0) s.vfio.containers.delete(c.id);
 }
@@ -123,7 +122,14 @@ function type1Opened(s: State, c: VfioContainer, pid: number, env: ReduceEnv): v
  * no-IOMMU and IOMMU groups cannot share a container (EPERM); with a driver
  * set the group is attached to it now.
  */
-export function attachGroupToContainer(s: State, caps: readonly string[], group: number, file: OpenFile, ev: TraceEvent, _env: ReduceEnv): string | SimulatorFault | undefined {
+export function attachGroupToContainer(
+  s: State,
+  caps: readonly string[],
+  group: number,
+  file: OpenFile,
+  ev: TraceEvent,
+  _env: ReduceEnv,
+): string | SimulatorFault | undefined {
   const c = s.vfio.containers.get(file.id)!;
   const noiommu = groupIsNoiommu(s, group);
   if (noiommu && !caps.includes("CAP_SYS_RAWIO")) return "EPERM";

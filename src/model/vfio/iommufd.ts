@@ -22,7 +22,15 @@ export function deviceUnbind(s: State, ctxFile: number, devId: number, env: Redu
  * iommufd_device_attach, or iommufd_device_replace when `replace` (VFIO
  * replaces when the RID or that PASID is attached already); pasid -1 is the RID.
  */
-export function deviceAttach(s: State, ctxFile: number, devId: number, ptId: number, pasid: number, replace: boolean, env: ReduceEnv): { ptId: number } | string {
+export function deviceAttach(
+  s: State,
+  ctxFile: number,
+  devId: number,
+  ptId: number,
+  pasid: number,
+  replace: boolean,
+  env: ReduceEnv,
+): { ptId: number } | string {
   return iommufdDeviceAttach(s, ctxOfFile(s, ctxFile), devId, ptId, pasid, env, replace);
 }
 

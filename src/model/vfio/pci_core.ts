@@ -109,7 +109,10 @@ export function vfioPciIoctlGetRegionInfo(s: State, call: IoctlCall) {
     flags = FLAG_READ | FLAG_WRITE;
   } else {
     if (index >= VFIO_PCI_NUM_REGIONS + deviceRegions(dev).length) return errno("EINVAL");
-    return notModelled(call.ev, `VFIO_DEVICE_GET_REGION_INFO of device-specific region ${index} (its VFIO_REGION_INFO_CAP_TYPE type/subtype is not in host.device)`);
+    return notModelled(
+      call.ev,
+      `VFIO_DEVICE_GET_REGION_INFO of device-specific region ${index} (its VFIO_REGION_INFO_CAP_TYPE type/subtype is not in host.device)`,
+    );
   }
   const out: Record<string, OutValue> = { argsz, flags, index, cap_offset: 0, size, offset: regionOffset(index) };
   if (caps.length) {

@@ -101,4 +101,3 @@ export interface VfioState {
 export function initialVfio(): VfioState {
   return { devices: new Map(), groups: new Map(), containers: new Map() };
 }
-

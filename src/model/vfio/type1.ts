@@ -32,7 +32,6 @@ const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
 /** DIRTY_BITMAP_SIZE_MAX: DIRTY_BITMAP_BYTES(INT_MAX pages). */
 const DIRTY_BITMAP_SIZE_MAX = 0x10000000n;
 
-
 const MAP_READ = 1;
 const MAP_WRITE = 2;
 const MAP_VADDR = 4;

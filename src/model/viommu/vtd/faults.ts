@@ -75,7 +75,8 @@ export function vtdReportFault(u: VtdUnit, fr: number, fpd: boolean, sid: number
   if (!write) hi |= 1n << 62n;
   setQuadRaw(u, DMAR_FRCD, addr & ~0xfffn);
   setQuadRaw(u, DMAR_FRCD + 8, hi);
-  if (fsts & FSTS_PPF) updatePpf(u); // "There are pending faults already, fault event is not generated"
+  if (fsts & FSTS_PPF)
+    updatePpf(u); // "There are pending faults already, fault event is not generated"
   else {
     setClear(u, DMAR_FSTS, FSTS_FRI_MASK, u.nextFrcd << 8);
     updatePpf(u);

@@ -32,8 +32,7 @@ export class GuestMem implements PhysReader {
   }
   /** The host physical address of a gpa, or undefined outside guest RAM (or where the process has nothing mapped). */
   hostPa(gpa: bigint): bigint | undefined {
-    for (const r of this.ram)
-      if (gpa >= r.gpa && gpa < r.gpa + r.size) return this.proc ? vaToPa(this.proc, r.va + (gpa - r.gpa)) : undefined;
+    for (const r of this.ram) if (gpa >= r.gpa && gpa < r.gpa + r.size) return this.proc ? vaToPa(this.proc, r.va + (gpa - r.gpa)) : undefined;
     return undefined;
   }
   read32(gpa: number): number {

@@ -69,7 +69,7 @@ export const VTD_HIOD_CHECKS: readonly HiodCheck[] = [
     fails: (c) => (c.host.ecapReg & VTD_ECAP_NEST ? undefined : "Host IOMMU doesn't support nested translation"),
   },
   {
-    source: "vtd_check_hiod (v5 08/21, review: \"large page\") / vtd_check_hiod_accel (master: \"First stage\"): s->fs1gp && !VTD_CAP_FS1GP",
+    source: 'vtd_check_hiod (v5 08/21, review: "large page") / vtd_check_hiod_accel (master: "First stage"): s->fs1gp && !VTD_CAP_FS1GP',
     applies: series,
     fails: (c) => {
       if (!c.cfg.fs1gp || c.host.capReg & VTD_CAP_FS1GP) return undefined;
@@ -91,7 +91,7 @@ export const VTD_HIOD_CHECKS: readonly HiodCheck[] = [
     fails: (c) => (c.host.aliased ? "Host device downstream to a PCI bridge is unsupported when x-flts=on" : undefined),
   },
   {
-    source: "vtd_check_hiod (v5 08/21, review: \"guest stage-1 translation\"): the series rejects every device until its last patch",
+    source: 'vtd_check_hiod (v5 08/21, review: "guest stage-1 translation"): the series rejects every device until its last patch',
     applies: (c) => on(c, "vtd-flts-check") && !master(c),
     fails: (c) => `host IOMMU is incompatible with ${on(c, "vtd-flts-guest-stage1-wording") ? "guest " : ""}stage-1 translation`,
   },

@@ -144,7 +144,8 @@ function onOffAutoOf(name: string, v: unknown): OnOffAuto {
 
 function uintOf(name: string, v: unknown, max: number): number {
   const n = typeof v === "string" && /^(0x[0-9a-f]+|[0-9]+)$/i.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) throw new VtdPropError(name, `expected an integer 0..${max}, got ${JSON.stringify(v)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max)
+    throw new VtdPropError(name, `expected an integer 0..${max}, got ${JSON.stringify(v)}`);
   return n;
 }
 

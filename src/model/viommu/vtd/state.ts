@@ -68,7 +68,20 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
   quad(DMAR_ECAP, ecap);
   regs.set(DMAR_FECTL, CTL_IM >>> 0);
   regs.set(DMAR_IECTL, CTL_IM >>> 0);
-  return { regs, root: 0n, rootScalable: false, qiEnabled: false, iqBase: 0n, iqSize: 0, iqDw: false, iqHead: 0, iqTail: 0, nextFrcd: 0, iotlb: new Iotlb(), ctxCache: new Map() };
+  return {
+    regs,
+    root: 0n,
+    rootScalable: false,
+    qiEnabled: false,
+    iqBase: 0n,
+    iqSize: 0,
+    iqDw: false,
+    iqHead: 0,
+    iqTail: 0,
+    nextFrcd: 0,
+    iotlb: new Iotlb(),
+    ctxCache: new Map(),
+  };
 }
 
 /**

@@ -218,7 +218,20 @@ function decodeLegacy(c: VtdCtx, ce: readonly bigint[], fpd: boolean): Ctx2 {
   const did = Number((hi >> 8n) & 0xffffn);
   if (Number((lo >> 2n) & 3n) === 2) return { did, pgtt: "pt", fpd };
   const agaw = 30 + 9 * Number(hi & 7n);
-  return { did, pgtt: "sst", fpd, pt: { root: Number(lo & ~0xfffn & hawMask(aw)), levels: Number(hi & 7n) + 2, vaBits: Math.min(agaw, aw), oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) } };
+  return {
+    did,
+    pgtt: "sst",
+    fpd,
+    pt: {
+      root: Number(lo & ~0xfffn & hawMask(aw)),
+      levels: Number(hi & 7n) + 2,
+      vaBits: Math.min(agaw, aw),
+      oaBits: aw,
+      granuleLg2: 12,
+      superpages: 3,
+      ssRsvd: ssReserved(c.cfg),
+    },
+  };
 }
 
 /**
@@ -241,9 +254,19 @@ function decodePasidEntry(c: VtdCtx, r: PasidLookup, fpd: boolean): Ctx2 | CtxFa
   const vaBits = Math.min(30 + 9 * awf, aw);
   if (c.cfg.flts) {
     const levels = 4 + Number((pe[2]! >> 2n) & 3n);
-    return { did, pgtt: "fst", fpd, pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 } };
+    return {
+      did,
+      pgtt: "fst",
+      fpd,
+      pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 },
+    };
   }
-  return { did, pgtt: "sst", fpd, pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) } };
+  return {
+    did,
+    pgtt: "sst",
+    fpd,
+    pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) },
+  };
 }
 
 /**
