@@ -38,3 +38,16 @@ export function last(raw: Record<string, unknown>[], profile?: string | string[]
   const r = run(raw, profile);
   return r.outcomes[r.outcomes.length - 1]!;
 }
+
+/** A number as the trace format's hex string. */
+export const h = (n: number | bigint) => `0x${BigInt(n).toString(16)}`;
+
+/** An ioctl event of process 1 on fd 3 (the first /dev/iommu the kernel selftests open). */
+export const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({
+  op: "ioctl",
+  pid: 1,
+  fd: 3,
+  cmd,
+  ...(arg === undefined ? {} : { arg }),
+  ...extra,
+});

@@ -5,20 +5,11 @@ import { readPhys } from "../../src/model/memory/physmem.ts";
 import { vaToPa } from "../../src/model/process/state.ts";
 import type { Ioas } from "../../src/model/iommufd/state.ts";
 import type { State } from "../../src/model/state.ts";
-import { last, run } from "../helpers.ts";
+import { h, io, last, run } from "../helpers.ts";
 
 const P = 0x1000;
 const BUF = 0x7f0000200000n;
 const U64_MAX = "0xffffffffffffffff";
-const h = (n: number | bigint) => `0x${BigInt(n).toString(16)}`;
-const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({
-  op: "ioctl",
-  pid: 1,
-  fd: 3,
-  cmd,
-  ...(arg === undefined ? {} : { arg }),
-  ...extra,
-});
 const FIXED = ["FIXED_IOVA", "READABLE", "WRITEABLE"];
 const map = (iova: number | bigint, length: number, va: bigint = BUF, ioas = 1) =>
   io("IOMMU_IOAS_MAP", { flags: FIXED, ioas_id: ioas, user_va: h(va), length: h(length), iova: h(iova) });

@@ -17,21 +17,12 @@ import type { HwptPaging, IommufdCtx, Ioas } from "../../src/model/iommufd/state
 import type { Outcome } from "../../src/model/outcome.ts";
 import type { State } from "../../src/model/state.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
-import { parseAll, run } from "../helpers.ts";
+import { h, io, parseAll, run } from "../helpers.ts";
 
 const P = 0x1000;
 const BUF = 0x7f0000200000n;
 const PA = 0x80000000n; // `buffer` backed by contiguous frames from 2 GiB
 const U64_MAX = (1n << 64n) - 1n;
-const h = (n: number | bigint) => `0x${BigInt(n).toString(16)}`;
-const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = {}) => ({
-  op: "ioctl",
-  pid: 1,
-  fd: 3,
-  cmd,
-  ...(arg === undefined ? {} : { arg }),
-  ...extra,
-});
 const map = (iova: number | bigint, length: number, va: bigint = BUF) =>
   io("IOMMU_IOAS_MAP", { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: 1, user_va: h(va), length: h(length), iova: h(iova) });
 
