@@ -5,6 +5,7 @@
 // stage-1 (intel/nested.c). Each case names the selftest or kernel function.
 
 import { describe, expect, it } from "vitest";
+import { h as hex } from "../helpers.ts";
 import type { NestedDomain, PagingDomain } from "../../src/model/domain/state.ts";
 import { copyFromUser } from "../../src/model/uaccess/copy.ts";
 import {
@@ -18,7 +19,6 @@ import {
 } from "../../src/uapi/iommufd.ts";
 import { BUF, destroy, hwptAlloc, io, mockSim, outId, selftestData, Sim } from "./iommufd_sim.ts";
 
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 const SELFTEST_INV = "IOMMU_HWPT_INVALIDATE_DATA_SELFTEST";
 const inv = (hwpt: number, extra: Record<string, unknown>) => io(3, "IOMMU_HWPT_INVALIDATE", { hwpt_id: hwpt, ...extra });
 /** An invalidation through data_uptr at BUF (zeroed memory unless the test writes it). */

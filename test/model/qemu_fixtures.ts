@@ -1,4 +1,4 @@
-// Shared by the qemu_*.test.ts files: hosts and the simulator-fault probe.
+// Shared by the qemu_*.test.ts and vtd_*.test.ts files: hosts, a guest, and the simulator-fault probe.
 import { Effect, Exit } from "effect";
 import { ProfileService } from "../../src/model/framework.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
@@ -28,3 +28,12 @@ export const HOST_ECAP_NEST = "0xf4101efe";
 export const HOST_ECAP_NEST_PASID8 = "0x138f4101efe";
 
 export const FLTS = { "x-scalable-mode": true, "x-flts": true, "caching-mode": true };
+
+/** A QEMU process with 4 MiB of guest RAM at gpa 0 (host pa 4 GiB), QEMU's default intel-iommu and an e1000e at 00:03.0 behind it. */
+export const VTD_GUEST: readonly Record<string, unknown>[] = [
+  { op: "process", pid: 1 },
+  { op: "mem.map", pid: 1, va: "0x7f0000000000", length: "0x400000", pa: "0x100000000" },
+  { op: "qemu.machine", pid: 1, ram: [{ gpa: 0, size: "0x400000", va: "0x7f0000000000" }] },
+  { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
+  { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
+];

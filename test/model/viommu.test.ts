@@ -4,6 +4,7 @@
 // domain, a nesting parent, a vIOMMU on it and a nested HWPT under the vIOMMU.
 
 import { describe, expect, it } from "vitest";
+import { h as hex } from "../helpers.ts";
 import type { IommufdDevice } from "../../src/model/iommufd/state.ts";
 import {
   IOMMU_TEST_DEV_CACHE_DEFAULT,
@@ -14,7 +15,6 @@ import {
 } from "../../src/uapi/iommufd.ts";
 import { BUF, destroy, hwptAlloc, io, mockSim, outId, selftestData, Sim } from "./iommufd_sim.ts";
 
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 const VIOMMU = "IOMMU_VIOMMU_TYPE_SELFTEST";
 const VEVENTQ = "IOMMU_VEVENTQ_TYPE_SELFTEST";
 const HWQ = "IOMMU_HW_QUEUE_TYPE_SELFTEST";

@@ -12,16 +12,10 @@ import { VTD_IOTLB_MAX_SIZE } from "../../src/model/viommu/vtd/translate.ts";
 import { Iotlb } from "../../src/pagewalk/index.ts";
 import { resolveProfile } from "../../src/profiles/profile.ts";
 import { decodeState, encodeState } from "../../src/replay/engine.ts";
-import { parseAll, run } from "../helpers.ts";
+import { h as hex, parseAll, run } from "../helpers.ts";
+import { VTD_GUEST } from "./qemu_fixtures.ts";
 
-const base = [
-  { op: "process", pid: 1 },
-  { op: "mem.map", pid: 1, va: "0x7f0000000000", length: "0x400000", pa: "0x100000000" },
-  { op: "qemu.machine", pid: 1, ram: [{ gpa: 0, size: "0x400000", va: "0x7f0000000000" }] },
-  { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
-  { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
-];
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+const base = VTD_GUEST;
 const mw = (off: number, size: number, value: bigint) => ({ op: "guest.mmio.write", pid: 1, dev: "intel-iommu", off, size, value: hex(value) });
 const w = (gpa: number, ...u64: bigint[]) => ({ op: "guest.mem.write", pid: 1, gpa, u64: u64.map(hex) });
 const dma = (iova: number, access = "read") => ({ op: "dma", pid: 1, guest_bdf: "00:03.0", iova, access });

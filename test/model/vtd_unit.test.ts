@@ -1,14 +1,9 @@
 // The intel-iommu register model and guest-side translation (src/model/viommu/vtd/: mmio.ts, inv_queue.ts, faults.ts, translate.ts).
 import { describe, expect, it } from "vitest";
 import { run } from "../helpers.ts";
+import { VTD_GUEST } from "./qemu_fixtures.ts";
 
-const base = [
-  { op: "process", pid: 1 },
-  { op: "mem.map", pid: 1, va: "0x7f0000000000", length: "0x400000", pa: "0x100000000" },
-  { op: "qemu.machine", pid: 1, ram: [{ gpa: 0, size: "0x400000", va: "0x7f0000000000" }] },
-  { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
-  { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
-];
+const base = VTD_GUEST;
 const mw = (off: number, size: number, value: bigint) => ({ op: "guest.mmio.write", pid: 1, dev: "intel-iommu", off, size, value: `0x${value.toString(16)}` });
 const mr = (off: number, size = 4) => ({ op: "guest.mmio.read", pid: 1, dev: "intel-iommu", off, size });
 const w = (gpa: number, ...u64: bigint[]) => ({ op: "guest.mem.write", pid: 1, gpa, u64: u64.map((v) => `0x${v.toString(16)}`) });

@@ -4,12 +4,11 @@ import { Effect } from "effect";
 import { BadInput } from "../../model/framework.ts";
 import { toJsonValue } from "../../model/outcome.ts";
 import type { State } from "../../model/state.ts";
+import { hex } from "../../model/values.ts";
 import { hashOf, type ReplayFault } from "../../replay/engine.ts";
 import { Timeline } from "../../replay/timeline.ts";
 import { intFlag, parseArgs } from "../args.ts";
 import { EXIT, print, printJson, profileFor, usingTrace, withTrace, type Command } from "../common.ts";
-
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 /** A readable page of the state: what a kernel engineer looks at first. */
 export function describeState(s: State): string[] {

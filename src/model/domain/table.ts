@@ -7,13 +7,12 @@
 import type { PagingDomain as Domain } from "./state.ts";
 import { coverageBits, ENTRY_EMPTY, ENTRY_LEAF, ENTRY_TABLE, itemLg2, type FormatInfo } from "./formats.ts";
 import type { TableMem } from "./tablemem.ts";
+import { hex } from "../values.ts";
 
 /** A kernel-side failure that iommufd never provokes (it validates first): a simulator bug. */
 function tableError(code: string, what: string): Error {
   return new Error(`page table: ${code}: ${what}`);
 }
-
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 function indexAt(f: FormatInfo, iova: bigint, level: number): number {
   return Number((iova >> BigInt(itemLg2(f, level))) & 511n);

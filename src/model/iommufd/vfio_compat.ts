@@ -129,7 +129,7 @@ export function iommufdVfioIommuGetInfo(s: State, call: IoctlCall) {
 /**
  * iommufd_vfio_map_dma: copy 32 bytes (EFAULT), argsz < 32 or a flag other
  * than READ/WRITE (EINVAL), no compat IOAS (ENODEV); then iopt_map_user_pages
- * at the fixed iova (helper A's ioasMap: its errnos pass through).
+ * at the fixed iova (ioasMap, src/model/iommufd/ioas.ts: its errnos pass through).
  */
 export function iommufdVfioMapDma(s: State, call: IoctlCall) {
   const m = userStruct(call);
