@@ -534,7 +534,6 @@ export class TraceDb {
     const [rows, text, body] = this.run(() => st.get(lo, hi), lo) as [number, string | null, Buffer | null];
     if (rows !== hi - lo + 1 || text === null || body === null || NOT_PRINTABLE.test(text)) return false;
     const bytes = plain(body);
-    const check = this.check;
     const num = this.num;
     const fields = fieldsPerRow(withOutcomes);
     let at = 0;
@@ -548,52 +547,53 @@ export class TraceDb {
       const opLen = num[fields - 1]!;
       const op = this.ops.intern(text, at, opLen);
       at += opLen;
-      const pOff = off;
-      const eOff = pOff + pLen;
-      const oOff = eOff + (eLen < 0 ? 0 : eLen);
-      const hOff = oOff + (oLen < 0 ? 0 : oLen);
-      off = hOff + 8;
-      chainSlices(check, prev, seq, op, bytes, pOff, pLen, bytes, eOff, eLen);
-      if (!sameHashAt(check, bytes, hOff)) throw this.fail(`event ${seq}: hash chain broken (the event or an earlier one was modified)`, seq);
-      prev.set(check);
-      const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, pOff, pLen, seq, "payload") };
-      if (eLen >= 0) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
-      if (oLen >= 0) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
-      out.push(ev);
+      off = this.takeRow(bytes, off, prev, seq, op, pLen, eLen, oLen, 8, withOutcomes, out);
     }
     return at === text.length && off === bytes.length;
+  }
+
+  /**
+   * One row of a range's bytes at `off` (payload, expect, outcome, hash; a length < 0 is
+   * an absent column): checks its chain value against `prev` (updated), decodes it into
+   * `out`, and returns the offset of the next row. The outcome is decoded only when asked.
+   */
+  private takeRow(
+    bytes: Uint8Array,
+    off: number,
+    prev: Uint8Array,
+    seq: number,
+    op: string,
+    pLen: number,
+    eLen: number,
+    oLen: number,
+    hLen: number,
+    withOutcomes: boolean,
+    out: StoredEvent[],
+  ): number {
+    const eOff = off + pLen;
+    const oOff = eOff + (eLen < 0 ? 0 : eLen);
+    const hOff = oOff + (oLen < 0 ? 0 : oLen);
+    const check = this.check;
+    chainSlices(check, prev, seq, op, bytes, off, pLen, bytes, eOff, eLen);
+    if (hLen !== 8 || !sameHashAt(check, bytes, hOff)) throw this.fail(`event ${seq}: hash chain broken (the event or an earlier one was modified)`, seq);
+    prev.set(check);
+    const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, off, pLen, seq, "payload") };
+    if (eLen >= 0) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
+    if (withOutcomes && oLen >= 0) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
+    out.push(ev);
+    return hOff + hLen;
   }
 
   /** readRange() row by row: each row's columns, then the range's bytes, in one transaction. */
   private readRows(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): void {
     const [rows, body] = this.run(() => this.readTx(lo, hi), lo);
     const bytes = body === null ? NO_BYTES : plain(body);
-    const check = this.check;
     let expected = lo;
     let off = 0;
     for (let i = 0; i < rows.length; i++, expected++) {
-      const row = rows[i]!;
-      const seq = row[0];
-      const op = row[1];
-      const pLen = row[2];
-      const eLen = row[3];
-      const oLen = row[4];
+      const [seq, op, pLen, eLen, oLen, hLen] = rows[i]!;
       if (seq !== expected) throw this.fail(`event ${expected} is missing from the log`, expected);
-      // Each row's bytes: payload, expect, outcome, hash.
-      const pOff = off;
-      const eOff = pOff + pLen;
-      const oOff = eOff + (eLen ?? 0);
-      const hOff = oOff + (oLen ?? 0);
-      off = hOff + row[5];
-      chainSlices(check, prev, seq, op, bytes, pOff, pLen, bytes, eOff, eLen ?? -1);
-      if (row[5] !== 8 || !sameHashAt(check, bytes, hOff)) {
-        throw this.fail(`event ${seq}: hash chain broken (the event or an earlier one was modified)`, seq);
-      }
-      prev.set(check);
-      const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, pOff, pLen, seq, "payload") };
-      if (eLen !== null) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
-      if (withOutcomes && oLen !== null) ev.outcome = this.decodeField(bytes, oOff, oLen, seq, "outcome");
-      out.push(ev);
+      off = this.takeRow(bytes, off, prev, seq, op, pLen, eLen ?? -1, oLen ?? -1, hLen, withOutcomes, out);
     }
     if (expected <= hi) throw this.fail(`event ${expected} is missing from the log`, expected);
   }
