@@ -1,8 +1,10 @@
 // Command-line parsing: each command declares its flags; anything else is bad
-// input (exit 2) naming the argument.
+// input (exit 2) naming the argument, with the nearest flag when it looks
+// misspelt and the command's usage.
 
 import { Either } from "effect";
 import { BadInput } from "../model/framework.ts";
+import { nearest } from "./suggest.ts";
 
 export interface FlagSpec {
   /** Takes a value (`--until 10`, `--until=10`). */
@@ -15,16 +17,18 @@ export interface Parsed {
   flags: Record<string, string | true>;
 }
 
-export function parseArgs(
-  command: string,
-  argv: readonly string[],
-  spec: Readonly<Record<string, FlagSpec>>,
-  positional: { min: number; max: number; names: string },
-): Either.Either<Parsed, BadInput> {
+/** A command's arguments: `usage` is its line in iorr help (after "iorr "), `args` names its positional arguments. */
+export interface ArgSpec {
+  usage: string;
+  flags: Readonly<Record<string, FlagSpec>>;
+  args: { min: number; max: number; names: readonly string[] };
+}
+
+export function parseArgs(command: string, argv: readonly string[], spec: ArgSpec): Either.Either<Parsed, BadInput> {
   const out: Parsed = { positional: [], flags: {} };
-  const bad = (message: string) =>
-    Either.left(new BadInput({ file: `iorr ${command}`, message: `${message} (usage: iorr ${command} ${positional.names}; see iorr help)` }));
-  const byShort = new Map(Object.entries(spec).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
+  const bad = (message: string, field?: string) =>
+    Either.left(new BadInput({ file: `iorr ${command}`, ...(field ? { field } : {}), message: `${message} (usage: iorr ${spec.usage})` }));
+  const byShort = new Map(Object.entries(spec.flags).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
@@ -43,22 +47,25 @@ export function parseArgs(
         if (!long) return bad(`unknown option ${a}`);
         name = long;
       }
-      const s = spec[name];
-      if (!s) return bad(`unknown option --${name}`);
+      const s = spec.flags[name];
+      if (!s) {
+        const near = nearest(name, Object.keys(spec.flags));
+        return bad(`unknown option --${name}${near ? `; did you mean "--${near}"?` : ""}`);
+      }
       if (s.value) {
         const v = inline ?? argv[++i];
-        if (v === undefined) return bad(`option --${name} needs a value`);
+        if (v === undefined) return bad("needs a value", `--${name}`);
         out.flags[name] = v;
       } else {
-        if (inline !== undefined) return bad(`option --${name} takes no value`);
+        if (inline !== undefined) return bad("takes no value", `--${name}`);
         out.flags[name] = true;
       }
       continue;
     }
     out.positional.push(a);
   }
-  if (out.positional.length < positional.min) return bad(`missing ${positional.names.split(" ")[out.positional.length] ?? "argument"}`);
-  if (out.positional.length > positional.max) return bad(`unexpected argument "${out.positional[positional.max]}"`);
+  if (out.positional.length < spec.args.min) return bad(`missing ${spec.args.names[out.positional.length] ?? "argument"}`);
+  if (out.positional.length > spec.args.max) return bad(`unexpected argument "${out.positional[spec.args.max]}"`);
   return Either.right(out);
 }
 
@@ -68,4 +75,11 @@ export function intFlag(command: string, name: string, v: string | true | undefi
   if (v === true || !/^[0-9]+$/.test(v))
     return Either.left(new BadInput({ file: `iorr ${command}`, field: `--${name}`, message: `expected a non-negative integer, got "${v === true ? "" : v}"` }));
   return Either.right(Number(v));
+}
+
+/** An event number given by `--name` must be one of the trace's (0: before the first); past the end is bad input. */
+export function checkEventFlag(command: string, name: string, seq: number, file: string, count: number): Either.Either<number, BadInput> {
+  return seq <= count
+    ? Either.right(seq)
+    : Either.left(new BadInput({ file: `iorr ${command}`, field: `--${name}`, message: `event ${seq} is past the end of ${file} (${count} events)` }));
 }

@@ -1,45 +1,59 @@
-// What the commands share: opening a trace with its profile, running an
-// Effect program with the trace and profile services, exit statuses.
+// What the commands share: the shape of a command, opening a trace with its
+// profile, running an Effect program with the trace and profile services.
 
 import { Effect, Either, Layer } from "effect";
 import { BadInput, ProfileService } from "../model/framework.ts";
 import { ProfileError, resolveProfile, splitSpec, type Profile } from "../profiles/profile.ts";
 import type { TraceEvent } from "../model/events.ts";
+import type { ReplayFault } from "../replay/engine.ts";
 import { openSource, storeCall, Trace, type TraceSource } from "../replay/source.ts";
+import type { ArgSpec, Parsed } from "./args.ts";
+import type { Progress } from "./progress.ts";
+import { TraceFault, type Done, type Failure, type Output } from "./report.ts";
 
-export const EXIT = { ok: 0, divergence: 1, badInput: 2, fault: 3 } as const;
+export { EXIT } from "./report.ts";
 
-/** A command: an Effect that ends in an exit status, failing only with BadInput. */
-export type Command = (argv: readonly string[]) => Effect.Effect<number, BadInput>;
+/** A command: its arguments (every command also takes --json) and what it does with them. */
+export interface Command extends ArgSpec {
+  summary: string;
+  run(a: Parsed, out: Output): Effect.Effect<Done, Failure>;
+}
 
 /** --profile on the command line wins over the trace header, which wins over the default. */
 export function profileFor(
   command: string,
   flag: string | true | undefined,
-  header: { profile?: string | string[] } | undefined,
+  trace: { file: string; header: { profile?: string | string[] } } | undefined,
 ): Either.Either<Profile, BadInput> {
   try {
     if (flag !== undefined) {
       if (flag === true) throw new ProfileError("", "needs a value");
       return Either.right(resolveProfile(splitSpec(flag)));
     }
-    return Either.right(resolveProfile(header?.profile === undefined ? undefined : typeof header.profile === "string" ? [header.profile] : header.profile));
+    const p = trace?.header.profile;
+    return Either.right(resolveProfile(p === undefined ? undefined : typeof p === "string" ? [p] : p));
   } catch (e) {
     if (e instanceof ProfileError)
       return Either.left(
-        new BadInput({
-          file: flag !== undefined ? `iorr ${command}` : "trace header",
-          field: flag !== undefined ? "--profile" : "profile",
-          message: e.message,
-        }),
+        flag !== undefined || !trace
+          ? new BadInput({ file: `iorr ${command}`, field: "--profile", message: e.message })
+          : new BadInput({ file: trace.file, field: "profile", message: `in the header: ${e.message}` }),
       );
     throw e;
   }
 }
 
-/** Open a trace (JSONL or database) for the length of `use`, closing it however `use` ends. */
-export function usingTrace<A, E>(file: string, use: (src: TraceSource) => Effect.Effect<A, E>): Effect.Effect<A, E | BadInput> {
-  return Effect.acquireUseRelease(openSource(file), use, (src) => Effect.sync(() => src.db?.close()));
+/** Open a trace (JSONL or database) for the length of `use`, its warnings reported, closing it however `use` ends. */
+export function usingTrace<A, E>(file: string, out: Output, use: (src: TraceSource) => Effect.Effect<A, E>): Effect.Effect<A, E | BadInput> {
+  return Effect.acquireUseRelease(
+    Effect.tap(openSource(file), (src) =>
+      Effect.sync(() => {
+        for (const w of src.warnings) out.warn(w);
+      }),
+    ),
+    use,
+    (src) => Effect.sync(() => src.db?.close()),
+  );
 }
 
 /** Provide a trace and a profile to a program. */
@@ -47,16 +61,19 @@ export function withTrace<A, E>(src: TraceSource, profile: Profile, program: Eff
   return program.pipe(Effect.provide(Layer.merge(Layer.succeed(Trace, src), Layer.succeed(ProfileService, profile))));
 }
 
-/** Print one JSON document on stdout. */
-export function printJson(v: unknown): void {
-  process.stdout.write(`${JSON.stringify(v)}\n`);
-}
-
-export function print(line = ""): void {
-  process.stdout.write(`${line}\n`);
+/** The simulator stopped at an event: a TraceFault carrying the command's figures so far. */
+export function stopped(file: string, f: ReplayFault, figures: Record<string, unknown> = {}): TraceFault {
+  return new TraceFault({ file, fault: f.fault, figures });
 }
 
 /** Every event of a trace, reading (and so verifying) a database as it goes. */
-export function readAll(src: TraceSource): Effect.Effect<TraceEvent[], BadInput> {
-  return storeCall(() => [...src.batches(1, src.count, 10_000)].flat());
+export function readAll(src: TraceSource, progress?: Progress): Effect.Effect<TraceEvent[], BadInput> {
+  return storeCall(() => {
+    const all: TraceEvent[] = [];
+    for (const batch of src.batches(1, src.count, 10_000)) {
+      for (const ev of batch) all.push(ev);
+      progress?.update(all.length, src.count);
+    }
+    return all;
+  }).pipe(Effect.ensuring(Effect.sync(() => progress?.done())));
 }

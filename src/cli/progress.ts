@@ -1,5 +1,6 @@
-// A progress bar on stderr, only when stderr is a terminal and the output is
-// not JSON: long work shows where it is, scripts see nothing.
+// A progress bar on stderr, only when stdout and stderr are both a terminal and
+// the output is not JSON: long work shows where it is, scripts and pipes see
+// nothing (and a trace written to a terminal is not drawn over).
 
 export interface Progress {
   update(done: number, total: number): void;
@@ -9,7 +10,7 @@ export interface Progress {
 const quiet: Progress = { update() {}, done() {} };
 
 export function progressBar(label: string, enabled: boolean): Progress {
-  if (!enabled || !process.stderr.isTTY) return quiet;
+  if (!enabled || !process.stderr.isTTY || !process.stdout.isTTY) return quiet;
   let last = 0;
   let shown = false;
   const width = 30;

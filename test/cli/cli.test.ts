@@ -56,8 +56,14 @@ describe("iorr replay --verify --json", () => {
     ]);
     const r = iorr("replay", p, "--verify", "--json");
     expect(r.status).toBe(3);
-    expect(JSON.parse(r.stdout).fault).toMatchObject({ seq: 3, op: "qemu.viommu", kind: "not-modelled" });
-    expect(r.stderr).toContain("event 3");
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      events: 2,
+      state_hash: null,
+      error: { kind: "simulator-fault", reason: "not-modelled", file: p, event: 3, op: "qemu.viommu" },
+    });
+    const text = iorr("replay", p, "--verify");
+    expect(text.status).toBe(3);
+    expect(text.stderr).toContain(`iorr: ${p}: event 3 (qemu.viommu): simulator fault: `);
   });
 
   it("the profile on the command line overrides the trace's: 6.19 has no noiommu-vfioN cdev", () => {
@@ -80,7 +86,7 @@ describe("bad input: exit 2 naming file, line and field", () => {
   ];
   for (const [name, lines, message] of cases) {
     it(`${name}`, () => {
-      const r = iorr("replay", trace(name, lines), "--verify", "--json");
+      const r = iorr("replay", trace(name, lines), "--verify");
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stdout).toBe("");
@@ -131,14 +137,15 @@ describe("trace databases", () => {
     conn.close();
     const r = iorr("replay", t, "--verify", "--json");
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/event 9/);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ kind: "bad-input", file: t });
+    expect(JSON.parse(r.stdout).error.message).toMatch(/event 9/);
   });
 
   it("a truncated database is bad input naming the file", () => {
     const t = join(dir, "truncated.db");
     expect(iorr("import", "traces/01-process-fds.jsonl", "-o", t).status).toBe(0);
     truncateSync(t, Math.floor(statSync(t).size / 2));
-    const r = iorr("replay", t, "--verify", "--json");
+    const r = iorr("replay", t, "--verify");
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("truncated.db");
   });

@@ -1,11 +1,11 @@
 // Flag fields end to end through `iorr replay --verify` (docs/trace-format.md
 // "Flag fields"): a trace written with flag names replays and verifies; a flag field
 // that is not a number or a list of names is bad input (exit 2) naming the field.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { iorr, jsonError, located } from "./run.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "iorr-flags-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,8 +14,7 @@ function replay(name: string, events: unknown[]) {
   const p = join(dir, name);
   const header = { format: "iorr-trace", version: 1, profile: "linux-mainline" };
   writeFileSync(p, `${[header, ...events].map((l) => JSON.stringify(l)).join("\n")}\n`);
-  const r = spawnSync(process.execPath, ["bin/iorr.mjs", "replay", p, "--verify", "--json"], { encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return iorr(["replay", p, "--verify", "--json"]);
 }
 
 const device = (flags: unknown) => ({ op: "host.device", bdf: "0000:01:00.0", regions: [{ index: 0, size: "0x4000", flags }] });
@@ -80,8 +79,10 @@ describe("bad flag fields are bad input naming the field (exit 2)", () => {
     it(name, () => {
       const r = replay(name, events);
       expect(r.status).toBe(2);
-      expect(r.stderr).toMatch(message);
-      expect(r.stdout).toBe("");
+      const e = jsonError(r);
+      expect(e.kind).toBe("bad-input");
+      expect(located(e)).toMatch(message);
+      expect(r.stderr).toBe("");
     });
   }
 });

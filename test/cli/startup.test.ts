@@ -71,7 +71,7 @@ describe("bin/iorr.mjs runs the sources on disk", () => {
   it("a source that does not build runs through tsx, which reports it, never the old bundle", () => {
     const root = checkout();
     expect(iorr(root, ["help"]).status).toBe(0);
-    edit(root, "src/cli/main.ts", "function help(): void {", "function help(): void { const = ;");
+    edit(root, "src/cli/main.ts", "function help(write: (s: string) => void): void {", "function help(write: (s: string) => void): void { const = ;");
     const r = iorr(root, ["help"]);
     expect(r.status).not.toBe(0);
     expect(r.stdout).not.toContain(HELP);

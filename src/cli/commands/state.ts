@@ -1,14 +1,15 @@
-// iorr state <trace> --at N [--profile P] [--json]: the whole state after event N.
+// iorr state <trace> [--at N] [--profile P] [--json [--memory]]: the whole state
+// after event N, by default after the last event.
 
 import { Effect } from "effect";
 import { BadInput } from "../../model/framework.ts";
-import { toJsonValue } from "../../model/outcome.ts";
 import type { State } from "../../model/state.ts";
 import { hex } from "../../model/values.ts";
 import { hashOf, type ReplayFault } from "../../replay/engine.ts";
 import { Timeline } from "../../replay/timeline.ts";
-import { intFlag, parseArgs } from "../args.ts";
-import { EXIT, print, printJson, profileFor, usingTrace, withTrace, type Command } from "../common.ts";
+import { checkEventFlag, intFlag } from "../args.ts";
+import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
+import { stateJson } from "./state_json.ts";
 
 /** A readable page of the state: what a kernel engineer looks at first. */
 export function describeState(s: State): string[] {
@@ -62,35 +63,29 @@ export function describeState(s: State): string[] {
   return out;
 }
 
-export const stateCommand: Command = (argv) =>
-  Effect.gen(function* () {
-    const a = yield* parseArgs("state", argv, { at: { value: true }, profile: { value: true }, json: {} }, { min: 1, max: 1, names: "<trace> --at N" });
-    const at = yield* intFlag("state", "at", a.flags.at);
-    return yield* usingTrace(a.positional[0]!, (src) =>
-      Effect.gen(function* () {
-        const profile = yield* profileFor("state", a.flags.profile, src.header);
-        const seq = at ?? src.count;
-        if (seq > src.count)
-          return yield* Effect.fail(
-            new BadInput({ file: "iorr state", field: "--at", message: `event ${seq} is past the end of ${src.file} (${src.count} events)` }),
+export const stateCommand: Command = {
+  usage: "state <trace> [--at N] [--profile P] [--json [--memory]]",
+  summary: "the whole state after event N (default: the last)",
+  flags: { at: { value: true }, profile: { value: true }, memory: {} },
+  args: { min: 1, max: 1, names: ["<trace>"] },
+  run: (a, out) =>
+    Effect.gen(function* () {
+      const at = yield* intFlag("state", "at", a.flags.at);
+      if (a.flags.memory === true && !out.json)
+        return yield* Effect.fail(new BadInput({ file: "iorr state", field: "--memory", message: "goes with --json (the text shows no memory contents)" }));
+      return yield* usingTrace(a.positional[0]!, out, (src) =>
+        Effect.gen(function* () {
+          const profile = yield* profileFor("state", a.flags.profile, src);
+          const seq = yield* checkEventFlag("state", "at", at ?? src.count, src.file, src.count);
+          const state = yield* withTrace(src, profile, new Timeline(src).stateAt(seq)).pipe(
+            Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(src.file, f, { seq, events: src.count, state_hash: null }))),
           );
-        const timeline = new Timeline(src);
-        const r = yield* withTrace(src, profile, timeline.stateAt(seq)).pipe(
-          Effect.map((state) => ({ state })),
-          Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.succeed({ fault: f })),
-        );
-        if ("fault" in r) {
-          process.stderr.write(`iorr: ${src.file}: event ${r.fault.fault.seq} (${r.fault.fault.op}): simulator fault: ${r.fault.fault.message}\n`);
-          return r.fault.fault.kind === "bad-input" ? EXIT.badInput : EXIT.fault;
-        }
-        const hash = hashOf(r.state);
-        if (a.flags.json === true) printJson({ seq, state_hash: hash, state: toJsonValue(r.state) });
-        else {
-          print(`state after event ${seq} of ${src.count} (${src.file}, profile ${profile.spec.join(",")})`);
-          for (const line of describeState(r.state)) print(line);
-          print(`state hash: ${hash}`);
-        }
-        return EXIT.ok;
-      }),
-    );
-  });
+          const hash = hashOf(state);
+          out.print(`state after event ${seq} of ${src.count} (${src.file}, profile ${profile.spec.join(",")})`);
+          for (const line of describeState(state)) out.print(line);
+          out.print(`state hash: ${hash}`);
+          return { status: EXIT.ok, json: { seq, events: src.count, state_hash: hash, state: stateJson(state, a.flags.memory === true) } };
+        }),
+      );
+    }),
+};
