@@ -51,13 +51,20 @@ describe("every command prints one JSON object when it succeeds", () => {
     writeFileSync(join(d, "fds.jsonl"), readFileSync(FDS));
     const r = iorr(["demo", d, "--json"]);
     expect(r.status).toBe(0);
-    expect(one(r)).toMatchObject({ traces: [{ file: join(d, "fds.jsonl"), events: 21, verified: 16, divergence: null }], failures: 0, time_travel: { at: 10 } });
+    expect(one(r)).toMatchObject({
+      traces: [{ file: join(d, "fds.jsonl"), events: 21, verified: 16, divergence: null }],
+      failures: 0,
+      time_travel: { at: 10 },
+    });
   });
 });
 
 describe("failures are the same one object, with an error member", () => {
   it("bad input in a trace names file, line, event and field (exit 2)", () => {
-    const p = trace("badop.jsonl", [{ op: "process", pid: 1 }, { op: "opne", pid: 1 }]);
+    const p = trace("badop.jsonl", [
+      { op: "process", pid: 1 },
+      { op: "opne", pid: 1 },
+    ]);
     for (const cmd of [["replay"], ["state"], ["info"], ["export", "-o", join(dir, "x.jsonl")], ["import", "-o", join(dir, "x.db")]]) {
       const r = iorr([cmd[0]!, p, ...cmd.slice(1), "--json"]);
       expect(r.status).toBe(2);

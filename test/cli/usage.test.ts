@@ -38,7 +38,14 @@ describe("misspelt commands and options", () => {
   });
 
   it("no message says iorr twice", () => {
-    for (const args of [["replay"], ["replay", FDS, "--until"], ["state", FDS, "--at", "-1"], ["import", FDS], ["profiles", "--profile", "nope"], ["info", "a", "b"]]) {
+    for (const args of [
+      ["replay"],
+      ["replay", FDS, "--until"],
+      ["state", FDS, "--at", "-1"],
+      ["import", FDS],
+      ["profiles", "--profile", "nope"],
+      ["info", "a", "b"],
+    ]) {
       const r = iorr(args);
       expect(r.status, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/^iorr[ :]/);
