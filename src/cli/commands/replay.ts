@@ -35,7 +35,7 @@ export const replayCommand: Command = {
           );
           const hash = hashOf(r.state);
           out.print(`${src.file}: ${r.events} events replayed under ${profile.spec.join(",")}`);
-          if (a.flags.verify === true) out.print(`verified: ${r.verified} expectations held`);
+          if (a.flags.verify === true) out.print(`verified: ${r.verified} expectation${r.verified === 1 ? "" : "s"} held`);
           if (r.divergence) {
             const d = r.divergence;
             out.print(`DIVERGENCE at event ${d.seq} (${d.op}), field "${d.field}":`);
