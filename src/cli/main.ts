@@ -3,7 +3,7 @@
 // Every command takes --json: then stdout is exactly one JSON object, whatever
 // happens (Output in report.ts).
 
-import { Effect, Exit } from "effect";
+import { Cause, Effect, Exit } from "effect";
 import { BadInput } from "../model/framework.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
@@ -55,8 +55,19 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = cmd
     ? Effect.flatMap(parseArgs(name, rest, { ...cmd, flags: { ...cmd.flags, json: {} } }), (a) => cmd.run(a, out))
     : Effect.fail(unknownCommand(name));
+  // A reader that stops early (iorr export t.db | head) ends the command quietly, as SIGPIPE would end a C tool.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(EXIT.ok);
+  });
   const exit = await Effect.runPromiseExit(program);
-  return Exit.isSuccess(exit) ? out.done(exit.value) : out.report(exit.cause);
+  if (!Exit.isSuccess(exit)) return out.report(exit.cause);
+  try {
+    return out.done(exit.value);
+  } catch (e) {
+    // Figures that do not serialise are a defect like any other: still one object.
+    return out.report(Cause.die(e));
+  }
 }
 
 function unknownCommand(name: string): BadInput {

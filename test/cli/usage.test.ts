@@ -3,7 +3,7 @@
 // contents unless asked, progress bars on a terminal only, and a demo whose
 // suggested commands all work after it ends.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -119,6 +119,16 @@ describe("progress bars", () => {
     expect(tty(`${process.execPath} ${BIN} info ${db} --json`)).not.toMatch(/\[#/);
     // Not on a terminal (the other tests): stderr stays empty.
     expect(iorr(["info", db]).stderr).toBe("");
+  });
+});
+
+describe("a reader that stops early", () => {
+  it("ends export quietly: exit 0 and no EPIPE stack on stderr (iorr export t.jsonl | head)", () => {
+    const p = join(dir, "long.jsonl");
+    const events = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ op: "param", name: "vfio.pasid_quota", value: i }));
+    writeFileSync(p, `${[JSON.stringify({ format: "iorr-trace", version: 1 }), ...events].join("\n")}\n`);
+    const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${BIN}" export "${p}" | head -c 100 >/dev/null`], { encoding: "utf8" });
+    expect([r.status, r.stderr]).toEqual([0, ""]);
   });
 });
 
