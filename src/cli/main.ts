@@ -9,6 +9,7 @@ import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
+import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
 import { profilesCommand } from "./commands/profiles.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
@@ -21,6 +22,8 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   state: stateCommand,
   info: infoCommand,
+  checkpoints: checkpointsCommand,
+  upgrade: upgradeCommand,
   profiles: profilesCommand,
   demo: demoCommand,
 };

@@ -1,7 +1,8 @@
 // `iorr import`: a JSONL trace into a trace database. The events are validated
-// first (bad input leaves no file), appended in batches with the hash chain,
-// then replayed once under the trace's profile so that the file carries each
-// event's simulated outcome and the checkpoints seek needs.
+// first (bad input leaves no file), then replayed once under the trace's profile;
+// each event is stored with its simulated outcome (chained with it, src/store/hash.ts)
+// and the checkpoints seek needs are stored as replay reaches them. Any failure (bad
+// input, a simulator fault, a crash, an interrupt) leaves nothing at the target.
 
 import { Effect, type Either, Exit } from "effect";
 import type { TraceEvent } from "../model/events.ts";
@@ -10,21 +11,21 @@ import type { Outcome } from "../model/outcome.ts";
 import type { Profile } from "../profiles/profile.ts";
 import { encodeState, replay, type ReplayFault } from "../replay/engine.ts";
 import { eventToStored, memorySource, storeCall, Trace } from "../replay/source.ts";
-import { TraceDb } from "../store/tracedb.ts";
+import { TraceDb, type StoredEvent } from "../store/tracedb.ts";
 import { readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
 
 export interface ImportResult {
   events: number;
   checkpoints: number;
+  /** Checkpoints not stored because the state was too large (seeks near them fold further). */
+  checkpointsSkipped: number;
   warnings: readonly string[];
-  /** The simulator stopped here while computing outcomes (events after it keep no outcome). */
-  fault?: { seq: number; op: string; message: string };
 }
 
 const APPEND_BATCH = 50_000;
 
-/** Import progress: events stored, then events replayed (for outcomes and checkpoints). */
-export type ImportProgress = (phase: "store" | "replay", done: number, total: number) => void;
+/** Import progress: events replayed and stored, of the total. */
+export type ImportProgress = (done: number, total: number) => void;
 
 /**
  * Read a JSONL trace once and store it; the profile is chosen from its header
@@ -36,7 +37,7 @@ export function importJsonl(
   output: string,
   profileOf: (header: TraceHeader) => Either.Either<Profile, BadInput>,
   progress?: ImportProgress,
-): Effect.Effect<ImportResult & { header: TraceHeader; profile: Profile }, BadInput> {
+): Effect.Effect<ImportResult & { header: TraceHeader; profile: Profile }, BadInput | ReplayFault> {
   return Effect.gen(function* () {
     const trace = yield* readJsonlTrace(input);
     const profile = yield* profileOf(trace.header);
@@ -45,7 +46,10 @@ export function importJsonl(
   });
 }
 
-/** Store validated events as a trace database, with outcomes and checkpoints under `profile`. */
+/**
+ * Store validated events as a trace database, with outcomes and checkpoints under
+ * `profile`. A simulator fault fails the import (ReplayFault) as it fails replay.
+ */
 export function importEvents(
   input: string,
   header: TraceHeader,
@@ -54,46 +58,38 @@ export function importEvents(
   profile: Profile,
   progress?: ImportProgress,
   warnings: readonly string[] = [],
-): Effect.Effect<ImportResult, BadInput> {
+): Effect.Effect<ImportResult, BadInput | ReplayFault> {
   return Effect.gen(function* () {
     const db = yield* storeCall(() => TraceDb.create(output, header));
     const work = Effect.gen(function* () {
-      for (let i = 0; i < events.length; i += APPEND_BATCH) {
-        yield* storeCall(() => db.append(events.slice(i, i + APPEND_BATCH).map(eventToStored)));
-        progress?.("store", Math.min(events.length, i + APPEND_BATCH), events.length);
-      }
       yield* storeCall(() => db.setMeta("checkpoint_profile", profile.spec));
       let checkpoints = 0;
-      let pending: { seq: number; outcome: Record<string, unknown> }[] = [];
+      let checkpointsSkipped = 0;
+      let pending: StoredEvent[] = [];
       const flush = () => {
-        if (pending.length) db.setOutcomes(pending);
+        if (pending.length) db.append(pending);
         pending = [];
       };
-      const result = yield* replay({
+      yield* replay({
         onOutcome: (ev: TraceEvent, out: Outcome) => {
-          pending.push({ seq: ev.seq, outcome: out as Record<string, unknown> });
+          pending.push({ ...eventToStored(ev), outcome: out as Record<string, unknown> });
           if (pending.length >= APPEND_BATCH) flush();
         },
         onCheckpoint: (seq, state) => {
-          db.putCheckpoint(profile.key, seq, encodeState(state));
-          checkpoints++;
+          flush();
+          if (db.putCheckpoint(profile.key, seq, encodeState(state))) checkpoints++;
+          else checkpointsSkipped++;
         },
-        progress: (done, total) => progress?.("replay", done, total),
-      }).pipe(
-        Effect.map(() => undefined),
-        Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.succeed({ seq: f.fault.seq, op: f.fault.op, message: f.fault.message })),
-        Effect.provideService(Trace, memorySource(input, header, events)),
-        Effect.provideService(ProfileService, profile),
-      );
+        progress,
+      }).pipe(Effect.provideService(Trace, memorySource(input, header, events)), Effect.provideService(ProfileService, profile));
       yield* storeCall(() => {
         flush();
         db.commitFile();
+        db.close();
       });
-      const out: ImportResult = { events: events.length, checkpoints, warnings };
-      if (result) out.fault = result;
-      return out;
+      return { events: events.length, checkpoints, checkpointsSkipped, warnings };
     });
-    // Whatever stops the import (bad input, a crash, an interrupt), nothing is left at the target.
+    // Whatever stops the import (bad input, a fault, a crash, an interrupt), nothing is left at the target.
     return yield* work.pipe(Effect.onExit((exit) => (Exit.isFailure(exit) ? Effect.sync(() => db.abandon()) : Effect.void)));
   });
 }

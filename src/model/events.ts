@@ -305,7 +305,10 @@ export function parseEvent(raw: Record<string, unknown>, seq: number, warn?: (fi
     }
     ev[name] = normaliseField(name, fs, v);
   }
-  if (spec.bytes) {
+  // A stored event (src/replay/source.ts) carries its byte string decoded, as `bytes`.
+  const stored = spec.bytes && raw.bytes instanceof Uint8Array && raw.hex === undefined && raw.u64 === undefined && raw.u32 === undefined;
+  if (stored) ev.bytes = raw.bytes;
+  else if (spec.bytes) {
     try {
       ev.bytes = parseBytes(raw as { hex?: unknown; u64?: unknown; u32?: unknown }).bytes;
     } catch (e) {
@@ -314,7 +317,7 @@ export function parseEvent(raw: Record<string, unknown>, seq: number, warn?: (fi
   }
   for (const k of Object.keys(raw)) {
     if (k === "op" || k === "seq" || k === "expect" || k in spec.fields) continue;
-    if (spec.bytes && (k === "hex" || k === "u64" || k === "u32")) continue;
+    if (spec.bytes && (k === "hex" || k === "u64" || k === "u32" || (stored && k === "bytes"))) continue;
     // Not in version 1: kept verbatim (and exported again), but said, since it is most often a typo.
     warn?.(k, `unknown field for op "${op}" (kept, not interpreted)`);
     ev[k] = raw[k];

@@ -4,8 +4,9 @@
 
 import { Context, Effect } from "effect";
 import { checkHeader, readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
-import type { TraceEvent } from "../model/events.ts";
+import { EventError, type TraceEvent } from "../model/events.ts";
 import { BadInput } from "../model/framework.ts";
+import { parseTraceEvent } from "../model/ops.ts";
 import { StoreError, TraceDb, isTraceDbPath, type StoredEvent } from "../store/tracedb.ts";
 
 export interface TraceSource {
@@ -26,13 +27,21 @@ export interface TraceSource {
 
 export class Trace extends Context.Tag("iorr/Trace")<Trace, TraceSource>() {}
 
-/** The decoded payload object is fresh per read, so it becomes the event itself (no copy on the replay path). */
-export function storedToEvent(e: StoredEvent): TraceEvent {
-  const ev = e.payload as TraceEvent;
-  ev.seq = e.seq;
-  ev.op = e.op;
-  if (e.expect !== undefined) ev.expect = e.expect;
-  return ev;
+/**
+ * A stored event, validated as a JSONL line is (src/model/events.ts): the chain proves
+ * the bytes are those written, not that the writer wrote a valid event, so a payload
+ * that is not one is bad input naming the event and field, never a simulator fault.
+ */
+export function storedToEvent(e: StoredEvent, file: string): TraceEvent {
+  const raw = e.payload;
+  raw.op = e.op;
+  if (e.expect !== undefined) raw.expect = e.expect;
+  try {
+    return parseTraceEvent(raw, e.seq);
+  } catch (err) {
+    if (err instanceof EventError) throw new StoreError(file, err.message, e.seq, err.field);
+    throw err;
+  }
 }
 
 export function eventToStored(ev: TraceEvent): StoredEvent {
@@ -62,8 +71,15 @@ export function storeCall<A>(f: () => A): Effect.Effect<A, BadInput> {
     try {
       return Effect.succeed(f());
     } catch (e) {
-      // The store's detail already names the event and field where there is one.
-      if (e instanceof StoreError) return Effect.fail(new BadInput({ file: e.file, message: e.detail }));
+      if (e instanceof StoreError)
+        return Effect.fail(
+          new BadInput({
+            file: e.file,
+            message: e.problem,
+            ...(e.seq !== undefined ? { seq: e.seq } : {}),
+            ...(e.field !== undefined ? { field: e.field } : {}),
+          }),
+        );
       return Effect.die(e);
     }
   });
@@ -80,7 +96,7 @@ export function dbSource(db: TraceDb, file: string): Effect.Effect<TraceSource, 
       warnings: [],
       db,
       *batches(fromSeq, toSeq, batchSize) {
-        for (const batch of db.batches(fromSeq, batchSize, toSeq)) yield batch.map(storedToEvent);
+        for (const batch of db.batches(fromSeq, batchSize, toSeq)) yield batch.map((e) => storedToEvent(e, file));
       },
       checkpoints: { nearest: (key, at) => db.nearestCheckpoint(key, at) },
     };

@@ -3,16 +3,18 @@
 
 export class StoreError extends Error {
   override readonly name = "StoreError";
-  /** The message without the file prefix; it already names the event where there is one. */
+  /** The message without the file prefix: "event 5: hash chain broken (...)". */
   readonly detail: string;
   constructor(
     readonly file: string,
-    message: string,
+    /** What is wrong, without the file or the event (both are added). */
+    readonly problem: string,
     readonly seq?: number,
     readonly field?: string,
   ) {
-    super(`${file}: ${message}`);
-    this.detail = message;
+    const detail = seq === undefined ? problem : `event ${seq}: ${problem}`;
+    super(`${file}: ${detail}`);
+    this.detail = detail;
   }
 }
 
@@ -38,6 +40,31 @@ export function fromSqlite(file: string, err: unknown, seq?: number): unknown {
   else if (code.startsWith("SQLITE_CANTOPEN")) message = `cannot open the file (sqlite: ${detail})`;
   else if (code.startsWith("SQLITE_IOERR")) message = `I/O error reading the file (sqlite: ${detail})`;
   else if (code.startsWith("SQLITE_")) message = `sqlite error ${code}: ${detail}`;
-  else message = detail;
+  else message = fsMessage(err);
   return new StoreError(file, message, seq);
+}
+
+/**
+ * A file-system error in the user's terms: "permission denied", not
+ * "EACCES: permission denied, open '/x'".
+ */
+export function fsMessage(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "is a directory";
+    case "ENOTDIR":
+      return "a part of the path is not a directory";
+    case "ENOSPC":
+      return "no space left on the device";
+    case "EROFS":
+      return "read-only file system";
+    default:
+      return (err as Error)?.message ?? String(err);
+  }
 }

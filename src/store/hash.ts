@@ -4,7 +4,7 @@
 // Construction (all words are unsigned 32-bit, bytes read little-endian):
 //
 //   H_0 = 8 zero bytes (genesis)
-//   H_n = chain(H_{n-1}, n, op_n, payload_n, expect_n)
+//   H_n = chain(H_{n-1}, n, op_n, payload_n, expect_n, outcome_n)
 //
 // chain() feeds this sequence of words into two lanes:
 //   1. prev bytes 0..3, prev bytes 4..7
@@ -14,7 +14,9 @@
 //   4. payload: its byte length, then its bytes four per word, the last 1..3 bytes
 //      zero-padded into one word
 //   5. expect: 0xffffffff when absent, else its byte length and bytes as in 4
-// Outcomes are not hashed: replay recomputes them.
+//   6. outcome (the simulated outcome stored with the event): as expect in 5
+// Schema 1 files chained steps 1-5 only; the upgrade to schema 2 re-chains them
+// (src/store/upgrade.ts).
 //
 // Lane A is murmur3_32's block step: k *= 0xcc9e2d51; k = rotl(k, 15); k *= 0x1b873593;
 // a ^= k; a = rotl(a, 13); a = a * 5 + 0xe6546b64, seeded with 0x9747b28c.
@@ -104,14 +106,22 @@ function finish(out: Uint8Array, words: number): void {
 export const GENESIS: Uint8Array = new Uint8Array(8);
 
 /** Writes H_seq into `out` (which may be `prev` itself). */
-export function chainInto(out: Uint8Array, prev: Uint8Array, seq: number, op: string, payload: Uint8Array, expect: Uint8Array | null): void {
-  if (expect === null) chainSlices(out, prev, seq, op, payload, 0, payload.length, payload, 0, -1);
-  else chainSlices(out, prev, seq, op, payload, 0, payload.length, expect, 0, expect.length);
+export function chainInto(
+  out: Uint8Array,
+  prev: Uint8Array,
+  seq: number,
+  op: string,
+  payload: Uint8Array,
+  expect: Uint8Array | null,
+  outcome: Uint8Array | null,
+): void {
+  chainSlices(out, prev, seq, op, payload, 0, payload.length, expect ?? payload, 0, expect?.length ?? -1, outcome ?? payload, 0, outcome?.length ?? -1);
 }
 
 /**
  * chainInto() over byte ranges, for callers holding many rows in one buffer: the payload
- * is p[pOff, pOff + pLen), the expect e[eOff, eOff + eLen), absent when eLen < 0.
+ * is p[pOff, pOff + pLen), the expect e[eOff, eOff + eLen), the outcome o[oOff, oOff + oLen),
+ * each of the last two absent when its length is < 0.
  */
 export function chainSlices(
   out: Uint8Array,
@@ -124,6 +134,9 @@ export function chainSlices(
   e: Uint8Array,
   eOff: number,
   eLen: number,
+  o: Uint8Array,
+  oOff: number,
+  oLen: number,
 ): void {
   const p0 = prev[0]! | (prev[1]! << 8) | (prev[2]! << 16) | (prev[3]! << 24);
   const p1 = prev[4]! | (prev[5]! << 8) | (prev[6]! << 16) | (prev[7]! << 24);
@@ -147,23 +160,40 @@ export function chainSlices(
   lanes[0] = a;
   lanes[1] = b;
   words += mixBytes(p, pOff, pLen);
-  if (eLen < 0) {
-    lanes[0] = laneA(lanes[0]!, ABSENT);
-    lanes[1] = laneB(lanes[1]!, ABSENT);
-    words += 1;
-  } else {
-    words += mixBytes(e, eOff, eLen);
-  }
+  words += mixOptional(e, eOff, eLen);
+  words += mixOptional(o, oOff, oLen);
   finish(out, words);
 }
 
-export function chain(prev: Uint8Array, seq: number, op: string, payload: Uint8Array, expect: Uint8Array | null): Uint8Array {
+/**
+ * As an outcome length: step 6 left out, as schema 1 chained (used only to verify a
+ * schema 1 file before upgrading it).
+ */
+export const SCHEMA1_NO_OUTCOME = -2;
+
+/** Step 5 (and 6): an absent value (length -1) is one ABSENT word. */
+function mixOptional(bytes: Uint8Array, off: number, n: number): number {
+  if (n >= 0) return mixBytes(bytes, off, n);
+  if (n === SCHEMA1_NO_OUTCOME) return 0;
+  lanes[0] = laneA(lanes[0]!, ABSENT);
+  lanes[1] = laneB(lanes[1]!, ABSENT);
+  return 1;
+}
+
+export function chain(
+  prev: Uint8Array,
+  seq: number,
+  op: string,
+  payload: Uint8Array,
+  expect: Uint8Array | null,
+  outcome: Uint8Array | null = null,
+): Uint8Array {
   const out = new Uint8Array(8);
-  chainInto(out, prev, seq, op, payload, expect);
+  chainInto(out, prev, seq, op, payload, expect, outcome);
   return out;
 }
 
-/** 64-bit checksum of a byte string (checkpoint states). */
+/** 64-bit checksum of a byte string (checkpoint states, meta values). */
 export function hash64(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(8);
   lanes[0] = SEED_A;

@@ -1,6 +1,8 @@
 // Schema migrations: migrations/NNNN_name.sql, applied in order, each in its own
 // transaction together with the PRAGMA user_version that records it. user_version is
 // the file's schema number; a file from a newer iorr is refused rather than misread.
+// A migration whose data change SQL cannot express (re-hashing, say) has a step in code,
+// passed by the caller and run in the same transaction after the SQL.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -51,8 +53,11 @@ export function checkNotNewer(db: BetterSqlite3.Database, file: string, list: re
   return have;
 }
 
+/** The code step of a migration: runs after its SQL, inside its transaction; throwing rolls both back. */
+export type MigrationStep = (db: BetterSqlite3.Database, version: number) => void;
+
 /** Applies the migrations above the file's user_version; returns the resulting version. */
-export function migrate(db: BetterSqlite3.Database, file: string, list: readonly Migration[] = migrations()): number {
+export function migrate(db: BetterSqlite3.Database, file: string, list: readonly Migration[] = migrations(), step?: MigrationStep): number {
   let have = checkNotNewer(db, file, list);
   for (const m of list) {
     if (m.version <= have) continue;
@@ -60,6 +65,7 @@ export function migrate(db: BetterSqlite3.Database, file: string, list: readonly
     db.transaction(() => {
       if (schemaVersion(db) >= m.version) return;
       db.exec(m.sql);
+      step?.(db, m.version);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();
     have = m.version;

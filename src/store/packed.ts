@@ -4,24 +4,26 @@
 // a Buffer per blob (which cost more than everything else in reading an event:
 // docs/decisions.md, "Replay cost").
 //
-// Per row, the text holds "payloadLen,expectLen,opLen,op" ("payloadLen,expectLen,
-// outcomeLen,opLen,op" when outcomes are read; lengths in bytes, -1 for NULL) and the
-// bytes hold payload, expect, (outcome,) hash. Hashes are 8 bytes: one of any other
-// length throws the framing off, which the chain check or the final length catches.
+// Per row, the text holds "payloadLen,expectLen,outcomeLen,opLen,op" (lengths in bytes,
+// -1 for NULL) and the bytes hold payload, expect, outcome, hash: every column the chain
+// covers, so a read checks all of them even when it decodes only some. Hashes are 8
+// bytes: one of any other length throws the framing off, which the chain check or the
+// final length catches.
 
 /** Integer fields per row of the text, before the op. */
-export const fieldsPerRow = (withOutcomes: boolean): number => (withOutcomes ? 4 : 3);
+export const FIELDS_PER_ROW = 4;
 
-/** The statement for events ?1..?2: [rows, text, bytes], rows in seq order. */
-export function packedRange(withOutcomes: boolean): string {
-  const outcome = withOutcomes ? "ifnull(octet_length(outcome), -1) || ',' || " : "";
-  const fields = `octet_length(payload) || ',' || ifnull(octet_length(expect), -1) || ',' || ${outcome}octet_length(op) || ',' || op`;
-  // Blobs through TEXT: byte-exact in a UTF-8 database (TraceDb.open checks).
-  const bytes = `CAST(payload || ifnull(expect, x'')${withOutcomes ? " || ifnull(outcome, x'')" : ""} || hash AS TEXT)`;
-  // The rowid range is scanned in seq order; the reader checks each row's chain value
-  // and the count, and reads the range again row by row if anything does not check out.
-  return `SELECT count(*), group_concat(${fields}, ''), CAST(group_concat(${bytes}, '') AS BLOB) FROM events WHERE seq BETWEEN ? AND ?`;
-}
+const FIELDS =
+  "octet_length(payload) || ',' || ifnull(octet_length(expect), -1) || ',' || ifnull(octet_length(outcome), -1) || ',' || octet_length(op) || ',' || op";
+// Blobs through TEXT: byte-exact in a UTF-8 database (TraceDb.open checks).
+const BYTES = "CAST(payload || ifnull(expect, x'') || ifnull(outcome, x'') || hash AS TEXT)";
+
+/**
+ * The statement for events ?1..?2: [rows, text, bytes], rows in seq order. The rowid
+ * range is scanned in seq order; the reader checks each row's chain value and the
+ * count, and reads the range again row by row if anything does not check out.
+ */
+export const PACKED_RANGE = `SELECT count(*), group_concat(${FIELDS}, ''), CAST(group_concat(${BYTES}, '') AS BLOB) FROM events WHERE seq BETWEEN ? AND ?`;
 
 /** Op lengths are in bytes: the packed text is read only when its ops are printable ASCII. */
 export const NOT_PRINTABLE = /[^\x20-\x7e]/;

@@ -1,22 +1,38 @@
 // One trace = one SQLite file (schema in migrations/). TraceDb is the only code that
-// reads or writes it: appends in batched transactions with the hash chain of hash.ts,
-// verified reads, checkpoints per profile, and meta values.
+// reads or writes it: appends in batched transactions with the hash chain of hash.ts
+// (payload, expect and outcome of every event), verified reads, checkpoints per profile,
+// and meta values, each with its checksum (meta.ts).
 //
-// A new trace is built in `${path}.tmp-${pid}` and renamed into place by commitFile(),
-// so a failed import leaves the target as it was (docs/architecture.md "Bad input").
+// A new trace is built in `${path}.tmp-${pid}`, marked unfinished (meta 'incomplete'),
+// and renamed into place by commitFile(), so a failed or killed import leaves the target
+// as it was; the next create() of that target removes what a killed one left
+// (docs/architecture.md "Bad input").
 
 import Database from "better-sqlite3";
-import { existsSync, renameSync, statSync } from "node:fs";
+import { renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { EventCodec, decodeMeta, encodeMeta, plain, type Structures } from "./codec.ts";
 import { StoreError, fromSqlite } from "./errors.ts";
 import { GENESIS, chainInto, chainSlices, hash64, sameHash, sameHashAt } from "./hash.ts";
+import { corruptMeta, metaSum, metaSumHolds } from "./meta.ts";
 import { checkNotNewer, latestSchema, migrate, schemaVersion } from "./migrations.ts";
-import { NOT_PRINTABLE, OpNames, fieldsPerRow, packedRange, readFields } from "./packed.ts";
-import { fsyncDir, removeDbFiles, restJournal, tuneNewFile, tunePragmas } from "./sqlitefile.ts";
+import { NOT_PRINTABLE, OpNames, FIELDS_PER_ROW, PACKED_RANGE, readFields } from "./packed.ts";
+import {
+  checkOutputPath,
+  checkTraceFile,
+  fsyncDir,
+  leaveWal,
+  removeDbFiles,
+  removeStaleTemps,
+  restJournal,
+  tempPathFor,
+  tuneNewFile,
+  tunePragmas,
+} from "./sqlitefile.ts";
+import { upgradeStep } from "./upgrade.ts";
 
-export { StoreError } from "./errors.ts";
-export { isTraceDbPath, tuneNewFile, tunePragmas } from "./sqlitefile.ts";
+export { StoreError, fsMessage } from "./errors.ts";
+export { checkOutputPath, isTraceDbPath, tuneNewFile, tunePragmas } from "./sqlitefile.ts";
 
 export interface StoredEvent {
   seq: number;
@@ -36,15 +52,31 @@ export interface TraceMeta {
 const FORMAT = "iorr-trace";
 const TRACE_VERSION = 1;
 // Keys TraceDb maintains itself; setMeta() refuses them so the log cannot be desynchronised.
-const RESERVED_META = new Set(["format", "version", "header", "count", "head", "msgpack_structures"]);
+const RESERVED_META = new Set(["format", "version", "header", "count", "head", "msgpack_structures", "incomplete"]);
 const VERIFY_CHUNK = 10_000;
 // Events encoded ahead of inserting them, and rows per INSERT (see appendChunk); both
 // chosen by measurement.
 const ENCODE_CHUNK = 1024;
 const INSERT_ROWS = 32;
+/** The largest checkpoint state stored (see putCheckpoint). */
+export const MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024;
 
-function checkFormat(db: Database.Database, path: string): void {
-  const bytes = db.prepare("SELECT value FROM meta WHERE key = 'format'").pluck().get() as Buffer | null | undefined;
+/** One stored checkpoint and whether it holds (its state's sum, and the chain value of its event). */
+export interface CheckpointStatus {
+  profile: string;
+  seq: number;
+  bytes: number;
+  ok: boolean;
+}
+
+/** Is this an iorr trace? From schema 2 on, a format marker whose checksum fails is corruption, not another program's file. */
+function checkFormat(db: Database.Database, path: string, withSums: boolean): void {
+  const row = db
+    .prepare(`SELECT value, ${withSums ? "sum" : "NULL"} FROM meta WHERE key = 'format'`)
+    .raw()
+    .get() as [Buffer | null, Buffer | null] | undefined;
+  const bytes = row?.[0];
+  if (withSums && row !== undefined && !metaSumHolds("format", row[0], row[1])) throw new StoreError(path, corruptMeta("format"), undefined, "format");
   let format: unknown;
   try {
     format = bytes === undefined || bytes === null ? undefined : decodeMeta(bytes);
@@ -72,8 +104,7 @@ function prepare(db: Database.Database) {
     // Reads: one statement returns a whole range as three values (see readPacked):
     // better-sqlite3 makes a JS array per row and a Buffer (with its own backing store)
     // per blob, which cost more than everything else in reading an event.
-    rangePacked: db.prepare(packedRange(true)).raw(true),
-    rangePackedLite: db.prepare(packedRange(false)).raw(true),
+    rangePacked: db.prepare(PACKED_RANGE).raw(true),
     // Row by row, the authority when the packed form does not check out (see readRange).
     rangeInfo: db
       .prepare(
@@ -87,12 +118,16 @@ function prepare(db: Database.Database) {
       .pluck(true),
     hashAt: db.prepare("SELECT hash FROM events WHERE seq = ?").pluck(true),
     lastSeq: db.prepare("SELECT max(seq) FROM events").pluck(true),
-    setOutcome: db.prepare("UPDATE events SET outcome = ? WHERE seq = ?"),
-    putMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-    getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(true),
+    putMeta: db.prepare("INSERT INTO meta (key, value, sum) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, sum = excluded.sum"),
+    getMeta: db.prepare("SELECT value, sum FROM meta WHERE key = ?").raw(true),
+    allMeta: db.prepare("SELECT key, value, sum FROM meta ORDER BY key").raw(true),
+    deleteMeta: db.prepare("DELETE FROM meta WHERE key = ?"),
     putCheckpoint: db.prepare("INSERT OR REPLACE INTO checkpoints (profile, seq, chain, state, sum) VALUES (?, ?, ?, ?, ?)"),
     nearestCheckpoint: db.prepare("SELECT seq, chain, state, sum FROM checkpoints WHERE profile = ? AND seq <= ? ORDER BY seq DESC LIMIT 1").raw(true),
     checkpointSeqs: db.prepare("SELECT seq FROM checkpoints WHERE profile = ? ORDER BY seq").pluck(true),
+    checkpointKeys: db.prepare("SELECT profile, seq FROM checkpoints ORDER BY profile, seq").raw(true),
+    checkpointRow: db.prepare("SELECT chain, state, sum FROM checkpoints WHERE profile = ? AND seq = ?").raw(true),
+    deleteAllCheckpoints: db.prepare("DELETE FROM checkpoints"),
     checkpointCount: db.prepare("SELECT count(*) FROM checkpoints WHERE profile = ?").pluck(true),
     allCheckpointCount: db.prepare("SELECT count(*) FROM checkpoints").pluck(true),
     deleteCheckpoints: db.prepare("DELETE FROM checkpoints WHERE profile = ?"),
@@ -136,15 +171,20 @@ export class TraceDb {
   }
 
   static create(path: string, header: Record<string, unknown>): TraceDb {
-    const tmp = `${path}.tmp-${process.pid}`;
-    removeDbFiles(tmp, true);
     let db: Database.Database | undefined;
+    let tmp: string | undefined;
     try {
+      checkOutputPath(path);
+      // What a killed build of this target left behind (its process is gone).
+      removeStaleTemps(path);
+      tmp = tempPathFor(path);
+      removeDbFiles(tmp, true);
       db = new Database(tmp);
       tuneNewFile(db);
       migrate(db, path);
       const t = new TraceDb(path, db, tmp, false);
       db.transaction(() => {
+        t.put("incomplete", true);
         t.put("format", FORMAT);
         t.put("version", TRACE_VERSION);
         t.put("header", header);
@@ -154,34 +194,41 @@ export class TraceDb {
       return t;
     } catch (err) {
       db?.close();
-      removeDbFiles(tmp, true);
+      if (tmp !== undefined) removeDbFiles(tmp, true);
       throw fromSqlite(path, err);
     }
   }
 
   static open(path: string, opts: { readonly?: boolean } = {}): TraceDb {
     const ro = opts.readonly ?? false;
-    if (!existsSync(path)) throw new StoreError(path, "no such file");
-    const stat = statSync(path);
-    if (stat.isFile() && stat.size === 0) throw new StoreError(path, "empty file, not an iorr trace");
+    checkTraceFile(path);
     let db: Database.Database | undefined;
     try {
+      // A file still in WAL mode (written by an older iorr) would get -wal/-shm files beside it.
+      if (ro) leaveWal(path);
       db = new Database(path, { readonly: ro, fileMustExist: true });
       // The first statement reads page 1: a non-SQLite or damaged file fails here.
       const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
       if (!hasMeta) throw new StoreError(path, "an SQLite database, but not an iorr trace (no meta table)");
       // Schema first: a newer iorr may keep its meta differently.
       const schema = checkNotNewer(db, path);
-      checkFormat(db, path);
+      checkFormat(db, path, schema >= 2);
       // Reads concatenate blobs through TEXT, which is byte-exact only in UTF-8.
       const encoding = db.pragma("encoding", { simple: true });
       if (encoding !== "UTF-8") throw new StoreError(path, `text encoding is ${String(encoding)}; iorr traces are UTF-8`);
       if (schema < latestSchema()) {
-        if (ro) throw new StoreError(path, `schema ${schema} predates this build's ${latestSchema()}; open it writable once to upgrade`);
-        migrate(db, path);
+        if (ro)
+          throw new StoreError(
+            path,
+            `schema ${schema} predates this build's ${latestSchema()}; upgrade it once with: iorr upgrade ${path}`,
+            undefined,
+            "schema",
+          );
+        migrate(db, path, undefined, upgradeStep(path));
       }
       if (!ro) tunePragmas(db);
       const t = new TraceDb(path, db, undefined, ro);
+      t.verifyMeta();
       t.loadState();
       return t;
     } catch (err) {
@@ -223,13 +270,35 @@ export class TraceDb {
   }
 
   getMeta(key: string): unknown {
-    const bytes = this.run(() => this.st.getMeta.get(key)) as Buffer | undefined | null;
-    if (bytes === undefined || bytes === null) return undefined;
+    const bytes = this.metaBytes(key);
+    if (bytes === undefined) return undefined;
     try {
       return decodeMeta(bytes);
     } catch (err) {
       throw new StoreError(this.file, `meta '${key}' cannot be decoded (${(err as Error).message})`, undefined, key);
     }
+  }
+
+  /** A meta value's bytes, checked against its sum; undefined when the key is absent. */
+  private metaBytes(key: string): Buffer | undefined {
+    const row = this.run(() => this.st.getMeta.get(key)) as [Buffer | null, Buffer | null] | undefined;
+    if (row === undefined) return undefined;
+    if (!metaSumHolds(key, row[0], row[1])) throw new StoreError(this.file, corruptMeta(key), undefined, key);
+    return row[0]!;
+  }
+
+  /** Every meta row's checksum (a file with a corrupt header or structure table is refused at open). */
+  private verifyMeta(): void {
+    for (const [key, value, sum] of this.run(() => this.st.allMeta.all()) as [string, Buffer | null, Buffer | null][]) {
+      if (!metaSumHolds(key, value, sum)) throw new StoreError(this.file, corruptMeta(key), undefined, key);
+    }
+    if (this.metaBytes("incomplete") !== undefined)
+      throw new StoreError(
+        this.file,
+        "an unfinished trace: the import or recording that was writing it was interrupted before it completed; import the trace again",
+        undefined,
+        "incomplete",
+      );
   }
 
   // --- events -------------------------------------------------------------------------
@@ -277,49 +346,53 @@ export class TraceDb {
     this.checkTail(prev);
   }
 
-  /** Stores replay outcomes (not part of the chain: replay recomputes them). */
-  setOutcomes(items: readonly { seq: number; outcome: Record<string, unknown> }[]): void {
-    this.writable();
-    if (items.length === 0) return;
-    this.unconfirmed = undefined;
-    this.run(() =>
-      this.db.transaction(() => {
-        for (const { seq, outcome } of items) {
-          const bytes = this.encodeField(outcome, seq, "outcome");
-          if (this.st.setOutcome.run(bytes, seq).changes === 0) {
-            throw new StoreError(this.file, `event ${seq} does not exist (the trace has ${this.n} events)`, seq);
-          }
-        }
-        this.saveStructures();
-      })(),
-    );
-    this.structuresCommitted();
-  }
-
   // --- checkpoints --------------------------------------------------------------------
 
-  /** Stores a replay state taken after event `seq` (0: the initial state). */
-  putCheckpoint(profileKey: string, seq: number, state: Uint8Array): void {
+  /**
+   * Stores a replay state taken after event `seq` (0: the initial state). A state over
+   * MAX_CHECKPOINT_BYTES is not stored (false): a checkpoint only saves folding time,
+   * and SQLite refuses values near 1 GB.
+   */
+  putCheckpoint(profileKey: string, seq: number, state: Uint8Array): boolean {
     this.writable();
     this.checkSeq(seq, 0);
+    if (state.length > MAX_CHECKPOINT_BYTES) return false;
     const chainAt = seq === 0 ? GENESIS : this.hashAt(seq);
     this.run(() => this.st.putCheckpoint.run(profileKey, seq, chainAt, state, hash64(state)));
+    return true;
   }
 
+  /** The latest checkpoint at or before `atOrBefore`; a corrupt one is refused, never used. */
   nearestCheckpoint(profileKey: string, atOrBefore: number): { seq: number; state: Uint8Array } | undefined {
     const row = this.run(() => this.st.nearestCheckpoint.get(profileKey, atOrBefore)) as [number, Buffer, Buffer, Buffer] | undefined;
     if (!row) return undefined;
     const [seq, chainAt, state, sum] = row;
-    const expected = seq === 0 ? GENESIS : seq <= this.n ? this.hashAt(seq) : undefined;
-    if (!sameHash(hash64(state), sum) || expected === undefined || !sameHash(chainAt, expected)) {
+    if (!this.checkpointHolds(seq, chainAt, state, sum)) {
       throw new StoreError(
         this.file,
-        `checkpoint at event ${seq} is corrupt (profile ${profileKey}); delete the checkpoints to rebuild them`,
+        `the checkpoint taken after this event is corrupt; rebuild the checkpoints with: iorr checkpoints --rebuild ${this.file}`,
         seq,
         "checkpoint",
       );
     }
     return { seq, state: new Uint8Array(state.buffer, state.byteOffset, state.byteLength) };
+  }
+
+  /** Every stored checkpoint, checked one at a time (states are read one by one, never all at once). */
+  checkpointStatus(): CheckpointStatus[] {
+    const keys = this.run(() => this.st.checkpointKeys.all()) as [string, number][];
+    return keys.map(([profile, seq]) => {
+      const row = this.run(() => this.st.checkpointRow.get(profile, seq)) as [Buffer, Buffer, Buffer] | undefined;
+      const ok = row !== undefined && this.checkpointHolds(seq, row[0], row[1], row[2]);
+      return { profile, seq, bytes: row?.[1]?.length ?? 0, ok };
+    });
+  }
+
+  /** Its state matches its sum, and its chain value is that of its event in this log. */
+  private checkpointHolds(seq: number, chainAt: Uint8Array | null, state: Uint8Array | null, sum: Uint8Array | null): boolean {
+    if (!(chainAt instanceof Uint8Array && state instanceof Uint8Array && sum instanceof Uint8Array) || !Number.isInteger(seq) || seq < 0 || seq > this.n)
+      return false;
+    return sameHash(hash64(state), sum) && sameHash(chainAt, seq === 0 ? GENESIS : this.hashAt(seq));
   }
 
   checkpointSeqs(profileKey: string): number[] {
@@ -332,18 +405,24 @@ export class TraceDb {
     return this.run(() => (profileKey === undefined ? st.allCheckpointCount.get() : st.checkpointCount.get(profileKey))) as number;
   }
 
-  deleteCheckpoints(profileKey: string): void {
+  /** Deletes the checkpoints of one profile key, or every checkpoint. */
+  deleteCheckpoints(profileKey?: string): void {
     this.writable();
-    this.run(() => this.st.deleteCheckpoints.run(profileKey));
+    this.run(() => (profileKey === undefined ? this.st.deleteAllCheckpoints.run() : this.st.deleteCheckpoints.run(profileKey)));
   }
 
   // --- file lifecycle -----------------------------------------------------------------
 
-  /** Moves a file built by create() to its path (replacing any file there). */
+  /**
+   * Moves a file built by create() to its path (replacing any file there), complete
+   * (the unfinished marker removed) and in rollback-journal mode: one self-contained
+   * file, no -wal/-shm beside it once closed. The trace stays open for reading and appends.
+   */
   commitFile(): void {
     const tmp = this.tmp;
     if (tmp === undefined || this.closed) throw new StoreError(this.file, "commitFile(): this trace is not being built");
     try {
+      this.st.deleteMeta.run("incomplete");
       this.db.pragma("wal_checkpoint(TRUNCATE)");
       restJournal(this.db);
       this.db.close();
@@ -361,6 +440,7 @@ export class TraceDb {
     }
     this.tmp = undefined;
     try {
+      // Open for appends (a recording goes on appending to its committed file); close() puts it back in rollback-journal mode.
       const db = new Database(this.file);
       tunePragmas(db);
       this.attach(db);
@@ -413,10 +493,14 @@ export class TraceDb {
     if (!(head instanceof Uint8Array) || head.length !== 8) throw new StoreError(this.file, "meta 'head' is not an 8-byte hash", undefined, "head");
     const last = (this.st.lastSeq.get() as number | null) ?? 0;
     if (last < count) {
-      throw new StoreError(this.file, `truncated log: event ${last + 1} is missing (meta records ${count} events, the last row is event ${last})`, last + 1);
+      throw new StoreError(
+        this.file,
+        `truncated log: this event and those after it are missing (meta records ${count} events, the last row is event ${last})`,
+        last + 1,
+      );
     }
     if (last > count) {
-      throw new StoreError(this.file, `event count in meta (${count}) does not match the events present (last row is event ${last})`, count + 1);
+      throw new StoreError(this.file, `the event count in meta (${count}) does not match the events present (last row is event ${last})`, count + 1);
     }
     this.n = count;
     this.head.set(head);
@@ -426,7 +510,7 @@ export class TraceDb {
 
   private checkTail(last: Uint8Array): void {
     if (!sameHash(last, this.head)) {
-      throw new StoreError(this.file, `event ${this.n}: hash chain broken (the event or an earlier one was modified)`, this.n);
+      throw new StoreError(this.file, `hash chain broken (the event or an earlier one was modified)`, this.n);
     }
   }
 
@@ -458,9 +542,9 @@ export class TraceDb {
       for (let i = lo; i < hi; i++) {
         const e = events[i];
         at++;
-        if (e?.seq !== at) throw this.fail(`event ${e?.seq}: expected event ${at} (appends must continue the log without gaps)`, e?.seq, "seq");
-        if (typeof e.op !== "string" || e.op === "") throw this.fail(`event ${at}: op must be a non-empty string`, at, "op");
-        if (!isRecord(e.payload)) throw this.fail(`event ${at}: payload must be an object`, at, "payload");
+        if (e?.seq !== at) throw this.fail(`expected event ${at} (appends must continue the log without gaps)`, e?.seq, "seq");
+        if (typeof e.op !== "string" || e.op === "") throw this.fail(`op must be a non-empty string`, at, "op");
+        if (!isRecord(e.payload)) throw this.fail(`payload must be an object`, at, "payload");
         field = "payload";
         payloads[i - lo] = codec.encode(e.payload);
         field = "expect";
@@ -471,7 +555,7 @@ export class TraceDb {
     } catch (err) {
       // StoreErrors pass through; anything else came from the encoder.
       if (err instanceof StoreError) throw err;
-      throw this.fail(`event ${at}: ${field} cannot be encoded (${(err as Error).message})`, at, field);
+      throw this.fail(`${field} cannot be encoded (${(err as Error).message})`, at, field);
     }
     // Each row of a statement needs its own hash array (binding copies at run()).
     let prev = this.work;
@@ -483,7 +567,7 @@ export class TraceDb {
       const payload = payloads[i - lo]!;
       const expect = expects[i - lo]!;
       const hash = hashSlots[row]!;
-      chainInto(hash, prev, at, op, payload, expect);
+      chainInto(hash, prev, at, op, payload, expect, outcomes[i - lo]!);
       prev = hash;
       const o = row * 6;
       args[o] = at;
@@ -530,12 +614,12 @@ export class TraceDb {
    * False when the text is not that of every event lo..hi (readRows() decides then).
    */
   private readPacked(lo: number, hi: number, prev: Uint8Array, out: StoredEvent[], withOutcomes: boolean): boolean {
-    const st = withOutcomes ? this.st.rangePacked : this.st.rangePackedLite;
+    const st = this.st.rangePacked;
     const [rows, text, body] = this.run(() => st.get(lo, hi), lo) as [number, string | null, Buffer | null];
     if (rows !== hi - lo + 1 || text === null || body === null || NOT_PRINTABLE.test(text)) return false;
     const bytes = plain(body);
     const num = this.num;
-    const fields = fieldsPerRow(withOutcomes);
+    const fields = FIELDS_PER_ROW;
     let at = 0;
     let off = 0;
     for (let seq = lo; seq <= hi; seq++) {
@@ -543,7 +627,7 @@ export class TraceDb {
       if (at < 0) return false;
       const pLen = num[0]!;
       const eLen = num[1]!;
-      const oLen = withOutcomes ? num[2]! : -1;
+      const oLen = num[2]!;
       const opLen = num[fields - 1]!;
       const op = this.ops.intern(text, at, opLen);
       at += opLen;
@@ -555,7 +639,8 @@ export class TraceDb {
   /**
    * One row of a range's bytes at `off` (payload, expect, outcome, hash; a length < 0 is
    * an absent column): checks its chain value against `prev` (updated), decodes it into
-   * `out`, and returns the offset of the next row. The outcome is decoded only when asked.
+   * `out`, and returns the offset of the next row. The outcome is always checked (it is
+   * chained) but decoded only when asked.
    */
   private takeRow(
     bytes: Uint8Array,
@@ -574,8 +659,8 @@ export class TraceDb {
     const oOff = eOff + (eLen < 0 ? 0 : eLen);
     const hOff = oOff + (oLen < 0 ? 0 : oLen);
     const check = this.check;
-    chainSlices(check, prev, seq, op, bytes, off, pLen, bytes, eOff, eLen);
-    if (hLen !== 8 || !sameHashAt(check, bytes, hOff)) throw this.fail(`event ${seq}: hash chain broken (the event or an earlier one was modified)`, seq);
+    chainSlices(check, prev, seq, op, bytes, off, pLen, bytes, eOff, eLen, bytes, oOff, oLen);
+    if (hLen !== 8 || !sameHashAt(check, bytes, hOff)) throw this.fail(`hash chain broken (the event or an earlier one was modified)`, seq);
     prev.set(check);
     const ev: StoredEvent = { seq, op, payload: this.decodeField(bytes, off, pLen, seq, "payload") };
     if (eLen >= 0) ev.expect = this.decodeField(bytes, eOff, eLen, seq, "expect");
@@ -592,10 +677,13 @@ export class TraceDb {
     let off = 0;
     for (let i = 0; i < rows.length; i++, expected++) {
       const [seq, op, pLen, eLen, oLen, hLen] = rows[i]!;
-      if (seq !== expected) throw this.fail(`event ${expected} is missing from the log`, expected);
+      if (seq !== expected) throw this.fail("missing from the log", expected);
+      // A damaged record can hold a column of another type, or NULL where the schema has none.
+      if (typeof op !== "string" || typeof pLen !== "number" || hLen !== 8)
+        throw this.fail("corrupt row: its op, payload or hash is missing or not what the schema holds", seq);
       off = this.takeRow(bytes, off, prev, seq, op, pLen, eLen ?? -1, oLen ?? -1, hLen, withOutcomes, out);
     }
-    if (expected <= hi) throw this.fail(`event ${expected} is missing from the log`, expected);
+    if (expected <= hi) throw this.fail("missing from the log", expected);
   }
 
   private decodeField(bytes: Uint8Array, start: number, length: number, seq: number, field: string): Record<string, unknown> {
@@ -603,19 +691,10 @@ export class TraceDb {
     try {
       value = this.codec.decodeRange(bytes, start, start + length);
     } catch (err) {
-      throw this.fail(`event ${seq}: ${field} cannot be decoded (${(err as Error).message})`, seq, field);
+      throw this.fail(`${field} cannot be decoded (${(err as Error).message})`, seq, field);
     }
-    if (!isRecord(value)) throw this.fail(`event ${seq}: ${field} is not an object`, seq, field);
+    if (!isRecord(value)) throw this.fail(`${field} is not an object`, seq, field);
     return value;
-  }
-
-  private encodeField(value: Record<string, unknown>, seq: number, field: string): Uint8Array {
-    if (!isRecord(value)) throw this.fail(`event ${seq}: ${field} must be an object`, seq, field);
-    try {
-      return this.codec.encode(value);
-    } catch (err) {
-      throw this.fail(`event ${seq}: ${field} cannot be encoded (${(err as Error).message})`, seq, field);
-    }
   }
 
   /** Chain value before event `seq`: genesis for 1, else the stored hash of seq-1. */
@@ -625,13 +704,14 @@ export class TraceDb {
   }
 
   private hashAt(seq: number): Uint8Array {
-    const h = this.run(() => this.st.hashAt.get(seq), seq) as Buffer | undefined;
-    if (h === undefined) throw this.fail(`event ${seq} is missing from the log`, seq);
+    const h = this.run(() => this.st.hashAt.get(seq), seq) as unknown;
+    if (h === undefined) throw this.fail("missing from the log", seq);
+    if (!(h instanceof Uint8Array) || h.length !== 8) throw this.fail("corrupt row: its hash is not 8 bytes", seq);
     return h;
   }
 
   private loadStructures(): Structures {
-    const bytes = this.st.getMeta.get("msgpack_structures") as Buffer | undefined;
+    const bytes = this.metaBytes("msgpack_structures");
     if (bytes === undefined) return [];
     const s = decodeMeta(bytes);
     if (!Array.isArray(s)) throw new StoreError(this.file, "meta 'msgpack_structures' is corrupt", undefined, "msgpack_structures");
@@ -653,7 +733,8 @@ export class TraceDb {
   }
 
   private put(key: string, value: unknown): void {
-    this.run(() => this.st.putMeta.run(key, encodeMeta(value)));
+    const bytes = encodeMeta(value);
+    this.run(() => this.st.putMeta.run(key, bytes, metaSum(key, bytes)));
   }
 
   /** False for an empty range; throws for a range reaching outside the log. */
@@ -666,7 +747,7 @@ export class TraceDb {
 
   private checkSeq(seq: number, min: number): void {
     if (!Number.isInteger(seq) || seq < min || seq > this.n) {
-      throw new StoreError(this.file, `event ${seq} does not exist (the trace has ${this.n} events)`, seq);
+      throw new StoreError(this.file, `not in this trace (${this.n === 0 ? "it has no events" : `it has events 1..${this.n}`})`, seq);
     }
   }
 

@@ -37,7 +37,7 @@ describe("checkpoints (docs/architecture.md Replay: checkpoints in the file, see
   it("refuses a checkpoint past the end of the log", () => {
     const db = TraceDb.create(join(scratchDir(), "t.db"), HEADER);
     db.append(sampleEvents(5));
-    expect(() => db.putCheckpoint("p", 6, state(0))).toThrow(/event 6 does not exist/);
+    expect(() => db.putCheckpoint("p", 6, state(0))).toThrow(/event 6: not in this trace/);
     db.abandon();
   });
 
@@ -52,7 +52,7 @@ describe("checkpoints (docs/architecture.md Replay: checkpoints in the file, see
     raw.prepare("UPDATE checkpoints SET state = ? WHERE seq = 100").run(s);
     raw.close();
     const again = TraceDb.open(path);
-    expect(() => again.nearestCheckpoint("p", 120)).toThrow(/checkpoint at event 100 is corrupt/);
+    expect(() => again.nearestCheckpoint("p", 120)).toThrow(/event 100: the checkpoint taken after this event is corrupt/);
     again.close();
   });
 
@@ -65,7 +65,7 @@ describe("checkpoints (docs/architecture.md Replay: checkpoints in the file, see
     raw.prepare("UPDATE checkpoints SET chain = ? WHERE seq = 200").run(Buffer.alloc(8, 1));
     raw.close();
     const again = TraceDb.open(path);
-    expect(() => again.nearestCheckpoint("p", 250)).toThrow(/checkpoint at event 200 is corrupt/);
+    expect(() => again.nearestCheckpoint("p", 250)).toThrow(/event 200: the checkpoint taken after this event is corrupt/);
     again.close();
   });
 });

@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { encodeMeta } from "../../src/store/codec.ts";
 import { chain } from "../../src/store/hash.ts";
+import { latestSchema } from "../../src/store/migrations.ts";
 import { TraceDb } from "../../src/store/tracedb.ts";
-import { makeTrace, scratchDir, storeError } from "./helpers.ts";
+import { makeTrace, scratchDir, storeError, writeMeta } from "./helpers.ts";
 
 /** Edits a committed trace behind the store's back. */
 function tamper(path: string, edit: (db: Database.Database) => void): void {
@@ -83,7 +84,7 @@ describe("damaged files (docs/architecture.md Bad input: name the file, never ha
     const path = makeTrace(scratchDir(), 100);
     tamper(path, (db) => db.prepare("DELETE FROM events WHERE seq > 90").run());
     const err = storeError(() => TraceDb.open(path));
-    expect(err.message).toBe(`${path}: truncated log: event 91 is missing (meta records 100 events, the last row is event 90)`);
+    expect(err.message).toBe(`${path}: event 91: truncated log: this event and those after it are missing (meta records 100 events, the last row is event 90)`);
     expect(err.seq).toBe(91);
   });
 
@@ -91,7 +92,7 @@ describe("damaged files (docs/architecture.md Bad input: name the file, never ha
     const path = makeTrace(scratchDir(), 100);
     tamper(path, (db) => db.prepare("DELETE FROM events WHERE seq = 50").run());
     const db = TraceDb.open(path, { readonly: true });
-    expect(storeError(() => db.read(40, 60)).message).toMatch(/event 50 is missing from the log/);
+    expect(storeError(() => db.read(40, 60)).message).toMatch(/event 50: missing from the log/);
     expect(storeError(() => db.read(51, 60)).seq).toBe(50);
     expect(storeError(() => db.verifyChain()).seq).toBe(50);
     db.close();
@@ -106,10 +107,10 @@ describe("damaged files (docs/architecture.md Bad input: name the file, never ha
       const update = db.prepare("UPDATE events SET payload = ?, hash = ? WHERE seq = ?");
       for (const [seq, op, payload, expect] of rows) {
         const p = seq === 7 ? Buffer.from([0x82, 0xa1]) : payload;
-        prev = chain(prev, seq, op, p, expect);
+        prev = chain(prev, seq, op, p, expect, null);
         update.run(p, prev, seq);
       }
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'head'").run(encodeMeta(prev));
+      writeMeta(db, "head", prev);
     });
     const db = TraceDb.open(path, { readonly: true });
     const err = storeError(() => db.read(1, 12));
@@ -170,7 +171,7 @@ describe("not a trace (docs/architecture.md Bad input and Store: newer schema is
   it("a trace written by a newer schema", () => {
     const path = makeTrace(scratchDir(), 3);
     tamper(path, (db) => db.pragma("user_version = 99"));
-    expect(storeError(() => TraceDb.open(path)).message).toBe(`${path}: written by a newer iorr (schema 99, this build knows up to 1)`);
+    expect(storeError(() => TraceDb.open(path)).message).toBe(`${path}: written by a newer iorr (schema 99, this build knows up to ${latestSchema()})`);
     expect(storeError(() => TraceDb.open(path, { readonly: true })).message).toMatch(/schema 99/);
   });
 });

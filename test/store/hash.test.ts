@@ -40,13 +40,15 @@ function reference(words: number[]): Uint8Array {
   return out;
 }
 
-function referenceChain(prev: Uint8Array, seq: number, op: string, payload: Uint8Array, expect: Uint8Array | null): Uint8Array {
+function referenceChain(prev: Uint8Array, seq: number, op: string, payload: Uint8Array, expect: Uint8Array | null, outcome: Uint8Array | null): Uint8Array {
   const pv = new DataView(prev.buffer, prev.byteOffset, 8);
   const words = [pv.getUint32(0, true), pv.getUint32(4, true), seq >>> 0, Math.floor(seq / 2 ** 32), op.length];
   for (let i = 0; i < op.length; i += 2) words.push((op.charCodeAt(i) | ((i + 1 < op.length ? op.charCodeAt(i + 1) : 0) << 16)) >>> 0);
   words.push(...bytesWords(payload));
-  if (expect === null) words.push(0xffffffff);
-  else words.push(...bytesWords(expect));
+  for (const v of [expect, outcome]) {
+    if (v === null) words.push(0xffffffff);
+    else words.push(...bytesWords(v));
+  }
   return reference(words);
 }
 
@@ -59,17 +61,19 @@ describe("hash chain (docs/architecture.md Store: hash chained over the previous
     for (const op of ["open", "ioctl", "x", ""]) {
       for (const p of payloads) {
         for (const e of [null, ...payloads]) {
-          const got = chain(prev, seq, op, p, e);
-          expect(got).toEqual(referenceChain(prev, seq, op, p, e));
-          prev = got;
-          seq += 0x1_0000_0001; // exercises the high seq word
+          for (const o of [null, ...payloads.slice(0, 3)]) {
+            const got = chain(prev, seq, op, p, e, o);
+            expect(got).toEqual(referenceChain(prev, seq, op, p, e, o));
+            prev = got;
+            seq += 0x1_0000_0001; // exercises the high seq word
+          }
         }
       }
     }
     for (const p of payloads) expect(hash64(p)).toEqual(reference(bytesWords(p)));
   });
 
-  it("separates fields: absent expect, empty expect and moved bytes all differ", () => {
+  it("separates fields: absent expect, empty expect, an outcome and moved bytes all differ", () => {
     const p = Uint8Array.of(1, 2, 3, 4);
     const base = chain(GENESIS, 1, "open", p, null);
     expect(sameHash(base, chain(GENESIS, 1, "open", p, new Uint8Array(0)))).toBe(false);
@@ -79,15 +83,18 @@ describe("hash chain (docs/architecture.md Store: hash chained over the previous
       false,
     );
     expect(sameHash(base, chain(base, 1, "open", p, null))).toBe(false);
+    // The outcome is chained: a stored outcome cannot change unseen, nor move into expect.
+    expect(sameHash(base, chain(GENESIS, 1, "open", p, null, new Uint8Array(0)))).toBe(false);
+    expect(sameHash(chain(GENESIS, 1, "open", p, Uint8Array.of(3), null), chain(GENESIS, 1, "open", p, null, Uint8Array.of(3)))).toBe(false);
   });
 
   it("gives the same value over byte ranges of a shared buffer (how reads verify)", () => {
     const buf = Uint8Array.of(9, 1, 2, 3, 4, 5, 6, 7, 8, 9);
     const out = new Uint8Array(8);
-    chainSlices(out, GENESIS, 5, "open", buf, 1, 5, buf, 6, 3);
-    expect(out).toEqual(chain(GENESIS, 5, "open", buf.slice(1, 6), buf.slice(6, 9)));
-    chainSlices(out, GENESIS, 5, "open", buf, 2, 0, buf, 0, -1);
-    expect(out).toEqual(chain(GENESIS, 5, "open", new Uint8Array(0), null));
+    chainSlices(out, GENESIS, 5, "open", buf, 1, 5, buf, 6, 3, buf, 9, 1);
+    expect(out).toEqual(chain(GENESIS, 5, "open", buf.slice(1, 6), buf.slice(6, 9), buf.slice(9, 10)));
+    chainSlices(out, GENESIS, 5, "open", buf, 2, 0, buf, 0, -1, buf, 0, -1);
+    expect(out).toEqual(chain(GENESIS, 5, "open", new Uint8Array(0), null, null));
   });
 
   it("is deterministic and leaves its inputs alone", () => {

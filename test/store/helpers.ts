@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect } from "vitest";
+import type Database from "better-sqlite3";
+import { encodeMeta } from "../../src/store/codec.ts";
+import { metaSum } from "../../src/store/meta.ts";
 import { StoreError, TraceDb, type StoredEvent } from "../../src/store/tracedb.ts";
 
 const dirs: string[] = [];
@@ -58,4 +61,14 @@ export function storeError(fn: () => unknown): StoreError {
     return err as StoreError;
   }
   throw new Error("expected a StoreError");
+}
+
+/** Writes a meta value with a valid checksum, as a tool rewriting the file consistently would. */
+export function writeMeta(db: Database.Database, key: string, value: unknown): void {
+  const bytes = encodeMeta(value);
+  db.prepare("INSERT INTO meta (key, value, sum) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, sum = excluded.sum").run(
+    key,
+    bytes,
+    metaSum(key, bytes),
+  );
 }

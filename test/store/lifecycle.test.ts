@@ -81,7 +81,7 @@ describe("append (docs/architecture.md Store: appends in batched transactions)",
     expect(err.field).toBe("seq");
     expect(db.count()).toBe(10);
     expect(db.headHash()).toEqual(head);
-    expect(() => db.read(11, 11)).toThrow(/event 11 does not exist/);
+    expect(() => db.read(11, 11)).toThrow(/event 11: not in this trace/);
     db.append(sampleEvents(3, 11));
     expect(db.count()).toBe(13);
     db.verifyChain();

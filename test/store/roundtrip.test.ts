@@ -133,11 +133,18 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     expect(db.read(1, 2600)).toEqual(events);
     db.close();
     const raw = new Database(path, { readonly: true });
-    const rows = raw.prepare("SELECT seq, op, payload, expect, hash FROM events ORDER BY seq").raw().all() as [number, string, Buffer, Buffer | null, Buffer][];
+    const rows = raw.prepare("SELECT seq, op, payload, expect, outcome, hash FROM events ORDER BY seq").raw().all() as [
+      number,
+      string,
+      Buffer,
+      Buffer | null,
+      Buffer | null,
+      Buffer,
+    ][];
     raw.close();
     let prev = GENESIS;
-    for (const [seq, op, payload, expectBytes, hash] of rows) {
-      prev = chain(prev, seq, op, payload, expectBytes);
+    for (const [seq, op, payload, expectBytes, outcomeBytes, hash] of rows) {
+      prev = chain(prev, seq, op, payload, expectBytes, outcomeBytes);
       expect(Buffer.from(prev).equals(hash)).toBe(true);
     }
     expect(prev).toEqual(head);
@@ -152,8 +159,8 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     expect(chunks.flat()).toEqual(db.read(4, 25));
     expect([...db.batches(4, 10, 9)].flat()).toEqual(db.read(4, 9));
     expect(db.read(5, 4)).toEqual([]);
-    expect(() => db.read(1, 26)).toThrow(/event 26 does not exist \(the trace has 25 events\)/);
-    expect(() => db.read(0, 3)).toThrow(/event 0 does not exist/);
+    expect(() => db.read(1, 26)).toThrow(/event 26: not in this trace \(it has events 1..25\)/);
+    expect(() => db.read(0, 3)).toThrow(/event 0: not in this trace/);
     db.abandon();
   });
 
@@ -183,15 +190,20 @@ describe("event round trip (docs/architecture.md Store: msgpack payloads)", () =
     again.close();
   });
 
-  it("stores outcomes without touching the chain", () => {
+  it("stores outcomes with their events, chained (a changed outcome breaks the chain)", () => {
     const path = join(scratchDir(), "rt.db");
     const db = TraceDb.create(path, HEADER);
-    db.append(sampleEvents(3));
-    const head = db.headHash();
-    db.setOutcomes([{ seq: 2, outcome: { ret: 0, new_shape: { id: 7n } } }]);
+    const events = sampleEvents(3);
+    events[1]!.outcome = { ret: 0, new_shape: { id: 7n } };
+    db.append(events);
     expect(db.read(2, 2)[0]!.outcome).toEqual({ ret: 0, new_shape: { id: 7n } });
-    expect(db.headHash()).toEqual(head);
-    expect(() => db.setOutcomes([{ seq: 9, outcome: {} }])).toThrow(/event 9 does not exist/);
+    // Streaming reads (replay) check outcomes but do not decode them.
+    expect([...db.batches(2, 1, 2)].flat()[0]!.outcome).toBeUndefined();
+    const without = sampleEvents(3);
+    const other = TraceDb.create(join(scratchDir(), "other.db"), HEADER);
+    other.append(without);
+    expect(other.headHash()).not.toEqual(db.headHash());
+    other.close();
     db.commitFile();
     db.close();
     const again = TraceDb.open(path);

@@ -43,7 +43,17 @@ export const demoCommand: Command = {
         for (const f of files) {
           const input = join(dir, f);
           const db = join(work, `${basename(f, ".jsonl")}.db`);
-          const imp = yield* importJsonl(input, db, (header) => profileFor("demo", undefined, { file: input, header }));
+          const imported = yield* importJsonl(input, db, (header) => profileFor("demo", undefined, { file: input, header })).pipe(
+            Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.succeed(stopped(input, f))),
+          );
+          if ("fault" in imported) {
+            // The simulator cannot finish this sample: nothing was imported; say so and go on.
+            failures++;
+            traces.push({ file: input, error: errorJson(imported) });
+            out.print(`  ${f.padEnd(34)} ${describeFailure(imported).replace(/^iorr: /, "")}`);
+            continue;
+          }
+          const imp = imported;
           const { header, profile } = imp;
           for (const w of imp.warnings) out.warn(w);
           const entry: Record<string, unknown> = { file: input, title: header.title ?? null, profile: profile.spec, checkpoints: imp.checkpoints };

@@ -9,9 +9,11 @@ import { importJsonl } from "../../importers/import.ts";
 import { BadInput } from "../../model/framework.ts";
 import type { Outcome } from "../../model/outcome.ts";
 import { replay, type ReplayFault } from "../../replay/engine.ts";
-import { isTraceDbPath } from "../../store/tracedb.ts";
+import { storeCall } from "../../replay/source.ts";
+import { checkOutputPath, fsMessage, isTraceDbPath, MAX_CHECKPOINT_BYTES, StoreError } from "../../store/tracedb.ts";
 import { EXIT, profileFor, readAll, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import type { Progress } from "../progress.ts";
+import { corruptCheckpoints } from "./maintain.ts";
 
 export const importCommand: Command = {
   usage: "import <trace.jsonl> -o <trace.db> [--profile P] [--json]",
@@ -28,24 +30,24 @@ export const importCommand: Command = {
         );
       if (isTraceDbPath(input) && input.endsWith(".db"))
         return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
-      const bars = { store: out.progress("import: storing  "), replay: out.progress("import: replaying") };
+      const bar = out.progress("import");
       const r = yield* importJsonl(
         input,
         output,
         (header) => profileFor("import", a.flags.profile, { file: input, header }),
-        (phase, d, t) => bars[phase].update(d, t),
+        (d, t) => bar.update(d, t),
       ).pipe(
-        Effect.ensuring(
-          Effect.sync(() => {
-            bars.store.done();
-            bars.replay.done();
-          }),
-        ),
+        // As replay: the simulator cannot finish this trace (exit 3), and nothing is written.
+        Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(input, f, { output, written: false }))),
+        Effect.ensuring(Effect.sync(() => bar.done())),
       );
       for (const w of r.warnings) out.warn(w);
       out.print(`${output}: ${r.events} events imported, ${r.checkpoints} checkpoints under ${r.profile.spec.join(",")}`);
-      if (r.fault) out.print(`note: the simulator stopped at event ${r.fault.seq} (${r.fault.op}): ${r.fault.message}; later events have no stored outcome`);
-      return { status: EXIT.ok, json: { events: r.events, checkpoints: r.checkpoints, output, fault: r.fault ?? null } };
+      if (r.checkpointsSkipped)
+        out.print(
+          `note: ${r.checkpointsSkipped} checkpoint(s) not stored (states over ${MAX_CHECKPOINT_BYTES >> 20} MiB); seeks near them fold from further back`,
+        );
+      return { status: EXIT.ok, json: { events: r.events, checkpoints: r.checkpoints, checkpoints_skipped: r.checkpointsSkipped, output } };
     }),
 };
 
@@ -109,9 +111,15 @@ export const exportCommand: Command = {
             for (const ev of events) yield `${JSON.stringify(eventToJson(ev, outcomes?.get(ev.seq) as Record<string, unknown> | undefined))}\n`;
           }
           if (typeof output === "string") {
-            const bytes = yield* Effect.try({
-              try: () => writeAtomically(output, lines(), out.progress("export: writing  "), events.length),
-              catch: (e) => new BadInput({ file: output, message: (e as Error).message }),
+            const bytes = yield* storeCall(() => {
+              checkOutputPath(output);
+              try {
+                return writeAtomically(output, lines(), out.progress("export: writing  "), events.length);
+              } catch (e) {
+                // A file-system failure (no space, permissions) in plain words; anything else is a defect.
+                if (typeof (e as NodeJS.ErrnoException).code === "string") throw new StoreError(output, fsMessage(e));
+                throw e;
+              }
             });
             out.print(`${output}: ${events.length} events written${outcomes ? " with the simulated outcomes as expect" : ""} (${bytes} bytes)`);
           } else for (const l of lines()) process.stdout.write(l);
@@ -147,6 +155,10 @@ export const infoCommand: Command = {
             if (ev.expect) expects++;
           }
           const db = src.db;
+          // Every checkpoint is checked (states one at a time): info is where a damaged file shows.
+          const cps = db ? yield* storeCall(() => db.checkpointStatus()) : [];
+          const problem = corruptCheckpoints(file, cps);
+          if (problem) return yield* Effect.fail(new BadInput({ file, field: "checkpoint", message: `hash chain verified, but ${problem}` }));
           const info = {
             file,
             kind: db ? "database" : "jsonl",
@@ -161,7 +173,7 @@ export const infoCommand: Command = {
                   hash_chain: "ok",
                   head_hash: Buffer.from(db.headHash()).toString("hex"),
                   checkpoint_profile: db.getMeta("checkpoint_profile") ?? null,
-                  checkpoints: db.checkpointCount(),
+                  checkpoints: cps.length,
                 }
               : {}),
           };
@@ -177,7 +189,7 @@ export const infoCommand: Command = {
           );
           if (db) {
             out.print(`schema version ${info.schema}; hash chain verified, head ${info.head_hash}`);
-            out.print(`checkpoints: ${info.checkpoints} (profile ${JSON.stringify(info.checkpoint_profile)})`);
+            out.print(`checkpoints: ${info.checkpoints}, all verified (outcomes and checkpoints under ${JSON.stringify(info.checkpoint_profile)})`);
           }
           return { status: EXIT.ok, json: info };
         }),
