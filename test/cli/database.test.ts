@@ -66,7 +66,7 @@ describe("trace databases on the command line", () => {
     expect(info.stderr).toContain(`1 of 1 checkpoints are corrupt (after event 4096); rebuild them with: iorr checkpoints --rebuild ${db}`);
     const seek = iorr("state", db, "--at", "4500");
     expect(seek.status).toBe(2);
-    expect(seek.stderr).toContain("event 4096: the checkpoint taken after this event is corrupt");
+    expect(seek.stderr).toContain(`${db}: event 4096: field checkpoint: the checkpoint taken after this event is corrupt; rebuild the checkpoints with`);
     const check = iorr("checkpoints", db);
     expect(check.status).toBe(2);
     expect(check.stdout).toMatch(/after event +4096 +CORRUPT/);
