@@ -7,6 +7,8 @@
 --              Rows of a schema 1 file are verified under the old chain and re-chained
 --              in this migration's transaction by src/store/upgrade.ts, which also
 --              updates meta 'head', the checkpoints' chain values and every meta sum.
+-- checkpoints.sum  now hash64 of the profile key, one zero byte, then the state (it was the
+--              state's alone), so a checkpoint cannot change profile unseen.
 -- meta 'incomplete' marks a file still being built (TraceDb.create); a file that
 --              carries it was left by an interrupted import and is never read as a trace.
 

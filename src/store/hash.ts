@@ -193,7 +193,16 @@ export function chain(
   return out;
 }
 
-/** 64-bit checksum of a byte string (checkpoint states, meta values). */
+/** hash64 of a key (UTF-8), one zero byte, then `value`: meta rows and checkpoints (key: the profile key). */
+export function keyedHash64(key: string, value: Uint8Array): Uint8Array {
+  const k = Buffer.from(key, "utf8");
+  const bytes = new Uint8Array(k.length + 1 + value.length);
+  bytes.set(k, 0);
+  bytes.set(value, k.length + 1);
+  return hash64(bytes);
+}
+
+/** 64-bit checksum of a byte string. */
 export function hash64(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(8);
   lanes[0] = SEED_A;

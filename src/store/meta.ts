@@ -2,7 +2,7 @@
 // hash64(key, 0, value), so a changed header, structure table or head is refused
 // naming what it is, before anything is decoded with it.
 
-import { hash64, sameHash } from "./hash.ts";
+import { keyedHash64, sameHash } from "./hash.ts";
 
 /** What each meta key the store keeps holds, in the user's terms (error messages). */
 const WHAT: Readonly<Record<string, string>> = {
@@ -21,11 +21,7 @@ export function metaWhat(key: string): string {
 }
 
 export function metaSum(key: string, value: Uint8Array): Uint8Array {
-  const k = Buffer.from(key, "utf8");
-  const bytes = new Uint8Array(k.length + 1 + value.length);
-  bytes.set(k, 0);
-  bytes.set(value, k.length + 1);
-  return hash64(bytes);
+  return keyedHash64(key, value);
 }
 
 /** Does the row's stored sum match its key and value? A missing sum never does. */

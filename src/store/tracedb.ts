@@ -13,7 +13,7 @@ import { renameSync } from "node:fs";
 import { dirname } from "node:path";
 import { EventCodec, decodeMeta, encodeMeta, plain, type Structures } from "./codec.ts";
 import { StoreError, fromSqlite } from "./errors.ts";
-import { GENESIS, chainInto, chainSlices, hash64, sameHash, sameHashAt } from "./hash.ts";
+import { GENESIS, chainInto, chainSlices, keyedHash64, sameHash, sameHashAt } from "./hash.ts";
 import { corruptMeta, metaSum, metaSumHolds } from "./meta.ts";
 import { checkNotNewer, latestSchema, migrate, schemaVersion } from "./migrations.ts";
 import { NOT_PRINTABLE, OpNames, FIELDS_PER_ROW, PACKED_RANGE, readFields } from "./packed.ts";
@@ -358,7 +358,7 @@ export class TraceDb {
     this.checkSeq(seq, 0);
     if (state.length > MAX_CHECKPOINT_BYTES) return false;
     const chainAt = seq === 0 ? GENESIS : this.hashAt(seq);
-    this.run(() => this.st.putCheckpoint.run(profileKey, seq, chainAt, state, hash64(state)));
+    this.run(() => this.st.putCheckpoint.run(profileKey, seq, chainAt, state, keyedHash64(profileKey, state)));
     return true;
   }
 
@@ -367,7 +367,7 @@ export class TraceDb {
     const row = this.run(() => this.st.nearestCheckpoint.get(profileKey, atOrBefore)) as [number, Buffer, Buffer, Buffer] | undefined;
     if (!row) return undefined;
     const [seq, chainAt, state, sum] = row;
-    if (!this.checkpointHolds(seq, chainAt, state, sum)) {
+    if (!this.checkpointHolds(profileKey, seq, chainAt, state, sum)) {
       throw new StoreError(
         this.file,
         `the checkpoint taken after this event is corrupt; rebuild the checkpoints with: iorr checkpoints --rebuild ${this.file}`,
@@ -383,16 +383,17 @@ export class TraceDb {
     const keys = this.run(() => this.st.checkpointKeys.all()) as [string, number][];
     return keys.map(([profile, seq]) => {
       const row = this.run(() => this.st.checkpointRow.get(profile, seq)) as [Buffer, Buffer, Buffer] | undefined;
-      const ok = row !== undefined && this.checkpointHolds(seq, row[0], row[1], row[2]);
+      const ok = row !== undefined && this.checkpointHolds(profile, seq, row[0], row[1], row[2]);
       return { profile, seq, bytes: row?.[1]?.length ?? 0, ok };
     });
   }
 
-  /** Its state matches its sum, and its chain value is that of its event in this log. */
-  private checkpointHolds(seq: number, chainAt: Uint8Array | null, state: Uint8Array | null, sum: Uint8Array | null): boolean {
+  /** Its profile key and state match its sum, and its chain value is that of its event in this log. */
+  private checkpointHolds(profile: unknown, seq: number, chainAt: unknown, state: unknown, sum: unknown): boolean {
+    if (typeof profile !== "string") return false;
     if (!(chainAt instanceof Uint8Array && state instanceof Uint8Array && sum instanceof Uint8Array) || !Number.isInteger(seq) || seq < 0 || seq > this.n)
       return false;
-    return sameHash(hash64(state), sum) && sameHash(chainAt, seq === 0 ? GENESIS : this.hashAt(seq));
+    return sameHash(keyedHash64(profile, state), sum) && sameHash(chainAt, seq === 0 ? GENESIS : this.hashAt(seq));
   }
 
   checkpointSeqs(profileKey: string): number[] {

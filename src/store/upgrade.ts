@@ -7,7 +7,7 @@
 import type Database from "better-sqlite3";
 import { decodeMeta, encodeMeta } from "./codec.ts";
 import { StoreError } from "./errors.ts";
-import { GENESIS, SCHEMA1_NO_OUTCOME, chainSlices, sameHash } from "./hash.ts";
+import { GENESIS, SCHEMA1_NO_OUTCOME, chainSlices, hash64, keyedHash64, sameHash } from "./hash.ts";
 import { metaSum } from "./meta.ts";
 import type { MigrationStep } from "./migrations.ts";
 
@@ -49,11 +49,16 @@ function upgradeTo2(db: Database.Database, file: string): void {
   if (!(head instanceof Uint8Array) || !sameHash(old, head)) throw new StoreError(file, `cannot upgrade: hash chain broken (meta 'head' does not match)`, last);
   db.prepare("UPDATE meta SET value = ? WHERE key = 'head'").run(encodeMeta(now.slice()));
   // A checkpoint follows its event's new chain value only if it matched the old one; else it stays corrupt.
-  const cps = db.prepare("SELECT profile, seq, chain FROM checkpoints").raw(true).all() as [string, number, Buffer][];
-  const setChain = db.prepare("UPDATE checkpoints SET chain = ? WHERE profile = ? AND seq = ?");
-  for (const [profile, seq, chain] of cps) {
+  // A checkpoint that held under schema 1 (its state's plain hash64, its event's old chain value)
+  // gets its event's new chain value and a sum over its profile key too; any other stays corrupt.
+  const cps = db.prepare("SELECT profile, seq, chain, sum FROM checkpoints").raw(true).all() as [string, number, Buffer, Buffer][];
+  const getState = db.prepare("SELECT state FROM checkpoints WHERE profile = ? AND seq = ?").pluck(true);
+  const setChain = db.prepare("UPDATE checkpoints SET chain = ?, sum = ? WHERE profile = ? AND seq = ?");
+  for (const [profile, seq, chain, sum] of cps) {
     const pair = rechained.get(seq);
-    if (pair && sameHash(pair[0], chain)) setChain.run(pair[1], profile, seq);
+    const state = getState.get(profile, seq) as Buffer | null;
+    if (pair && state instanceof Uint8Array && sameHash(pair[0], chain) && sameHash(hash64(state), sum))
+      setChain.run(pair[1], keyedHash64(profile, state), profile, seq);
   }
   const setSum = db.prepare("UPDATE meta SET sum = ? WHERE key = ?");
   for (const [key, value] of db.prepare("SELECT key, value FROM meta").raw(true).all() as [string, Buffer | null][])

@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { SCHEMA1_NO_OUTCOME, chainSlices, GENESIS } from "../../src/store/hash.ts";
+import { SCHEMA1_NO_OUTCOME, chainSlices, GENESIS, hash64 } from "../../src/store/hash.ts";
 import { migrate, migrations } from "../../src/store/migrations.ts";
 import { storedToEvent } from "../../src/replay/source.ts";
 import { TraceDb } from "../../src/store/tracedb.ts";
@@ -95,6 +95,18 @@ describe("checkpoints (never used when corrupt)", () => {
     expect(err.message).toBe(
       `${path}: event 10: the checkpoint taken after this event is corrupt; rebuild the checkpoints with: iorr checkpoints --rebuild ${path}`,
     );
+    again.close();
+  });
+
+  it("a checkpoint moved to another profile key is corrupt (the key is part of its sum)", () => {
+    const path = makeTrace(scratchDir(), 30);
+    const db = TraceDb.open(path);
+    db.putCheckpoint("linux-6.19", 10, Uint8Array.of(1, 2, 3));
+    db.close();
+    tamper(path, (raw) => raw.prepare("UPDATE checkpoints SET profile = 'linux-6.1' WHERE seq = 10").run());
+    const again = TraceDb.open(path, { readonly: true });
+    expect(again.checkpointStatus()).toEqual([{ profile: "linux-6.1", seq: 10, bytes: 3, ok: false }]);
+    expect(storeError(() => again.nearestCheckpoint("linux-6.1", 10)).seq).toBe(10);
     again.close();
   });
 
@@ -216,11 +228,10 @@ describe("upgrade of a schema 1 file (migrations/0002_integrity.sql)", () => {
     for (const [key, value] of src.prepare("SELECT key, value FROM meta WHERE key != 'head'").raw().all() as [string, Buffer][])
       db.prepare("INSERT INTO meta (key, value) VALUES (?, ?)").run(key, value);
     db.prepare("INSERT INTO meta (key, value) VALUES ('head', ?)").run(Buffer.concat([Buffer.from([0xc4, 8]), prev]));
-    db.prepare("INSERT INTO checkpoints VALUES ('k', 10, ?, ?, ?)").run(
-      rows.length ? (db.prepare("SELECT hash FROM events WHERE seq = 10").pluck().get() as Buffer) : null,
-      Buffer.from([1]),
-      Buffer.from([0]),
-    );
+    // Schema 1 checkpoints: sum = hash64(state). One that holds, one that does not.
+    const hash10 = db.prepare("SELECT hash FROM events WHERE seq = 10").pluck().get() as Buffer;
+    db.prepare("INSERT INTO checkpoints VALUES ('k', 10, ?, ?, ?)").run(hash10, Buffer.from([1]), hash64(Uint8Array.of(1)));
+    db.prepare("INSERT INTO checkpoints VALUES ('j', 10, ?, ?, ?)").run(hash10, Buffer.from([1]), Buffer.from([0]));
     db.close();
     src.close();
   }
@@ -235,6 +246,11 @@ describe("upgrade of a schema 1 file (migrations/0002_integrity.sql)", () => {
     expect(db.schemaVersion()).toBe(2);
     db.verifyChain();
     expect(db.read(7, 7)[0]!.outcome).toEqual({ ret: 7 });
+    // The checkpoint that held follows its event's new chain value; the other stays corrupt.
+    expect(db.checkpointStatus().map((c) => [c.profile, c.ok])).toEqual([
+      ["j", false],
+      ["k", true],
+    ]);
     db.close();
     const ro = TraceDb.open(path, { readonly: true });
     ro.verifyChain();

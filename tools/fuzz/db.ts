@@ -98,7 +98,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   }
   const tmp = join(mkdtempSync(join(tmpdir(), "iorr-fuzz-src-")), "src.db");
   copyFileSync(file, tmp);
-  const r = fuzzDb(tmp, count, seed);
+  let r: FuzzDbResult;
+  try {
+    r = fuzzDb(tmp, count, seed);
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e;
+    process.stderr.write(`${file}: not a sound trace database to start from: ${e.detail}\n`);
+    process.exit(2);
+  }
   rmSync(join(tmp, ".."), { recursive: true, force: true });
   if (args.includes("--json")) process.stdout.write(`${JSON.stringify(r)}\n`);
   else {
