@@ -99,3 +99,30 @@ describe("trace databases on the command line", () => {
     expect(r.stderr).toMatch(/event 77: .*hash chain broken/);
   });
 });
+
+describe("output paths (docs/architecture.md Bad input: the target unchanged or not created)", () => {
+  it("import and export refuse to write over their own input, and name -o", () => {
+    const copy = join(dir, "self.jsonl");
+    writeFileSync(copy, `${JSON.stringify(header)}\n{"op":"process","pid":1}\n`);
+    for (const args of [
+      ["import", copy, "-o", copy],
+      ["export", copy, "-o", copy],
+    ]) {
+      const r = iorr(...args, "--json");
+      expect(r.status).toBe(2);
+      expect(JSON.parse(r.stdout).error).toMatchObject({ kind: "bad-input", field: "-o", message: `${copy} is the input trace; it would be replaced` });
+    }
+  });
+
+  it("import -o to a directory or into a missing directory: exit 2, a plain message, nothing written", () => {
+    for (const [target, message] of [
+      [dir, `is a directory; give the path of the file to write`],
+      [join(dir, "missing", "t.db"), `cannot write here: directory ${join(dir, "missing")} does not exist`],
+    ] as const) {
+      const r = iorr("import", jsonl, "-o", target, "--json");
+      expect(r.status).toBe(2);
+      expect(JSON.parse(r.stdout).error).toEqual({ kind: "bad-input", file: target, message });
+    }
+    expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+});

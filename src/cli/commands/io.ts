@@ -13,6 +13,17 @@ import { storeCall } from "../../replay/source.ts";
 import { checkOutputPath, fsMessage, isTraceDbPath, MAX_CHECKPOINT_BYTES, StoreError } from "../../store/tracedb.ts";
 import { EXIT, profileFor, readAll, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import type { Progress } from "../progress.ts";
+
+/** Do two paths name one existing file (so writing one would replace the other)? */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
 import { corruptCheckpoints } from "./maintain.ts";
 
 export const importCommand: Command = {
@@ -30,6 +41,8 @@ export const importCommand: Command = {
         );
       if (isTraceDbPath(input) && input.endsWith(".db"))
         return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
+      if (sameFile(input, output))
+        return yield* Effect.fail(new BadInput({ file: "iorr import", field: "-o", message: `${output} is the input trace; it would be replaced` }));
       const bar = out.progress("import");
       const r = yield* importJsonl(
         input,
@@ -91,6 +104,8 @@ export const exportCommand: Command = {
         return yield* Effect.fail(
           new BadInput({ file: "iorr export", field: "--json", message: "needs -o: without it stdout is the trace itself, not a summary" }),
         );
+      if (typeof output === "string" && sameFile(a.positional[0]!, output))
+        return yield* Effect.fail(new BadInput({ file: "iorr export", field: "-o", message: `${output} is the input trace; it would be replaced` }));
       return yield* usingTrace(a.positional[0]!, out, (src) =>
         Effect.gen(function* () {
           // --outcomes records what the simulator computed as each event's expect (a recording).
