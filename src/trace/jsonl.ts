@@ -77,7 +77,6 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
     let header: TraceHeader | undefined;
     const events: TraceEvent[] = [];
     const warnings: string[] = [];
-    const warned = new Set<string>();
     let lineNo = 0;
     const parseLine = (raw: string): Either.Either<Line, BadInput> => {
       // A UTF-8 byte order mark, as some editors write, is not part of the first object.
@@ -93,15 +92,8 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
       const seq = events.length + 1;
       if (obj === null || typeof obj !== "object" || Array.isArray(obj))
         return Either.left(new BadInput({ file, line: lineNo, seq, message: `expected an event object, got ${describe(obj)}` }));
-      const warn = (field: string, message: string) => {
-        const key = `${(obj as { op?: string }).op}.${field}`;
-        if (!warned.has(key)) {
-          warned.add(key);
-          warnings.push(`${file}:${lineNo}: event ${seq}: field ${field}: ${message}`);
-        }
-      };
       try {
-        return Either.right({ event: parseTraceEvent(obj as Record<string, unknown>, seq, warn) });
+        return Either.right({ event: parseTraceEvent(obj as Record<string, unknown>, seq) });
       } catch (e) {
         if (e instanceof EventError) return Either.left(new BadInput({ file, line: lineNo, seq, field: e.field, message: e.message }));
         throw e;
