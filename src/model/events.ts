@@ -60,6 +60,9 @@ const reqInt = { kind: "int", required: true } as const;
 const flags = (table: FlagTable): FieldSpec => ({ kind: "flags", flags: table });
 const list = (items: Record<string, FieldSpec>, required = false): FieldSpec => ({ kind: "list", items, required });
 
+/** QEMU's vIOMMU device models (TYPE_INTEL_IOMMU_DEVICE, TYPE_AMD_IOMMU_DEVICE, TYPE_ARM_SMMUV3, ...); the model has intel-iommu. */
+const VIOMMU_MODELS = ["intel-iommu", "amd-iommu", "arm-smmuv3", "virtio-iommu-pci", "riscv-iommu-pci"] as const;
+
 const HOST_IOMMU_TYPES = ["intel_vtd", "arm_smmuv3", "amd", "none", "selftest_mock"] as const;
 
 export const OPS: Readonly<Record<string, OpSpec>> = {
@@ -116,8 +119,17 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   // --- VMM (QEMU) behaviour ---
   "qemu.machine": { fields: { pid, ram: list({ gpa: reqU64, size: reqU64, va: reqU64 }, true) } },
-  "qemu.viommu": { fields: { pid, model: { kind: "string", required: true }, props: { kind: "object" } } },
-  "qemu.device": { fields: { pid, guest_bdf: { kind: "guestBdf", required: true }, model: { kind: "string", required: true }, props: { kind: "object" } } },
+  "qemu.viommu": { fields: { pid, model: { kind: "string", required: true, oneOf: VIOMMU_MODELS }, props: { kind: "object" } } },
+  "qemu.device": {
+    fields: {
+      pid,
+      guest_bdf: { kind: "guestBdf", required: true },
+      model: { kind: "string", required: true },
+      props: { kind: "object" },
+      id: { kind: "string" }, // QEMU's `id` and `bus` properties, also accepted as fields (src/model/qemu/topology.ts)
+      bus: { kind: "string" },
+    },
+  },
   "qemu.vfio-pci": {
     fields: {
       pid,
@@ -125,6 +137,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       guest_bdf: { kind: "guestBdf", required: true },
       backend: { kind: "string", oneOf: ["iommufd", "legacy"] },
       props: { kind: "object" },
+      bus: { kind: "string" },
     },
   },
   // --- guest ---

@@ -14,6 +14,7 @@ import { qemuDevice } from "./qemu/device.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
 import { qemuMachine } from "./qemu/machine.ts";
 import { qemuVfioPci } from "./qemu/vfio_pci.ts";
+import { checkQemuProps } from "./qemu/props.ts";
 import { qemuViommu } from "./qemu/viommu.ts";
 import { checkIoctlEvent } from "./uaccess/arg.ts";
 import { checkExpectOut } from "./uaccess/expect_out.ts";
@@ -67,6 +68,9 @@ const DEEP_CHECKS: Readonly<Record<string, (ev: TraceEvent) => void>> = {
     checkIoctlEvent(ev);
     checkExpectOut(ev);
   },
+  "qemu.viommu": checkQemuProps,
+  "qemu.device": checkQemuProps,
+  "qemu.vfio-pci": checkQemuProps,
 };
 
 /** Parse and fully validate one raw event (throws EventError naming the field). */
