@@ -11,6 +11,7 @@ import { encodeStruct, LayoutError, type FieldValue } from "../../uapi/layout.ts
 import { commandByName, commandsByNumber } from "../../uapi/index.ts";
 import { EventError, type TraceEvent } from "../events.ts";
 import { describe, parseInt53 } from "../values.ts";
+import { checkInlineArgs } from "./inline.ts";
 
 /**
  * Members that a trace may give inline instead of through a user pointer
@@ -109,7 +110,8 @@ export function candidates(cmd: unknown): UapiCommand[] {
 
 /**
  * Parse-time check of an ioctl event: a named command must be known, and its
- * arg must encode for at least one command the name or number can mean.
+ * arg, inline payloads included, must encode for at least one command the
+ * name or number can mean.
  */
 export function checkIoctlEvent(ev: TraceEvent): void {
   const defs = candidates(ev.cmd);
@@ -118,7 +120,8 @@ export function checkIoctlEvent(ev: TraceEvent): void {
   let first: unknown;
   for (const d of defs) {
     try {
-      userArg(d, ev);
+      const a = userArg(d, ev);
+      if (a.kind === "bytes") checkInlineArgs(d, (ev.arg as Record<string, unknown> | undefined) ?? {}, a.inline);
       return;
     } catch (e) {
       first ??= e;
