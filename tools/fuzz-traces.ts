@@ -1,7 +1,7 @@
 // A bad-input fuzzer: mutate the committed traces (traces/, test/traces/) and
 // run each mutant through the parser and the replay engine in-process, as
 // `iorr replay --verify` does. Every result is one of
-//   ok / divergence        the mutant is a valid trace (its expect held, or not)
+//   ok / divergence        the mutant is a valid trace (its expects held, or one did not)
 //   bad-input              refused with a message naming file, line/event, field (exit 2)
 //   not-modelled           a simulator fault for a behaviour not modelled yet (exit 3)
 //   internal               a defect: a thrown error, a TypeError, an internal fault (exit 3)
@@ -25,7 +25,7 @@ import { replay, ReplayFault } from "../src/replay/engine.ts";
 import { memorySource, Trace } from "../src/replay/source.ts";
 import { readJsonlTrace } from "../src/trace/jsonl.ts";
 import { prng } from "./bench/prng.ts";
-import { MUTATIONS, mutate, type MutationKind, type Rand } from "./fuzz/mutations.ts";
+import { MUTATIONS, mutate, vocabulary, type MutationKind, type Rand } from "./fuzz/mutations.ts";
 
 export const CLASSES = ["ok", "divergence", "bad-input", "not-modelled", "internal"] as const;
 export type Class = (typeof CLASSES)[number];
@@ -111,6 +111,7 @@ function emptyCounts(): Record<Class, number> {
 export function fuzz(opts: { seed: number; count: number; traces?: readonly string[]; show?: readonly Class[] }): FuzzReport {
   const files = opts.traces ?? traceFiles(["traces", "test/traces"]);
   const texts = new Map(files.map((f) => [f, readFileSync(f, "utf8").split("\n")]));
+  const keys = vocabulary(texts.values());
   const r: Rand = prng(opts.seed);
   const dir = mkdtempSync(join(tmpdir(), "iorr-fuzz-"));
   const report: FuzzReport = { seed: opts.seed, count: 0, byClass: emptyCounts(), byMutation: {}, internal: [], unclean: [], shown: [] };
@@ -118,7 +119,7 @@ export function fuzz(opts: { seed: number; count: number; traces?: readonly stri
     for (let i = 0; report.count < opts.count && i < opts.count * 10; i++) {
       const trace = files[Math.floor(r() * files.length)]!;
       const mutation = MUTATIONS[Math.floor(r() * MUTATIONS.length)]!;
-      const m = mutate(mutation, texts.get(trace)!, r);
+      const m = mutate(mutation, texts.get(trace)!, r, keys);
       if (!m) continue;
       const path = join(dir, `${report.count}.jsonl`);
       writeFileSync(path, m.lines.join("\n"));

@@ -38,6 +38,7 @@ export const MUTATIONS = [
   "duplicate-line",
   "swap-lines",
   "delete-field",
+  "add-field",
   "replace-value",
   "wrong-case-key",
   "misspelt-key",
@@ -110,8 +111,30 @@ function wrongCase(k: string): string {
 
 const SENTINEL = "\u0000iorr-fuzz-value\u0000";
 
+/** Every key of every object in the traces: what add-field puts where it may not belong. */
+export function vocabulary(traces: Iterable<readonly string[]>): string[] {
+  const keys = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === "object")
+      for (const [k, x] of Object.entries(v)) {
+        keys.add(k);
+        walk(x);
+      }
+  };
+  for (const lines of traces)
+    for (const l of lines) {
+      try {
+        walk(JSON.parse(l));
+      } catch {
+        // a comment or a blank line
+      }
+    }
+  return [...keys].sort();
+}
+
 /** Apply one mutation of `kind` at a random place; undefined when the trace offers no place for it. */
-export function mutate(kind: MutationKind, lines: readonly string[], r: Rand): Mutated | undefined {
+export function mutate(kind: MutationKind, lines: readonly string[], r: Rand, keys: readonly string[] = []): Mutated | undefined {
   const objs = objectLines(lines);
   if (objs.length === 0) return undefined;
   // Events far more often than the header: the header is one line of many.
@@ -160,6 +183,19 @@ export function mutate(kind: MutationKind, lines: readonly string[], r: Rand): M
       const s = pick(r, keyed);
       delete (s.parent as { [k: string]: Json })[s.key as string];
       what = `delete ${s.path}`;
+      break;
+    }
+    case "add-field": {
+      // A key of the corpus in an object of this event (the event itself included) that lacks it.
+      const objects = [obj, ...all.map((x) => (x.parent as Record<string | number, Json>)[x.key]!)].filter(
+        (o): o is { [k: string]: Json } => o !== null && typeof o === "object" && !Array.isArray(o),
+      );
+      const o = pick(r, objects);
+      const k = pick(r, keys);
+      if (k === undefined || Object.hasOwn(o, k)) return undefined;
+      literal = pick(r, VALUES);
+      o[k] = SENTINEL;
+      what = `add ${k}: ${literal.length > 40 ? `a ${literal.length - 2}-character string` : literal}${o === obj ? "" : " in a nested object"}`;
       break;
     }
     case "replace-value": {
