@@ -91,3 +91,12 @@ describe("other inline payloads", () => {
     accepts(io("IOMMU_GET_HW_INFO", { dev_id: 1, data: {} }));
   });
 });
+
+describe("integer arguments (the unsigned long of the ioctl)", () => {
+  it("VFIO_CHECK_EXTENSION takes an integer; VFIO_GET_API_VERSION none (the kernel ignores it): 1.5, a string or 2^64 is bad input naming arg", () => {
+    for (const cmd of ["VFIO_CHECK_EXTENSION", "VFIO_GET_API_VERSION"]) {
+      for (const bad of [1.5, "x", "0x", "0x10000000000000000", [1], {}, true]) expect(refusal(io(cmd, bad))).toMatch(new RegExp(`^arg: ${cmd} takes `));
+      for (const ok of [1, "0x1", -1, "18446744073709551615"]) accepts(io(cmd, ok));
+    }
+  });
+});
