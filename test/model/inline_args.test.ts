@@ -35,6 +35,8 @@ describe("driver data (struct iommu_user_data: IOMMU_HWPT_ALLOC, IOMMU_VIOMMU_AL
     const alloc = (data: unknown) => io("IOMMU_HWPT_ALLOC", { dev_id: 1, pt_id: 2, data_type: "IOMMU_HWPT_DATA_NONE", data_len: 8, data });
     accepts(alloc({ iotlb: "0xbadbeef", pagetable_type: 0 }));
     expect(refusal(alloc({ nope: 1 }))).toMatch(/^arg\.data: no driver struct is known for this data type/);
+    // no data_type at all (IOMMU_HWPT_DATA_NONE): a member of some struct with a value it cannot take is named
+    expect(refusal(io("IOMMU_HWPT_ALLOC", { data: { flags: [null] } }))).toMatch(/^arg\.data\.flags: element 0: /);
   });
 
   it("IOMMU_VIOMMU_ALLOC data is the vIOMMU type's struct (iommu_viommu_selftest)", () => {

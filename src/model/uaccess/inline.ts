@@ -32,18 +32,23 @@ function member(def: UapiCommand, arg: Record<string, unknown>, name: string): n
 function driverData(v: unknown, structs: readonly (StructDef | undefined)[], family: Iterable<StructDef>, field: string): void {
   const own = structs.filter((s): s is StructDef => s !== undefined);
   const candidates = own.length > 0 ? own : [...family];
-  let first: unknown;
+  const errors: EventError[] = [];
   for (const s of candidates) {
     try {
       inlineBytes(v, s, field);
       return;
     } catch (e) {
-      first ??= e;
+      if (!(e instanceof EventError)) throw e;
+      errors.push(e);
     }
   }
-  if (own.length > 0 || first === undefined)
-    throw first ?? new EventError(field, "no driver struct is known for this data type: give the bytes as {hex|u32|u64}");
-  throw new EventError(field, "no driver struct is known for this data type, and none of this command takes these members: give the bytes as {hex|u32|u64}");
+  if (own.length > 0) throw errors[0]!;
+  // A member some struct has, with a value it cannot take, says more than "no such member".
+  const valueError = errors.find((e) => e.field !== field && !e.message.includes(" has no member "));
+  throw (
+    valueError ??
+    new EventError(field, "no driver struct is known for this data type, and none of this command takes these members: give the bytes as {hex|u32|u64}")
+  );
 }
 
 function asField<T>(field: string, f: () => T): T {
