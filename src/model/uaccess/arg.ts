@@ -7,7 +7,7 @@
 // kept beside the bytes for the handler.
 
 import type { UapiCommand } from "../../uapi/commands.ts";
-import { encodeStruct, inexactNumberMessage, LayoutError, type FieldValue } from "../../uapi/layout.ts";
+import { encodeStruct, LayoutError, type FieldValue } from "../../uapi/layout.ts";
 import { commandByName, commandsByNumber } from "../../uapi/index.ts";
 import { EventError, type TraceEvent } from "../events.ts";
 import { describe, parseInt53, U64_MAX } from "../values.ts";
@@ -98,7 +98,7 @@ export function userArg(def: UapiCommand, ev: TraceEvent): UserArg {
   const n = typeof arg === "number" && Number.isSafeInteger(arg) ? BigInt(arg) : typeof arg === "string" && INT_ARG.test(arg) ? BigInt(arg) : undefined;
   if (n === undefined || n < -(1n << 63n) || n > U64_MAX) {
     const what = a.kind === "none" ? "no argument (give nothing, or the integer the kernel ignores)" : "an integer";
-    throw new EventError("arg", `${def.name} takes ${what}, got ${typeof arg === "number" && Number.isInteger(arg) ? inexactNumberMessage(arg) : describe(arg)}`);
+    throw new EventError("arg", `${def.name} takes ${what}, got ${describe(arg)}`);
   }
   return { kind: "int", value: n };
 }
