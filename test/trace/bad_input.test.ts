@@ -8,7 +8,7 @@ import { Effect, Either } from "effect";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileError, readJsonlTrace } from "../../src/trace/jsonl.ts";
 import { openSource } from "../../src/replay/source.ts";
-import { uncleanMessage } from "../../tools/fuzz-traces.ts";
+import { traceFiles, uncleanMessage } from "../../tools/fuzz-traces.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "iorr-bad-input-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,6 +41,17 @@ describe("unknown event fields", () => {
 
   it("an unknown capability name is refused (CAP_FOO), as any unknown flag name", () => {
     expect(read(HEADER, '{"op":"process","pid":1,"caps":["CAP_FOO"]}')).toMatch(/field caps: element 0: unknown flag "CAP_FOO"/);
+  });
+});
+
+describe("the committed traces", () => {
+  it("every trace in traces/ and test/traces/ reads under these rules, with no field version 1 does not define and no warning", () => {
+    const files = traceFiles(["traces", "test/traces"]);
+    expect(files.length).toBeGreaterThan(100);
+    for (const f of files) {
+      const r = Effect.runSync(Effect.either(readJsonlTrace(f)));
+      expect(Either.isLeft(r) ? r.left.describe() : r.right.warnings, f).toEqual([]);
+    }
   });
 });
 
