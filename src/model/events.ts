@@ -5,10 +5,10 @@
 import { CAPABILITIES } from "../uapi/capability.ts";
 import { isErrnoName } from "../uapi/errno.ts";
 import { IOMMU_HW_CAPS } from "../uapi/iommufd.ts";
-import { LayoutError, parseFlags, unnamedBits, type FlagTable } from "../uapi/layout.ts";
+import { inexactNumberMessage, LayoutError, parseFlags, unnamedBits, type FlagTable } from "../uapi/layout.ts";
 import { VFIO_REGION_INFO_FLAGS } from "../uapi/vfio.ts";
-import { OUTCOME_KEYS, outFlagError, type Expect } from "./outcome.ts";
-import { describe, parseBytes, parseGuestBdf, parseHostBdf, parseInt53, parseU64, ValueError } from "./values.ts";
+import { OUTCOME_KEYS, type Expect } from "./outcome.ts";
+import { closestName, describe, inexactNumber, parseBytes, parseGuestBdf, parseHostBdf, parseInt53, parseU64, ValueError } from "./values.ts";
 
 export type FieldKind =
   | "int" // pid, fd, offsets: a JS number
@@ -59,6 +59,9 @@ const reqU64 = { kind: "u64", required: true } as const;
 const reqInt = { kind: "int", required: true } as const;
 const flags = (table: FlagTable): FieldSpec => ({ kind: "flags", flags: table });
 const list = (items: Record<string, FieldSpec>, required = false): FieldSpec => ({ kind: "list", items, required });
+
+/** QEMU's vIOMMU device models (TYPE_INTEL_IOMMU_DEVICE, TYPE_AMD_IOMMU_DEVICE, TYPE_ARM_SMMUV3, ...); the model has intel-iommu. */
+const VIOMMU_MODELS = ["intel-iommu", "amd-iommu", "arm-smmuv3", "virtio-iommu-pci", "riscv-iommu-pci"] as const;
 
 const HOST_IOMMU_TYPES = ["intel_vtd", "arm_smmuv3", "amd", "none", "selftest_mock"] as const;
 
@@ -116,8 +119,17 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   // --- VMM (QEMU) behaviour ---
   "qemu.machine": { fields: { pid, ram: list({ gpa: reqU64, size: reqU64, va: reqU64 }, true) } },
-  "qemu.viommu": { fields: { pid, model: { kind: "string", required: true }, props: { kind: "object" } } },
-  "qemu.device": { fields: { pid, guest_bdf: { kind: "guestBdf", required: true }, model: { kind: "string", required: true }, props: { kind: "object" } } },
+  "qemu.viommu": { fields: { pid, model: { kind: "string", required: true, oneOf: VIOMMU_MODELS }, props: { kind: "object" } } },
+  "qemu.device": {
+    fields: {
+      pid,
+      guest_bdf: { kind: "guestBdf", required: true },
+      model: { kind: "string", required: true },
+      props: { kind: "object" },
+      id: { kind: "string" }, // QEMU's `id` and `bus` properties, also accepted as fields (src/model/qemu/topology.ts)
+      bus: { kind: "string" },
+    },
+  },
   "qemu.vfio-pci": {
     fields: {
       pid,
@@ -125,6 +137,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       guest_bdf: { kind: "guestBdf", required: true },
       backend: { kind: "string", oneOf: ["iommufd", "legacy"] },
       props: { kind: "object" },
+      bus: { kind: "string" },
     },
   },
   // --- guest ---
@@ -220,7 +233,10 @@ function normaliseField(name: string, spec: FieldSpec, v: unknown): unknown {
         return parseGuestBdf(v);
       case "string":
         if (typeof v !== "string") throw new ValueError(`expected a string, got ${describe(v)}`);
-        if (spec.oneOf && !spec.oneOf.includes(v)) throw new ValueError(`expected one of ${spec.oneOf.join(", ")}, got "${v}"`);
+        if (spec.oneOf && !spec.oneOf.includes(v)) {
+          const near = closestName(v, spec.oneOf);
+          throw new ValueError(`expected one of ${spec.oneOf.join(", ")}, got ${describe(v)}${near ? ` (did you mean "${near}"?)` : ""}`);
+        }
         return v;
       case "bool":
         if (typeof v !== "boolean") throw new ValueError(`expected true or false, got ${describe(v)}`);
@@ -269,32 +285,87 @@ function normaliseItem(path: string, items: Readonly<Record<string, FieldSpec>>,
   return out;
 }
 
+/** The rights a translation answers, as permString writes them (src/model/domain/domain.ts). */
+const PERM = /^(?=.)r?w?x?$/;
+
+/** One expected outcome field other than `out` (docs/trace-format.md "Outcomes and expect"); throws ValueError. */
+function checkExpectValue(k: string, v: unknown): void {
+  switch (k) {
+    case "fd":
+    case "ret": // a system call's return value: an error is `errno`, never a negative ret
+      parseInt53(v, 0);
+      return;
+    case "value":
+    case "pa":
+    case "hpa":
+    case "page_size":
+      parseU64(v);
+      return;
+    case "perm":
+      if (typeof v !== "string" || !PERM.test(v)) throw new ValueError(`expected the rights of a translation ("r", "w", "rw", ...), got ${describe(v)}`);
+      return;
+    case "errno":
+      if (typeof v !== "string" || !isErrnoName(v)) throw new ValueError(`expected a Linux errno name like "EINVAL", got ${describe(v)}`);
+      return;
+    case "ok":
+      throw new ValueError(`expected true, got ${describe(v)}`);
+    case "out":
+      if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ValueError(`expected an object of struct members, got ${describe(v)}`);
+      return;
+    default: // fault, error, abort: text
+      if (typeof v !== "string") throw new ValueError(`expected a string, got ${describe(v)}`);
+  }
+}
+
+/** `expect`: only outcome keys, each holding what such an outcome holds; `true` asks only that the field be present. */
 function normaliseExpect(v: unknown): Expect {
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new EventError("expect", `expected an object, got ${describe(v)}`);
   const e = v as Record<string, unknown>;
-  for (const k of Object.keys(e)) {
-    if (!(OUTCOME_KEYS as readonly string[]).includes(k)) throw new EventError(`expect.${k}`, `unknown outcome field (known: ${OUTCOME_KEYS.join(", ")})`);
+  for (const [k, x] of Object.entries(e)) {
+    if (!(OUTCOME_KEYS as readonly string[]).includes(k)) {
+      const near = closestName(k, OUTCOME_KEYS);
+      throw new EventError(`expect.${k}`, `unknown outcome field (${near ? `did you mean "${near}"?` : `known: ${OUTCOME_KEYS.join(", ")}`})`);
+    }
+    if (x === true) continue;
+    try {
+      checkExpectValue(k, x);
+    } catch (err) {
+      if (err instanceof ValueError) throw new EventError(`expect.${k}`, err.message);
+      throw err;
+    }
   }
-  if (e.errno !== undefined && e.errno !== true && (typeof e.errno !== "string" || !isErrnoName(e.errno)))
-    throw new EventError("expect.errno", `expected a Linux errno name like "EINVAL", got ${describe(e.errno)}`);
-  if (e.out !== undefined && (e.out === null || typeof e.out !== "object" || Array.isArray(e.out))) throw new EventError("expect.out", "expected an object");
-  for (const k of ["ret", "fd"])
-    if (e[k] !== undefined && typeof e[k] !== "number") throw new EventError(`expect.${k}`, `expected a number, got ${describe(e[k])}`);
-  for (const k of ["fault", "error", "abort", "perm"])
-    if (e[k] !== undefined && e[k] !== true && typeof e[k] !== "string") throw new EventError(`expect.${k}`, "expected a string");
   return e;
+}
+
+/** The fields an event of `spec` may have: its own, the byte string's, and every event's. */
+function knownFields(spec: OpSpec, stored: boolean): string[] {
+  return ["op", "seq", ...Object.keys(spec.fields), ...(spec.bytes ? (stored ? ["bytes"] : ["hex", "u64", "u32"]) : []), "expect"];
 }
 
 /**
  * Validate one raw event object (from JSONL or the store) against the op table
- * and normalise its values. Throws EventError naming the field. Fields that
- * version 1 does not define are kept and reported through `warn`.
+ * and normalise its values. Throws EventError naming the field. Version 1
+ * defines every field of every op: any other field is bad input (most often a
+ * typo of a field it then names), as is a number JSON cannot hold exactly.
  */
-export function parseEvent(raw: Record<string, unknown>, seq: number, warn?: (field: string, message: string) => void): TraceEvent {
+export function parseEvent(raw: Record<string, unknown>, seq: number): TraceEvent {
   const op = raw.op;
   if (typeof op !== "string") throw new EventError("op", raw.op === undefined ? "missing required field" : `expected a string, got ${describe(op)}`);
   const spec = OPS[op];
-  if (!spec) throw new EventError("op", `unknown op "${op}"`);
+  if (!spec) {
+    const near = closestName(op, Object.keys(OPS));
+    throw new EventError("op", `unknown op ${describe(op)}${near ? ` (did you mean "${near}"?)` : ""}`);
+  }
+  // A stored event (src/replay/source.ts) carries its byte string decoded, as `bytes`.
+  const stored = spec.bytes === true && raw.bytes instanceof Uint8Array;
+  const known = knownFields(spec, stored);
+  for (const k of Object.keys(raw)) {
+    if (known.includes(k)) continue;
+    const near = closestName(k, known);
+    throw new EventError(k, `unknown field for op "${op}" (${near ? `did you mean "${near}"?` : `known: ${known.join(", ")}`})`);
+  }
+  const inexact = inexactNumber(raw, "");
+  if (inexact) throw new EventError(inexact.path, inexactNumberMessage(inexact.value));
   if (raw.seq !== undefined && raw.seq !== seq) throw new EventError("seq", `is ${describe(raw.seq)} but this is event ${seq}`);
   const ev: TraceEvent = { seq, op };
   for (const [name, fs] of Object.entries(spec.fields)) {
@@ -305,8 +376,6 @@ export function parseEvent(raw: Record<string, unknown>, seq: number, warn?: (fi
     }
     ev[name] = normaliseField(name, fs, v);
   }
-  // A stored event (src/replay/source.ts) carries its byte string decoded, as `bytes`.
-  const stored = spec.bytes && raw.bytes instanceof Uint8Array && raw.hex === undefined && raw.u64 === undefined && raw.u32 === undefined;
   if (stored) ev.bytes = raw.bytes;
   else if (spec.bytes) {
     try {
@@ -315,18 +384,7 @@ export function parseEvent(raw: Record<string, unknown>, seq: number, warn?: (fi
       throw new EventError(["hex", "u64", "u32"].find((k) => raw[k] !== undefined) ?? "hex", (e as Error).message);
     }
   }
-  for (const k of Object.keys(raw)) {
-    if (k === "op" || k === "seq" || k === "expect" || k in spec.fields) continue;
-    if (spec.bytes && (k === "hex" || k === "u64" || k === "u32" || (stored && k === "bytes"))) continue;
-    // Not in version 1: kept verbatim (and exported again), but said, since it is most often a typo.
-    warn?.(k, `unknown field for op "${op}" (kept, not interpreted)`);
-    ev[k] = raw[k];
-  }
   if (raw.expect !== undefined) ev.expect = normaliseExpect(raw.expect);
   spec.check?.(ev);
-  if (ev.expect?.out !== undefined) {
-    const bad = outFlagError(ev, ev.expect.out as Record<string, unknown>);
-    if (bad) throw new EventError(`expect.out.${bad.field}`, bad.message);
-  }
   return ev;
 }

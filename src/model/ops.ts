@@ -14,8 +14,10 @@ import { qemuDevice } from "./qemu/device.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
 import { qemuMachine } from "./qemu/machine.ts";
 import { qemuVfioPci } from "./qemu/vfio_pci.ts";
+import { checkQemuProps } from "./qemu/props.ts";
 import { qemuViommu } from "./qemu/viommu.ts";
 import { checkIoctlEvent } from "./uaccess/arg.ts";
+import { checkExpectOut } from "./uaccess/expect_out.ts";
 
 /**
  * `dma`: a host device (`bdf`) is translated by the host IOMMU, an emulated
@@ -62,12 +64,18 @@ export function reducerFor(op: string): Reducer {
 
 /** Checks that need the uAPI tables, beyond the event schema's field types. */
 const DEEP_CHECKS: Readonly<Record<string, (ev: TraceEvent) => void>> = {
-  ioctl: checkIoctlEvent,
+  ioctl: (ev) => {
+    checkIoctlEvent(ev);
+    checkExpectOut(ev);
+  },
+  "qemu.viommu": checkQemuProps,
+  "qemu.device": checkQemuProps,
+  "qemu.vfio-pci": checkQemuProps,
 };
 
 /** Parse and fully validate one raw event (throws EventError naming the field). */
-export function parseTraceEvent(raw: Record<string, unknown>, seq: number, warn?: (field: string, message: string) => void): TraceEvent {
-  const ev = parseEvent(raw, seq, warn);
+export function parseTraceEvent(raw: Record<string, unknown>, seq: number): TraceEvent {
+  const ev = parseEvent(raw, seq);
   DEEP_CHECKS[ev.op]?.(ev);
   return ev;
 }

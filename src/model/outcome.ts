@@ -104,32 +104,6 @@ function namedMembers(structs: readonly StructDef[], key: string): FieldDef[] {
   return out;
 }
 
-/**
- * Parse-time check of an expected `out`: a flag or enumeration member must read
- * through its struct's table (the parser that encodes arguments), for at least
- * one command the event's `cmd` may mean. `true` only asks for presence.
- */
-export function outFlagError(ev: OutOf, out: Readonly<Record<string, unknown>>): { field: string; message: string } | undefined {
-  const structs = outStructs(ev);
-  if (structs.length === 0) return undefined;
-  for (const [k, e] of Object.entries(out)) {
-    if (e === true) continue;
-    let error: LayoutError | undefined;
-    for (const f of namedMembers(structs, k)) {
-      try {
-        fieldToBigInt(f, e as FieldValue);
-        error = undefined;
-        break;
-      } catch (x) {
-        if (!(x instanceof LayoutError)) throw x;
-        error ??= x;
-      }
-    }
-    if (error) return { field: k, message: error.message };
-  }
-  return undefined;
-}
-
 /** An expected member given by names (["READ","WRITE"], "VTD_S1") against the number the kernel wrote back. */
 function namedMatches(e: unknown, actual: unknown, key: string, structs: readonly StructDef[]): boolean {
   const a = asBig(actual);
@@ -145,7 +119,7 @@ function namedMatches(e: unknown, actual: unknown, key: string, structs: readonl
 }
 
 /** Every spelling of a struct member across the modelled kernel versions (`out_length` of the no-IOMMU V4 is `length`). */
-const MEMBER_ALIASES: ReadonlyMap<string, readonly string[]> = (() => {
+export const MEMBER_ALIASES: ReadonlyMap<string, readonly string[]> = (() => {
   const m = new Map<string, string[]>();
   for (const d of UAPI_COMMANDS) {
     if (d.arg.kind !== "struct") continue;

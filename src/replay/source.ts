@@ -3,6 +3,7 @@
 // accepts either, and tests can run the engine on events built in memory.
 
 import { Context, Effect } from "effect";
+import { statSync } from "node:fs";
 import { checkHeader, readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
 import { EventError, type TraceEvent } from "../model/events.ts";
 import { BadInput } from "../model/framework.ts";
@@ -13,7 +14,7 @@ export interface TraceSource {
   readonly file: string;
   readonly header: TraceHeader;
   readonly count: number;
-  /** Warnings found while reading (fields version 1 does not define). */
+  /** Warnings found while reading (a header key kept as metadata that looks like a misspelt known key). */
   readonly warnings: readonly string[];
   /** Events fromSeq..toSeq inclusive, in batches; a database's throw StoreError when corrupt (read them through storeCall). */
   batches(fromSeq: number, toSeq: number, batchSize: number): Iterable<TraceEvent[]>;
@@ -103,8 +104,19 @@ export function dbSource(db: TraceDb, file: string): Effect.Effect<TraceSource, 
   });
 }
 
+/** Is `file` a directory? Any other trouble (missing, unreadable) is the open's to report. */
+function isDirectory(file: string): boolean {
+  try {
+    return statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+}
+
 /** Open a trace by path: a database (by extension or SQLite magic) or a JSONL file. */
 export function openSource(file: string, opts: { readonly?: boolean } = {}): Effect.Effect<TraceSource, BadInput> {
+  // Said before SQLite would call it a disk I/O error.
+  if (isDirectory(file)) return Effect.fail(new BadInput({ file, message: "is a directory" }));
   if (!isTraceDbPath(file)) return Effect.map(readJsonlTrace(file), (t) => memorySource(file, t.header, t.events, t.warnings));
   return Effect.flatMap(
     storeCall(() => TraceDb.open(file, { readonly: opts.readonly ?? true })),

@@ -8,7 +8,7 @@ import { EventError, OPS, type FieldSpec, type TraceEvent } from "../model/event
 import { BadInput } from "../model/framework.ts";
 import { toJsonValue } from "../model/outcome.ts";
 import { parseTraceEvent } from "../model/ops.ts";
-import { describe } from "../model/values.ts";
+import { closestName, describe, numberError } from "../model/values.ts";
 import { ProfileError, resolveProfile } from "../profiles/profile.ts";
 
 export interface TraceHeader {
@@ -46,14 +46,36 @@ function* lines(path: string): Generator<string> {
   }
 }
 
-/** Check a header object (line 1 of the trace, or the header stored in a database). */
-export function checkHeader(h: unknown, file: string, line?: number): Either.Either<TraceHeader, BadInput> {
+/** The keys trace format version 1 gives the header a meaning (docs/trace-format.md "Header"). */
+const HEADER_KEYS = ["format", "version", "profile", "title", "source", "seed"] as const;
+
+/**
+ * Check a header object (line 1 of the trace, or the header stored in a
+ * database). Other keys are metadata, kept as given; but a known key in
+ * another case (`Profile`) is bad input, and so is a near miss of `profile`,
+ * the one key that changes what replays. A near miss of another key is kept
+ * and said through `warn`.
+ */
+export function checkHeader(h: unknown, file: string, line?: number, warn?: (message: string) => void): Either.Either<TraceHeader, BadInput> {
   const bad = (field: string, message: string) => Either.left(new BadInput({ file, ...(line !== undefined ? { line } : {}), field, message }));
   if (h === null || typeof h !== "object" || Array.isArray(h))
     return bad("format", 'the first object must be the header {"format":"iorr-trace","version":1,...}');
   const o = h as Record<string, unknown>;
-  if (o.format !== "iorr-trace") return bad("format", `expected "iorr-trace", got ${describe(o.format)} (is this an iorr trace?)`);
-  if (o.version !== 1) return bad("version", `this iorr reads trace format version 1, the file says ${describe(o.version)}`);
+  const metadata = Object.keys(o).filter((k) => !(HEADER_KEYS as readonly string[]).includes(k));
+  for (const k of metadata) {
+    const known = HEADER_KEYS.find((x) => x === k.toLowerCase());
+    if (known) return bad(k, `header keys are lower case: did you mean "${known}"?`);
+  }
+  if (o.format !== "iorr-trace")
+    return bad(
+      "format",
+      o.format === undefined
+        ? 'missing: the first object must be the header {"format":"iorr-trace","version":1,...}'
+        : `expected "iorr-trace", got ${describe(o.format)} (is this an iorr trace?)`,
+    );
+  if (o.version !== 1)
+    return bad("version", `this iorr reads trace format version 1, the file says ${o.version === undefined ? "no version" : describe(o.version)}`);
+  for (const k of metadata) if (closestName(k, ["profile"])) return bad(k, 'did you mean "profile"? (the trace would replay under the default profile)');
   const p = o.profile;
   if (p !== undefined) {
     const items = typeof p === "string" ? [p] : Array.isArray(p) && p.every((x) => typeof x === "string") ? (p as string[]) : undefined;
@@ -65,7 +87,36 @@ export function checkHeader(h: unknown, file: string, line?: number): Either.Eit
       throw e;
     }
   }
+  for (const k of ["title", "source"]) if (o[k] !== undefined && typeof o[k] !== "string") return bad(k, `expected a string, got ${describe(o[k])}`);
+  if (o.seed !== undefined && typeof o.seed !== "string" && !Number.isSafeInteger(o.seed))
+    return bad("seed", `expected a string or an integer, got ${typeof o.seed === "number" ? numberError(o.seed) : describe(o.seed)}`);
+  for (const k of metadata) {
+    const near = closestName(k, HEADER_KEYS);
+    if (near) warn?.(`${file}${line !== undefined ? `:${line}` : ""}: header key ${k}: kept as metadata (did you mean "${near}"?)`);
+  }
   return Either.right(o as TraceHeader);
+}
+
+/** What a user is told when the trace file cannot be read (Node's error codes in words). */
+export function fileError(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case "ENOENT":
+      return "no such file";
+    case "EISDIR":
+      return "is a directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "ENOTDIR":
+      return "a part of the path is not a directory";
+    case "ELOOP":
+      return "too many levels of symbolic links";
+    case "EMFILE":
+    case "ENFILE":
+      return "too many open files";
+    default:
+      return `cannot be read (${e.syscall ?? "read"} failed: ${e.code})`;
+  }
 }
 
 /** One line of a trace: a header, an event, nothing (blank or a comment), or the bad input it is. */
@@ -77,7 +128,6 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
     let header: TraceHeader | undefined;
     const events: TraceEvent[] = [];
     const warnings: string[] = [];
-    const warned = new Set<string>();
     let lineNo = 0;
     const parseLine = (raw: string): Either.Either<Line, BadInput> => {
       // A UTF-8 byte order mark, as some editors write, is not part of the first object.
@@ -89,19 +139,16 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
       } catch (e) {
         return Either.left(new BadInput({ file, line: lineNo, message: `not valid JSON: ${(e as Error).message}` }));
       }
-      if (!header) return Either.map(checkHeader(obj, file, lineNo), (h) => ({ header: h }));
+      if (!header)
+        return Either.map(
+          checkHeader(obj, file, lineNo, (w) => warnings.push(w)),
+          (h) => ({ header: h }),
+        );
       const seq = events.length + 1;
       if (obj === null || typeof obj !== "object" || Array.isArray(obj))
         return Either.left(new BadInput({ file, line: lineNo, seq, message: `expected an event object, got ${describe(obj)}` }));
-      const warn = (field: string, message: string) => {
-        const key = `${(obj as { op?: string }).op}.${field}`;
-        if (!warned.has(key)) {
-          warned.add(key);
-          warnings.push(`${file}:${lineNo}: event ${seq}: field ${field}: ${message}`);
-        }
-      };
       try {
-        return Either.right({ event: parseTraceEvent(obj as Record<string, unknown>, seq, warn) });
+        return Either.right({ event: parseTraceEvent(obj as Record<string, unknown>, seq) });
       } catch (e) {
         if (e instanceof EventError) return Either.left(new BadInput({ file, line: lineNo, seq, field: e.field, message: e.message }));
         throw e;
@@ -119,7 +166,7 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
     } catch (e) {
       // The file itself: missing, a directory, unreadable.
       const err = e as NodeJS.ErrnoException;
-      if (typeof err?.code === "string") return Effect.fail(new BadInput({ file, message: err.code === "ENOENT" ? "no such file" : err.message }));
+      if (typeof err?.code === "string") return Effect.fail(new BadInput({ file, message: fileError(err) }));
       throw e;
     }
     if (!header) return Effect.fail(new BadInput({ file, line: Math.max(lineNo, 1), field: "format", message: "empty trace: no header line" }));

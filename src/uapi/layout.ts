@@ -137,8 +137,14 @@ const U64_MAX = (1n << 64n) - 1n;
 
 const INT_LITERAL = /^(0[xX][0-9a-fA-F]+|-?[0-9]+)$/;
 
+/** What a trace is told about an integer JSON.parse could not hold exactly (beyond 2^53-1, already rounded). */
+export function inexactNumberMessage(value: number): string {
+  return `a JSON number this large is not exact (it reads as ${value}): write the integer as a string, "0x..." or decimal`;
+}
+
 /** A value as bad-input messages show it. */
 function show(v: unknown): string {
+  if (v === undefined) return "nothing";
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "string") return `"${v}"`;
@@ -165,8 +171,10 @@ function lookupName(names: Readonly<Record<string, number>>, prefix: string, nam
 function oneValue(v: unknown, field: string, flags: FlagTable | undefined, values: EnumTable | undefined, what: string): bigint {
   if (typeof v === "bigint") return v;
   if (typeof v === "number") {
-    if (!Number.isSafeInteger(v)) throw new LayoutError(field, `${what}expected an integer, got ${v}`);
-    return BigInt(v);
+    if (Number.isSafeInteger(v)) return BigInt(v);
+    // Beyond 2^53 JSON.parse has rounded the number already: only a string holds it exactly.
+    if (Number.isInteger(v) || !Number.isFinite(v)) throw new LayoutError(field, `${what}${inexactNumberMessage(v)}`);
+    throw new LayoutError(field, `${what}expected an integer, got ${v}`);
   }
   if (typeof v !== "string")
     throw new LayoutError(field, `${what}expected ${flags ? "a flag name or " : values ? "a name or " : ""}an integer, got ${show(v)}`);

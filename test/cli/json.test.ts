@@ -12,9 +12,9 @@ import { iorr, jsonError, type Ran } from "./run.ts";
 const dir = mkdtempSync(join(tmpdir(), "iorr-json-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function trace(name: string, events: unknown[]): string {
+function trace(name: string, events: unknown[], header: Record<string, unknown> = {}): string {
   const p = join(dir, name);
-  writeFileSync(p, `${[{ format: "iorr-trace", version: 1, profile: "linux-6.19" }, ...events].map((l) => JSON.stringify(l)).join("\n")}\n`);
+  writeFileSync(p, `${[{ format: "iorr-trace", version: 1, profile: "linux-6.19", ...header }, ...events].map((l) => JSON.stringify(l)).join("\n")}\n`);
   return p;
 }
 
@@ -27,12 +27,16 @@ function one(r: Ran): Record<string, unknown> {
 }
 
 const FDS = "traces/01-process-fds.jsonl";
-// An unknown field is kept and warned about; a DMA from a device never declared is bad input found by the model (iommu/dma.ts).
+// A header key close to a known one is kept and warned about; a DMA from a device never declared is bad input found by the model (iommu/dma.ts).
 const warned = () =>
-  trace("warned.jsonl", [
-    { op: "process", pid: 1, cpas: [] },
-    { op: "dma", bdf: "0000:09:00.0", iova: "0x1000", access: "read" },
-  ]);
+  trace(
+    "warned.jsonl",
+    [
+      { op: "process", pid: 1 },
+      { op: "dma", bdf: "0000:09:00.0", iova: "0x1000", access: "read" },
+    ],
+    { titel: "x" },
+  );
 
 describe("every command prints one JSON object when it succeeds", () => {
   it("import, info, replay, state, export -o, profiles", () => {
@@ -124,15 +128,16 @@ describe("failures are the same one object, with an error member", () => {
       divergence: null,
       state_hash: null,
       error: { kind: "bad-input", file: p, event: 2, op: "dma", message: "field bdf: no host device 0000:09:00.0 (declare it with host.device)" },
-      warnings: [`${p}:2: event 1: field cpas: unknown field for op "process" (kept, not interpreted)`],
+      warnings: [`${p}:1: header key titel: kept as metadata (did you mean "title"?)`],
     });
   });
 });
 
 describe("warnings", () => {
   it("are in the object under --json and on stderr without it, for every command that reads a trace", () => {
-    const p = trace("warn-ok.jsonl", [{ op: "process", pid: 1, cpas: [] }]);
-    const w = `${p}:2: event 1: field cpas: unknown field for op "process" (kept, not interpreted)`;
+    // A header key close to a known one is kept as metadata, with a warning (docs/trace-format.md "Header").
+    const p = trace("warn-ok.jsonl", [{ op: "process", pid: 1 }], { titel: "x" });
+    const w = `${p}:1: header key titel: kept as metadata (did you mean "title"?)`;
     for (const cmd of [["replay"], ["state"], ["info"], ["export", "-o", join(dir, "w.jsonl")]]) {
       expect(one(iorr([cmd[0]!, p, ...cmd.slice(1), "--json"])).warnings).toEqual([w]);
       expect(iorr([cmd[0]!, p, ...cmd.slice(1)]).stderr).toBe(`iorr: warning: ${w}\n`);

@@ -45,10 +45,8 @@ describe("event validation", () => {
     expect(b.arg).toEqual({ flags: ["FIXED_IOVA", "IOMMU_IOAS_MAP_READABLE"] });
   });
 
-  it("keeps fields version 1 does not define, and reports them", () => {
-    const warnings: string[] = [];
-    const ev = parseTraceEvent({ op: "process", pid: 1, comment: "vmm" }, 1, (f) => warnings.push(f));
-    expect(ev.comment).toBe("vmm");
-    expect(warnings).toEqual(["comment"]);
+  it("refuses a field version 1 does not define, naming the known field it is closest to", () => {
+    expect(() => parseTraceEvent({ op: "process", pid: 1, comment: "vmm" }, 1)).toThrow(/unknown field for op "process" \(known: op, seq, pid, caps, expect\)/);
+    expect(fieldOf({ op: "ioctl", pid: 1, fd: 3, cmd: "IOMMU_IOAS_ALLOC", ARG: {} })).toBe("ARG");
   });
 });

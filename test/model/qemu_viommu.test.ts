@@ -101,9 +101,11 @@ describe("qemu.viommu reducer", () => {
       error: "x-flts is only available in scalable mode",
     });
   });
-  it("is ESRCH without the process, not modelled for other models, bad input for a malformed value", () => {
+  it("is ESRCH without the process, not modelled for other models, QEMU's error for an unknown property (object_property_find)", () => {
     expect(last([{ op: "qemu.viommu", pid: 1, model: "intel-iommu" }])).toEqual({ errno: "ESRCH" });
     expect(faultOf([...base, { op: "qemu.viommu", pid: 1, model: "arm-smmuv3" }])).toMatch(/not-modelled.*arm-smmuv3/);
-    expect(faultOf([...base, { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-flts": "maybe" } }])).toMatch(/bad-input.*props\.x-flts/);
+    expect(last([...base, { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-scalable-moed": true } }])).toEqual({
+      error: "Property 'intel-iommu.x-scalable-moed' not found",
+    });
   });
 });

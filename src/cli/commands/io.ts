@@ -24,6 +24,7 @@ function sameFile(a: string, b: string): boolean {
     return false;
   }
 }
+import { count } from "../report.ts";
 import { corruptCheckpoints } from "./maintain.ts";
 
 export const importCommand: Command = {
@@ -55,7 +56,7 @@ export const importCommand: Command = {
         Effect.ensuring(Effect.sync(() => bar.done())),
       );
       for (const w of r.warnings) out.warn(w);
-      out.print(`${output}: ${r.events} events imported, ${r.checkpoints} checkpoints under ${r.profile.spec.join(",")}`);
+      out.print(`${output}: ${count(r.events, "event")} imported, ${count(r.checkpoints, "checkpoint")} under ${r.profile.spec.join(",")}`);
       if (r.checkpointsSkipped)
         out.print(
           `note: ${r.checkpointsSkipped} checkpoint(s) not stored (states over ${MAX_CHECKPOINT_BYTES >> 20} MiB); seeks near them fold from further back`,
@@ -136,7 +137,7 @@ export const exportCommand: Command = {
                 throw e;
               }
             });
-            out.print(`${output}: ${events.length} events written${outcomes ? " with the simulated outcomes as expect" : ""} (${bytes} bytes)`);
+            out.print(`${output}: ${count(events.length, "event")} written${outcomes ? " with the simulated outcomes as expect" : ""} (${bytes} bytes)`);
           } else for (const l of lines()) process.stdout.write(l);
           return {
             status: EXIT.ok,

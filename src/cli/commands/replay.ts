@@ -5,6 +5,7 @@ import { divergenceJson, hashOf, replay, type ReplayFault } from "../../replay/e
 import { toJsonValue } from "../../model/outcome.ts";
 import { checkEventFlag, intFlag } from "../args.ts";
 import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
+import { count } from "../report.ts";
 
 export const replayCommand: Command = {
   usage: "replay <trace> [--verify] [--profile P] [--until N] [--json]",
@@ -34,8 +35,8 @@ export const replayCommand: Command = {
             Effect.ensuring(Effect.sync(() => bar.done())),
           );
           const hash = hashOf(r.state);
-          out.print(`${src.file}: ${r.events} events replayed under ${profile.spec.join(",")}`);
-          if (a.flags.verify === true) out.print(`verified: ${r.verified} expectation${r.verified === 1 ? "" : "s"} held`);
+          out.print(`${src.file}: ${count(r.events, "event")} replayed under ${profile.spec.join(",")}`);
+          if (a.flags.verify === true) out.print(`verified: ${count(r.verified, "expectation")} held`);
           if (r.divergence) {
             const d = r.divergence;
             out.print(`DIVERGENCE at event ${d.seq} (${d.op}), field "${d.field}":`);

@@ -10,7 +10,8 @@ import type { UapiCommand } from "../../uapi/commands.ts";
 import { encodeStruct, LayoutError, type FieldValue } from "../../uapi/layout.ts";
 import { commandByName, commandsByNumber } from "../../uapi/index.ts";
 import { EventError, type TraceEvent } from "../events.ts";
-import { describe, parseInt53 } from "../values.ts";
+import { describe, parseInt53, U64_MAX } from "../values.ts";
+import { checkInlineArgs } from "./inline.ts";
 
 /**
  * Members that a trace may give inline instead of through a user pointer
@@ -38,6 +39,9 @@ export type UserArg =
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
+
+/** An ioctl's unsigned long argument as a trace may write it: decimal (possibly negative) or hex. */
+const INT_ARG = /^(0[xX][0-9a-fA-F]+|-?[0-9]+)$/;
 
 function hexBytes(h: string): Uint8Array {
   return Uint8Array.from(Buffer.from(h, "hex"));
@@ -85,17 +89,18 @@ export function userArg(def: UapiCommand, ev: TraceEvent): UserArg {
       throw e;
     }
   }
-  if (a.kind === "int" || a.kind === "int-ptr") {
-    if (arg === undefined) return { kind: "int", value: 0n };
-    if (typeof arg === "number" && Number.isInteger(arg)) return { kind: "int", value: BigInt(arg) };
-    if (typeof arg === "string" && /^(0x[0-9a-fA-F]+|-?[0-9]+)$/.test(arg)) return { kind: "int", value: BigInt(arg) };
-    throw new EventError("arg", `${def.name} takes an integer, got ${describe(arg)}`);
-  }
   if (a.kind === "string") {
     if (typeof arg !== "string") throw new EventError("arg", `${def.name} takes a device name string, got ${describe(arg)}`);
     return { kind: "string", value: arg };
   }
-  return arg === undefined ? { kind: "int", value: 0n } : { kind: "int", value: typeof arg === "number" ? BigInt(arg) : 0n };
+  // An integer, a pointer to one, or nothing (the unsigned long the kernel ignores): the register's value.
+  if (arg === undefined) return { kind: "int", value: 0n };
+  const n = typeof arg === "number" && Number.isSafeInteger(arg) ? BigInt(arg) : typeof arg === "string" && INT_ARG.test(arg) ? BigInt(arg) : undefined;
+  if (n === undefined || n < -(1n << 63n) || n > U64_MAX) {
+    const what = a.kind === "none" ? "no argument (give nothing, or the integer the kernel ignores)" : "an integer";
+    throw new EventError("arg", `${def.name} takes ${what}, got ${describe(arg)}`);
+  }
+  return { kind: "int", value: n };
 }
 
 /** The commands a trace's `cmd` may mean: by name one, by number every file kind's. */
@@ -109,7 +114,8 @@ export function candidates(cmd: unknown): UapiCommand[] {
 
 /**
  * Parse-time check of an ioctl event: a named command must be known, and its
- * arg must encode for at least one command the name or number can mean.
+ * arg, inline payloads included, must encode for at least one command the
+ * name or number can mean.
  */
 export function checkIoctlEvent(ev: TraceEvent): void {
   const defs = candidates(ev.cmd);
@@ -118,7 +124,8 @@ export function checkIoctlEvent(ev: TraceEvent): void {
   let first: unknown;
   for (const d of defs) {
     try {
-      userArg(d, ev);
+      const a = userArg(d, ev);
+      if (a.kind === "bytes") checkInlineArgs(d, (ev.arg as Record<string, unknown> | undefined) ?? {}, a.inline);
       return;
     } catch (e) {
       first ??= e;

@@ -3,14 +3,13 @@
 // and dirty logging, which plain vfio-pci has no ops for), and vfio-pci's
 // features (low power, VF token, dma-buf export).
 
-import { vfio_device_feature_dma_buf, vfio_device_low_power_entry_with_wakeup } from "../../uapi/vfio.ts";
-import { encodeStruct, type FieldValue, type StructDef } from "../../uapi/layout.ts";
 import { notModelled, type ReduceEnv } from "../framework.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
 import { errno } from "../outcome.ts";
 import { hostDevOf } from "./core.ts";
 import { exportDmabuf } from "./dmabuf.ts";
+import { featureDataBytes } from "./feature_data.ts";
 import { inlineOf, userBytes } from "../uaccess/vfio_arg.ts";
 
 const MASK = 0xffff;
@@ -27,30 +26,13 @@ function checkFeature(flags: number, argsz: number, supported: number, minsz: nu
   return 1;
 }
 
-const PAYLOAD: Readonly<Record<number, StructDef>> = { 4: vfio_device_low_power_entry_with_wakeup, 11: vfio_device_feature_dma_buf };
-
 /**
  * The feature data after the 8-byte header: the bytes of argHex past it, or
- * the inline `"data"` object encoded as the feature's struct (for DMA_BUF with
- * `dma_ranges: [{offset, length}]` after it; nr_ranges defaults to their count).
+ * the inline `"data"` object encoded as the feature's struct (feature_data.ts).
  */
 function payloadOf(call: IoctlCall, feature: number, bytes: Uint8Array): Uint8Array {
-  const data = inlineOf(call, "data") as Record<string, unknown> | undefined;
-  const def = PAYLOAD[feature];
-  if (!data || !def) return bytes.subarray(8);
-  const fields: Record<string, FieldValue> = {};
-  for (const [k, v] of Object.entries(data)) if (k !== "dma_ranges") fields[k] = v as FieldValue;
-  const ranges = (data.dma_ranges as { offset?: number | string; length?: number | string }[] | undefined) ?? [];
-  if (feature === 11 && fields.nr_ranges === undefined) fields.nr_ranges = ranges.length;
-  const head = encodeStruct(def, fields);
-  const out = new Uint8Array(head.length + 16 * ranges.length);
-  out.set(head);
-  const v = new DataView(out.buffer);
-  ranges.forEach((r, i) => {
-    v.setBigUint64(head.length + 16 * i, BigInt(r.offset ?? 0), true);
-    v.setBigUint64(head.length + 16 * i + 8, BigInt(r.length ?? 0), true);
-  });
-  return out;
+  const data = inlineOf(call, "data");
+  return data === undefined ? bytes.subarray(8) : featureDataBytes(data, feature);
 }
 
 /**

@@ -14,6 +14,8 @@
 // `pasidWidth` (switch vtd-pasid-rfc2): the RFCv2 `pasid` property (uint8, the
 // PASID width; 0 = off) replaces x-pasid-mode, and ECAP.PSS = pasid - 1.
 
+import { describe } from "../../values.ts";
+
 export type VtdEra = "v5" | "master";
 
 export interface VtdVersion {
@@ -134,7 +136,7 @@ function boolOf(name: string, v: unknown): boolean {
   if (typeof v === "boolean") return v;
   if (typeof v === "string" && ["on", "yes", "true", "y"].includes(v.toLowerCase())) return true;
   if (typeof v === "string" && ["off", "no", "false", "n"].includes(v.toLowerCase())) return false;
-  throw new VtdPropError(name, `expected on or off, got ${JSON.stringify(v)}`);
+  throw new VtdPropError(name, `expected on or off, got ${describe(v)}`);
 }
 
 function onOffAutoOf(name: string, v: unknown): OnOffAuto {
@@ -144,9 +146,25 @@ function onOffAutoOf(name: string, v: unknown): OnOffAuto {
 
 function uintOf(name: string, v: unknown, max: number): number {
   const n = typeof v === "string" && /^(0x[0-9a-f]+|[0-9]+)$/i.test(v) ? Number(v) : v;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max)
-    throw new VtdPropError(name, `expected an integer 0..${max}, got ${JSON.stringify(v)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) throw new VtdPropError(name, `expected an integer 0..${max}, got ${describe(v)}`);
   return n;
+}
+
+/** Every property some modelled intel-iommu declares: the eras differ in which exist, never in a type. */
+const ANY_ERA: Readonly<Record<string, PropKind>> = { ...propTable({ era: "master", pasidWidth: true }), ...propTable(VTD_MASTER) };
+
+/** The value of intel-iommu property `name` (one some era declares) as QEMU's qdev setter parses it; VtdPropError when it would not. */
+export function vtdPropValue(name: string, v: unknown): boolean | OnOffAuto | number {
+  const kind = ANY_ERA[name];
+  if (kind === "bool") return boolOf(name, v);
+  if (kind === "onoffauto") return onOffAutoOf(name, v);
+  if (kind === "uint") return uintOf(name, v, name === "version" ? 0xffffffff : 0xff);
+  throw new VtdPropError(name, `intel-iommu has no property ${name}`);
+}
+
+/** Does some modelled intel-iommu declare property `name`? */
+export function isVtdProp(name: string): boolean {
+  return Object.hasOwn(ANY_ERA, name);
 }
 
 /** Outcome of realizing an intel-iommu: its resolved config and registers, or QEMU's error message. */
@@ -164,9 +182,8 @@ export function vtdRealize(props: Readonly<Record<string, unknown>>, v: VtdVersi
   const table = propTable(v);
   const p: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(props)) {
-    const kind = table[k];
-    if (!kind) return { ok: false, error: `Property 'intel-iommu.${k}' not found` };
-    p[k] = kind === "bool" ? boolOf(k, val) : kind === "onoffauto" ? onOffAutoOf(k, val) : uintOf(k, val, k === "version" ? 0xffffffff : 0xff);
+    if (!table[k]) return { ok: false, error: `Property 'intel-iommu.${k}' not found` };
+    p[k] = vtdPropValue(k, val);
   }
   const b = (k: string, dflt: boolean) => (p[k] as boolean | undefined) ?? dflt;
   const intremapProp = (p.intremap as OnOffAuto | undefined) ?? "auto";
