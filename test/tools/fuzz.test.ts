@@ -1,10 +1,10 @@
-// tools/fuzz-traces.ts: mutants of the committed traces (dropped, duplicated and
+// tools/fuzz/traces.ts: mutants of the committed traces (dropped, duplicated and
 // swapped lines, deleted fields, values replaced by null, [null], {}, "0x", -1, 1.5,
 // 2^53+1, 1e300, misspelt and wrong-case keys, cut lines, flipped characters) are
 // each ok, a divergence, bad input or a not-modelled fault: never an internal fault
 // (a thrown error, a TypeError), and bad input says what is wrong in the trace's terms.
 import { describe, expect, it } from "vitest";
-import { fuzz, uncleanMessage } from "../../tools/fuzz-traces.ts";
+import { fuzz, uncleanMessage } from "../../tools/fuzz/traces.ts";
 
 describe("fuzz-traces", () => {
   const rep = fuzz({ seed: 1, count: 3000 });

@@ -8,7 +8,7 @@ import { Effect, Either } from "effect";
 import { afterAll, describe, expect, it } from "vitest";
 import { fileError, readJsonlTrace } from "../../src/trace/jsonl.ts";
 import { openSource } from "../../src/replay/source.ts";
-import { traceFiles, uncleanMessage } from "../../tools/fuzz-traces.ts";
+import { traceFiles, uncleanMessage } from "../../tools/fuzz/traces.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "iorr-bad-input-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
 // header, events with expect and outcome, checkpoints, is exactly what was written). A flip
 // that is read back as something else, or that makes iorr fail any other way, is a finding.
 //
-//   node --import tsx tools/fuzz/db.ts <trace.db> [--count N] [--seed S] [--json]
+//   npm run fuzz:db -- <trace.db> [--count N] [--seed S] [--json]
 //
 // The flips are deterministic for a seed. test/store/fuzz_db.test.ts runs a few hundred.
 
@@ -14,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { storedToEvent } from "../../src/replay/source.ts";
 import { StoreError, TraceDb } from "../../src/store/tracedb.ts";
+import { prng } from "../bench/prng.ts";
 
 export interface FuzzDbResult {
   flips: number;
@@ -38,17 +39,6 @@ function snapshot(path: string): unknown {
   } finally {
     db.close();
   }
-}
-
-/** xorshift32: deterministic flips for a seed. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
 }
 
 export function fuzzDb(path: string, count: number, seed = 1): FuzzDbResult {

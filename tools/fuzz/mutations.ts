@@ -1,4 +1,4 @@
-// The mutations of the bad-input fuzzer (tools/fuzz-traces.ts): each takes the
+// The mutations of the bad-input fuzzer (tools/fuzz/traces.ts): each takes the
 // lines of a trace and a PRNG and returns the mutated lines and what it did.
 // Values are written as JSON text, so that a number JSON.parse would round
 // (2^53+1) reaches the parser as the user wrote it.

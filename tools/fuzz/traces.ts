@@ -8,7 +8,7 @@
 // Bad input must never be internal; messages must not show "[object Object]",
 // "undefined" or "NaN". Deterministic: the seed decides every mutation.
 //
-//   npx tsx tools/fuzz-traces.ts [--seed S] [--count N] [--json]
+//   npx tsx tools/fuzz/traces.ts [--seed S] [--count N] [--json]
 //
 // Exit status 0 when no mutant is internal and every message is clean, else 1.
 
@@ -17,15 +17,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { TraceEvent } from "../src/model/events.ts";
-import { BadInput, ProfileService } from "../src/model/framework.ts";
-import { firstMismatch, type Outcome } from "../src/model/outcome.ts";
-import { resolveProfile } from "../src/profiles/profile.ts";
-import { replay, ReplayFault } from "../src/replay/engine.ts";
-import { memorySource, Trace } from "../src/replay/source.ts";
-import { readJsonlTrace } from "../src/trace/jsonl.ts";
-import { prng } from "./bench/prng.ts";
-import { MUTATIONS, mutate, vocabulary, type MutationKind, type Rand } from "./fuzz/mutations.ts";
+import type { TraceEvent } from "../../src/model/events.ts";
+import { BadInput, ProfileService } from "../../src/model/framework.ts";
+import { firstMismatch, type Outcome } from "../../src/model/outcome.ts";
+import { resolveProfile } from "../../src/profiles/profile.ts";
+import { replay, ReplayFault } from "../../src/replay/engine.ts";
+import { memorySource, Trace } from "../../src/replay/source.ts";
+import { readJsonlTrace } from "../../src/trace/jsonl.ts";
+import { prng } from "../bench/prng.ts";
+import { MUTATIONS, mutate, vocabulary, type MutationKind, type Rand } from "./mutations.ts";
 
 export const CLASSES = ["ok", "divergence", "bad-input", "not-modelled", "internal"] as const;
 export type Class = (typeof CLASSES)[number];
