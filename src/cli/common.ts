@@ -7,6 +7,7 @@ import { ProfileError, resolveProfile, splitSpec, type Profile } from "../profil
 import type { TraceEvent } from "../model/events.ts";
 import type { ReplayFault } from "../replay/engine.ts";
 import { openSource, storeCall, Trace, type TraceSource } from "../replay/source.ts";
+import type { CheckpointStatus } from "../store/tracedb.ts";
 import type { ArgSpec, Parsed } from "./args.ts";
 import type { Progress } from "./progress.ts";
 import { TraceFault, type Done, type Failure, type Output } from "./report.ts";
@@ -76,4 +77,28 @@ export function readAll(src: TraceSource, progress?: Progress): Effect.Effect<Tr
     }
     return all;
   }).pipe(Effect.ensuring(Effect.sync(() => progress?.done())));
+}
+
+/** Corrupt checkpoints as one line: where they are and what rebuilds them; undefined when all hold. */
+export function corruptCheckpoints(file: string, status: readonly CheckpointStatus[]): string | undefined {
+  const bad = status.filter((c) => !c.ok);
+  if (bad.length === 0) return undefined;
+  const where = bad.map((c) => `event ${c.seq}`).join(", ");
+  return `${bad.length} of ${status.length} checkpoints are corrupt (after ${where}); rebuild them with: iorr checkpoints --rebuild ${file}`;
+}
+
+/**
+ * A command that reads a whole database (replay, export, info) checks its checkpoints too,
+ * states one at a time: reading a whole file checks the whole file.
+ */
+export function checkCheckpoints(src: TraceSource): Effect.Effect<void, BadInput> {
+  const db = src.db;
+  if (!db) return Effect.void;
+  return Effect.flatMap(
+    storeCall(() => db.checkpointStatus()),
+    (status) => {
+      const problem = corruptCheckpoints(src.file, status);
+      return problem ? Effect.fail(new BadInput({ file: src.file, field: "checkpoint", message: problem })) : Effect.void;
+    },
+  );
 }

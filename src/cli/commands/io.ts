@@ -11,7 +11,7 @@ import type { Outcome } from "../../model/outcome.ts";
 import { replay, type ReplayFault } from "../../replay/engine.ts";
 import { storeCall } from "../../replay/source.ts";
 import { checkOutputPath, fsMessage, isTraceDbPath, MAX_CHECKPOINT_BYTES, StoreError } from "../../store/tracedb.ts";
-import { EXIT, profileFor, readAll, stopped, usingTrace, withTrace, type Command } from "../common.ts";
+import { checkCheckpoints, EXIT, profileFor, readAll, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import type { Progress } from "../progress.ts";
 
 /** Do two paths name one existing file (so writing one would replace the other)? */
@@ -25,7 +25,6 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 import { count } from "../report.ts";
-import { corruptCheckpoints } from "./maintain.ts";
 
 export const importCommand: Command = {
   usage: "import <trace.jsonl> -o <trace.db> [--profile P] [--json]",
@@ -121,6 +120,7 @@ export const exportCommand: Command = {
             );
             outcomes = got;
           }
+          yield* checkCheckpoints(src);
           const events = yield* readAll(src, out.progress("export: reading  "));
           function* lines() {
             yield `${JSON.stringify(src.header)}\n`;
@@ -171,10 +171,7 @@ export const infoCommand: Command = {
             if (ev.expect) expects++;
           }
           const db = src.db;
-          // Every checkpoint is checked (states one at a time): info is where a damaged file shows.
-          const cps = db ? yield* storeCall(() => db.checkpointStatus()) : [];
-          const problem = corruptCheckpoints(file, cps);
-          if (problem) return yield* Effect.fail(new BadInput({ file, field: "checkpoint", message: `hash chain verified, but ${problem}` }));
+          yield* checkCheckpoints(src);
           const info = {
             file,
             kind: db ? "database" : "jsonl",
@@ -189,7 +186,7 @@ export const infoCommand: Command = {
                   hash_chain: "ok",
                   head_hash: Buffer.from(db.headHash()).toString("hex"),
                   checkpoint_profile: db.getMeta("checkpoint_profile") ?? null,
-                  checkpoints: cps.length,
+                  checkpoints: db.checkpointCount(),
                 }
               : {}),
           };

@@ -7,8 +7,8 @@ import { BadInput } from "../../model/framework.ts";
 import { encodeState, replay, type ReplayFault } from "../../replay/engine.ts";
 import { dbSource, storeCall } from "../../replay/source.ts";
 import { latestSchema } from "../../store/migrations.ts";
-import { isTraceDbPath, StoreError, TraceDb, type CheckpointStatus } from "../../store/tracedb.ts";
-import { EXIT, profileFor, stopped, withTrace, type Command } from "../common.ts";
+import { isTraceDbPath, StoreError, TraceDb } from "../../store/tracedb.ts";
+import { corruptCheckpoints, EXIT, profileFor, stopped, withTrace, type Command } from "../common.ts";
 
 /** A trace database opened for the length of `use`, closed however it ends. */
 function usingDb<A, E>(command: string, file: string, readonly: boolean, use: (db: TraceDb) => Effect.Effect<A, E>): Effect.Effect<A, E | BadInput> {
@@ -19,14 +19,6 @@ function usingDb<A, E>(command: string, file: string, readonly: boolean, use: (d
     use,
     (db) => Effect.sync(() => db.close()),
   );
-}
-
-/** Corrupt checkpoints as one line: where they are and what rebuilds them; undefined when all hold. */
-export function corruptCheckpoints(file: string, status: readonly CheckpointStatus[]): string | undefined {
-  const bad = status.filter((c) => !c.ok);
-  if (bad.length === 0) return undefined;
-  const where = bad.map((c) => `event ${c.seq}`).join(", ");
-  return `${bad.length} of ${status.length} checkpoints are corrupt (after ${where}); rebuild them with: iorr checkpoints --rebuild ${file}`;
 }
 
 /** The profile the file's outcomes were computed under (meta checkpoint_profile), else the header's. */

@@ -4,7 +4,7 @@ import { Effect } from "effect";
 import { divergenceJson, hashOf, replay, type ReplayFault } from "../../replay/engine.ts";
 import { toJsonValue } from "../../model/outcome.ts";
 import { checkEventFlag, intFlag } from "../args.ts";
-import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
+import { checkCheckpoints, EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import { count } from "../report.ts";
 
 export const replayCommand: Command = {
@@ -34,6 +34,8 @@ export const replayCommand: Command = {
             ),
             Effect.ensuring(Effect.sync(() => bar.done())),
           );
+          // A replay to the end has read the whole log; the checkpoints are the rest of the file.
+          if (r.events === src.count) yield* checkCheckpoints(src);
           const hash = hashOf(r.state);
           out.print(`${src.file}: ${count(r.events, "event")} replayed under ${profile.spec.join(",")}`);
           if (a.flags.verify === true) out.print(`verified: ${count(r.verified, "expectation")} held`);
