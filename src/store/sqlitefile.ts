@@ -170,11 +170,15 @@ export function restJournal(db: Database.Database): void {
   }
 }
 
-/** A trace file path: by its `.db` extension, or by the SQLite magic in its first bytes. */
+/**
+ * A trace file path: by its `.db` extension, or by the SQLite magic in its first bytes (a
+ * file holding only the start of the magic is a database cut short, and said so).
+ */
 export function isTraceDbPath(path: string): boolean {
   if (extname(path).toLowerCase() === ".db") return true;
   try {
-    return head(path, SQLITE_MAGIC.length).equals(SQLITE_MAGIC);
+    const bytes = head(path, SQLITE_MAGIC.length);
+    return bytes.length > 0 && bytes.equals(SQLITE_MAGIC.subarray(0, bytes.length));
   } catch {
     return false;
   }

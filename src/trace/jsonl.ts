@@ -137,7 +137,7 @@ export function readJsonlTrace(file: string): Effect.Effect<ParsedTrace, BadInpu
       try {
         obj = JSON.parse(text);
       } catch (e) {
-        return Either.left(new BadInput({ file, line: lineNo, message: `not valid JSON: ${(e as Error).message}` }));
+        return Either.left(new BadInput({ file, line: lineNo, message: jsonError(text, (e as Error).message) }));
       }
       if (!header)
         return Either.map(
@@ -203,4 +203,11 @@ function fieldToJson(spec: FieldSpec | undefined, v: unknown): unknown {
 
 export function headerToJson(h: Record<string, unknown>): string {
   return JSON.stringify(h);
+}
+
+/** JSON.parse's complaint, said as a truncation when the line ends inside a value (a file cut short). */
+function jsonError(text: string, message: string): string {
+  const at = /at position (\d+)/.exec(message);
+  const cut = /Unexpected end of JSON input|Unterminated string/.test(message) || (at !== null && Number(at[1]) >= text.length);
+  return cut ? `truncated: the line ends inside a JSON value (${message})` : `not valid JSON: ${message}`;
 }

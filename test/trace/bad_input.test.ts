@@ -121,3 +121,19 @@ describe("the trace file", () => {
     if (Either.isLeft(l)) expect(l.left.message).toBe("permission denied");
   });
 });
+
+describe("files cut short (a truncated file is said to be truncated)", () => {
+  it("a JSONL line that ends inside a value, and a lone '{'", () => {
+    expect(read(HEADER, '{"op":"process","pi')).toMatch(/^:2: truncated: the line ends inside a JSON value/);
+    expect(read("{")).toMatch(/^:1: truncated: the line ends inside a JSON value/);
+    // Not cut short, only wrong: said as invalid JSON.
+    expect(read(HEADER, '{"op":"process","pid":1}}')).toMatch(/^:2: not valid JSON/);
+  });
+
+  it("a database cut to its first byte, whatever its name, is a truncated database", () => {
+    const p = join(dir, "cut-copy");
+    writeFileSync(p, "S");
+    const r = Effect.runSync(Effect.either(openSource(p)));
+    expect(Either.isLeft(r) && r.left.describe()).toBe(`${p}: truncated: 1 byte, shorter than the 100-byte header every trace database starts with`);
+  });
+});
