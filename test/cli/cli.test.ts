@@ -76,7 +76,7 @@ describe("iorr replay --verify --json", () => {
 
 describe("bad input: exit 2 naming file, line and field", () => {
   const cases: [string, unknown[], RegExp][] = [
-    ["badjson.jsonl", [header, '{"op":"process",'], /badjson\.jsonl:2: not valid JSON/],
+    ["badjson.jsonl", [header, '{"op":"process",'], /badjson\.jsonl:2: truncated: the line ends inside a JSON value/],
     ["badop.jsonl", [header, { op: "process", pid: 1 }, { op: "opne", pid: 1 }], /badop\.jsonl:3: event 2: field op: unknown op "opne"/],
     ["missing.jsonl", [header, { op: "open", pid: 1 }], /missing\.jsonl:2: event 1: field path: missing required field/],
     ["type.jsonl", [header, { op: "close", pid: 1, fd: "three" }], /type\.jsonl:2: event 1: field fd: expected an integer/],
