@@ -2,7 +2,7 @@
 
 import { Effect } from "effect";
 import type { TraceHeader } from "../src/trace/jsonl.ts";
-import type { TraceEvent } from "../src/model/events.ts";
+import { EventError, type TraceEvent } from "../src/model/events.ts";
 import { ProfileService } from "../src/model/framework.ts";
 import type { Outcome } from "../src/model/outcome.ts";
 import { parseTraceEvent } from "../src/model/ops.ts";
@@ -51,3 +51,14 @@ export const io = (cmd: string, arg?: unknown, extra: Record<string, unknown> = 
   ...(arg === undefined ? {} : { arg }),
   ...extra,
 });
+
+/** How the trace reader refuses one raw event: "field: message" (the test fails if it is accepted). */
+export function refusal(raw: Record<string, unknown>): string {
+  try {
+    parseTraceEvent(raw, 1);
+  } catch (e) {
+    if (e instanceof EventError) return `${e.field}: ${e.message}`;
+    throw e;
+  }
+  throw new Error(`accepted ${JSON.stringify(raw)}`);
+}

@@ -4,10 +4,10 @@
 // the database after import and read-only commands.
 
 import Database from "better-sqlite3";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { iorr as run } from "./run.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventToJson } from "../../src/trace/jsonl.ts";
 import { simpleEvents } from "../../tools/gen/simple.ts";
@@ -15,9 +15,7 @@ import { simpleEvents } from "../../tools/gen/simple.ts";
 const dir = mkdtempSync(join(tmpdir(), "iorr-db-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function iorr(...args: string[]) {
-  return spawnSync(process.execPath, ["bin/iorr.mjs", ...args], { encoding: "utf8" });
-}
+const iorr = (...args: string[]) => run(args);
 
 const jsonl = join(dir, "t.jsonl");
 const header = { format: "iorr-trace", version: 1, profile: "linux-6.19", title: "database cli" };

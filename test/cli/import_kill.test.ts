@@ -2,10 +2,11 @@
 // file that no command reads as a trace, and the next import to the target removes it; an
 // import the simulator cannot finish exits 3 as replay does and writes nothing.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { iorr as run } from "./run.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventToJson } from "../../src/trace/jsonl.ts";
 import { simpleEvents } from "../../tools/gen/simple.ts";
@@ -13,9 +14,7 @@ import { simpleEvents } from "../../tools/gen/simple.ts";
 const dir = mkdtempSync(join(tmpdir(), "iorr-kill-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function iorr(...args: string[]) {
-  return spawnSync(process.execPath, ["bin/iorr.mjs", ...args], { encoding: "utf8" });
-}
+const iorr = (...args: string[]) => run(args);
 
 const header = JSON.stringify({ format: "iorr-trace", version: 1, profile: "linux-6.19", title: "kill test" });
 

@@ -2,6 +2,9 @@
 // what it printed.
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
+import type { ErrorJson } from "../../src/cli/report.ts";
+
+export type { ErrorJson };
 
 export const BIN = resolve("bin/iorr.mjs");
 
@@ -16,16 +19,6 @@ export function iorr(args: readonly string[], opts: { cwd?: string } = {}): Ran 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export interface ErrorJson {
-  kind: string;
-  reason?: string;
-  file?: string;
-  line?: number;
-  event?: number;
-  op?: string;
-  field?: string;
-  message: string;
-}
 
 /** The one JSON object of a --json run that failed: its "error" member. */
 export function jsonError(r: Ran): ErrorJson {

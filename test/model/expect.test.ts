@@ -2,18 +2,8 @@
 // the trace is read, like values elsewhere, so that a typo is bad input naming
 // expect.FIELD, never a divergence the simulator did not cause.
 import { describe, expect, it } from "vitest";
-import { EventError } from "../../src/model/events.ts";
 import { parseTraceEvent } from "../../src/model/ops.ts";
-
-function refusal(raw: Record<string, unknown>): string {
-  try {
-    parseTraceEvent(raw, 1);
-  } catch (e) {
-    if (e instanceof EventError) return `${e.field}: ${e.message}`;
-    throw e;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
+import { refusal } from "../helpers.ts";
 
 const proc = (e: unknown) => ({ op: "process", pid: 1, expect: e });
 const ioctl = (cmd: unknown, out: Record<string, unknown>) => ({ op: "ioctl", pid: 1, fd: 3, cmd, expect: { ret: 0, out } });

@@ -3,19 +3,9 @@
 // uses, so a malformed payload is bad input naming arg.data.MEMBER, never a
 // TypeError, a fault halfway through a replay, or silently ignored.
 import { describe, expect, it } from "vitest";
-import { EventError } from "../../src/model/events.ts";
 import { parseTraceEvent } from "../../src/model/ops.ts";
-import { io } from "../helpers.ts";
+import { io, refusal } from "../helpers.ts";
 
-function refusal(raw: Record<string, unknown>): string {
-  try {
-    parseTraceEvent(raw, 1);
-  } catch (e) {
-    if (e instanceof EventError) return `${e.field}: ${e.message}`;
-    throw e;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
 const accepts = (raw: Record<string, unknown>) => expect(() => parseTraceEvent(raw, 1), JSON.stringify(raw)).not.toThrow();
 
 const BAD_FLAGS = [[null], [true], [[]], {}, true, null, ["NOPE"]];

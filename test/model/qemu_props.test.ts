@@ -1,19 +1,8 @@
 // QEMU properties in a trace (docs/trace-format.md "VMM (QEMU) behaviour", `props`):
 // checked when the trace is read against the type QEMU declares them with.
 import { describe, expect, it } from "vitest";
-import { EventError } from "../../src/model/events.ts";
 import { parseTraceEvent } from "../../src/model/ops.ts";
-import { last } from "../helpers.ts";
-
-function refusal(raw: Record<string, unknown>): string {
-  try {
-    parseTraceEvent(raw, 1);
-  } catch (e) {
-    if (e instanceof EventError) return `${e.field}: ${e.message}`;
-    throw e;
-  }
-  throw new Error(`accepted ${JSON.stringify(raw)}`);
-}
+import { last, refusal } from "../helpers.ts";
 
 const viommu = (props: Record<string, unknown>) => ({ op: "qemu.viommu", pid: 1, model: "intel-iommu", props });
 const device = (props: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
