@@ -2,8 +2,6 @@
 // seed behaviours transcribed into the trace format, each naming its source in
 // its title) replays with every expectation holding, as `iorr replay --verify`.
 import { Effect, Exit } from "effect";
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readJsonlTrace } from "../src/trace/jsonl.ts";
 import { ProfileService } from "../src/model/framework.ts";
@@ -11,18 +9,10 @@ import { toJsonValue } from "../src/model/outcome.ts";
 import { resolveProfile } from "../src/profiles/profile.ts";
 import { replay } from "../src/replay/engine.ts";
 import { memorySource, Trace } from "../src/replay/source.ts";
-
-function traces(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((f) => {
-      const p = join(dir, f);
-      return statSync(p).isDirectory() ? traces(p) : f.endsWith(".jsonl") ? [p] : [];
-    });
-}
+import { traceFiles } from "../tools/fuzz/traces.ts";
 
 describe("conformance traces", () => {
-  for (const file of traces("test/traces")) {
+  for (const file of traceFiles(["test/traces"])) {
     const t = Effect.runSync(readJsonlTrace(file));
     it(`${file}: ${t.header.title ?? ""}`, () => {
       const profile = resolveProfile(t.header.profile === undefined ? undefined : typeof t.header.profile === "string" ? [t.header.profile] : t.header.profile);

@@ -19,7 +19,6 @@ export function iorr(args: readonly string[], opts: { cwd?: string } = {}): Ran 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-
 /** The one JSON object of a --json run that failed: its "error" member. */
 export function jsonError(r: Ran): ErrorJson {
   const lines = r.stdout.split("\n").filter((l) => l !== "");

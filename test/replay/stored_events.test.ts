@@ -4,7 +4,7 @@
 // event parsed from the JSONL line, and a replay from the database matches one from JSONL.
 
 import { Effect } from "effect";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,21 +14,13 @@ import { hashOf, replay } from "../../src/replay/engine.ts";
 import { dbSource, eventToStored, memorySource, storedToEvent, Trace } from "../../src/replay/source.ts";
 import { TraceDb } from "../../src/store/tracedb.ts";
 import { readJsonlTrace } from "../../src/trace/jsonl.ts";
+import { traceFiles } from "../../tools/fuzz/traces.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "iorr-stored-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function traces(d: string): string[] {
-  return readdirSync(d)
-    .sort()
-    .flatMap((f) => {
-      const p = join(d, f);
-      return statSync(p).isDirectory() ? traces(p) : f.endsWith(".jsonl") ? [p] : [];
-    });
-}
-
 describe("stored events read back as they were parsed", () => {
-  const files = [...traces("traces"), ...traces("test/traces")];
+  const files = traceFiles(["traces", "test/traces"]);
   it(`every event of the ${files.length} committed traces, and their replays`, () => {
     for (const [i, file] of files.entries()) {
       const t = Effect.runSync(readJsonlTrace(file));
