@@ -17,6 +17,8 @@ export { EXIT } from "./report.ts";
 /** A command: its arguments (every command also takes --json) and what it does with them. */
 export interface Command extends ArgSpec {
   summary: string;
+  /** The exit status of any failure (bad input, a fault, a defect) instead of 2 or 3: `git bisect run` wants 125. */
+  failureStatus?: number;
   run(a: Parsed, out: Output): Effect.Effect<Done, Failure>;
 }
 

@@ -10,6 +10,7 @@ import { EXIT, type Command } from "./common.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
 import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
+import { bisectCommand, bisectRunCommand } from "./commands/bisect.ts";
 import { profilesCommand } from "./commands/profiles.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
@@ -22,6 +23,8 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   state: stateCommand,
   info: infoCommand,
+  bisect: bisectCommand,
+  "bisect-run": bisectRunCommand,
   checkpoints: checkpointsCommand,
   upgrade: upgradeCommand,
   profiles: profilesCommand,
@@ -64,7 +67,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exit(EXIT.ok);
   });
   const exit = await Effect.runPromiseExit(program);
-  if (!Exit.isSuccess(exit)) return out.report(exit.cause);
+  if (!Exit.isSuccess(exit)) {
+    const status = out.report(exit.cause);
+    return cmd?.failureStatus ?? status;
+  }
   try {
     return out.done(exit.value);
   } catch (e) {

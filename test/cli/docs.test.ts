@@ -37,11 +37,16 @@ function steps(markdown: string): Step[] {
         const expected: string[] = [];
         while (j + 1 < body.length && !body[j + 1]!.startsWith("$ ")) expected.push(body[++j]!);
         const status = /exit status (\d+)/.exec(cmd[2] ?? "");
-        out.push({ args: cmd[1]!.trim().split(/\s+/), status: Number(status?.[1] ?? 0), expected, line });
+        out.push({ args: shellWords(cmd[1]!), status: Number(status?.[1] ?? 0), expected, line });
       }
     i = end;
   }
   return out;
+}
+
+/** A command line's words as sh splits them: blanks separate, '...' quotes (a probe's JSON). */
+function shellWords(line: string): string[] {
+  return [...line.trim().matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
 }
 
 /** Whether `actual` lines are what `expected` shows ("..." any text in a line; a "..." line any lines). */

@@ -6,6 +6,8 @@
 //                       and msgpackr decode of the same rows, in process CPU time (<= 1.5);
 //                       the wall-time ratio and the absolute times beside it (tools/bench/replay.ts)
 //   seek_ms             median time to reach a random event after opening the database (< 50)
+//   bisect_vs_seek_ratio bisect events with a probe over the N-event trace (a mem.write that starts to
+//                       succeed at the mem.map placed at 62% of it) / seek_ms (<= 40: about 20 seeks and probes)
 //   map_unmap_per_s     IOAS_MAP + IOAS_UNMAP pairs of 2 MiB per second through the reducers (VT-d domain attached)
 //   walk4_per_s         uncached 4-level x86 first-stage walks, 64k random 4 KiB pages over 4 GiB (>= 5,000,000)
 //   iotlb_hits_per_s    IOTLB lookups that hit, same pages (>= 30,000,000)
@@ -30,6 +32,10 @@ import { dbSource } from "../../src/replay/source.ts";
 import { Timeline } from "../../src/replay/timeline.ts";
 import { TraceDb } from "../../src/store/tracedb.ts";
 import { simpleEvents } from "../gen/simple.ts";
+import { bisectEvents } from "../../src/bisect/events.ts";
+import type { TraceEvent } from "../../src/model/events.ts";
+import type { Profile } from "../../src/profiles/profile.ts";
+import type { TraceSource } from "../../src/replay/source.ts";
 import { benchAppend } from "./append.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchReplay } from "./replay.ts";
@@ -43,6 +49,32 @@ const N = args.includes("--events") ? Number(args[args.indexOf("--events") + 1])
 const log = (s: string) => {
   if (!json) process.stdout.write(`${s}\n`);
 };
+
+/** The bisect workload: the `param` event nearest 62% of the trace becomes a mem.map a probe can see. */
+const BISECT_AT = (n: number) => {
+  // simpleEvents puts a param at seq 5, 10, 15, ...
+  const seq = Math.max(5, Math.round((n * 0.62) / 5) * 5);
+  return seq <= n ? seq : 0;
+};
+const BISECT_VA = 0x10000n;
+
+function withMapAt(events: TraceEvent[], at: (n: number) => number): TraceEvent[] {
+  const seq = at(events.length);
+  if (seq > 0) events[seq - 1] = { seq, op: "mem.map", pid: 100, va: BISECT_VA, length: 0x1000n, expect: { ok: true } };
+  return events;
+}
+
+/** `iorr bisect events` over the database: the first event after which a mem.write to the mapped page succeeds. */
+function benchBisect(src: TraceSource, profile: Profile, n: number): { ms: number; probes: number; first: number | null } {
+  const probe = { seq: 0, op: "mem.write", pid: 100, va: BISECT_VA, bytes: new Uint8Array(1) } as TraceEvent;
+  const t = performance.now();
+  const r = Effect.runSync(
+    bisectEvents(new Timeline(src), 0, n, probe, { kind: "equals", expected: { ok: true } }).pipe(Effect.provideService(ProfileService, profile)),
+  );
+  const ms = performance.now() - t;
+  if (r.first !== BISECT_AT(n)) throw new Error(`bench bisect found ${r.first}, expected ${BISECT_AT(n)}`);
+  return { ms, probes: r.probes, first: r.first };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,7 +97,7 @@ async function main(): Promise<void> {
     // Built and imported in its own scope, so the replay below does not run with a million
     // generated events still on the heap.
     const import_s = (() => {
-      const events = simpleEvents(N);
+      const events = withMapAt(simpleEvents(N), BISECT_AT);
       const t0 = performance.now();
       Effect.runSync(importEvents("bench", { format: "iorr-trace", version: 1, profile: "linux-6.19" }, events, path, profile));
       return (performance.now() - t0) / 1000;
@@ -89,9 +121,12 @@ async function main(): Promise<void> {
       Effect.runSync(new Timeline(src).stateAt(at).pipe(Effect.provideService(ProfileService, profile)));
       times.push(performance.now() - t);
     }
-    db.close();
     const seek_ms = Math.round(median(times) * 100) / 100;
     log(`seek           median ${seek_ms} ms over 41 random events, max ${Math.max(...times).toFixed(1)} ms (budget < 50)`);
+    const bisect = benchBisect(src, profile, N);
+    db.close();
+    const bisect_vs_seek_ratio = Math.round((bisect.ms / seek_ms) * 100) / 100;
+    log(`bisect events  ${bisect.ms.toFixed(1)} ms, ${bisect.probes} probes, found event ${bisect.first}: ${bisect_vs_seek_ratio} seeks (budget <= 40)`);
 
     // Append last: its million pre-encoded rows would otherwise sit in the heap the replay runs in.
     const append = benchAppend(N);
@@ -124,6 +159,9 @@ async function main(): Promise<void> {
       read_wall_ms: rp.read_wall_ms,
       seek_ms,
       checkpoint_interval: CHECKPOINT_INTERVAL,
+      bisect_events_ms: Math.round(bisect.ms * 100) / 100,
+      bisect_probes: bisect.probes,
+      bisect_vs_seek_ratio,
       map_unmap_per_s: mu.map_unmap_per_s,
       walk4_per_s: wk.walk4_per_s,
       iotlb_hits_per_s: wk.iotlb_hits_per_s,
@@ -138,6 +176,7 @@ async function main(): Promise<void> {
         append_ratio: append.append_ratio <= 1.5,
         replay_vs_read_ratio: rp.replay_vs_read_ratio <= 1.5,
         seek_ms: seek_ms < 50,
+        bisect_vs_seek_ratio: bisect_vs_seek_ratio <= 40,
         walk4_per_s: wk.walk4_per_s >= 5_000_000,
         iotlb_hits_per_s: wk.iotlb_hits_per_s >= 30_000_000,
         cli_startup_ratio: st.cli_startup_ratio <= 4,
