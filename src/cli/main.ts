@@ -13,6 +13,7 @@ import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
 import { profilesCommand } from "./commands/profiles.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
+import { whyCommand } from "./commands/why.ts";
 import { Output } from "./report.ts";
 import { nearest } from "./suggest.ts";
 
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   replay: replayCommand,
   state: stateCommand,
+  why: whyCommand,
   info: infoCommand,
   checkpoints: checkpointsCommand,
   upgrade: upgradeCommand,
