@@ -14,6 +14,7 @@ import { bisectCommand, bisectRunCommand } from "./commands/bisect.ts";
 import { profilesCommand } from "./commands/profiles.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
+import { whyCommand } from "./commands/why.ts";
 import { Output } from "./report.ts";
 import { nearest } from "./suggest.ts";
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   replay: replayCommand,
   state: stateCommand,
+  why: whyCommand,
   info: infoCommand,
   bisect: bisectCommand,
   "bisect-run": bisectRunCommand,

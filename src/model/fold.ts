@@ -18,6 +18,7 @@ import { notModelled, NotModelledError, ProfileService, SimulatorFault, type Red
 import { EventError } from "./events.ts";
 import type { Outcome } from "./outcome.ts";
 import { FILE_OPS } from "./fops.ts";
+import { provenance } from "./provenance.ts";
 import { reducerFor } from "./ops.ts";
 import type { State } from "./state.ts";
 import { copyTree, shareUnchanged } from "./working.ts";
@@ -50,8 +51,10 @@ export function foldBatch(state: State, events: readonly TraceEvent[], visit?: V
       const env: { profile: typeof profile; seq: number; fops: typeof FILE_OPS } = { profile, seq: 0, fops: FILE_OPS };
       const work = new WorkingState(state);
       const root = work.root;
+      const rec = provenance();
       for (const ev of events) {
         env.seq = ev.seq;
+        if (rec !== null) rec.at(ev);
         let out: Outcome | SimulatorFault;
         try {
           out = reducerFor(ev.op)(root, ev, env as ReduceEnv);

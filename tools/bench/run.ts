@@ -13,6 +13,7 @@
 //   iotlb_hits_per_s    IOTLB lookups that hit, same pages (>= 30,000,000)
 //   nested_walk_per_s   the same walks nested over a VT-d second stage
 //   walk_vs_c_ratio     C walks/s / TS walks/s, same tables and addresses, tools/bench/walk.c (null without cc)
+//   why_ms              iorr why of a DMA probe at the end of a 100,000-event guest trace (tools/bench/why.ts)
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
 //                       / median of `node -e 0`, run alternately (<= 4)
 // Measured here, never in timed unit tests. Figures are printed; with --json one object.
@@ -41,6 +42,7 @@ import { benchMapUnmap } from "./mapunmap.ts";
 import { benchReplay } from "./replay.ts";
 import { benchStartup } from "./startup.ts";
 import { benchWalk } from "./walk.ts";
+import { benchWhy } from "./why.ts";
 import { prng } from "./prng.ts";
 
 const args = process.argv.slice(2);
@@ -145,6 +147,9 @@ async function main(): Promise<void> {
       `walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`,
     );
 
+    const wy = benchWhy();
+    log(`why            ${wy.why_ms} ms for a DMA probe at the end of a ${wy.why_events}-event guest trace (replay with provenance, then the probe)`);
+
     const out = {
       events: N,
       append_ratio: append.append_ratio,
@@ -169,6 +174,7 @@ async function main(): Promise<void> {
       walk_vs_c_ratio: wk.walk_vs_c_ratio,
       c_walk4_per_s: wk.c_walk4_per_s,
       walk_reader: wk.reader,
+      why_ms: wy.why_ms,
       cli_startup_ratio: st.cli_startup_ratio,
       cli_startup_ms: st.cli_startup_ms,
       node_startup_ms: st.node_startup_ms,

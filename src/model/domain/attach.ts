@@ -4,6 +4,7 @@
 // (iommufd_hw_pagetable_attach and replace) and VFIO type1 (a group joining a
 // container's domain). DMA reads nothing else (src/model/iommu/dma.ts).
 
+import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
 import type { IommuDomain } from "./state.ts";
 
@@ -16,11 +17,13 @@ function hostDevice(s: State, bdf: string) {
 /** The device's RID (pasid NO_PASID) or PASID is now translated by `domain`. */
 export function iommuAttach(s: State, bdf: string, pasid: number, domain: IommuDomain): void {
   hostDevice(s, bdf).attached.set(pasid, domain.id);
+  provenance()?.mark(`attach:${bdf}:${pasid}`);
 }
 
 /** The device's RID or PASID is blocked again (no domain). */
 export function iommuDetach(s: State, bdf: string, pasid: number): void {
   hostDevice(s, bdf).attached.delete(pasid);
+  provenance()?.mark(`attach:${bdf}:${pasid}`);
 }
 
 /** The domain translating the device's RID or PASID, or undefined (blocked). */

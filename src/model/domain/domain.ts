@@ -11,6 +11,7 @@ import type { DomainParams } from "./params.ts";
 import type { IommuDomain, NestedDomain, PagingDomain, PhysRun } from "./state.ts";
 import { freeTables, mapRange, unmapRange } from "./table.ts";
 import { TableMem } from "./tablemem.ts";
+import { provenance } from "../provenance.ts";
 
 /**
  * Allocate a paging domain as the driver configured it (params.ts): the
@@ -31,6 +32,7 @@ export function domainAllocPaging(s: State, p: DomainParams, dirtyOps = false): 
     dirtyTracking: false,
   };
   s.domains.table.set(d.id, d);
+  provenance()?.mark(`domain:${d.id}`);
   return d;
 }
 
@@ -38,6 +40,7 @@ export function domainAllocPaging(s: State, p: DomainParams, dirtyOps = false): 
 export function domainAllocNested(s: State, parent: PagingDomain, dataType: number, data: Record<string, bigint | number>): NestedDomain {
   const d: NestedDomain = { id: s.domains.nextId++, type: "nested", parentId: parent.id, dataType, data };
   s.domains.table.set(d.id, d);
+  provenance()?.mark(`domain:${d.id}`);
   return d;
 }
 

@@ -11,6 +11,7 @@
 import type { PhysReader } from "../../pagewalk/index.ts";
 import { allocKernelFrame, freeKernelFrame } from "../memory/kernel_frames.ts";
 import { copyFrame } from "../memory/physmem.ts";
+import { provenance } from "../provenance.ts";
 import { CHUNK_SHIFT, PAGE_SIZE, type MemoryState } from "../memory/state.ts";
 
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
@@ -55,7 +56,15 @@ export class TableMem implements PhysReader {
     return f;
   }
 
+  /** A write by the kernel or the guest: recorded as the bytes' last writer when provenance is on. */
   write32(pa: number, v: number): void {
+    const rec = provenance();
+    if (rec !== null) rec.wrote(pa, 4);
+    this.hwWrite32(pa, v);
+  }
+
+  /** A write by the IOMMU itself (A/D bits, a wait descriptor's status): not an establishing write, not recorded. */
+  hwWrite32(pa: number, v: number): void {
     const f = this.writable(Math.floor(pa / PAGE_SIZE));
     const o = pa % PAGE_SIZE;
     f[o] = v & 0xff;
@@ -72,13 +81,13 @@ export class TableMem implements PhysReader {
   /** Set bits of an entry's low word, writing only when something changes (the IOMMU's A/D updates). */
   setLoBits(pa: number, bits: number): void {
     const lo = this.read32(pa);
-    if ((lo & bits) !== bits) this.write32(pa, lo | bits);
+    if ((lo & bits) !== bits) this.hwWrite32(pa, lo | bits);
   }
 
   /** Clear bits of an entry's low word, writing only when something changes. */
   clearLoBits(pa: number, bits: number): void {
     const lo = this.read32(pa);
-    if ((lo & bits) !== 0) this.write32(pa, lo & ~bits);
+    if ((lo & bits) !== 0) this.hwWrite32(pa, lo & ~bits);
   }
 
   /** A zeroed page-table frame from the kernel allocator; returns its physical address. */

@@ -15,9 +15,12 @@ import {
   NestedWalker,
   newNestedResult,
   newWalkResult,
+  R_ENTRY,
+  R_LEVEL,
   R_PA,
   R_PAGE_LG2,
   R_PERM,
+  R_STEPS,
   STAGE_SECOND,
   x86FsFaultName,
   type PageTable,
@@ -33,6 +36,7 @@ import type { TraceEvent } from "../events.ts";
 import { notModelled, SimulatorFault } from "../framework.ts";
 import type { HostIommu } from "../host/state.ts";
 import type { Outcome } from "../outcome.ts";
+import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
 import { hex, U64_MAX } from "../values.ts";
 import { Unmodelled } from "./driver.ts";
@@ -50,6 +54,18 @@ function dmaThrough(s: State, domain: PagingDomain, iova: bigint, size: bigint, 
   for (let cur = iova; ; ) {
     if (cur > U64_MAX) return { fault: f.faultName(FAULT_ADDRESS, write) };
     const fault = translate(tm, domain, cur, access, walk);
+    const rec = provenance();
+    // The walker reports the entries it read (R_ENTRY): their last writers are the walk's dependencies.
+    if (rec !== null && cur === iova) {
+      const top = pageTableOf(domain).levels;
+      const steps = walk[R_STEPS]!;
+      const skipped = top - (steps - 1) !== walk[R_LEVEL]; // AMDv1 level skipping: levels not by step
+      for (let i = 0; i < steps; i++) {
+        const at = walk[R_ENTRY + i]!;
+        const level = i === steps - 1 ? walk[R_LEVEL]! : skipped ? undefined : top - i;
+        rec.read(`domain page-table entry${level === undefined ? "" : ` (level ${level})`} at 0x${at.toString(16)}`, at, 8);
+      }
+    }
     if (fault !== FAULT_NONE) return { fault: f.faultName(fault, write) };
     markAccess(tm, domain, walk, write);
     const lg2 = BigInt(walk[R_PAGE_LG2]!);
@@ -93,7 +109,15 @@ export function hostDeviceDma(s: State, ev: TraceEvent): Outcome | SimulatorFaul
   const host = s.host.iommu;
   const blocked = hostDriver(s).blockedFault(host);
   if (blocked instanceof Unmodelled) return notModelled(ev, blocked.what);
-  const domain = attachedDomain(s, bdf, (ev.pasid as number | undefined) ?? NO_PASID);
+  const pasid = (ev.pasid as number | undefined) ?? NO_PASID;
+  const domain = attachedDomain(s, bdf, pasid);
+  const rec = provenance();
+  if (rec !== null) {
+    rec.begin();
+    rec.piece(domain ? "attach" : "detach", `attach:${bdf}:${pasid}`);
+    if (domain) rec.piece("domain allocation", `domain:${domain.id}`);
+    if (domain?.type === "nested") rec.piece("domain allocation (nesting parent)", `domain:${domain.parentId}`);
+  }
   if (!domain) return { fault: blocked };
   const write = ev.access === "write";
   if (domain.type === "nested") {

@@ -6,6 +6,7 @@
 // where the kernel itself makes partial progress (unmapRange: areas unmapped
 // before an ENOENT stay unmapped, as iopt_unmap_iova_range leaves them).
 
+import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
 import { domainMapRuns, domainUnmap, pagingDomainOf } from "../domain/domain.ts";
@@ -203,6 +204,7 @@ export function mapPages(
   }
   for (const a of areas) {
     insertArea(ioas, a);
+    provenance()?.mark(`area:${ctx.fileId}:${ioas.id}:${a.iova}`);
     fillArea(s, ctx, ioas, a);
   }
   return { iova };

@@ -4,6 +4,7 @@
 // is handed out zeroed (__GFP_ZERO); a freed frame keeps its bytes until then,
 // as freed memory does.
 
+import { provenance } from "../provenance.ts";
 import { CHUNK_SHIFT, type MemoryState } from "./state.ts";
 
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
@@ -13,6 +14,7 @@ export function allocKernelFrame(mem: MemoryState): number {
   const pfn = mem.kernelFree.length > 0 ? mem.kernelFree.shift()! : mem.kernelNextPfn++;
   // Zeroed: a frame that is not stored reads as zeros.
   mem.frames.get(Math.floor(pfn / CHUNK_FRAMES))?.delete(pfn % CHUNK_FRAMES);
+  provenance()?.wrote(pfn * 4096, 4096);
   return pfn;
 }
 

@@ -2,6 +2,7 @@
 // (a draft or a frozen state); writes copy the frame first, because a frame's
 // bytes may be shared with earlier states.
 
+import { provenance } from "../provenance.ts";
 import { CHUNK_SHIFT, PAGE_SHIFT, PAGE_SIZE, type MemoryState } from "./state.ts";
 
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
@@ -46,6 +47,7 @@ export function readPhys(mem: MemoryState, pa: bigint, out: Uint8Array): void {
 
 /** Write bytes at physical address `pa`, copying each touched frame. */
 export function writePhys(mem: MemoryState, pa: bigint, data: Uint8Array): void {
+  provenance()?.wrote(Number(pa), data.length);
   let done = 0;
   while (done < data.length) {
     const addr = pa + BigInt(done);

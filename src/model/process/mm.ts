@@ -8,6 +8,7 @@ import type { Reducer } from "../framework.ts";
 import { writePhys } from "../memory/physmem.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "../memory/state.ts";
 import { errno, ok, type Outcome } from "../outcome.ts";
+import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
 import { vaToPa, type VmRegion } from "./state.ts";
 
@@ -44,6 +45,7 @@ export const memMap: Reducer = (s: State, ev): Outcome => {
   const at = p.mm.findIndex((r) => r.va > va);
   if (at < 0) p.mm.push(region);
   else p.mm.splice(at, 0, region);
+  provenance()?.mark(`mm:${p.pid}:${va}`);
   return ok();
 };
 

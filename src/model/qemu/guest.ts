@@ -13,6 +13,7 @@
 // clear the request is not translated: `pa` = iova.
 
 import { notModelled, SimulatorFault, type Reducer } from "../framework.ts";
+import { provenance } from "../provenance.ts";
 import { writePhys } from "../memory/physmem.ts";
 import { errno, ok, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
@@ -102,6 +103,11 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
   const pasid = ev.pasid as number | undefined;
   const g = guestMem(s, pid, m);
   const vi = m.viommu;
+  const rec = provenance();
+  if (rec !== null) {
+    rec.begin();
+    rec.piece(vi && vtdDmarEnabled(vi.unit) ? "translation enable (GCMD.TE)" : "translation disable (GCMD.TE)", rec.vtd("te"));
+  }
   if (!vi || !vtdDmarEnabled(vi.unit)) return landed(g, iova, {});
   if (pasid !== undefined && !vi.unit.rootScalable) return notModelled(ev, "DMA with a PASID in legacy mode");
   const c: VtdCtx = { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: g };

@@ -20,6 +20,7 @@ import { hostDriver, isErr, MOCK_DRIVER, refusal } from "../iommu/index.ts";
 import { pinUser } from "../iommufd/pages.ts";
 import { holes } from "../domain/spans.ts";
 import { errno, type Outcome, type OutValue } from "../outcome.ts";
+import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
 import { copiedOut, userBytes, userStruct } from "../uaccess/vfio_arg.ts";
@@ -326,6 +327,7 @@ export function vfioIommuType1MapDma(s: State, call: IoctlCall) {
     d.runs = runs;
   }
   mapDma(s, t, d);
+  provenance()?.mark(`type1:${d.pid}:${d.iova}:${d.vaddr}`);
   t.dmaAvail--;
   const at = t.dmaList.findIndex((x) => x.iova > iova);
   if (at < 0) t.dmaList.push(d);

@@ -9,22 +9,36 @@
 // device-selective invalidation (source id under the function mask), and
 // emptied by vtd_reset_caches (SRTP, TE changes).
 
+import { provenance } from "../../provenance.ts";
 import { iotlbForWrite, type VtdUnit } from "./state.ts";
 
+const all = () => true;
+
 /** vtd_reset_caches: vtd_reset_context_cache_locked + vtd_reset_iotlb_locked (+ the PASID cache of IOMMUFD devices). */
-export function resetCaches(u: VtdUnit): void {
-  iotlbGlobal(u);
+export function resetCaches(u: VtdUnit, by: string): void {
+  const rec = provenance();
+  if (rec !== null) {
+    rec.invalidated({ cache: "iotlb", role: `invalidation (IOTLB reset by ${by})`, covers: all });
+    rec.invalidated({ cache: "context", role: `invalidation (context cache reset by ${by})`, covers: all });
+  }
+  if (u.iotlb.size > 0) iotlbForWrite(u).invalidateGlobal();
   u.ctxCache.clear();
 }
 
 /** vtd_context_global_invalidate: s->context_cache_gen++ makes every cached context entry stale. */
 export function contextGlobal(u: VtdUnit): void {
+  provenance()?.invalidated({ cache: "context", role: "invalidation (context cache, global)", covers: all });
   u.ctxCache.clear();
 }
 
 /** vtd_context_device_invalidate: every address space (any PASID) on the bus whose devfn matches under the function mask. */
 export function contextDevice(u: VtdUnit, sid: number, fm: number): void {
   const mask = ~[0, 4, 6, 7][fm & 3]! & 0xff;
+  provenance()?.invalidated({
+    cache: "context",
+    role: `invalidation (context cache, device ${bdfOf(sid)})`,
+    covers: (t) => t.sid >> 8 === sid >> 8 && (t.sid & mask) === (sid & 0xff & mask),
+  });
   for (const k of u.ctxCache.keys()) {
     const esid = Number(k.split(":")[0]);
     if (esid >> 8 === sid >> 8 && (esid & mask) === (sid & 0xff & mask)) u.ctxCache.delete(k);
@@ -36,16 +50,32 @@ export function contextDevice(u: VtdUnit, sid: number, fm: number): void {
 const hi = (a: bigint) => Number((a >> 32n) & 0xffffffffn);
 const lo = (a: bigint) => Number(a & 0xffffffffn);
 
+const bdfOf = (sid: number) => `${(sid >> 8).toString(16).padStart(2, "0")}:${((sid >> 3) & 0x1f).toString(16).padStart(2, "0")}.${sid & 7}`;
+/** An IOTLB entry of page [base, base + 2^lg2) overlaps [addr aligned to 2^(12+am), + 2^(12+am)) (iotlb.ts overlaps). */
+const overlaps = (iova: bigint, lg2: number, addr: bigint, am: number): boolean => {
+  const r = BigInt(12 + am);
+  const a = (addr >> r) << r;
+  const base = (iova >> BigInt(lg2)) << BigInt(lg2);
+  return base < a + (1n << r) && a < base + (1n << BigInt(lg2));
+};
+
 /** vtd_reset_iotlb_locked / vtd_iotlb_global_invalidate. */
 export function iotlbGlobal(u: VtdUnit): void {
+  provenance()?.invalidated({ cache: "iotlb", role: "invalidation (IOTLB, global)", covers: all });
   if (u.iotlb.size > 0) iotlbForWrite(u).invalidateGlobal();
 }
 /** vtd_iotlb_domain_invalidate: vtd_hash_remove_by_domain. */
 export function iotlbDomain(u: VtdUnit, did: number): void {
+  provenance()?.invalidated({ cache: "iotlb", role: `invalidation (IOTLB, domain ${did})`, covers: (t) => t.did === did });
   if (u.iotlb.size > 0) iotlbForWrite(u).invalidateDomain(did);
 }
 /** vtd_iotlb_page_invalidate: vtd_hash_remove_by_page (a first-stage entry of the domain goes whatever its address). */
 export function iotlbPage(u: VtdUnit, did: number, addr: bigint, am: number): void {
+  provenance()?.invalidated({
+    cache: "iotlb",
+    role: `invalidation (IOTLB, domain ${did} page 0x${addr.toString(16)} am ${am})`,
+    covers: (t) => t.did === did && (t.firstStage || overlaps(t.iova, t.pageLg2, addr, am)),
+  });
   if (u.iotlb.size > 0) iotlbForWrite(u).invalidatePage(did, hi(addr), lo(addr), am);
 }
 /**
@@ -54,6 +84,11 @@ export function iotlbPage(u: VtdUnit, did: number, addr: bigint, am: number): vo
  * vtd_piotlb_page_invalidate (vtd_hash_remove_by_page_piotlb): first-stage entries only.
  */
 export function piotlb(u: VtdUnit, did: number, pasid: number, page?: { addr: bigint; am: number }): void {
+  provenance()?.invalidated({
+    cache: "iotlb",
+    role: `invalidation (PASID-based IOTLB, domain ${did} PASID ${pasid}${page ? ` page 0x${page.addr.toString(16)} am ${page.am}` : ""})`,
+    covers: (t) => t.did === did && t.pasid === pasid && (!page || (t.firstStage && overlaps(t.iova, t.pageLg2, page.addr, page.am))),
+  });
   if (u.iotlb.size === 0) return;
   const t = iotlbForWrite(u);
   if (page) t.invalidatePasidPage(did, pasid, hi(page.addr), lo(page.addr), page.am);

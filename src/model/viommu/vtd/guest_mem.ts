@@ -49,7 +49,8 @@ export class GuestMem implements PhysReader {
       this.bad = true;
       return;
     }
-    this.tm.write32(Number(pa), v);
+    // The vIOMMU's own writes (A/D bits, wait status): not establishing writes (src/model/provenance.ts).
+    this.tm.hwWrite32(Number(pa), v);
   }
   /** A 64-bit read; undefined on a read error. */
   read64(gpa: bigint): bigint | undefined {

@@ -37,6 +37,7 @@ import {
   ICS_IWC,
   MASKS,
 } from "./registers.ts";
+import { provenance } from "../../provenance.ts";
 import { VTD_ECAP_SMTS } from "./regs.ts";
 import { raw, rawQuad, setClear, setLong, setQuadRaw, type VtdCtx, type VtdUnit } from "./state.ts";
 
@@ -55,6 +56,8 @@ export function vtdMmioWrite(c: VtdCtx, off: number, size: number, val: bigint):
   const hi = Number((val >> 32n) & 0xffffffffn);
   setLong(u, off, lo);
   if (size === 8) setLong(u, off + 4, hi);
+  const rec = provenance();
+  if (rec !== null) for (let o = off; o < off + size; o += 4) rec.mark(rec.vtd(`reg:${o}`));
   switch (off) {
     case DMAR_GCMD:
       handleGcmd(c);
@@ -105,14 +108,16 @@ function handleGcmd(c: VtdCtx): void {
   const changed = status ^ val;
   if (changed & GCMD_TE && c.cfg.dmaTranslation) {
     setClear(u, DMAR_GSTS, GCMD_TE, val & GCMD_TE); // vtd_handle_gcmd_te
-    resetCaches(u);
+    provenance()?.mark(provenance()!.vtd("te"));
+    resetCaches(u, "GCMD.TE");
   }
   if (val & GCMD_SRTP) {
     // vtd_handle_gcmd_srtp -> vtd_root_table_setup
     const rt = rawQuad(u, DMAR_RTADDR);
     u.root = rt & ~0xfffn & hawMask(c.cfg.awBits);
     u.rootScalable = c.cfg.scalableMode && (rt & (1n << 10n)) !== 0n;
-    resetCaches(u);
+    provenance()?.mark(provenance()!.vtd("srtp"));
+    resetCaches(u, "GCMD.SRTP");
     setClear(u, DMAR_GSTS, 0, GCMD_SRTP);
   }
   if (changed & GCMD_QIE) {

@@ -18,6 +18,7 @@ import {
   R_PA,
   R_PAGE_LG2,
   R_PERM,
+  R_ENTRY,
   R_STEPS,
   vtdSsFaultName,
   walkVtdSs,
@@ -27,9 +28,10 @@ import {
   type IotlbEntry,
   type PageTable,
 } from "../../../pagewalk/index.ts";
+import { provenance, type Piece, type Provenance } from "../../provenance.ts";
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
-import { DMAR_GSTS, GCMD_TE, hawMask } from "./registers.ts";
+import { DMAR_GSTS, DMAR_RTADDR, GCMD_TE, hawMask } from "./registers.ts";
 import { VTD_CAP_FS1GP, VTD_ECAP_DT, VTD_ECAP_FSTS, VTD_ECAP_PT, VTD_ECAP_SSTS } from "./regs.ts";
 import { iotlbForWrite, raw, type Pgtt, type VtdCtx, type VtdUnit } from "./state.ts";
 
@@ -104,11 +106,15 @@ interface PasidLookup {
 }
 function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): PasidLookup {
   const haw = hawMask(c.cfg.awBits);
-  const dire = c.mem.read64((ce[0]! & ~0xfffn & haw) + BigInt((pasid >> 6) & 0x3fff) * 8n);
+  const direAt = (ce[0]! & ~0xfffn & haw) + BigInt((pasid >> 6) & 0x3fff) * 8n;
+  const dire = c.mem.read64(direAt);
+  const rec = provenance();
+  if (rec !== null) readPiece(rec, c, `PASID directory entry at ${hexOf(direAt)}`, direAt, 8, "walk");
   if (dire === undefined) return { fr: "VTD_FR_PASID_DIR_ACCESS_ERR", dirFpd: false };
   const dirFpd = (dire & 2n) !== 0n;
   if (!(dire & 1n)) return { fr: "VTD_FR_PASID_DIR_ENTRY_P", dirFpd };
   const peAt = (dire & ~0xfffn & haw) + BigInt(pasid & 0x3f) * 64n;
+  if (rec !== null) readPiece(rec, c, `PASID table entry (PASID ${pasid}) at ${hexOf(peAt)}`, peAt, 24, "walk");
   const pe: bigint[] = [];
   for (let i = 0n; i < 3n; i++) {
     const w = c.mem.read64(peAt + i * 8n);
@@ -150,11 +156,22 @@ function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 |
   const u = c.unit;
   let ce = u.ctxCache.get(asKey);
   const cached = ce !== undefined;
+  const rec = provenance();
+  const from = rec !== null ? rec.pieces.length : 0;
+  if (rec !== null && cached) {
+    // The cached entry: what its fill read then, not what guest memory holds now.
+    const fill = rec.fills.get(rec.vtd(`ctx:${asKey}`));
+    if (fill) {
+      rec.pieces.push(...fill.pieces, { seq: fill.seq, role: "context-cache entry (filled by this DMA)" });
+      if (rec.last.ctxSeq === undefined) rec.last.ctxSeq = fill.seq;
+    }
+  }
   if (!ce) {
     const r = readContextEntry(c, sid);
     if (isFault(r)) return r;
     ce = r;
   }
+  const ctxEnd = rec !== null ? rec.pieces.length : 0;
   let fpd = (ce[0]! & 2n) !== 0n;
   // QEMU reads the PASID entry again in each helper; guest memory does not change meanwhile, so once serves all.
   const lookup = u.rootScalable ? pasidEntry(c, ce, pasid) : undefined;
@@ -163,7 +180,13 @@ function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 |
     if (typeof f !== "boolean") return f;
     fpd = f;
   }
-  if (!cached) u.ctxCache.set(asKey, ce); // "Update context-cache"
+  if (!cached) {
+    u.ctxCache.set(asKey, ce); // "Update context-cache"
+    if (rec !== null) {
+      rec.fill(rec.vtd(`ctx:${asKey}`), { pieces: rec.pieces.slice(from, ctxEnd) });
+      if (rec.last.ctxSeq === undefined) rec.last.ctxSeq = rec.seq;
+    }
+  }
   return lookup ? decodePasidEntry(c, lookup, fpd) : decodeLegacy(c, ce, fpd);
 }
 
@@ -177,10 +200,28 @@ function readContextEntry(c: VtdCtx, sid: number): bigint[] | CtxFault {
   const reAt = u.root + BigInt(bus) * 16n + (u.rootScalable && devfn >= 128 ? 8n : 0n);
   const re = c.mem.read64(reAt);
   const reHi = u.rootScalable ? 0n : c.mem.read64(reAt + 8n);
+  const rec = provenance();
+  if (rec !== null) {
+    rec.piece("root-table pointer write (RTADDR)", rec.vtd(`reg:${DMAR_RTADDR}`));
+    rec.piece("root-table pointer write (RTADDR)", rec.vtd(`reg:${DMAR_RTADDR + 4}`));
+    rec.piece("root-table pointer latch (GCMD.SRTP)", rec.vtd("srtp"));
+    readPiece(rec, c, `guest root entry (bus ${bus}) at ${hexOf(reAt)}`, reAt, u.rootScalable ? 8 : 16, "ctx");
+  }
   if (re === undefined || reHi === undefined) return bad("VTD_FR_ROOT_TABLE_INV");
   if (!(re & 1n)) return bad("VTD_FR_ROOT_ENTRY_P");
   if (re & (rootRsvd & ((1n << 64n) - 1n)) || reHi !== 0n) return bad("VTD_FR_ROOT_ENTRY_RSVD");
   const ctp = re & ~0xfffn & haw;
+  if (rec !== null) {
+    const at = u.rootScalable ? ctp + BigInt(devfn & 0x7f) * 32n : ctp + BigInt(devfn) * 16n;
+    readPiece(
+      rec,
+      c,
+      `${u.rootScalable ? "scalable-mode " : ""}context entry (devfn 0x${devfn.toString(16)}) at ${hexOf(at)}`,
+      at,
+      u.rootScalable ? 32 : 16,
+      "ctx",
+    );
+  }
   if (!u.rootScalable) {
     const lo = c.mem.read64(ctp + BigInt(devfn) * 16n);
     const hi = c.mem.read64(ctp + BigInt(devfn) * 16n + 8n);
@@ -283,8 +324,13 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const access = write ? ACCESS_WRITE : ACCESS_READ;
   const iovaHi = Number(iova >> 32n);
   const iovaLo = Number(iova & 0xffffffffn);
+  const rec = provenance();
+  const from = rec !== null ? rec.pieces.length : 0;
   // vtd_lookup_iotlb: levels 1 to 3, the only page sizes filled.
-  if (u.iotlb.lookup(sid, pasid, iovaHi, iovaLo, walk)) return { gpa: BigInt(walk[R_PA]!), pageLg2: walk[R_PAGE_LG2]!, perm: entryPerm(walk[R_PERM]!, write) };
+  if (u.iotlb.lookup(sid, pasid, iovaHi, iovaLo, walk)) {
+    if (rec !== null) iotlbHit(rec, sid, pasid, iova, walk[R_PAGE_LG2]!);
+    return { gpa: BigInt(walk[R_PA]!), pageLg2: walk[R_PAGE_LG2]!, perm: entryPerm(walk[R_PERM]!, write) };
+  }
   const ctx = contextOf(c, sid, pasid < 0 ? PASID_0 : pasid, `${sid}:${pasidIn ?? -1}`);
   const report = (fr: string, fpd: boolean, withPasid: boolean): VtdXlate => {
     vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, withPasid ? pasid : undefined);
@@ -296,6 +342,12 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const fs = c.cfg.flts && u.rootScalable;
   c.mem.bad = false;
   const f = fs ? walkX86FsSetAD(c.mem, ctx.pt, iovaHi, iovaLo, access, walk) : walkVtdSs(c.mem, ctx.pt, iovaHi, iovaLo, access, walk);
+  // The walker reports the entries it read (R_ENTRY): their last writers are the walk's dependencies.
+  if (rec !== null)
+    for (let i = 0; i < walk[R_STEPS]!; i++) {
+      const at = BigInt(walk[R_ENTRY + i]!);
+      readPiece(rec, c, `${fs ? "first" : "second"}-stage PTE (level ${ctx.pt.levels - i}) at ${hexOf(at)}`, at, 8, "walk");
+    }
   if (f !== FAULT_NONE) {
     const top = walk[R_STEPS]! <= 1 && walk[R_LEVEL] === ctx.pt.levels;
     const fr = fs ? fsFault(f, c.mem, top) : ssFault(f, write, c.mem, top);
@@ -308,7 +360,37 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd, pasid >= 0);
   const perm = walk[R_PERM]! & 3;
   updateIotlb(u, { tag: sid, pasid, iova: (iova >> BigInt(pageLg2)) << BigInt(pageLg2), pageLg2, pa: Number(base), perm, did: ctx.did, firstStage: fs });
+  if (rec !== null) {
+    const info = { sid, pasid, did: ctx.did, iova, pageLg2, firstStage: fs };
+    rec.fill(iotlbKey(rec, sid, pasid, iova, pageLg2), { pieces: rec.pieces.slice(from), info, ctxSeq: rec.last.ctxSeq });
+    if (rec.last.info === undefined) rec.last.info = info;
+  }
   return { gpa: out, pageLg2, perm: entryPerm(perm, write) };
+}
+
+// ---- provenance (src/model/provenance.ts): only while `iorr why` records ----
+
+const hexOf = (v: bigint) => `0x${v.toString(16)}`;
+
+/** A table entry at guest-physical `gpa` read by this translation: its last writers in host memory. */
+function readPiece(rec: Provenance, c: VtdCtx, role: string, gpa: bigint, len: number, cls: Piece["cls"]): void {
+  const pa = c.mem.hostPa(gpa);
+  if (pa !== undefined) rec.read(role, Number(pa), len, cls);
+}
+
+const iotlbKey = (rec: Provenance, sid: number, pasid: number, iova: bigint, lg2: number) =>
+  rec.vtd(`iotlb:${sid}:${pasid}:${lg2}:${(iova >> BigInt(lg2)).toString(16)}`);
+
+/** An IOTLB hit depends on what the walk that filled the entry read then, and on that fill. */
+function iotlbHit(rec: Provenance, sid: number, pasid: number, iova: bigint, lg2: number): void {
+  const fill = rec.fills.get(iotlbKey(rec, sid, pasid, iova, lg2));
+  if (!fill) return;
+  rec.pieces.push(...fill.pieces, { seq: fill.seq, role: "IOTLB entry (the cached translation, filled by this DMA)" });
+  if (rec.last.info === undefined) {
+    rec.last.info = fill.info;
+    rec.last.iotlbFill = fill;
+    rec.last.ctxSeq = fill.ctxSeq;
+  }
 }
 
 const IOMMU_WO = 2;
