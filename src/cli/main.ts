@@ -8,6 +8,7 @@ import { BadInput } from "../model/framework.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { diffCommand } from "./commands/diff.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
 import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
 import { profilesCommand } from "./commands/profiles.ts";
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   export: exportCommand,
   replay: replayCommand,
   state: stateCommand,
+  diff: diffCommand,
   info: infoCommand,
   checkpoints: checkpointsCommand,
   upgrade: upgradeCommand,
