@@ -8,6 +8,7 @@ import { BadInput } from "../model/framework.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { debugCommand } from "./commands/debug.ts";
 import { diffCommand } from "./commands/diff.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
 import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   state: stateCommand,
   diff: diffCommand,
+  debug: debugCommand,
   info: infoCommand,
   checkpoints: checkpointsCommand,
   upgrade: upgradeCommand,

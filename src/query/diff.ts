@@ -27,10 +27,13 @@ export interface Change {
 
 const CHUNK_FRAMES = 1 << CHUNK_SHIFT;
 
-/** Every change from state `a` to state `b`, in path order (Map keys ascending, memory by address). */
-export function diffStates(a: unknown, b: unknown): Change[] {
+/**
+ * Every change from state `a` to state `b`, in path order (Map keys ascending, memory by
+ * address); `base` is the path of `a` and `b` in their state when they are a part of one.
+ */
+export function diffStates(a: unknown, b: unknown, base = ""): Change[] {
   const out: Change[] = [];
-  walk("", a, b, out);
+  walk(base, a, b, out);
   return out;
 }
 
@@ -38,19 +41,13 @@ const join = (path: string, key: string) => (path === "" ? key : `${path}.${key}
 
 function walk(path: string, a: unknown, b: unknown, out: Change[]): void {
   if (a === b) return;
-  if (path === "memory" && isMemory(a) && isMemory(b)) return memory(a, b, out);
-  if (a instanceof Map && b instanceof Map) return maps(path, a, b, out);
-  if (a instanceof Set && b instanceof Set) return sets(path, a, b, out);
-  if (Array.isArray(a) && Array.isArray(b)) return arrays(path, a, b, out);
-  if (a instanceof Uint8Array || b instanceof Uint8Array) {
-    if (!equal(a, b)) out.push({ path, kind: "changed", before: a, after: b });
-    return;
-  }
-  if (isObject(a) && isObject(b)) {
-    if (isStateData(a) && isStateData(b)) return walk(path, a.toStateData(), b.toStateData(), out);
-    if (!isStateData(a) && !isStateData(b)) return objects(path, a, b, out);
-  }
-  if (!equal(a, b)) out.push({ path, kind: "changed", before: a, after: b });
+  if (path === "memory" && isMemory(a) && isMemory(b)) memory(a, b, out);
+  else if (a instanceof Map && b instanceof Map) maps(path, a, b, out);
+  else if (a instanceof Set && b instanceof Set) sets(path, a, b, out);
+  else if (Array.isArray(a) && Array.isArray(b)) arrays(path, a, b, out);
+  else if (isObject(a) && isObject(b) && isStateData(a) && isStateData(b)) walk(path, a.toStateData(), b.toStateData(), out);
+  else if (isObject(a) && isObject(b) && !isStateData(a) && !isStateData(b)) objects(path, a, b, out);
+  else if (!equal(a, b)) out.push({ path, kind: "changed", before: a, after: b });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -63,9 +60,7 @@ function isMemory(v: unknown): v is MemoryState {
 
 /** Map keys in the order the state hash uses (numbers ascending, then text). */
 function sortKeys<K>(keys: K[]): K[] {
-  return keys.sort((x, y) =>
-    typeof x === "number" && typeof y === "number" ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0,
-  );
+  return keys.sort((x, y) => (typeof x === "number" && typeof y === "number" ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0));
 }
 
 function maps(path: string, a: Map<unknown, unknown>, b: Map<unknown, unknown>, out: Change[]): void {

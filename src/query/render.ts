@@ -4,6 +4,7 @@
 
 import { isStateData } from "../model/hash.ts";
 import { hex } from "../model/values.ts";
+import type { Change } from "./diff.ts";
 import { children } from "./path.ts";
 
 const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
@@ -72,4 +73,13 @@ function oneLine(v: unknown): string {
   const list = Array.isArray(v) || v instanceof Set;
   const kids = children(v instanceof Set ? [...v] : v)!;
   return list ? `[${kids.map(([, x]) => oneLine(x)).join(", ")}]` : `{${kids.map(([k, x]) => `${k}: ${oneLine(x)}`).join(", ")}}`;
+}
+
+const MARK = { added: "+", removed: "-", changed: "~" } as const;
+
+/** A change on one line: "+ path = after", "- path = before", "~ path: before -> after". */
+export function describeChange(c: Change, max = 200): string {
+  if (c.kind === "added") return `${MARK.added} ${c.path} = ${inline(c.after, max)}`;
+  if (c.kind === "removed") return `${MARK.removed} ${c.path} = ${inline(c.before, max)}`;
+  return `${MARK.changed} ${c.path}: ${inline(c.before, max)} -> ${inline(c.after, max)}`;
 }

@@ -5,22 +5,12 @@
 import { Effect } from "effect";
 import { BadInput } from "../../model/framework.ts";
 import { diffStates, type Change } from "../../query/diff.ts";
-import { inline, valueJson } from "../../query/render.ts";
+import { describeChange, valueJson } from "../../query/render.ts";
 import type { ReplayFault } from "../../replay/engine.ts";
 import { Timeline } from "../../replay/timeline.ts";
 import { checkEventFlag, intFlag } from "../args.ts";
 import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import { count } from "../report.ts";
-
-const MARK = { added: "+", removed: "-", changed: "~" } as const;
-
-/** A change on one line of text: "+ path = after", "- path = before", "~ path: before -> after". */
-export function describeChange(c: Change): string {
-  const v = (x: unknown) => inline(x, 200);
-  if (c.kind === "added") return `${MARK.added} ${c.path} = ${v(c.after)}`;
-  if (c.kind === "removed") return `${MARK.removed} ${c.path} = ${v(c.before)}`;
-  return `${MARK.changed} ${c.path}: ${v(c.before)} -> ${v(c.after)}`;
-}
 
 export function changeJson(c: Change): Record<string, unknown> {
   return {
@@ -58,7 +48,8 @@ export const diffCommand: Command = {
           let part: string | undefined;
           for (const c of changes) {
             const top = c.path.split(".")[0]!;
-            if (top !== part) out.print(`${(part = top)}:`);
+            if (top !== part) out.print(`${top}:`);
+            part = top;
             out.print(`  ${describeChange(c)}`);
           }
           return { status: EXIT.ok, json: { from, to, changes: changes.map(changeJson) } };
