@@ -106,9 +106,9 @@ export class Debugger {
       case "print":
         return Effect.map(this.current(), (s) => {
           const r = selectStatePath(s, rest);
-          return r.found
-            ? { lines: [`${rest === "" ? "the state" : rest} =`, ...renderValue(r.value, "  ")] }
-            : { lines: [`error: print: ${describeMiss(r)}`] };
+          if (!r.found) return { lines: [`error: print: ${describeMiss(r)}`] };
+          const name = rest === "" ? "the state" : rest;
+          return { lines: children(r.value) ? [`${name} =`, ...renderValue(r.value, "  ")] : [`${name} = ${inline(r.value)}`] };
         });
       case "watch":
         return this.watch(rest);
