@@ -68,7 +68,7 @@ export function describeState(s: State): string[] {
 }
 
 export const stateCommand: Command = {
-  usage: "state <trace> [--at N] [--path <dotted.path>] [--profile P] [--json [--memory]]",
+  usage: "state <trace> [--at N] [--path a.b.c] [--profile P] [--json [--memory]]",
   summary: "the whole state after event N (default: the last), or the part a path names",
   flags: { at: { value: true }, path: { value: true }, profile: { value: true }, memory: {} },
   args: { min: 1, max: 1, names: ["<trace>"] },
