@@ -23,6 +23,8 @@ export const debugCommand: Command = {
         const dbg = new Debugger(src);
         const tty = process.stdin.isTTY === true && !out.json;
         const rl = createInterface({ input: process.stdin, ...(tty ? { output: process.stdout, prompt: "(iorr) " } : {}), terminal: tty });
+        // Ctrl-C at the prompt ends the session as the end of input does (readline would only pause).
+        rl.on("SIGINT", () => rl.close());
         const lines = rl[Symbol.asyncIterator]();
         const transcript: { command: string; output: string[] }[] = [];
         out.print(`${src.file}: ${src.count} events under ${profile.spec.join(",")}; at event 0 (before the first); "help" lists the commands`);
