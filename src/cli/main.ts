@@ -8,6 +8,8 @@ import { BadInput } from "../model/framework.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { debugCommand } from "./commands/debug.ts";
+import { diffCommand } from "./commands/diff.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
 import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
 import { bisectCommand, bisectRunCommand } from "./commands/bisect.ts";
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   state: stateCommand,
   why: whyCommand,
+  diff: diffCommand,
+  debug: debugCommand,
   info: infoCommand,
   bisect: bisectCommand,
   "bisect-run": bisectRunCommand,

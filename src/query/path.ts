@@ -41,7 +41,12 @@ export function selectPath(root: unknown, path: string): PathResult {
   let v = root;
   const segs = splitPath(path);
   for (let i = 0; i < segs.length; i++) {
-    const c = child(v, segs[i]!);
+    let c = child(v, segs[i]!);
+    // A key with dots in it (a PCI address, "0000:01:00.0") takes the segments it spans.
+    for (let j = i + 1; !c.ok && j < segs.length; j++) {
+      c = child(v, segs.slice(i, j + 1).join("."));
+      if (c.ok) i = j;
+    }
     if (!c.ok) return { found: false, at: segs.slice(0, i).join("."), missing: segs[i]!, known: (children(v) ?? []).map(([k]) => k) };
     v = c.value;
   }

@@ -4,7 +4,8 @@
 //
 // A page shows a file as a ```jsonl block whose info string names it
 // (```jsonl first.jsonl), and commands as ```console blocks: "$ iorr ..." lines,
-// each followed by its output (stdout, then stderr). In an output line "..."
+// each followed by its output (stdout, then stderr); "$ printf 'a\nb\n' | iorr ..."
+// gives the command those lines on stdin. In an output line "..."
 // stands for any text; an output line that is only "..." for any lines. A command
 // exits 0 unless its line ends with "# exit status N".
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -16,7 +17,7 @@ import { iorr } from "./run.ts";
 const dir = mkdtempSync(join(tmpdir(), "iorr-docs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Step = { file: string; text: string } | { args: string[]; status: number; expected: string[]; line: number };
+type Step = { file: string; text: string } | { args: string[]; input?: string; status: number; expected: string[]; line: number };
 
 function steps(markdown: string): Step[] {
   const out: Step[] = [];
@@ -31,13 +32,14 @@ function steps(markdown: string): Step[] {
     if (fence[1] === "jsonl" && fence[2]) out.push({ file: fence[2], text: `${body.join("\n")}\n` });
     if (fence[1] === "console")
       for (let j = 0; j < body.length; j++) {
-        const cmd = /^\$ iorr ([^#]*)(#.*)?$/.exec(body[j]!);
+        const cmd = /^\$ (?:printf '([^']*)' \| )?iorr ([^#]*)(#.*)?$/.exec(body[j]!);
         if (!cmd) throw new Error(`line ${start + j + 1}: a console block line that is neither a command nor its output: ${body[j]}`);
         const line = start + j + 1;
         const expected: string[] = [];
         while (j + 1 < body.length && !body[j + 1]!.startsWith("$ ")) expected.push(body[++j]!);
-        const status = /exit status (\d+)/.exec(cmd[2] ?? "");
-        out.push({ args: shellWords(cmd[1]!), status: Number(status?.[1] ?? 0), expected, line });
+        const status = /exit status (\d+)/.exec(cmd[3] ?? "");
+        const input = cmd[1]?.replaceAll("\\n", "\n");
+        out.push({ args: shellWords(cmd[2]!), ...(input !== undefined ? { input } : {}), status: Number(status?.[1] ?? 0), expected, line });
       }
     i = end;
   }
@@ -71,7 +73,7 @@ function run(page: string, cwd: string, map: (s: string) => string = (s) => s): 
       writeFileSync(join(cwd, s.file), s.text);
       continue;
     }
-    const r = iorr(s.args.map(map), { cwd });
+    const r = iorr(s.args.map(map), { cwd, ...(s.input !== undefined ? { input: s.input } : {}) });
     const actual = `${r.stdout}${r.stderr}`.replace(/\n$/, "").split("\n");
     const printed = actual.length === 1 && actual[0] === "" ? [] : actual;
     expect(

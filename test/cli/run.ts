@@ -14,8 +14,13 @@ export interface Ran {
   stderr: string;
 }
 
-export function iorr(args: readonly string[], opts: { cwd?: string } = {}): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+/** `input`: what the command reads on stdin, through a pipe (none: an empty pipe). */
+export function iorr(args: readonly string[], opts: { cwd?: string; input?: string } = {}): Ran {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

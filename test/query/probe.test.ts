@@ -57,3 +57,11 @@ describe("paths (src/query/path.ts)", () => {
     expect(miss).toMatchObject({ found: false, at: "processes", missing: "7" });
   });
 });
+
+describe("paths through keys with dots", () => {
+  it("a PCI address key (0000:01:00.0) is reached by the segments it spans", () => {
+    const s = stateAt(10);
+    expect(selectPath(s, "host.devices.0000:01:00.0.bdf")).toEqual({ found: true, value: "0000:01:00.0" });
+    expect(selectPath(s, "host.devices.0000:01:00.1")).toMatchObject({ found: false, at: "host.devices", missing: "0000:01:00" });
+  });
+});

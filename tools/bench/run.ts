@@ -8,6 +8,8 @@
 //   seek_ms             median time to reach a random event after opening the database (< 50)
 //   bisect_vs_seek_ratio bisect events with a probe over the N-event trace (a mem.write that starts to
 //                       succeed at the mem.map placed at 62% of it) / seek_ms (<= 40: about 20 seeks and probes)
+//   diff_vs_seek_ratio  diff_ms (iorr diff between two events half the trace apart or more: both seeks
+//                       and the structural diff, tools/bench/diff.ts) / seek_ms (<= 4)
 //   map_unmap_per_s     IOAS_MAP + IOAS_UNMAP pairs of 2 MiB per second through the reducers (VT-d domain attached)
 //   walk4_per_s         uncached 4-level x86 first-stage walks, 64k random 4 KiB pages over 4 GiB (>= 5,000,000)
 //   iotlb_hits_per_s    IOTLB lookups that hit, same pages (>= 30,000,000)
@@ -38,6 +40,7 @@ import type { TraceEvent } from "../../src/model/events.ts";
 import type { Profile } from "../../src/profiles/profile.ts";
 import type { TraceSource } from "../../src/replay/source.ts";
 import { benchAppend } from "./append.ts";
+import { benchDiff } from "./diff.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchReplay } from "./replay.ts";
 import { benchStartup } from "./startup.ts";
@@ -126,9 +129,12 @@ async function main(): Promise<void> {
     const seek_ms = Math.round(median(times) * 100) / 100;
     log(`seek           median ${seek_ms} ms over 41 random events, max ${Math.max(...times).toFixed(1)} ms (budget < 50)`);
     const bisect = benchBisect(src, profile, N);
-    db.close();
     const bisect_vs_seek_ratio = Math.round((bisect.ms / seek_ms) * 100) / 100;
     log(`bisect events  ${bisect.ms.toFixed(1)} ms, ${bisect.probes} probes, found event ${bisect.first}: ${bisect_vs_seek_ratio} seeks (budget <= 40)`);
+    const df = benchDiff(src, profile);
+    db.close();
+    const diff_vs_seek_ratio = Math.round((df.diff_ms / seek_ms) * 100) / 100;
+    log(`diff           median ${df.diff_ms} ms between events half the trace apart (two seeks and the diff): ${diff_vs_seek_ratio} seeks (budget <= 4)`);
 
     // Append last: its million pre-encoded rows would otherwise sit in the heap the replay runs in.
     const append = benchAppend(N);
@@ -163,6 +169,8 @@ async function main(): Promise<void> {
       read_cpu_ms: rp.read_cpu_ms,
       read_wall_ms: rp.read_wall_ms,
       seek_ms,
+      diff_ms: df.diff_ms,
+      diff_vs_seek_ratio,
       checkpoint_interval: CHECKPOINT_INTERVAL,
       bisect_events_ms: Math.round(bisect.ms * 100) / 100,
       bisect_probes: bisect.probes,
@@ -183,6 +191,7 @@ async function main(): Promise<void> {
         replay_vs_read_ratio: rp.replay_vs_read_ratio <= 1.5,
         seek_ms: seek_ms < 50,
         bisect_vs_seek_ratio: bisect_vs_seek_ratio <= 40,
+        diff_vs_seek_ratio: diff_vs_seek_ratio <= 4,
         walk4_per_s: wk.walk4_per_s >= 5_000_000,
         iotlb_hits_per_s: wk.iotlb_hits_per_s >= 30_000_000,
         cli_startup_ratio: st.cli_startup_ratio <= 4,

@@ -1,5 +1,6 @@
-// iorr state <trace> [--at N] [--profile P] [--json [--memory]]: the whole state
-// after event N, by default after the last event.
+// iorr state <trace> [--at N] [--path <dotted.path>] [--profile P] [--json [--memory]]:
+// the whole state after event N (by default after the last event), or the part of it
+// a path names (src/query/path.ts; memory words as memory.<address>, src/query/memory.ts).
 
 import { Effect } from "effect";
 import { BadInput } from "../../model/framework.ts";
@@ -9,7 +10,10 @@ import { hashOf, type ReplayFault } from "../../replay/engine.ts";
 import { Timeline } from "../../replay/timeline.ts";
 import { checkEventFlag, intFlag } from "../args.ts";
 import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
-import { stateJson } from "./state_json.ts";
+import type { Output } from "../report.ts";
+import { describeMiss, selectStatePath } from "../../query/memory.ts";
+import { renderValue, valueJson } from "../../query/render.ts";
+import { memoryJson, stateJson } from "./state_json.ts";
 
 /** A readable page of the state: what a kernel engineer looks at first. */
 export function describeState(s: State): string[] {
@@ -64,13 +68,15 @@ export function describeState(s: State): string[] {
 }
 
 export const stateCommand: Command = {
-  usage: "state <trace> [--at N] [--profile P] [--json [--memory]]",
-  summary: "the whole state after event N (default: the last)",
-  flags: { at: { value: true }, profile: { value: true }, memory: {} },
+  usage: "state <trace> [--at N] [--path a.b.c] [--profile P] [--json [--memory]]",
+  summary: "the whole state after event N (default: the last), or the part a path names",
+  flags: { at: { value: true }, path: { value: true }, profile: { value: true }, memory: {} },
   args: { min: 1, max: 1, names: ["<trace>"] },
   run: (a, out) =>
     Effect.gen(function* () {
       const at = yield* intFlag("state", "at", a.flags.at);
+      const path = a.flags.path;
+      if (path === true) return yield* Effect.fail(new BadInput({ file: "iorr state", field: "--path", message: "needs a value, such as processes.100" }));
       if (a.flags.memory === true && !out.json)
         return yield* Effect.fail(new BadInput({ file: "iorr state", field: "--memory", message: "goes with --json (the text shows no memory contents)" }));
       return yield* usingTrace(a.positional[0]!, out, (src) =>
@@ -81,6 +87,7 @@ export const stateCommand: Command = {
             Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(src.file, f, { seq, events: src.count, state_hash: null }))),
           );
           const hash = hashOf(state);
+          if (path !== undefined) return yield* statePath(state, path, { seq, events: src.count, state_hash: hash }, a.flags.memory === true, out);
           out.print(`state after event ${seq} of ${src.count} (${src.file}, profile ${profile.spec.join(",")})`);
           for (const line of describeState(state)) out.print(line);
           out.print(`state hash: ${hash}`);
@@ -89,3 +96,13 @@ export const stateCommand: Command = {
       );
     }),
 };
+
+/** `state --path`: the part of the state a path names, or bad input saying where the path left the state. */
+function statePath(state: State, path: string, figures: { seq: number; events: number; state_hash: string }, withMemory: boolean, out: Output) {
+  const r = selectStatePath(state, path);
+  if (!r.found) return Effect.fail(new BadInput({ file: "iorr state", field: "--path", message: describeMiss(r) }));
+  out.print(`${path === "" ? "the state" : path} after event ${figures.seq} of ${figures.events}:`);
+  for (const line of renderValue(r.value, "  ")) out.print(line);
+  const value = path === "" ? stateJson(state, withMemory) : path === "memory" ? memoryJson(state, withMemory) : valueJson(r.value, withMemory);
+  return Effect.succeed({ status: EXIT.ok, json: { seq: figures.seq, events: figures.events, path, state_hash: figures.state_hash, value } });
+}

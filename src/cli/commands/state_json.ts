@@ -16,7 +16,7 @@ export function stateJson(s: State, withMemory: boolean): unknown {
   return o;
 }
 
-function memoryJson(s: State, withMemory: boolean) {
+export function memoryJson(s: State, withMemory: boolean) {
   const mem = s.memory;
   let frames = 0;
   let pageTables = 0;
