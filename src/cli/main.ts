@@ -7,6 +7,7 @@ import { Cause, Effect, Exit } from "effect";
 import { BadInput } from "../model/framework.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
+import { auditCommand } from "./commands/audit.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
 import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command> = {
   checkpoints: checkpointsCommand,
   upgrade: upgradeCommand,
   profiles: profilesCommand,
+  audit: auditCommand,
   demo: demoCommand,
 };
 
