@@ -126,9 +126,12 @@ function findingItem(f: Finding, i: number): string {
   return `<li id="finding-${i}" class="${f.kind}"><a href="#seq-${f.seq}-${i}">event ${f.seq}</a> <b>${esc(f.kind)}</b> ${esc(who)}: ${esc(f.detail)}</li>`;
 }
 
-/** After layout, the page writes what it drew into its own DOM (a headless browser's --dump-dom shows it). */
+/**
+ * The page writes what it drew into its own DOM (a headless browser's --dump-dom
+ * shows it): run at the end of the body, where getBoundingClientRect lays it out.
+ */
 const SCRIPT = `
-requestAnimationFrame(() => {
+(() => {
   const svg = document.getElementById("plot");
   const box = svg.getBoundingClientRect();
   const lines = [...svg.querySelectorAll("polyline.usage")].filter((l) => l.points.numberOfItems >= 2 && l.getBBox().width > 0);
@@ -139,7 +142,7 @@ requestAnimationFrame(() => {
   b.dataset.points = lines.map((l) => l.points.numberOfItems).join(",");
   b.dataset.findings = String(document.querySelectorAll("#findings li").length);
   b.dataset.rendered = "1";
-});`;
+})();`;
 
 export function auditHtml(a: PasidAudit, title: string): string {
   return `<!DOCTYPE html>

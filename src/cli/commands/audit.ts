@@ -49,6 +49,7 @@ function writeFileAtomically(path: string, text: string): void {
   }
 }
 
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const orNone = (n: number | null) => (n === null ? "-" : String(n));
 
 function printAudit(out: Output, a: PasidAudit, header: string): void {
@@ -63,9 +64,9 @@ function printAudit(out: Output, a: PasidAudit, header: string): void {
   out.print(`devices: ${a.devices.length}`);
   for (const d of a.devices)
     out.print(
-      `  ${d.bdf}: PASID width ${d.max_pasid_log2}, ${count(d.attaches, "attach")}, ${count(d.detaches, "detach")}, peak ${d.peak}` +
+      `  ${d.bdf}: PASID width ${d.max_pasid_log2}, ${plural(d.attaches, "attach", "attaches")}, ${plural(d.detaches, "detach", "detaches")}, peak ${d.peak}` +
         `${d.peak_seq !== null ? ` at event ${d.peak_seq}` : ""}, ${count(d.refusals, "refusal")}${d.first_refusal_seq !== null ? ` (first at event ${d.first_refusal_seq})` : ""}, ` +
-        `${d.over_width} over width, ${count(d.foreign_attaches, "foreign attach")}`,
+        `${d.over_width} over width, ${plural(d.foreign_attaches, "foreign attach", "foreign attaches")}`,
     );
   out.print(`global: ${a.global.allocated_now} allocated now, peak ${a.global.peak}`);
   out.print(`findings: ${a.findings.length}`);
