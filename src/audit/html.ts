@@ -35,7 +35,7 @@ export function stepPoints(u: Usage, events: number, x: (seq: number) => number,
   const add = (sx: number, n: number) => pts.push(`${fmt(sx)},${fmt(y(n))}`);
   let prev = u.counts[0]!;
   add(x(0), prev);
-  const columns = new Map<number, { min: number; max: number; last: number; px: number }>();
+  const columns = new Map<number, { min: number; max: number; last: number; changes: number }>();
   const order: number[] = [];
   for (let i = 1; i < u.seqs.length; i++) {
     const px = Math.round(x(u.seqs[i]!));
@@ -45,8 +45,9 @@ export function stepPoints(u: Usage, events: number, x: (seq: number) => number,
       c.min = Math.min(c.min, n);
       c.max = Math.max(c.max, n);
       c.last = n;
+      c.changes++;
     } else {
-      columns.set(px, { min: Math.min(n, prev), max: Math.max(n, prev), last: n, px });
+      columns.set(px, { min: Math.min(n, prev), max: Math.max(n, prev), last: n, changes: 1 });
       order.push(px);
     }
     prev = n;
@@ -55,7 +56,7 @@ export function stepPoints(u: Usage, events: number, x: (seq: number) => number,
   for (const px of order) {
     const c = columns.get(px)!;
     add(px, prev);
-    if (c.max !== c.min) {
+    if (c.changes > 1) {
       add(px, c.max);
       add(px, c.min);
     }
