@@ -11,6 +11,9 @@
 //   iotlb_hits_per_s    IOTLB lookups that hit, same pages (>= 30,000,000)
 //   nested_walk_per_s   the same walks nested over a VT-d second stage
 //   walk_vs_c_ratio     C walks/s / TS walks/s, same tables and addresses, tools/bench/walk.c (null without cc)
+//   audit_events_per_s  iorr audit pasid's pass over a generated PASID-heavy trace of 30,000 events (seed 002
+//                       allocations past the quota, frees, device PASID attaches: tools/bench/audit.ts), and
+//                       audit_vs_replay_ratio, that pass against a plain replay of the same events
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
 //                       / median of `node -e 0`, run alternately (<= 4)
 // Measured here, never in timed unit tests. Figures are printed; with --json one object.
@@ -31,6 +34,7 @@ import { Timeline } from "../../src/replay/timeline.ts";
 import { TraceDb } from "../../src/store/tracedb.ts";
 import { simpleEvents } from "../gen/simple.ts";
 import { benchAppend } from "./append.ts";
+import { benchAudit } from "./audit.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchReplay } from "./replay.ts";
 import { benchStartup } from "./startup.ts";
@@ -110,6 +114,11 @@ async function main(): Promise<void> {
       `walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`,
     );
 
+    const au = benchAudit(30_000);
+    log(
+      `audit pasid    ${au.audit_events_per_s} events/s over ${au.audit_events} PASID events (${au.audit_findings} findings), ${au.audit_vs_replay_ratio}x a plain replay of them`,
+    );
+
     const out = {
       events: N,
       append_ratio: append.append_ratio,
@@ -131,6 +140,8 @@ async function main(): Promise<void> {
       walk_vs_c_ratio: wk.walk_vs_c_ratio,
       c_walk4_per_s: wk.c_walk4_per_s,
       walk_reader: wk.reader,
+      audit_events_per_s: au.audit_events_per_s,
+      audit_vs_replay_ratio: au.audit_vs_replay_ratio,
       cli_startup_ratio: st.cli_startup_ratio,
       cli_startup_ms: st.cli_startup_ms,
       node_startup_ms: st.node_startup_ms,
