@@ -75,12 +75,14 @@ function plot(a: PasidAudit): string {
   const x = (seq: number) => M.left + (seq / events) * (W - M.left - M.right);
   const y = (n: number) => H - M.bottom - (n / top) * (H - M.top - M.bottom);
   const out: string[] = [];
-  out.push(`<svg id="plot" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="PASIDs held per process over the trace">`);
+  out.push(
+    `<svg id="plot" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="PASIDs held per process over the trace">`,
+  );
   out.push(`<line class="axis" x1="${M.left}" y1="${y(0)}" x2="${W - M.right}" y2="${y(0)}"/>`);
   out.push(`<line class="axis" x1="${M.left}" y1="${y(0)}" x2="${M.left}" y2="${M.top}"/>`);
-  for (const t of [0, Math.round(top / 2), top])
-    out.push(`<text class="tick" x="${M.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end">${t}</text>`);
-  for (const t of [0, Math.round(events / 2), events]) out.push(`<text class="tick" x="${fmt(x(t))}" y="${H - M.bottom + 16}" text-anchor="middle">${t}</text>`);
+  for (const t of [0, Math.round(top / 2), top]) out.push(`<text class="tick" x="${M.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end">${t}</text>`);
+  for (const t of [0, Math.round(events / 2), events])
+    out.push(`<text class="tick" x="${fmt(x(t))}" y="${H - M.bottom + 16}" text-anchor="middle">${t}</text>`);
   out.push(`<text class="tick" x="${(W + M.left) / 2}" y="${H - 4}" text-anchor="middle">event seq</text>`);
   a.processes.forEach((p, i) => {
     const color = COLORS[i % COLORS.length]!;
@@ -90,7 +92,9 @@ function plot(a: PasidAudit): string {
       out.push(
         `<line class="quota" data-pid="${p.pid}" x1="${M.left}" y1="${fmt(y(p.quota))}" x2="${W - M.right}" y2="${fmt(y(p.quota))}" stroke="${color}"><title>pid ${p.pid}: quota ${p.quota}</title></line>`,
       );
-    out.push(`<polyline class="usage" data-pid="${p.pid}" fill="none" stroke="${color}" points="${stepPoints(u, events, x, y)}"><title>pid ${p.pid}: PASIDs held</title></polyline>`);
+    out.push(
+      `<polyline class="usage" data-pid="${p.pid}" fill="none" stroke="${color}" points="${stepPoints(u, events, x, y)}"><title>pid ${p.pid}: PASIDs held</title></polyline>`,
+    );
     out.push("</g>");
   });
   a.findings.forEach((f, i) => {

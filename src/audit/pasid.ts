@@ -225,7 +225,13 @@ export class PasidAuditor {
       if (holder === undefined) {
         p.unknown_frees++;
         const freed = this.freedAt.get(e.pasid);
-        this.find("unknown", e.pid, e.seq, e.pasid, `free of PASID ${e.pasid}, ${freed === undefined ? "never allocated" : `already freed at event ${freed}`} (${e.errno})`);
+        this.find(
+          "unknown",
+          e.pid,
+          e.seq,
+          e.pasid,
+          `free of PASID ${e.pasid}, ${freed === undefined ? "never allocated" : `already freed at event ${freed}`} (${e.errno})`,
+        );
       } else if (holder !== e.pid) {
         p.foreign_frees++;
         this.find("foreign", e.pid, e.seq, e.pasid, `free of PASID ${e.pasid}, held by pid ${holder} (${e.errno})`);

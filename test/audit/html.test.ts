@@ -7,7 +7,14 @@ import type { Usage } from "../../src/audit/pasid.ts";
 describe("stepPoints", () => {
   it("draws each change as a vertical step at its seq", () => {
     const u: Usage = { seqs: [0, 10, 20], counts: [0, 2, 1] };
-    expect(stepPoints(u, 40, (s) => s, (n) => -n)).toBe("0,0 10,0 10,-2 20,-2 20,-1 40,-1");
+    expect(
+      stepPoints(
+        u,
+        40,
+        (s) => s,
+        (n) => -n,
+      ),
+    ).toBe("0,0 10,0 10,-2 20,-2 20,-1 40,-1");
   });
 
   it("100,000 changes over 500 columns: at most 4 points per column, the peak and the trough still drawn", () => {
@@ -16,7 +23,12 @@ describe("stepPoints", () => {
       u.seqs.push(i);
       u.counts.push(i === 77_777 ? 999 : i % 7);
     }
-    const pts = stepPoints(u, 100_000, (s) => (s / 100_000) * 500, (n) => n).split(" ");
+    const pts = stepPoints(
+      u,
+      100_000,
+      (s) => (s / 100_000) * 500,
+      (n) => n,
+    ).split(" ");
     expect(pts.length).toBeLessThanOrEqual(4 * 501 + 2);
     const ys = pts.map((p) => Number(p.split(",")[1]));
     expect(Math.max(...ys)).toBe(999);

@@ -36,8 +36,32 @@ describe("PASID audit of seed 002 traces", () => {
   it("seed002_pasid_audit: peak at the quota (vfio.pasid_quota), ENOSPC refusals past it, foreign and unknown frees, a leak at exit", () => {
     const a = auditFile("test/traces/vfio/seed002_pasid_audit.jsonl");
     expect(a.processes).toEqual([
-      { pid: 10, quota: 2, allocations: 3, frees: 1, peak: 2, peak_seq: 16, refusals: 2, first_refusal_seq: 17, leaked_at_exit: 2, foreign_frees: 0, unknown_frees: 0 },
-      { pid: 20, quota: 2, allocations: 1, frees: 1, peak: 1, peak_seq: 21, refusals: 0, first_refusal_seq: null, leaked_at_exit: 0, foreign_frees: 1, unknown_frees: 2 },
+      {
+        pid: 10,
+        quota: 2,
+        allocations: 3,
+        frees: 1,
+        peak: 2,
+        peak_seq: 16,
+        refusals: 2,
+        first_refusal_seq: 17,
+        leaked_at_exit: 2,
+        foreign_frees: 0,
+        unknown_frees: 0,
+      },
+      {
+        pid: 20,
+        quota: 2,
+        allocations: 1,
+        frees: 1,
+        peak: 1,
+        peak_seq: 21,
+        refusals: 0,
+        first_refusal_seq: null,
+        leaked_at_exit: 0,
+        foreign_frees: 1,
+        unknown_frees: 2,
+      },
     ]);
     expect(a.global).toEqual({ allocated_now: 0, peak: 3 });
     expect(a.devices).toEqual([]);
