@@ -11,7 +11,7 @@
 //   iotlb_hits_per_s    IOTLB lookups that hit, same pages (>= 30,000,000)
 //   nested_walk_per_s   the same walks nested over a VT-d second stage
 //   walk_vs_c_ratio     C walks/s / TS walks/s, same tables and addresses, tools/bench/walk.c (null without cc)
-//   audit_events_per_s  iorr audit pasid's pass over a generated PASID-heavy trace of 30,000 events (seed 002
+//   audit_events_per_s  iorr audit pasid's pass over a generated PASID-heavy trace of 20,000 events (seed 002
 //                       allocations past the quota, frees, device PASID attaches: tools/bench/audit.ts), and
 //                       audit_vs_replay_ratio, that pass against a plain replay of the same events
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       `walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`,
     );
 
-    const au = benchAudit(30_000);
+    const au = benchAudit(20_000);
     log(
       `audit pasid    ${au.audit_events_per_s} events/s over ${au.audit_events} PASID events (${au.audit_findings} findings), ${au.audit_vs_replay_ratio}x a plain replay of them`,
     );
