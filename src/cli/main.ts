@@ -7,6 +7,7 @@ import { Cause, Effect, Exit } from "effect";
 import { BadInput } from "../model/framework.ts";
 import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
+import { auditCommand } from "./commands/audit.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { debugCommand } from "./commands/debug.ts";
 import { diffCommand } from "./commands/diff.ts";
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   checkpoints: checkpointsCommand,
   upgrade: upgradeCommand,
   profiles: profilesCommand,
+  audit: auditCommand,
   demo: demoCommand,
 };
 

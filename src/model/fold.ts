@@ -28,8 +28,12 @@ import { copyTree, shareUnchanged } from "./working.ts";
 setAutoFreeze(false);
 enableMapSet();
 
-/** Called after each event; return false to stop the fold after this event. */
-export type Visit = (ev: TraceEvent, outcome: Outcome) => boolean;
+/**
+ * Called after each event with the batch's working state after it (read it, never
+ * write it, and keep nothing of it past the call); return false to stop the fold
+ * after this event.
+ */
+export type Visit = (ev: TraceEvent, outcome: Outcome, state: State) => boolean;
 
 export interface FoldResult {
   state: State;
@@ -64,7 +68,7 @@ export function foldBatch(state: State, events: readonly TraceEvent[], visit?: V
         // The working copy is dropped: the caller keeps `state`, which nothing wrote to.
         if (out instanceof SimulatorFault) return Effect.fail(out);
         processed++;
-        if (visit && !visit(ev, out)) {
+        if (visit && !visit(ev, out, root)) {
           stopped = true;
           break;
         }

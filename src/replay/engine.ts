@@ -37,8 +37,11 @@ export interface ReplayOptions {
   until?: number;
   /** Called with (events done, total) after each batch. */
   progress?: (done: number, total: number) => void;
-  /** Called after each event with its outcome (import keeps them). */
-  onOutcome?: (ev: TraceEvent, outcome: Outcome) => void;
+  /**
+   * Called after each event with its outcome (import keeps them) and the state after
+   * it (a batch's working copy: read it during the call only, never write it).
+   */
+  onOutcome?: (ev: TraceEvent, outcome: Outcome, state: State) => void;
   /** Called with each checkpoint state as it is reached (import stores them). */
   onCheckpoint?: (seq: number, state: State) => void;
 }
@@ -69,8 +72,8 @@ export function replay(opts: ReplayOptions = {}): Effect.Effect<ReplayResult, Re
     let verified = 0;
     let divergence: Divergence | null = null;
     let done = 0;
-    const visit = (ev: TraceEvent, out: Outcome): boolean => {
-      opts.onOutcome?.(ev, out);
+    const visit = (ev: TraceEvent, out: Outcome, after: State): boolean => {
+      opts.onOutcome?.(ev, out, after);
       if (opts.verify && ev.expect) {
         const field = firstMismatch(ev.expect, out, ev);
         if (field !== undefined) {

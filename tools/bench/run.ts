@@ -16,6 +16,9 @@
 //   nested_walk_per_s   the same walks nested over a VT-d second stage
 //   walk_vs_c_ratio     C walks/s / TS walks/s, same tables and addresses, tools/bench/walk.c (null without cc)
 //   why_ms              iorr why of a DMA probe at the end of a 100,000-event guest trace (tools/bench/why.ts)
+//   audit_events_per_s  iorr audit pasid's pass over a generated PASID-heavy trace of 20,000 events (seed 002
+//                       allocations past the quota, frees, device PASID attaches: tools/bench/audit.ts), and
+//                       audit_vs_replay_ratio, that pass against a plain replay of the same events
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
 //                       / median of `node -e 0`, run alternately (<= 4)
 // Measured here, never in timed unit tests. Figures are printed; with --json one object.
@@ -41,6 +44,7 @@ import type { Profile } from "../../src/profiles/profile.ts";
 import type { TraceSource } from "../../src/replay/source.ts";
 import { benchAppend } from "./append.ts";
 import { benchDiff } from "./diff.ts";
+import { benchAudit } from "./audit.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchReplay } from "./replay.ts";
 import { benchStartup } from "./startup.ts";
@@ -155,6 +159,10 @@ async function main(): Promise<void> {
 
     const wy = benchWhy();
     log(`why            ${wy.why_ms} ms for a DMA probe at the end of a ${wy.why_events}-event guest trace (replay with provenance, then the probe)`);
+    const au = benchAudit(20_000);
+    log(
+      `audit pasid    ${au.audit_events_per_s} events/s over ${au.audit_events} PASID events (${au.audit_findings} findings), ${au.audit_vs_replay_ratio}x a plain replay of them`,
+    );
 
     const out = {
       events: N,
@@ -183,6 +191,8 @@ async function main(): Promise<void> {
       c_walk4_per_s: wk.c_walk4_per_s,
       walk_reader: wk.reader,
       why_ms: wy.why_ms,
+      audit_events_per_s: au.audit_events_per_s,
+      audit_vs_replay_ratio: au.audit_vs_replay_ratio,
       cli_startup_ratio: st.cli_startup_ratio,
       cli_startup_ms: st.cli_startup_ms,
       node_startup_ms: st.node_startup_ms,
