@@ -10,9 +10,9 @@ import { progressBar, type Progress } from "./progress.ts";
 
 export const EXIT = { ok: 0, divergence: 1, badInput: 2, fault: 3 } as const;
 
-/** "1 event", "2 events". */
-export function count(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+/** "1 event", "2 events"; "1 attach", "2 attaches" with the plural given. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
 }
 
 /** What a command that ran to its end hands back: its exit status and its figures for --json. */

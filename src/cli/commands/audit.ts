@@ -2,14 +2,12 @@
 // the PASID audit of a trace (src/audit/pasid.ts), in one replay pass.
 
 import { Effect, Either } from "effect";
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { auditHtml } from "../../audit/html.ts";
 import { FINDING_KINDS, PasidAuditor, type FindingKind, type PasidAudit } from "../../audit/pasid.ts";
 import { BadInput } from "../../model/framework.ts";
 import { replay, type ReplayFault } from "../../replay/engine.ts";
-import { storeCall } from "../../replay/source.ts";
-import { checkOutputPath, fsMessage, StoreError } from "../../store/tracedb.ts";
 import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
+import { checkOutput, writeOutput } from "../output_file.ts";
 import { count, type Output } from "../report.ts";
 
 /** --fail-on: a comma-separated list of finding kinds. */
@@ -29,27 +27,6 @@ export function failOnKinds(v: string | true | undefined): Either.Either<Finding
   return Either.right([...new Set(names)] as FindingKind[]);
 }
 
-/** A file written completely or not at all: a temp file beside it, renamed into place. */
-function writeFileAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const orNone = (n: number | null) => (n === null ? "-" : String(n));
 
 function printAudit(out: Output, a: PasidAudit, header: string): void {
@@ -64,9 +41,9 @@ function printAudit(out: Output, a: PasidAudit, header: string): void {
   out.print(`devices: ${a.devices.length}`);
   for (const d of a.devices)
     out.print(
-      `  ${d.bdf}: PASID width ${d.max_pasid_log2}, ${plural(d.attaches, "attach", "attaches")}, ${plural(d.detaches, "detach", "detaches")}, peak ${d.peak}` +
+      `  ${d.bdf}: PASID width ${d.max_pasid_log2}, ${count(d.attaches, "attach", "attaches")}, ${count(d.detaches, "detach", "detaches")}, peak ${d.peak}` +
         `${d.peak_seq !== null ? ` at event ${d.peak_seq}` : ""}, ${count(d.refusals, "refusal")}${d.first_refusal_seq !== null ? ` (first at event ${d.first_refusal_seq})` : ""}, ` +
-        `${d.over_width} over width, ${plural(d.foreign_attaches, "foreign attach", "foreign attaches")}`,
+        `${d.over_width} over width, ${count(d.foreign_attaches, "foreign attach", "foreign attaches")}`,
     );
   out.print(`global: ${a.global.allocated_now} allocated now, peak ${a.global.peak}`);
   out.print(`findings: ${a.findings.length}`);
@@ -91,7 +68,7 @@ export const auditCommand: Command = {
         Effect.gen(function* () {
           const profile = yield* profileFor("audit", a.flags.profile, src);
           // Before the replay: a page that cannot be written is known at once.
-          if (html !== undefined) yield* storeCall(() => checkOutputPath(html));
+          if (html !== undefined) yield* checkOutput(html);
           const auditor = new PasidAuditor();
           const bar = out.progress("audit");
           const r = yield* withTrace(src, profile, replay({ onOutcome: (ev, o, s) => auditor.visit(ev, o, s), progress: (d, t) => bar.update(d, t) })).pipe(
@@ -102,14 +79,7 @@ export const auditCommand: Command = {
           const header = `PASID audit of ${src.file}: ${count(r.events, "event")} under ${profile.spec.join(",")}`;
           printAudit(out, audit, header);
           if (html !== undefined) {
-            yield* storeCall(() => {
-              try {
-                writeFileAtomically(html, auditHtml(audit, `${src.file} under ${profile.spec.join(",")}`));
-              } catch (e) {
-                if (typeof (e as NodeJS.ErrnoException).code === "string") throw new StoreError(html, fsMessage(e));
-                throw e;
-              }
-            });
+            yield* writeOutput(html, [auditHtml(audit, `${src.file} under ${profile.spec.join(",")}`)]);
             out.print(`${html}: written`);
           }
           const failing = failOn.filter((k) => audit.findings.some((f) => f.kind === k));

@@ -3,16 +3,15 @@
 // iorr info <trace> [--json]
 
 import { Effect } from "effect";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { eventToJson } from "../../trace/jsonl.ts";
 import { importJsonl } from "../../importers/import.ts";
 import { BadInput } from "../../model/framework.ts";
 import type { Outcome } from "../../model/outcome.ts";
 import { replay, type ReplayFault } from "../../replay/engine.ts";
-import { storeCall } from "../../replay/source.ts";
-import { checkOutputPath, fsMessage, isTraceDbPath, MAX_CHECKPOINT_BYTES, StoreError } from "../../store/tracedb.ts";
+import { isTraceDbPath, MAX_CHECKPOINT_BYTES } from "../../store/tracedb.ts";
 import { checkCheckpoints, EXIT, profileFor, readAll, stopped, usingTrace, withTrace, type Command } from "../common.ts";
-import type { Progress } from "../progress.ts";
+import { writeOutput } from "../output_file.ts";
 
 /** Do two paths name one existing file (so writing one would replace the other)? */
 function sameFile(a: string, b: string): boolean {
@@ -64,34 +63,6 @@ export const importCommand: Command = {
     }),
 };
 
-/** Write a file completely or not at all: a temp file renamed into place; the bytes written. */
-function writeAtomically(path: string, chunks: Iterable<string>, bar: Progress, total: number): number {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  let bytes = 0;
-  let n = 0;
-  try {
-    for (const c of chunks) {
-      bytes += writeSync(fd, c);
-      if (++n % 10_000 === 0) bar.update(n, total);
-    }
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(tmp, path);
-    return bytes;
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      /* already closed */
-    }
-    rmSync(tmp, { force: true });
-    throw e;
-  } finally {
-    bar.done();
-  }
-}
-
 export const exportCommand: Command = {
   usage: "export <trace> [-o out.jsonl [--json]] [--outcomes] [--profile P]",
   summary: "write a trace as JSONL (--outcomes: computed outcomes as expect)",
@@ -127,16 +98,7 @@ export const exportCommand: Command = {
             for (const ev of events) yield `${JSON.stringify(eventToJson(ev, outcomes?.get(ev.seq) as Record<string, unknown> | undefined))}\n`;
           }
           if (typeof output === "string") {
-            const bytes = yield* storeCall(() => {
-              checkOutputPath(output);
-              try {
-                return writeAtomically(output, lines(), out.progress("export: writing  "), events.length);
-              } catch (e) {
-                // A file-system failure (no space, permissions) in plain words; anything else is a defect.
-                if (typeof (e as NodeJS.ErrnoException).code === "string") throw new StoreError(output, fsMessage(e));
-                throw e;
-              }
-            });
+            const bytes = yield* writeOutput(output, lines(), { bar: out.progress("export: writing  "), total: events.length });
             out.print(`${output}: ${count(events.length, "event")} written${outcomes ? " with the simulated outcomes as expect" : ""} (${bytes} bytes)`);
           } else for (const l of lines()) process.stdout.write(l);
           return {
