@@ -94,7 +94,16 @@ const nestedOut = newNestedResult();
  * second-stage one as the second stage's. One translation per page the access
  * touches, as dmaThrough.
  */
-function dmaNested(s: State, host: HostIommu | null, parent: PagingDomain, d: NestedDomain, iova: bigint, size: bigint, write: boolean, priv: boolean): Outcome {
+function dmaNested(
+  s: State,
+  host: HostIommu | null,
+  parent: PagingDomain,
+  d: NestedDomain,
+  iova: bigint,
+  size: bigint,
+  write: boolean,
+  priv: boolean,
+): Outcome {
   const aw = Number(d.data.addr_width ?? 48);
   const fs1gp = ((host?.capReg ?? 0n) >> 56n) & 1n ? 2 : 0;
   const s1: PageTable = { root: Number(d.data.pgtbl_addr ?? 0), levels: aw > 48 ? 5 : 4, vaBits: aw, oaBits: 52, granuleLg2: 12, superpages: 1 | fs1gp };
