@@ -59,6 +59,18 @@ export interface Fill {
   ctxSeq?: number;
 }
 
+/** One page of a DMA (a device splits its requests at page boundaries): where its pieces begin and its cache use. */
+export interface PageUse {
+  /** Index in `pieces` of the page's first piece. */
+  from: number;
+  /** The cached translation it used or filled; for a fault, the request's (the translation it would have hit). */
+  info?: CachedTranslation;
+  /** The IOTLB fill a hit used. */
+  iotlbFill?: Fill;
+  /** The context-cache fill (or read) the lookup used. */
+  ctxSeq?: number;
+}
+
 const PAGE = 4096;
 
 export class Provenance {
@@ -74,13 +86,31 @@ export class Provenance {
   readonly fills = new Map<string, Fill>();
   /** Pieces of the translation in progress (the last one is the probe's). */
   pieces: Piece[] = [];
-  /** The last translation's cache use: what why needs to pick the invalidations. */
-  last: { info?: CachedTranslation; pid?: number; iotlbFill?: Fill; ctxSeq?: number } = {};
+  /** The DMA's pages, in address order: what why needs to pick each page's invalidations. */
+  pages: PageUse[] = [];
+  /** Host DMA: the IOAS (or type1) addresses its translation went through (each page's IOVA; nested: every GPA the parent translated). */
+  ioasAddrs: bigint[] = [];
+  /** The host physical address each page of the DMA landed at. */
+  outputs: bigint[] = [];
 
-  /** A DMA begins: its pieces and cache use start empty. */
+  /** A DMA begins: its pieces, pages and addresses start empty. */
   begin(): void {
     this.pieces = [];
-    this.last = {};
+    this.pages = [];
+    this.ioasAddrs = [];
+    this.outputs = [];
+  }
+
+  /** The translation of the DMA's next page begins. */
+  page(): PageUse {
+    const p: PageUse = { from: this.pieces.length };
+    this.pages.push(p);
+    return p;
+  }
+
+  /** The page being translated. */
+  get cur(): PageUse {
+    return this.pages[this.pages.length - 1] ?? this.page();
   }
 
   /** The fold is about to reduce `ev`. */

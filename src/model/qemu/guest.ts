@@ -108,7 +108,11 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
     rec.begin();
     rec.piece(vi && vtdDmarEnabled(vi.unit) ? "translation enable (GCMD.TE)" : "translation disable (GCMD.TE)", rec.vtd("te"));
   }
-  if (!vi || !vtdDmarEnabled(vi.unit)) return landed(g, iova, {});
+  if (!vi || !vtdDmarEnabled(vi.unit)) {
+    // Untranslated: every 4 KiB page of the access lands at its own address (for why, src/query/why.ts).
+    if (rec !== null) for (let p = iova; p <= iova + size - 1n && p <= U64_MAX; p = ((p >> 12n) + 1n) << 12n) recordOutput(g, p);
+    return landed(g, iova, {});
+  }
   if (pasid !== undefined && !vi.unit.rootScalable) return notModelled(ev, "DMA with a PASID in legacy mode");
   const c: VtdCtx = { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: g };
   const end = iova + size - 1n;
@@ -122,11 +126,18 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
     // entry does not allow (address_space_translate_iommu: unassigned), and the
     // device's access fails with MEMTX_DECODE_ERROR. The vIOMMU records nothing.
     if (!(x.perm & (write ? 2 : 1))) return { fault: "MEMTX_DECODE_ERROR" };
+    if (rec !== null) recordOutput(g, x.gpa);
     first ??= landed(g, x.gpa, { page_size: hex(1n << BigInt(x.pageLg2)), perm: permString(x.perm) });
     const next = ((cur >> BigInt(x.pageLg2)) + 1n) << BigInt(x.pageLg2);
     if (next > end) return first;
     cur = next;
   }
+}
+
+/** For why: the host memory a page of the DMA landed at, when guest RAM backs it. */
+function recordOutput(g: GuestMem, gpa: bigint): void {
+  const hpa = g.hostPa(gpa);
+  if (hpa !== undefined) provenance()?.outputs.push(hpa);
 }
 
 /** The outcome of a DMA that reached guest-physical `gpa`: `pa`, then `hpa` when guest RAM backs it. */

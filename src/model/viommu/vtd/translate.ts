@@ -28,7 +28,7 @@ import {
   type IotlbEntry,
   type PageTable,
 } from "../../../pagewalk/index.ts";
-import { provenance, type Piece, type Provenance } from "../../provenance.ts";
+import { provenance, type CachedTranslation, type Piece, type Provenance } from "../../provenance.ts";
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
 import { DMAR_GSTS, DMAR_RTADDR, GCMD_TE, hawMask } from "./registers.ts";
@@ -163,7 +163,7 @@ function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 |
     const fill = rec.fills.get(rec.vtd(`ctx:${asKey}`));
     if (fill) {
       rec.pieces.push(...fill.pieces, { seq: fill.seq, role: "context-cache entry (filled by this DMA)" });
-      if (rec.last.ctxSeq === undefined) rec.last.ctxSeq = fill.seq;
+      if (rec.cur.ctxSeq === undefined) rec.cur.ctxSeq = fill.seq;
     }
   }
   if (!ce) {
@@ -184,7 +184,7 @@ function contextOf(c: VtdCtx, sid: number, pasid: number, asKey: string): Ctx2 |
     u.ctxCache.set(asKey, ce); // "Update context-cache"
     if (rec !== null) {
       rec.fill(rec.vtd(`ctx:${asKey}`), { pieces: rec.pieces.slice(from, ctxEnd) });
-      if (rec.last.ctxSeq === undefined) rec.last.ctxSeq = rec.seq;
+      if (rec.cur.ctxSeq === undefined) rec.cur.ctxSeq = rec.seq;
     }
   }
   return lookup ? decodePasidEntry(c, lookup, fpd) : decodeLegacy(c, ce, fpd);
@@ -325,21 +325,26 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const iovaHi = Number(iova >> 32n);
   const iovaLo = Number(iova & 0xffffffffn);
   const rec = provenance();
-  const from = rec !== null ? rec.pieces.length : 0;
+  const from = rec !== null ? rec.page().from : 0;
   // vtd_lookup_iotlb: levels 1 to 3, the only page sizes filled.
   if (u.iotlb.lookup(sid, pasid, iovaHi, iovaLo, walk)) {
     if (rec !== null) iotlbHit(rec, sid, pasid, iova, walk[R_PAGE_LG2]!);
     return { gpa: BigInt(walk[R_PA]!), pageLg2: walk[R_PAGE_LG2]!, perm: entryPerm(walk[R_PERM]!, write) };
   }
   const ctx = contextOf(c, sid, pasid < 0 ? PASID_0 : pasid, `${sid}:${pasidIn ?? -1}`);
+  const fs = c.cfg.flts && u.rootScalable;
   const report = (fr: string, fpd: boolean, withPasid: boolean): VtdXlate => {
     vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, withPasid ? pasid : undefined);
     return { fault: fr };
   };
+  // Until the IOTLB fill replaces it, the request: a fault names the invalidations covering it (src/query/why.ts).
+  if (rec !== null) {
+    if (isFault(ctx)) rec.cur.info = faultedRequest(rec, sid, pasid, iova, undefined, fs);
+    else if (ctx.pgtt !== "pt" && ctx.pt) rec.cur.info = faultedRequest(rec, sid, pasid, iova, ctx.did, fs);
+  }
   // Context-lookup faults are recorded without a PASID (is_pasid false).
   if (isFault(ctx)) return ctx.silent ? { fault: ctx.fr } : report(ctx.fr, ctx.fpd, false);
   if (ctx.pgtt === "pt" || !ctx.pt) return { gpa: iova, pageLg2: 12, perm: 3 };
-  const fs = c.cfg.flts && u.rootScalable;
   c.mem.bad = false;
   const f = fs ? walkX86FsSetAD(c.mem, ctx.pt, iovaHi, iovaLo, access, walk) : walkVtdSs(c.mem, ctx.pt, iovaHi, iovaLo, access, walk);
   // The walker reports the entries it read (R_ENTRY): their last writers are the walk's dependencies.
@@ -362,8 +367,8 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   updateIotlb(u, { tag: sid, pasid, iova: (iova >> BigInt(pageLg2)) << BigInt(pageLg2), pageLg2, pa: Number(base), perm, did: ctx.did, firstStage: fs });
   if (rec !== null) {
     const info = { sid, pasid, did: ctx.did, iova, pageLg2, firstStage: fs };
-    rec.fill(iotlbKey(rec, sid, pasid, iova, pageLg2), { pieces: rec.pieces.slice(from), info, ctxSeq: rec.last.ctxSeq });
-    if (rec.last.info === undefined) rec.last.info = info;
+    rec.fill(iotlbKey(rec, sid, pasid, iova, pageLg2), { pieces: rec.pieces.slice(from), info, ctxSeq: rec.cur.ctxSeq });
+    rec.cur.info = info;
   }
   return { gpa: out, pageLg2, perm: entryPerm(perm, write) };
 }
@@ -386,11 +391,22 @@ function iotlbHit(rec: Provenance, sid: number, pasid: number, iova: bigint, lg2
   const fill = rec.fills.get(iotlbKey(rec, sid, pasid, iova, lg2));
   if (!fill) return;
   rec.pieces.push(...fill.pieces, { seq: fill.seq, role: "IOTLB entry (the cached translation, filled by this DMA)" });
-  if (rec.last.info === undefined) {
-    rec.last.info = fill.info;
-    rec.last.iotlbFill = fill;
-    rec.last.ctxSeq = fill.ctxSeq;
-  }
+  const p = rec.cur;
+  p.info = fill.info;
+  p.iotlbFill = fill;
+  p.ctxSeq = fill.ctxSeq;
+}
+
+/**
+ * A faulting request as a cached translation, for choosing the invalidation
+ * that removed the entry it would otherwise have hit: its sid, PASID, IOVA
+ * (4 KiB page) and domain; when the context lookup faulted before giving the
+ * domain, the domain of the last IOTLB fill of that page (-1: none).
+ */
+function faultedRequest(rec: Provenance, sid: number, pasid: number, iova: bigint, did: number | undefined, firstStage: boolean): CachedTranslation {
+  let d = did;
+  for (const lg2 of [12, 21, 30]) d ??= rec.fills.get(iotlbKey(rec, sid, pasid, iova, lg2))?.info?.did;
+  return { sid, pasid, did: d ?? -1, iova, pageLg2: 12, firstStage };
 }
 
 const IOMMU_WO = 2;
