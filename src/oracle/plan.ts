@@ -28,14 +28,32 @@ export interface NotIssued {
   reason: string;
 }
 
-export interface Plan {
+/** One VMM of the trace (a pid): one QEMU. */
+export interface VmmPlan {
+  pid: number;
   args: string[];
   devices: Map<string, TestDevice>;
   steps: Step[];
+  /** Guest RAM as q35 lays out -m: what a DMA can reach. */
+  ram: { gpa: bigint; size: bigint }[];
+}
+
+export interface Plan {
+  vmms: VmmPlan[];
   /** Guest-side events QEMU cannot be given (left out of iorr's replay too, so that both see the same events). */
   notIssued: NotIssued[];
   /** Events that are not the guest's (host ioctls, host DMAs, processes): iorr folds them, QEMU never sees them. */
   hostSide: number;
+}
+
+interface Vmm {
+  pid: number;
+  machine?: TraceEvent;
+  viommu?: TraceEvent;
+  first: TraceEvent;
+  guestStarted: boolean;
+  devices: Map<string, TestDevice>;
+  steps: Step[];
 }
 
 const GUEST_OPS = new Set(["guest.mem.write", "guest.mmio.read", "guest.mmio.write", "guest.cfg.read", "guest.cfg.write"]);
@@ -55,7 +73,7 @@ function propValue(v: unknown): string {
  * q35's RAM for -m (pc_q35_init): below 4 GiB up to 0xb0000000 (0x80000000 when
  * the RAM reaches 0xb0000000), the rest from 4 GiB; the trace's layout must be that.
  */
-function ramSize(file: string, ev: TraceEvent): bigint {
+function ramLayout(file: string, ev: TraceEvent): { gpa: bigint; size: bigint }[] {
   const regions = [...(ev.ram as { gpa: bigint; size: bigint }[])].sort((a, b) => (a.gpa < b.gpa ? -1 : 1));
   const merged: { gpa: bigint; size: bigint }[] = [];
   for (const r of regions) {
@@ -69,43 +87,41 @@ function ramSize(file: string, ev: TraceEvent): bigint {
   const same = want.length === merged.length && want.every((w, i) => w.gpa === merged[i]!.gpa && w.size === merged[i]!.size);
   if (!same || total % 0x100000n !== 0n)
     throw cannot(file, ev, "ram", "guest RAM is not laid out as q35 lays out -m (from gpa 0 up to 0xb0000000, the rest from 4 GiB, whole MiB)");
-  return total;
+  return want;
 }
 
-/** Read the trace: the QEMU command line, the events to give it, and the events counted aside. */
+/** Read the trace: one QEMU command line per VMM, the events to give each, and the events counted aside. */
 export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
-  let machine: TraceEvent | undefined;
-  let viommu: TraceEvent | undefined;
-  let pid: unknown;
-  let guestStarted = false;
-  const devices = new Map<string, TestDevice>();
-  const steps: Step[] = [];
+  const vmms = new Map<number, Vmm>();
   const notIssued: NotIssued[] = [];
   let hostSide = 0;
   for (const ev of events) {
     const guest = GUEST_OPS.has(ev.op) || isGuestDma(ev);
-    if (ev.op.startsWith("qemu.") || guest) {
-      if (pid === undefined) pid = ev.pid;
-      else if (ev.pid !== pid) throw cannot(file, ev, "pid", `a second VMM (pid ${String(ev.pid)}; the first is ${String(pid)})`);
+    if (!ev.op.startsWith("qemu.") && !guest) {
+      hostSide++;
+      continue;
     }
-    if (ev.op.startsWith("qemu.") && guestStarted) throw cannot(file, ev, undefined, `${ev.op} after the guest ran: QEMU's machine is built once, at start`);
+    const pid = ev.pid as number;
+    let v = vmms.get(pid);
+    if (!v) vmms.set(pid, (v = { pid, first: ev, guestStarted: false, devices: new Map(), steps: [] }));
+    if (ev.op.startsWith("qemu.") && v.guestStarted) throw cannot(file, ev, undefined, `${ev.op} after the guest ran: QEMU's machine is built once, at start`);
     switch (ev.op) {
       case "qemu.machine":
-        if (machine) throw cannot(file, ev, undefined, "a second qemu.machine");
-        machine = ev;
+        if (v.machine) throw cannot(file, ev, undefined, "a second qemu.machine for one VMM");
+        v.machine = ev;
         break;
       case "qemu.viommu":
-        if (viommu) throw cannot(file, ev, undefined, "a second qemu.viommu");
+        if (v.viommu) throw cannot(file, ev, undefined, "a second qemu.viommu for one VMM");
         if (ev.model !== "intel-iommu") throw cannot(file, ev, "model", `a ${String(ev.model)} (only intel-iommu is driven)`);
-        viommu = ev;
+        v.viommu = ev;
         break;
       case "qemu.device": {
         const bdf = ev.guest_bdf as string;
         const [bus, slot, fn] = bdf.split(/[:.]/).map((x) => parseInt(x, 16)) as [number, number, number];
         if (BRIDGE_MODELS[ev.model as string] !== undefined || (qdevProp(ev, "bus") ?? ROOT_BUS) !== ROOT_BUS || bus !== 0)
-          throw cannot(file, ev, "guest_bdf", "a device behind a bridge (the oracle puts its test devices on pcie.0)");
+          throw cannot(file, ev, "guest_bdf", "a device off bus 0 or a bridge (the oracle puts its test devices on pcie.0)");
         if (fn !== 0) throw cannot(file, ev, "guest_bdf", "a device at function other than 0");
-        devices.set(bdf, { bdf, devfn: (slot << 3) | fn, bar: TESTDEV_BAR_BASE + BigInt(devices.size) * 0x1000n });
+        v.devices.set(bdf, { bdf, devfn: (slot << 3) | fn, bar: TESTDEV_BAR_BASE + BigInt(v.devices.size) * 0x1000n });
         break;
       }
       case "qemu.vfio-pci":
@@ -116,48 +132,50 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
       case "guest.mmio.read":
       case "guest.mmio.write":
         if (ev.dev !== "intel-iommu") throw cannot(file, ev, "dev", `registers of ${String(ev.dev)}`);
-        steps.push({ ev, kind: ev.op === "guest.mmio.read" ? "mmio.read" : "mmio.write" });
+        v.steps.push({ ev, kind: ev.op === "guest.mmio.read" ? "mmio.read" : "mmio.write" });
         break;
       case "guest.mem.write":
-        steps.push({ ev, kind: "mem.write" });
+        v.steps.push({ ev, kind: "mem.write" });
         break;
       case "dma": {
-        if (!isGuestDma(ev)) {
-          hostSide++;
-          break;
-        }
         const size = BigInt((ev.size as number | undefined) ?? 1);
         const iova = ev.iova as bigint;
         const reason =
           ev.pasid !== undefined
             ? "a DMA with a PASID (iommu-testdev sends requests without PASID)"
-            : !devices.has(ev.guest_bdf as string)
+            : !v.devices.has(ev.guest_bdf as string)
               ? `no qemu.device at ${String(ev.guest_bdf)}`
               : ev.access === "write" && (iova & 0xfffn) + size > 0x1000n
                 ? "a write across a page boundary (the oracle restores guest RAM after a write, one page)"
                 : undefined;
         if (reason) notIssued.push({ seq: ev.seq, op: ev.op, reason });
-        else steps.push({ ev, kind: "dma" });
+        else v.steps.push({ ev, kind: "dma" });
         break;
       }
       default:
-        hostSide++;
+        throw cannot(file, ev, undefined, `${ev.op} is not driven`);
     }
-    if (guest) guestStarted = true;
+    if (guest) v.guestStarted = true;
   }
-  const first = events[0];
-  if (!machine || !viommu) {
+  if (vmms.size === 0) {
+    const first = events[0];
     if (!first) throw new BadInput({ file, message: "the QEMU oracle needs a trace with events" });
-    throw cannot(file, first, undefined, `the trace has no ${machine ? "qemu.viommu" : "qemu.machine"}`);
+    throw cannot(file, first, undefined, "the trace has no VMM (no qemu.* or guest events)");
   }
-  const ram = ramSize(file, machine);
-  const props = Object.entries((viommu.props as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => `,${k}=${propValue(v)}`);
+  return { vmms: [...vmms.values()].map((v) => vmmPlan(file, v)), notIssued, hostSide };
+}
+
+function vmmPlan(file: string, v: Vmm): VmmPlan {
+  if (!v.machine || !v.viommu) throw cannot(file, v.first, "pid", `VMM ${v.pid} has no ${v.machine ? "qemu.viommu" : "qemu.machine"}`);
+  const ram = ramLayout(file, v.machine);
+  const total = ram.reduce((s, r) => s + r.size, 0n);
+  const props = Object.entries((v.viommu.props as Record<string, unknown> | undefined) ?? {}).map(([k, val]) => `,${k}=${propValue(val)}`);
   const args = [
     ...["-machine", "q35", "-accel", "qtest", "-qtest", "stdio", "-qtest-log", "/dev/null", "-display", "none", "-nodefaults"],
-    ...["-m", `${ram / 0x100000n}M`],
+    ...["-m", `${total / 0x100000n}M`],
     ...["-device", `intel-iommu${props.join("")}`],
-    ...[...devices.values()].flatMap((d) => ["-device", `iommu-testdev,addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`]),
+    ...[...v.devices.values()].flatMap((d) => ["-device", `iommu-testdev,addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`]),
     ...["vtd_dmar_translate", "vtd_dmar_fault", "vtd_fault_disabled", "vtd_reg_read"].flatMap((t) => ["-trace", `enable=${t}`]),
   ];
-  return { args, devices, steps, notIssued, hostSide };
+  return { pid: v.pid, args, devices: v.devices, steps: v.steps, ram };
 }

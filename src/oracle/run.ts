@@ -11,7 +11,7 @@ import { replay, type ReplayFault } from "../replay/engine.ts";
 import { memorySource, Trace } from "../replay/source.ts";
 import type { TraceHeader } from "../trace/jsonl.ts";
 import { differs, faultName, type Observation } from "./compare.ts";
-import { planOracle, VTD_BASE, type NotIssued, type Plan, type TestDevice } from "./plan.ts";
+import { planOracle, VTD_BASE, type NotIssued, type Plan, type TestDevice, type VmmPlan } from "./plan.ts";
 import { Qtest } from "./qemu.ts";
 
 /** iommu-testdev's BAR0 registers and values (include/hw/misc/iommu-testdev.h). */
@@ -32,7 +32,8 @@ export interface Difference extends Verdict {
 }
 
 export interface OracleResult {
-  args: string[];
+  /** Each VMM's QEMU arguments. */
+  qemu: { pid: number; args: string[] }[];
   /** Events given to QEMU. */
   issued: number;
   /** QEMU's answers compared with iorr's outcomes (register reads, DMAs). */
@@ -60,20 +61,25 @@ export function keptEvents(events: readonly TraceEvent[], notIssued: readonly { 
 
 const hex = (n: bigint) => `0x${n.toString(16)}`;
 
-/** What QEMU's trace events say of the DMA just made (vtd_iommu_translate, vtd_report_fault). */
-function dmaObservation(lines: readonly string[], iova: bigint, result: bigint): Observation {
+/**
+ * What QEMU's trace events say of the DMA just made (vtd_iommu_translate, vtd_report_fault).
+ * A translation to an address outside guest RAM is still the vIOMMU's answer: the access
+ * that follows reaches nothing, which is not the vIOMMU's doing.
+ */
+function dmaObservation(lines: readonly string[], iova: bigint, result: bigint, ram: VmmPlan["ram"]): Observation {
   for (const l of lines) {
     const f = /vtd_dmar_fault sid \S+ fault (\d+)/.exec(l);
     if (f) return { fault: faultName(Number(f[1])) };
     if (/vtd_fault_disabled/.test(l)) return { fault: null };
   }
   const t = lines.map((l) => /vtd_dmar_translate dev \S+ iova (0x[0-9a-f]+) -> gpa (0x[0-9a-f]+) mask (0x[0-9a-f]+)/.exec(l)).find((m) => m !== null);
-  if (result === ITD_DMA_ERR_TX_FAIL)
-    // Translated but refused by the memory core (flatview_do_translate: the entry's perm lacks the access).
-    return { fault: t ? "MEMTX_DECODE_ERROR" : "MEMTX_ERROR" };
-  if (!t) return { pa: hex(iova) }; // an address space without translation (DMAR off, pass-through fast path)
+  if (!t) return result === ITD_DMA_ERR_TX_FAIL ? { fault: "MEMTX_ERROR" } : { pa: hex(iova) }; // no translation: DMAR off, pass-through fast path
   const mask = BigInt(t[3]!);
-  return { pa: hex(BigInt(t[2]!) + (iova & mask)), page_size: hex(mask + 1n) };
+  const pa = BigInt(t[2]!) + (iova & mask);
+  const inRam = ram.some((r) => pa >= r.gpa && pa < r.gpa + r.size);
+  // Translated, in RAM, and refused: the memory core's check of the entry's perm (flatview_do_translate).
+  if (result === ITD_DMA_ERR_TX_FAIL && inRam) return { fault: "MEMTX_DECODE_ERROR" };
+  return { pa: hex(pa), page_size: hex(mask + 1n) };
 }
 
 /** A DMA by the device's iommu-testdev: arm, trigger by reading the trigger register, read the result. */
@@ -96,11 +102,11 @@ async function testdevDma(q: Qtest, d: TestDevice, iova: bigint, size: number, r
   return { result, lines: q.log.slice(from, mark).concat(q.log.slice(mark).filter((l) => !/vtd_reg_read/.test(l))) };
 }
 
-/** Give QEMU the plan's steps, comparing as it goes; stops at the first difference. */
-export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<number, Outcome>): Promise<OracleResult> {
+/** Give one VMM's QEMU its steps, comparing as it goes; stops at the first difference. */
+async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<number, Outcome>) {
   const q = new Qtest(binary, plan.args);
   const verdicts: Verdict[] = [];
-  const notIssued = [...plan.notIssued];
+  const notIssued: NotIssued[] = [];
   let issued = 0;
   let difference: Difference | null = null;
   try {
@@ -128,7 +134,7 @@ export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<nu
         // The test device writes a pattern: keep what iorr says it lands on, to put it back.
         const saved = !read && iorr.pa !== undefined ? { pa: BigInt(iorr.pa), bytes: await q.readBytes(BigInt(iorr.pa), size) } : undefined;
         const r = await testdevDma(q, plan.devices.get(ev.guest_bdf as string)!, iova, size, read);
-        qemu = dmaObservation(r.lines, iova, r.result);
+        qemu = dmaObservation(r.lines, iova, r.result, plan.ram);
         if (saved && "pa" in qemu && BigInt(qemu.pa) === saved.pa) await q.writeBytes(saved.pa, saved.bytes);
       }
       issued++;
@@ -143,7 +149,24 @@ export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<nu
   } finally {
     await q.quit();
   }
-  return { args: plan.args, issued, verdicts, difference, notIssued, hostSide: plan.hostSide };
+  return { issued, verdicts, difference, notIssued };
+}
+
+/** Every VMM's QEMU in turn (they share nothing); the difference reported is the trace's first. */
+export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<number, Outcome>): Promise<OracleResult> {
+  const runs = [];
+  for (const v of plan.vmms) runs.push(await driveVmm(binary, v, outcomes));
+  const difference = runs.map((r) => r.difference).reduce<Difference | null>((a, d) => (d && (!a || d.seq < a.seq) ? d : a), null);
+  const before = (x: { seq: number }) => difference === null || x.seq < difference.seq;
+  const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
+  return {
+    qemu: plan.vmms.map((v) => ({ pid: v.pid, args: v.args })),
+    issued: runs.reduce((n, r) => n + r.issued, 0),
+    verdicts: runs.flatMap((r) => r.verdicts).filter(before).sort(bySeq),
+    difference,
+    notIssued: [...plan.notIssued, ...runs.flatMap((r) => r.notIssued)].sort(bySeq),
+    hostSide: plan.hostSide,
+  };
 }
 
 /** Plan, replay iorr on the kept events, drive QEMU: the oracle's whole run over one trace. */
