@@ -83,7 +83,13 @@ function ramLayout(file: string, ev: TraceEvent): { gpa: bigint; size: bigint }[
   }
   const total = merged.reduce((s, r) => s + r.size, 0n);
   const lowmem = total >= 0xb0000000n ? 0x80000000n : 0xb0000000n;
-  const want = total > lowmem ? [{ gpa: 0n, size: lowmem }, { gpa: 1n << 32n, size: total - lowmem }] : [{ gpa: 0n, size: total }];
+  const want =
+    total > lowmem
+      ? [
+          { gpa: 0n, size: lowmem },
+          { gpa: 1n << 32n, size: total - lowmem },
+        ]
+      : [{ gpa: 0n, size: total }];
   const same = want.length === merged.length && want.every((w, i) => w.gpa === merged[i]!.gpa && w.size === merged[i]!.size);
   if (!same || total % 0x100000n !== 0n)
     throw cannot(file, ev, "ram", "guest RAM is not laid out as q35 lays out -m (from gpa 0 up to 0xb0000000, the rest from 4 GiB, whole MiB)");
@@ -102,8 +108,8 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
       continue;
     }
     const pid = ev.pid as number;
-    let v = vmms.get(pid);
-    if (!v) vmms.set(pid, (v = { pid, first: ev, guestStarted: false, devices: new Map(), steps: [] }));
+    const v = vmms.get(pid) ?? { pid, first: ev, guestStarted: false, devices: new Map<string, TestDevice>(), steps: [] };
+    vmms.set(pid, v);
     if (ev.op.startsWith("qemu.") && v.guestStarted) throw cannot(file, ev, undefined, `${ev.op} after the guest ran: QEMU's machine is built once, at start`);
     switch (ev.op) {
       case "qemu.machine":

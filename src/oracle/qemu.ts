@@ -52,7 +52,11 @@ export class Qtest {
   private onExit(why: string): void {
     if (this.exited !== undefined) return;
     this.exited = why;
-    const tail = this.log.concat(this.err ? [this.err] : []).filter((l) => !/^\d+@|^vtd_/.test(l)).slice(-3).join(" / ");
+    const tail = this.log
+      .concat(this.err ? [this.err] : [])
+      .filter((l) => !/^\d+@|^vtd_/.test(l))
+      .slice(-3)
+      .join(" / ");
     const e = new QemuError(tail ? `${why}: ${tail}` : why);
     this.waiting?.reject(e);
     this.waiting = undefined;

@@ -44,7 +44,12 @@ export interface OracleResult {
 }
 
 /** iorr's outcome for every event the oracle keeps (the trace less the guest events QEMU cannot be given). */
-export function iorrOutcomes(file: string, header: TraceHeader, events: readonly TraceEvent[], profile: Profile): Effect.Effect<Map<number, Outcome>, ReplayFault | BadInput> {
+export function iorrOutcomes(
+  file: string,
+  header: TraceHeader,
+  events: readonly TraceEvent[],
+  profile: Profile,
+): Effect.Effect<Map<number, Outcome>, ReplayFault | BadInput> {
   const out = new Map<number, Outcome>();
   return replay({ onOutcome: (ev, o) => out.set(ev.seq, o) }).pipe(
     Effect.provideService(Trace, memorySource(file, header, events)),
@@ -162,7 +167,10 @@ export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<nu
   return {
     qemu: plan.vmms.map((v) => ({ pid: v.pid, args: v.args })),
     issued: runs.reduce((n, r) => n + r.issued, 0),
-    verdicts: runs.flatMap((r) => r.verdicts).filter(before).sort(bySeq),
+    verdicts: runs
+      .flatMap((r) => r.verdicts)
+      .filter(before)
+      .sort(bySeq),
     difference,
     notIssued: [...plan.notIssued, ...runs.flatMap((r) => r.notIssued)].sort(bySeq),
     hostSide: plan.hostSide,
@@ -190,7 +198,13 @@ export function runOracle(
     for (const ev of events) {
       const o = outcomes.get(ev.seq);
       if ((ev.op === "qemu.viommu" || ev.op === "qemu.device") && o && o.ok !== true)
-        return yield* Effect.fail(new BadInput({ file, seq: ev.seq, message: `the QEMU oracle cannot drive this: iorr refuses the ${ev.op} (${JSON.stringify(o)}), so QEMU would not start` }));
+        return yield* Effect.fail(
+          new BadInput({
+            file,
+            seq: ev.seq,
+            message: `the QEMU oracle cannot drive this: iorr refuses the ${ev.op} (${JSON.stringify(o)}), so QEMU would not start`,
+          }),
+        );
     }
     return yield* Effect.tryPromise({
       try: () => drive(binary, plan, outcomes),
