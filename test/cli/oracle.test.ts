@@ -47,7 +47,7 @@ describe("iorr oracle qemu: traces it cannot drive are exit 2 naming the event",
     const f = trace("ram.jsonl", [
       { op: "process", pid: 1 },
       { op: "qemu.machine", pid: 1, ram: [{ gpa: "0x1000000", size: "0x100000", va: "0x7f0000000000" }] },
-      vmm[3],
+      vmm[3]!,
     ]);
     const r = iorr(["oracle", "qemu", f, "--qemu", "/bin/true"]);
     expect(r.status).toBe(2);
