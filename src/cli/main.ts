@@ -14,6 +14,7 @@ import { diffCommand } from "./commands/diff.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
 import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
 import { bisectCommand, bisectRunCommand } from "./commands/bisect.ts";
+import { oracleCommand } from "./commands/oracle.ts";
 import { profilesCommand } from "./commands/profiles.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, Command> = {
   upgrade: upgradeCommand,
   profiles: profilesCommand,
   audit: auditCommand,
+  oracle: oracleCommand,
   demo: demoCommand,
 };
 

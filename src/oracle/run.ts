@@ -1,0 +1,214 @@
+// The QEMU oracle: the trace's guest part given to a real QEMU over qtest,
+// each register value, DMA translation and fault compared with iorr's
+// outcome for the same event, up to the first difference.
+
+import { Effect } from "effect";
+import type { TraceEvent } from "../model/events.ts";
+import { BadInput, ProfileService } from "../model/framework.ts";
+import type { Outcome } from "../model/outcome.ts";
+import type { Profile } from "../profiles/profile.ts";
+import { replay, type ReplayFault } from "../replay/engine.ts";
+import { memorySource, Trace } from "../replay/source.ts";
+import type { TraceHeader } from "../trace/jsonl.ts";
+import { differs, faultName, type Observation } from "./compare.ts";
+import { planOracle, VTD_BASE, type NotIssued, type Plan, type TestDevice, type VmmPlan } from "./plan.ts";
+import { Qtest } from "./qemu.ts";
+
+/** iommu-testdev's BAR0 registers and values (include/hw/misc/iommu-testdev.h). */
+const ITD = { TRIGGER: 0x00n, GVA_LO: 0x04n, GVA_HI: 0x08n, LEN: 0x0cn, RESULT: 0x10n, DBELL: 0x14n, ATTRS: 0x18n, GPA_LO: 0x1cn, GPA_HI: 0x20n };
+const ITD_ATTRS_NONSECURE = 0x2n; // ITD_ATTRS_SET_SPACE(0, ITD_ATTRS_SPACE_NONSECURE), the reset value
+const ITD_ATTRS_READ = 0x10n; // the oracle's patch (docs/oracle.md): the DMA reads instead of writing
+const ITD_DMA_ERR_TX_FAIL = 0xdead0002n;
+
+export interface Verdict {
+  seq: number;
+  op: string;
+  qemu: Observation;
+}
+
+export interface Difference extends Verdict {
+  field: string;
+  iorr: Outcome;
+}
+
+export interface OracleResult {
+  /** Each VMM's QEMU arguments. */
+  qemu: { pid: number; args: string[] }[];
+  /** Events given to QEMU. */
+  issued: number;
+  /** QEMU's answers compared with iorr's outcomes (register reads, DMAs). */
+  verdicts: Verdict[];
+  difference: Difference | null;
+  notIssued: NotIssued[];
+  hostSide: number;
+}
+
+/** iorr's outcome for every event the oracle keeps (the trace less the guest events QEMU cannot be given). */
+export function iorrOutcomes(
+  file: string,
+  header: TraceHeader,
+  events: readonly TraceEvent[],
+  profile: Profile,
+): Effect.Effect<Map<number, Outcome>, ReplayFault | BadInput> {
+  const out = new Map<number, Outcome>();
+  return replay({ onOutcome: (ev, o) => out.set(ev.seq, o) }).pipe(
+    Effect.provideService(Trace, memorySource(file, header, events)),
+    Effect.provideService(ProfileService, profile),
+    Effect.as(out),
+  );
+}
+
+/** The events iorr replays for the comparison: all but the guest events QEMU is not given. */
+export function keptEvents(events: readonly TraceEvent[], notIssued: readonly { seq: number }[]): TraceEvent[] {
+  const skip = new Set(notIssued.map((n) => n.seq));
+  return events.filter((ev) => !skip.has(ev.seq));
+}
+
+const hex = (n: bigint) => `0x${n.toString(16)}`;
+
+/**
+ * What QEMU's trace events say of the DMA just made (vtd_iommu_translate, vtd_report_fault).
+ * A translation to an address outside guest RAM is still the vIOMMU's answer: the access
+ * that follows reaches nothing, which is not the vIOMMU's doing.
+ */
+function dmaObservation(lines: readonly string[], iova: bigint, result: bigint, ram: VmmPlan["ram"]): Observation {
+  for (const l of lines) {
+    const f = /vtd_dmar_fault sid \S+ fault (\d+)/.exec(l);
+    if (f) return { fault: faultName(Number(f[1])) };
+    if (/vtd_fault_disabled/.test(l)) return { fault: null };
+  }
+  const t = lines.map((l) => /vtd_dmar_translate dev \S+ iova (0x[0-9a-f]+) -> gpa (0x[0-9a-f]+) mask (0x[0-9a-f]+)/.exec(l)).find((m) => m !== null);
+  if (!t) return result === ITD_DMA_ERR_TX_FAIL ? { fault: "MEMTX_ERROR" } : { pa: hex(iova) }; // no translation: DMAR off, pass-through fast path
+  const mask = BigInt(t[3]!);
+  const pa = BigInt(t[2]!) + (iova & mask);
+  const inRam = ram.some((r) => pa >= r.gpa && pa < r.gpa + r.size);
+  // Translated, in RAM, and refused: the memory core's check of the entry's perm (flatview_do_translate).
+  if (result === ITD_DMA_ERR_TX_FAIL && inRam) return { fault: "MEMTX_DECODE_ERROR" };
+  return { pa: hex(pa), page_size: hex(mask + 1n) };
+}
+
+/** A DMA by the device's iommu-testdev: arm, trigger by reading the trigger register, read the result. */
+async function testdevDma(q: Qtest, d: TestDevice, iova: bigint, size: number, read: boolean): Promise<{ result: bigint; lines: string[] }> {
+  const w = (r: bigint, v: bigint) => q.write(d.bar + r, 4, v);
+  await w(ITD.GVA_LO, iova & 0xffffffffn);
+  await w(ITD.GVA_HI, iova >> 32n);
+  await w(ITD.LEN, BigInt(size));
+  await w(ITD.GPA_LO, 0n);
+  await w(ITD.GPA_HI, 0n);
+  await w(ITD.ATTRS, ITD_ATTRS_NONSECURE | (read ? ITD_ATTRS_READ : 0n));
+  await w(ITD.DBELL, 1n);
+  const from = q.log.length;
+  await q.read(d.bar + ITD.TRIGGER, 4);
+  const result = await q.read(d.bar + ITD.RESULT, 4);
+  // A register read prints vtd_reg_read: once it is in, every trace line of the DMA is.
+  const mark = q.log.length;
+  await q.read(VTD_BASE, 4);
+  await q.waitLog(mark, /vtd_reg_read addr 0x0 /);
+  return { result, lines: q.log.slice(from, mark).concat(q.log.slice(mark).filter((l) => !/vtd_reg_read/.test(l))) };
+}
+
+/** Give one VMM's QEMU its steps, comparing as it goes; stops at the first difference. */
+async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<number, Outcome>) {
+  const q = new Qtest(binary, plan.args);
+  const verdicts: Verdict[] = [];
+  const notIssued: NotIssued[] = [];
+  let issued = 0;
+  let difference: Difference | null = null;
+  try {
+    for (const d of plan.devices.values()) {
+      await q.pciConfigWrite(0, d.devfn, 0x10, Number(d.bar)); // BAR0
+      await q.pciConfigWrite(0, d.devfn, 0x04, 0x6); // PCI_COMMAND: memory space, bus master
+    }
+    for (const { ev, kind } of plan.steps) {
+      const iorr = outcomes.get(ev.seq)!;
+      let qemu: Observation | undefined;
+      if (kind === "mem.write") {
+        if (iorr.ok !== true) {
+          notIssued.push({ seq: ev.seq, op: ev.op, reason: `outside guest RAM (iorr: ${iorr.errno ?? "refused"})` });
+          continue;
+        }
+        await q.writeBytes(ev.gpa as bigint, ev.bytes as Uint8Array);
+      } else if (kind === "mmio.read") {
+        qemu = { value: hex(await q.read(VTD_BASE + BigInt(ev.off as number), ev.size as 4 | 8)) };
+      } else if (kind === "mmio.write") {
+        await q.write(VTD_BASE + BigInt(ev.off as number), ev.size as 4 | 8, ev.value as bigint);
+      } else {
+        const iova = ev.iova as bigint;
+        const size = (ev.size as number | undefined) ?? 1;
+        const read = ev.access === "read";
+        // The test device writes a pattern: keep what iorr says it lands on, to put it back.
+        const saved = !read && iorr.pa !== undefined ? { pa: BigInt(iorr.pa), bytes: await q.readBytes(BigInt(iorr.pa), size) } : undefined;
+        const r = await testdevDma(q, plan.devices.get(ev.guest_bdf as string)!, iova, size, read);
+        qemu = dmaObservation(r.lines, iova, r.result, plan.ram);
+        if (saved && "pa" in qemu && BigInt(qemu.pa) === saved.pa) await q.writeBytes(saved.pa, saved.bytes);
+      }
+      issued++;
+      if (qemu === undefined) continue;
+      const field = differs(qemu, iorr);
+      if (field !== undefined) {
+        difference = { seq: ev.seq, op: ev.op, qemu, field, iorr };
+        break;
+      }
+      verdicts.push({ seq: ev.seq, op: ev.op, qemu });
+    }
+  } finally {
+    await q.quit();
+  }
+  return { issued, verdicts, difference, notIssued };
+}
+
+/** Every VMM's QEMU in turn (they share nothing); the difference reported is the trace's first. */
+export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<number, Outcome>): Promise<OracleResult> {
+  const runs = [];
+  for (const v of plan.vmms) runs.push(await driveVmm(binary, v, outcomes));
+  const difference = runs.map((r) => r.difference).reduce<Difference | null>((a, d) => (d && (!a || d.seq < a.seq) ? d : a), null);
+  const before = (x: { seq: number }) => difference === null || x.seq < difference.seq;
+  const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
+  return {
+    qemu: plan.vmms.map((v) => ({ pid: v.pid, args: v.args })),
+    issued: runs.reduce((n, r) => n + r.issued, 0),
+    verdicts: runs
+      .flatMap((r) => r.verdicts)
+      .filter(before)
+      .sort(bySeq),
+    difference,
+    notIssued: [...plan.notIssued, ...runs.flatMap((r) => r.notIssued)].sort(bySeq),
+    hostSide: plan.hostSide,
+  };
+}
+
+/** Plan, replay iorr on the kept events, drive QEMU: the oracle's whole run over one trace. */
+export function runOracle(
+  binary: string,
+  file: string,
+  header: TraceHeader,
+  events: readonly TraceEvent[],
+  profile: Profile,
+): Effect.Effect<OracleResult, BadInput | ReplayFault> {
+  return Effect.gen(function* () {
+    const plan = yield* Effect.suspend(() => {
+      try {
+        return Effect.succeed(planOracle(file, events));
+      } catch (e) {
+        if (e instanceof BadInput) return Effect.fail(e);
+        throw e;
+      }
+    });
+    const outcomes = yield* iorrOutcomes(file, header, keptEvents(events, plan.notIssued), profile);
+    for (const ev of events) {
+      const o = outcomes.get(ev.seq);
+      if ((ev.op === "qemu.viommu" || ev.op === "qemu.device") && o && o.ok !== true)
+        return yield* Effect.fail(
+          new BadInput({
+            file,
+            seq: ev.seq,
+            message: `the QEMU oracle cannot drive this: iorr refuses the ${ev.op} (${JSON.stringify(o)}), so QEMU would not start`,
+          }),
+        );
+    }
+    return yield* Effect.tryPromise({
+      try: () => drive(binary, plan, outcomes),
+      catch: (e) => new BadInput({ file: binary, field: "--qemu", message: e instanceof Error ? e.message : String(e) }),
+    });
+  });
+}
