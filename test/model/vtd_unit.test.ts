@@ -82,7 +82,8 @@ describe("vtd_do_iommu_translate (legacy mode)", () => {
   });
   it("vtd_report_fault / vtd_record_frcd: a write to a read-only page records VTD_FR_WRITE in FRCD0 with PPF; FPD suppresses it", () => {
     const r = run([...base, ...tables, ...enable, dma(0x1000, "write"), mr(0x34), mr(0x228, 8)]);
-    expect(r.outcomes.slice(-3)).toEqual([{ fault: "VTD_FR_WRITE" }, { value: "0x2" }, { value: "0x8000000500000018" }]);
+    // PV 0xffff, PP clear: a legacy-mode request has PCI_NO_PASID, and VTD_FRCD_PV keeps its low 16 bits (vtd_report_dmar_fault).
+    expect(r.outcomes.slice(-3)).toEqual([{ fault: "VTD_FR_WRITE" }, { value: "0x2" }, { value: "0x80ffff0500000018" }]);
     const f = run([...base, ...tables, w(0x11000 + 0x18 * 16, 0x12003n), ...enable, dma(0x1000, "write"), mr(0x34)]);
     expect(f.outcomes.slice(-2)).toEqual([{ fault: "VTD_FR_WRITE" }, { value: "0x0" }]);
   });

@@ -174,17 +174,19 @@ function legacy(): Trace {
   g.dma("00:03.0", 0x1010n, "write", g.hit(0x20_0010n, 12, "rw"));
   g.dma("00:03.0", 0x41_2345n, "read", g.hit(0x81_2345n, 21, "r"));
   g.dma("00:03.0", 0x8012_3456n, "write", g.hit(0x12_3456n, 30, "rw"));
-  t.note("A write to the read-only page: VTD_FR_WRITE, recorded in FRCD0 (F, FR 5, T clear for a write, SID 00:03.0) with FSTS.PPF.");
+  t.note(
+    "A write to the read-only page: VTD_FR_WRITE, recorded in FRCD0 (F, FR 5, T clear for a write, SID 00:03.0) with FSTS.PPF; PV 0xffff, PP clear: vtd_report_dmar_fault's VTD_FRCD_PV(PCI_NO_PASID) for a legacy-mode request.",
+  );
   g.dma("00:03.0", 0x2008n, "write", { fault: "VTD_FR_WRITE" });
   g.mr(FSTS, 4, 0x2n);
   g.mr(FRCD, 8, 0x2000n);
-  g.mr(FRCD + 8, 8, 0x8000_0005_0000_0018n);
+  g.mr(FRCD + 8, 8, 0x80ff_ff05_0000_0018n);
   t.note(
     "A read caches the read-only page; a write then hits that IOTLB entry, which QEMU returns without checking the access: the memory core refuses it (MEMTX_DECODE_ERROR) and no fault is recorded.",
   );
   g.dma("00:03.0", 0x2008n, "read", g.hit(0x20_1008n, 12, "r"));
   g.dma("00:03.0", 0x2008n, "write", { fault: "MEMTX_DECODE_ERROR" });
-  g.mr(FRCD + 8, 8, 0x8000_0005_0000_0018n);
+  g.mr(FRCD + 8, 8, 0x80ff_ff05_0000_0018n);
   t.note("One fault recording register (NFR 0): a fault from another source while F is set sets FSTS.PFO and is lost.");
   g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
   g.mr(FSTS, 4, 0x3n);
@@ -193,7 +195,7 @@ function legacy(): Trace {
   g.mw(FSTS, 4, 0x1n);
   g.mr(FSTS, 4, 0x0n);
   g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
-  g.mr(FRCD + 8, 8, 0xc000_0006_0000_0018n);
+  g.mr(FRCD + 8, 8, 0xc0ff_ff06_0000_0018n);
   t.note(
     "Faults of the walk: beyond the 48-bit width, reserved bits (a 2 MiB leaf's bit 13, address bit 48, SNP in a leaf without snoop-control, TM in a table entry: vtd_spte_rsvd), the interrupt range (VTD_FR_INTERRUPT_ADDR in legacy mode).",
   );
@@ -383,7 +385,7 @@ function scalableSs(): Trace {
 
 function scalableFs(): Trace {
   const t = new Trace(
-    "intel-iommu scalable mode with x-flts=on: first-stage tables (4-level) with 4 KiB / 2 MiB / 1 GiB pages, the first-stage faults (P, U/S, R/W, reserved, canonical, interrupt range), 5-level and second-stage PASID entries refused, fs1gp=off",
+    "intel-iommu scalable mode with x-flts=on: first-stage tables (4-level) with 4 KiB / 2 MiB / 1 GiB pages, the first-stage faults (P, U/S, R/W, reserved, canonical, interrupt range), 5-level and second-stage PASID entries refused, fs1gp=off (ignored by the walker)",
     ["linux-mainline", "qemu-flts-final"],
   );
   const { g, rtaddr, setPe } = scalableGuest(t, 1, { "x-flts": true }, ["00:03.0", "00:04.0", "00:05.0", "00:06.0"]);
@@ -425,14 +427,16 @@ function scalableFs(): Trace {
   g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
   g.dma("00:06.0", 0x9876n, "read", g.hit(0x9876n, 12, "rw"));
 
-  t.note("A second guest with fs1gp=off: a 1 GiB first-stage page has PS reserved in its PDPE.");
+  t.note(
+    "A second guest with fs1gp=off: the property only clears CAP.FS1GP (vtd_cap_init); the walker's level-3 large-page mask (vtd_fpte_rsvd_large, vtd_init) does not consult it, so a 1 GiB first-stage page still translates.",
+  );
   const h = scalableGuest(t, 2, { "x-flts": true, fs1gp: false }, ["00:03.0"]);
   const fs2 = h.g.page();
   h.setPe("00:03.0", 0, pe({ pgtt: 1, fs: fs2, did: 1 }));
   h.g.map(fs2, 4, 0x4000_0000n, 0x0n, 30, FS_RW, FS_RW);
   h.g.map(fs2, 4, 0x20_0000n, 0x20_0000n, 21, FS_RW, FS_RW);
   h.g.enable(h.rtaddr);
-  h.g.dma("00:03.0", 0x4000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  h.g.dma("00:03.0", 0x4000_0000n, "read", h.g.hit(0x0n, 30, "r"));
   h.g.dma("00:03.0", 0x20_0000n, "read", h.g.hit(0x20_0000n, 21, "r"));
   return t;
 }

@@ -13,11 +13,14 @@ export function handleFsts(u: VtdUnit): void {
   if (raw(u, DMAR_FECTL) & CTL_IP && !(raw(u, DMAR_FSTS) & (FSTS_PFO | FSTS_PPF | FSTS_IQE))) setClear(u, DMAR_FECTL, CTL_IP, 0);
 }
 
-/** vtd_update_fsts_ppf: PPF = some fault recording register has F set. */
+/**
+ * vtd_update_fsts_ppf: PPF = some fault recording register has F set. It leaves FECTL.IP
+ * alone: only a write to FSTS clears IP (vtd_handle_fsts_write), so clearing F through
+ * FRCD keeps IP set until software writes FSTS.
+ */
 export function updatePpf(u: VtdUnit): void {
   const f = (raw(u, DMAR_FRCD + 12) & 0x80000000) !== 0;
   setClear(u, DMAR_FSTS, FSTS_PPF, f ? FSTS_PPF : 0);
-  handleFsts(u);
 }
 
 /** vtd_generate_fault_event: only when nothing was pending; IM set leaves IP set. */
@@ -56,10 +59,17 @@ export const VTD_FR: Readonly<Record<string, number>> = {
   VTD_FR_SM_WRITE: 0x85,
   VTD_FR_SM_INTERRUPT_ADDR: 0x87,
 };
+/** include/hw/pci/pci_bus.h: a request without PASID (UINT32_MAX). */
+const PCI_NO_PASID = 0xffffffff;
+
 /** vtd_qualified_faults[]: suppressed when FPD is set. */
 const UNQUALIFIED = new Set([0x1, 0x8, 0x9, 0xa, 0xb, 0x50, 0x58]);
 
-/** vtd_report_fault -> vtd_report_frcd_fault: record in FRCD0 unless FPD, PFO, compression or a full register says otherwise. */
+/**
+ * vtd_report_fault -> vtd_report_frcd_fault: record in FRCD0 unless FPD, PFO, compression or a full register says otherwise.
+ * `pasid`: undefined for the context-lookup faults (QEMU passes is_pasid false, pasid 0); else the request's PASID, -1 for
+ * PCI_NO_PASID (legacy mode): is_pasid is pasid != PCI_NO_PASID, and VTD_FRCD_PV keeps the low 16 bits of UINT32_MAX then.
+ */
 export function vtdReportFault(u: VtdUnit, fr: number, fpd: boolean, sid: number, addr: bigint, write: boolean, pasid: number | undefined): void {
   if (fpd && !UNQUALIFIED.has(fr)) return; // trace vtd_fault_disabled
   const fsts = raw(u, DMAR_FSTS);
@@ -71,7 +81,8 @@ export function vtdReportFault(u: VtdUnit, fr: number, fpd: boolean, sid: number
     return;
   }
   let hi = BigInt(sid) | (BigInt(fr) << 32n) | (1n << 63n);
-  if (pasid !== undefined) hi |= (BigInt(pasid & 0xffff) << 40n) | (1n << 31n);
+  // VTD_FRCD_PV(pasid) | VTD_FRCD_PP(is_pasid), as vtd_report_dmar_fault builds them.
+  if (pasid !== undefined) hi |= (BigInt((pasid < 0 ? PCI_NO_PASID : pasid) & 0xffff) << 40n) | (pasid >= 0 ? 1n << 31n : 0n);
   if (!write) hi |= 1n << 62n;
   setQuadRaw(u, DMAR_FRCD, addr & ~0xfffn);
   setQuadRaw(u, DMAR_FRCD + 8, hi);

@@ -32,7 +32,7 @@ import { provenance, type CachedTranslation, type Piece, type Provenance } from 
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
 import { DMAR_GSTS, DMAR_RTADDR, GCMD_TE, hawMask } from "./registers.ts";
-import { VTD_CAP_FS1GP, VTD_ECAP_DT, VTD_ECAP_FSTS, VTD_ECAP_PT, VTD_ECAP_SSTS } from "./regs.ts";
+import { VTD_ECAP_DT, VTD_ECAP_FSTS, VTD_ECAP_PT, VTD_ECAP_SSTS } from "./regs.ts";
 import { iotlbForWrite, raw, type Pgtt, type VtdCtx, type VtdUnit } from "./state.ts";
 
 const INTR_LO = 0xfee00000n;
@@ -299,7 +299,8 @@ function decodePasidEntry(c: VtdCtx, r: PasidLookup, fpd: boolean): Ctx2 | CtxFa
       did,
       pgtt: "fst",
       fpd,
-      pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: c.cap & VTD_CAP_FS1GP ? X86FS_SP_1G : 0 },
+      // 1 GiB pages whatever fs1gp says: it only sets CAP.FS1GP; vtd_fpte_rsvd_large[3] (vtd_init) does not consult it.
+      pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: X86FS_SP_1G },
     };
   }
   return {
@@ -333,8 +334,9 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   }
   const ctx = contextOf(c, sid, pasid < 0 ? PASID_0 : pasid, `${sid}:${pasidIn ?? -1}`);
   const fs = c.cfg.flts && u.rootScalable;
-  const report = (fr: string, fpd: boolean, withPasid: boolean): VtdXlate => {
-    vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, withPasid ? pasid : undefined);
+  // The walk's faults carry the request's PASID (-1: PCI_NO_PASID, legacy mode); the context lookup's none.
+  const report = (fr: string, fpd: boolean, fromWalk: boolean): VtdXlate => {
+    vtdReportFault(u, VTD_FR[fr]!, fpd, sid, iova, write, fromWalk ? pasid : undefined);
     return { fault: fr };
   };
   // Until the IOTLB fill replaces it, the request: a fault names the invalidations covering it (src/query/why.ts).
@@ -356,13 +358,13 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   if (f !== FAULT_NONE) {
     const top = walk[R_STEPS]! <= 1 && walk[R_LEVEL] === ctx.pt.levels;
     const fr = fs ? fsFault(f, c.mem, top) : ssFault(f, write, c.mem, top);
-    return report(fr, ctx.fpd, pasid >= 0);
+    return report(fr, ctx.fpd, true);
   }
   const pageLg2 = walk[R_PAGE_LG2]!;
   const out = BigInt(walk[R_PA]!);
   const base = (out >> BigInt(pageLg2)) << BigInt(pageLg2);
   const last = base + (1n << BigInt(pageLg2)) - 1n;
-  if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd, pasid >= 0);
+  if (base <= INTR_HI && last >= INTR_LO) return report(c.cfg.scalableMode ? "VTD_FR_SM_INTERRUPT_ADDR" : "VTD_FR_INTERRUPT_ADDR", ctx.fpd, true);
   const perm = walk[R_PERM]! & 3;
   updateIotlb(u, { tag: sid, pasid, iova: (iova >> BigInt(pageLg2)) << BigInt(pageLg2), pageLg2, pa: Number(base), perm, did: ctx.did, firstStage: fs });
   if (rec !== null) {
