@@ -679,6 +679,55 @@ function qiScalableFs(): Trace {
   return t;
 }
 
+function qiScalableSs(): Trace {
+  const t = new Trace(
+    "intel-iommu scalable mode, second stage (PGTT 010b) through PASID_0, 256-bit queue: a PASID-based page-selective descriptor keeps second-stage entries (vtd_hash_remove_by_page_piotlb), a PASID-selective one drops them (vtd_hash_remove_by_pasid), a page-selective IOTLB descriptor drops only the pages it covers (vtd_hash_remove_by_page), a changed PASID entry read on the next IOTLB miss, QIE disabled after a wait descriptor (vtd_queued_inv_disable_check)",
+    "linux-mainline",
+  );
+  const { g, rtaddr, setPe } = scalableGuest(t, 1, {}, ["00:03.0", "00:04.0"]);
+  const ss = g.page(),
+    ss2 = g.page();
+  setPe("00:03.0", 0, pe({ pgtt: 2, ss, did: 2 }));
+  setPe("00:04.0", 0, pe({ pgtt: 2, ss, did: 2 }));
+  g.map(ss, 4, 0x1000n, 0x21_0000n, 12, SS_RW, SS_RW);
+  g.map(ss, 4, 0x2000n, 0x21_1000n, 12, SS_RW, SS_RW);
+  g.map(ss2, 4, 0x1000n, 0x26_0000n, 12, SS_RW, SS_RW);
+  g.enable(rtaddr);
+  const iq = g.page();
+  const q = new Queue(g, iq, true);
+  g.mw(IQA, 8, iq | (1n << 11n));
+  g.mw(GCMD, 4, TE | QIE);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x21_1010n, 12, "r"));
+  g.map(ss, 4, 0x1000n, 0x31_0000n, 12, SS_RW, SS_RW);
+  g.map(ss, 4, 0x2000n, 0x31_1000n, 12, SS_RW, SS_RW);
+  t.note("PASID-based page-selective (domain 2, PASID_0, 0x1000): second-stage entries stay.");
+  q.submit(dPiotlb(3, 2, 0, 0x1000n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  t.note("Page-selective IOTLB (domain 2, 0x1000): the second-stage entry of 0x1000 goes, 0x2000's stays.");
+  q.submit(dIotlb(3, 2, 0x1000n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x21_1010n, 12, "r"));
+  t.note("PASID-selective (domain 2, PASID_0): every entry of it, second stage too.");
+  q.submit(dPiotlb(2, 2, 0));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x31_1010n, 12, "r"));
+  t.note("00:03.0's PASID_0 entry now points to another table: the IOTLB still answers, a domain-selective descriptor makes the walk read the new entry.");
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  setPe("00:03.0", 0, pe({ pgtt: 2, ss: ss2, did: 2 }));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  q.submit(dIotlb(2, 2));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x26_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  t.note("A wait descriptor (FN only) drains the queue; disabling QIE then succeeds.");
+  q.submit(dWait({ fn: true }));
+  q.iqh(q.n);
+  g.mw(GCMD, 4, TE);
+  g.mr(GSTS, 4, TE | SRTP);
+  q.iqh(0);
+  return t;
+}
+
 const out = process.argv[2] ?? "test/traces/vtd";
 const traces: [string, () => Trace][] = [
   ["matrix_legacy.jsonl", legacy],
@@ -687,6 +736,7 @@ const traces: [string, () => Trace][] = [
   ["matrix_scalable_fs.jsonl", scalableFs],
   ["qi_legacy.jsonl", qiLegacy],
   ["qi_scalable_fs.jsonl", qiScalableFs],
+  ["qi_scalable_ss.jsonl", qiScalableSs],
 ];
 for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);
