@@ -1,4 +1,4 @@
-// tools/gen/vtd-matrix.ts writes the test/traces/vtd/matrix_*.jsonl traces
+// tools/gen/vtd-matrix.ts writes the test/traces/vtd/matrix_*.jsonl and qi_*.jsonl traces
 // (replayed by test/traces.test.ts); the committed traces must be what it
 // writes, so a change to the generator is a change to the traces under review.
 import { execFileSync } from "node:child_process";
@@ -14,7 +14,7 @@ it("the committed VT-d matrix traces are the generator's output", () => {
     const files = readdirSync(dir).sort();
     expect(files).toEqual(
       readdirSync("test/traces/vtd")
-        .filter((f) => f.startsWith("matrix_"))
+        .filter((f) => f.startsWith("matrix_") || f.startsWith("qi_"))
         .sort(),
     );
     for (const f of files) expect(readFileSync(join(dir, f), "utf8"), f).toBe(readFileSync(join("test/traces/vtd", f), "utf8"));

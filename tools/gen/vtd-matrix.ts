@@ -441,12 +441,302 @@ function scalableFs(): Trace {
   return t;
 }
 
+// --- Queued invalidation and the invalidation granularities (QEMU's vtd_handle_gcmd_qie,
+// vtd_handle_iqt_write, vtd_fetch_inv_desc, vtd_process_*_desc, vtd_hash_remove_by_*).
+
+const ICS = 0x9c,
+  IECTL = 0xa0,
+  FECTL = 0x38;
+/** Descriptors (intel_iommu_internal.h VTD_INV_DESC_*): [lo, hi]. */
+const dCc = (g: number, did = 0, sid = 0, fm = 0): [bigint, bigint] => [
+  0x1n | (BigInt(g) << 4n) | (BigInt(did) << 16n) | (BigInt(sid) << 32n) | (BigInt(fm) << 48n),
+  0n,
+];
+const dIotlb = (g: number, did: number, addr = 0n, am = 0): [bigint, bigint] => [0x2n | (BigInt(g) << 4n) | (BigInt(did) << 16n), addr | BigInt(am)];
+const dWait = (o: { sw?: [bigint, number]; iF?: boolean; fn?: boolean }): [bigint, bigint] => [
+  0x5n | (o.iF ? 0x10n : 0n) | (o.sw ? 0x20n : 0n) | (o.fn ? 0x40n : 0n) | (BigInt(o.sw?.[1] ?? 0) << 32n),
+  o.sw?.[0] ?? 0n,
+];
+const dPiotlb = (g: number, did: number, pasid: number, addr = 0n, am = 0): [bigint, bigint] => [
+  0x6n | (BigInt(g) << 4n) | (BigInt(did) << 16n) | (BigInt(pasid) << 32n),
+  addr | BigInt(am),
+];
+
+/** An invalidation queue at `base` of 128-bit (dw false) or 256-bit descriptors: put() writes one, tail() moves IQT. */
+class Queue {
+  n = 0;
+  constructor(
+    readonly g: Guest,
+    readonly base: bigint,
+    readonly dw: boolean,
+  ) {}
+  put(d: [bigint, bigint]) {
+    const at = this.base + BigInt(this.n) * (this.dw ? 32n : 16n);
+    if (this.dw) this.g.write(at, d[0], d[1], 0n, 0n);
+    else this.g.write(at, d[0], d[1]);
+    this.n++;
+  }
+  /** IQT.QT counts 128-bit units (VTD_IQT_QT). */
+  tail(n = this.n) {
+    this.g.mw(IQT, 8, BigInt(n) << (this.dw ? 5n : 4n));
+  }
+  iqh(n: number) {
+    this.g.mr(IQH, 8, BigInt(n) << (this.dw ? 5n : 4n));
+  }
+  submit(...ds: [bigint, bigint][]) {
+    for (const d of ds) this.put(d);
+    this.tail();
+  }
+}
+
+function qiLegacy(): Trace {
+  const t = new Trace(
+    "intel-iommu queued invalidation, legacy mode (128-bit descriptors): IQA read back (vtd_mem_read: s->iq), QIE enabled with a pending tail and disabled (vtd_handle_gcmd_qie, vtd_queued_inv_disable_check), the wait descriptor's status write and IWC (vtd_process_wait_desc), IQE on a bad descriptor and a bad tail (vtd_fetch_inv_desc, vtd_handle_iqt_write), page- and domain-selective IOTLB invalidation of second-stage 4 KiB / 2 MiB entries (vtd_iotlb_page_invalidate, vtd_hash_remove_by_page), context-cache invalidation (vtd_context_global_invalidate, vtd_context_device_invalidate)",
+    "linux-mainline",
+  );
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page(),
+    pml4b = g.page();
+  g.write(root, ctx | 1n);
+  const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
+  ce("00:03.0", legacyCe(pml4, 0, 2, 1));
+  ce("00:04.0", legacyCe(pml4, 0, 2, 1));
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x40_0000n, 0x80_0000n, 21, SS_RW, SS_RW);
+  const leaf5 = g.map(pml4, 4, 0x5000n, 0x21_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4b, 4, 0x1000n, 0x24_0000n, 12, SS_RW, SS_RW);
+  g.enable(root);
+  const iq = g.page();
+  const q = new Queue(g, iq, false);
+  t.note("IQA reads back s->iq, set only when QIE is enabled (vtd_mem_read DMAR_IQA_REG, vtd_handle_gcmd_qie): before, only QS shows.");
+  g.mw(IQA, 8, iq | 1n);
+  g.mr(IQA, 8, 1n);
+  g.mr(IQA + 4, 4, 0n);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x20_0010n, 12, "r"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  g.map(pml4, 4, 0x1000n, 0x30_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x40_0000n, 0xc0_0000n, 21, SS_RW, SS_RW);
+  t.note("A page-selective IOTLB descriptor queued before QIE: the tail is recorded (vtd_handle_iqt_write), nothing is processed.");
+  q.submit(dIotlb(3, 1, 0x1000n));
+  q.iqh(0);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x20_0010n, 12, "r"));
+  t.note("Enabling QIE with a pending tail processes it at once (vtd_handle_gcmd_qie: 'Windows guests are known to set up Queued Invalidation this way').");
+  g.mw(GCMD, 4, TE | QIE);
+  g.mr(GSTS, 4, TE | SRTP | QIE);
+  q.iqh(1);
+  g.mr(IQA, 8, iq | 1n);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "r"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  t.note("With QIE on, register-based invalidation is ignored (vtd_handle_iotlb_write): IVT stays set, the 2 MiB entry stays.");
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.mr(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  t.note("Disabling QIE after a non-wait descriptor is refused (vtd_queued_inv_disable_check: iq_last_desc_type must be VTD_INV_DESC_WAIT): QIES stays.");
+  g.mw(GCMD, 4, TE);
+  g.mr(GSTS, 4, TE | SRTP | QIE);
+  t.note(
+    "A page-selective descriptor at an address inside the 2 MiB page drops it (vtd_hash_remove_by_page: entry->gfn == (addr & entry->mask) >> 12); then a wait descriptor: SW writes its status dword where hi points (here the leaf entry of 0x5000, not cached yet), IF sets ICS.IWC and IECTL.IP (IM set).",
+  );
+  q.submit(dIotlb(3, 1, 0x45_6000n), dWait({ sw: [leaf5, 0x22_0003], iF: true }));
+  q.iqh(3);
+  g.mr(ICS, 4, 1n);
+  g.mr(IECTL, 4, 0xc000_0000n);
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0xc0_0010n, 21, "r"));
+  g.dma("00:03.0", 0x5010n, "read", g.hit(0x22_0010n, 12, "r"));
+  t.note("After a wait descriptor, disabling QIE is done: QIES clears and IQH is reset to 0; IQA still reads s->iq; register-based invalidation works again.");
+  g.mw(GCMD, 4, TE);
+  g.mr(GSTS, 4, TE | SRTP);
+  q.iqh(0);
+  g.mr(IQA, 8, iq | 1n);
+  g.map(pml4, 4, 0x1000n, 0x31_0000n, 12, SS_RW, SS_RW);
+  g.mw(IVA, 8, 0x1000n);
+  g.mw(IOTLB, 8, (1n << 63n) | (3n << 60n) | (1n << 32n));
+  g.mr(IOTLB, 8, (3n << 60n) | (3n << 57n) | (1n << 32n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  t.note(
+    "Re-enabling QIE: the head restarts at 0 but the tail kept its value, so the three descriptors are processed again; the wait descriptor rewrites the leaf of 0x5000 the guest had changed meanwhile (IWC was already set: no new completion event).",
+  );
+  g.map(pml4, 4, 0x5000n, 0x23_0000n, 12, SS_RW, SS_RW);
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.mw(GCMD, 4, TE | QIE);
+  q.iqh(3);
+  g.dma("00:03.0", 0x5010n, "read", g.hit(0x22_0010n, 12, "r"));
+  t.note("An IOTLB descriptor of granularity 0 is invalid: FSTS.IQE, IQH stays on it, FECTL.IP set (IM set); later tail writes are ignored while IQE is set.");
+  q.submit(dIotlb(0, 1));
+  g.mr(FSTS, 4, 0x10n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  q.iqh(3);
+  g.write(iq + 3n * 16n, ...dWait({ fn: true }));
+  q.tail();
+  q.iqh(3);
+  t.note("Clearing IQE (write 1) clears FECTL.IP but fetches nothing (vtd_handle_fsts_write); the next tail write does.");
+  g.mw(FSTS, 4, 0x10n);
+  g.mr(FSTS, 4, 0n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  q.iqh(3);
+  q.tail();
+  q.iqh(4);
+  t.note(
+    "Context cache: 00:03.0 is moved to another table. A domain-selective context-cache descriptor is done as global (vtd_process_context_cache_desc); a device-selective one for 00:04.0 leaves 00:03.0's cached entry.",
+  );
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  ce("00:03.0", legacyCe(pml4b, 0, 2, 1));
+  ce("00:04.0", legacyCe(pml4b, 0, 2, 1));
+  q.submit(dCc(3, 0, 0x20), dIotlb(1, 0));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x24_0010n, 12, "r"));
+  q.submit(dCc(2, 1), dIotlb(2, 1));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x24_0010n, 12, "r"));
+  t.note("A tail beyond the queue (256 entries with QS 0) is an invalidation queue error (vtd_fetch_inv_desc).");
+  g.mw(IQT, 8, 0x100n << 4n);
+  g.mr(FSTS, 4, 0x10n);
+  q.iqh(q.n);
+  return t;
+}
+
+function qiScalableFs(): Trace {
+  const t = new Trace(
+    "intel-iommu scalable mode (x-flts=on), 256-bit queue: invalidation granularities against first-stage IOTLB entries: page-selective IOTLB (vtd_iotlb_page_invalidate / vtd_hash_remove_by_page drops every first-stage entry of the domain), PASID-based page-selective (vtd_piotlb_page_invalidate / vtd_hash_remove_by_page_piotlb) and PASID-selective (vtd_piotlb_pasid_invalidate / vtd_hash_remove_by_pasid), domain-selective (vtd_iotlb_domain_invalidate); the IQT reserved bit (vtd_handle_iqt_write) and IQA read back with DW",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  const { g, rtaddr, setPe } = scalableGuest(t, 1, { "x-flts": true }, ["00:03.0", "00:04.0"]);
+  const fs = g.page();
+  setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 2 }));
+  setPe("00:04.0", 0, pe({ pgtt: 1, fs, did: 3 }));
+  g.map(fs, 4, 0x1000n, 0x21_0000n, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x2000n, 0x21_1000n, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x40_0000n, 0x80_0000n, 21, FS_RW, FS_RW);
+  g.enable(rtaddr);
+  const iq = g.page();
+  const q = new Queue(g, iq, true);
+  t.note("IQA before QIE shows DW and QS only (s->iq is 0); after, the base too (vtd_mem_read).");
+  g.mw(IQA, 8, iq | (1n << 11n));
+  g.mr(IQA, 8, 1n << 11n);
+  g.mw(GCMD, 4, TE | QIE);
+  g.mr(GSTS, 4, TE | SRTP | QIE);
+  g.mr(IQA, 8, iq | (1n << 11n));
+  const prime = () => {
+    g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+    g.dma("00:03.0", 0x2010n, "read", g.hit(0x21_1010n, 12, "r"));
+    g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+    g.dma("00:04.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  };
+  prime();
+  const remap = (a: bigint, b: bigint, c: bigint) => {
+    g.map(fs, 4, 0x1000n, a, 12, FS_RW, FS_RW);
+    g.map(fs, 4, 0x2000n, b, 12, FS_RW, FS_RW);
+    g.map(fs, 4, 0x40_0000n, c, 21, FS_RW, FS_RW);
+  };
+  remap(0x31_0000n, 0x31_1000n, 0xc0_0000n);
+  t.note("A page-selective IOTLB descriptor (domain 2, 0x1000): every first-stage entry of domain 2 goes, whatever its address; domain 3's stays.");
+  q.submit(dIotlb(3, 2, 0x1000n));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x31_1010n, 12, "r"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0xc0_0010n, 21, "r"));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  remap(0x41_0000n, 0x41_1000n, 0x80_0000n);
+  t.note("A PASID-based page-selective descriptor (domain 2, PASID_0, 0x1000, AM 0) drops that page only.");
+  q.submit(dPiotlb(3, 2, 0, 0x1000n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x41_0010n, 12, "r"));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x31_1010n, 12, "r"));
+  t.note(
+    "At an address inside the 2 MiB page it drops the 2 MiB entry (entry->gfn == (addr & entry->mask) >> 12); for PASID 1 or domain 3 it drops nothing of (domain 2, PASID_0).",
+  );
+  q.submit(dPiotlb(3, 2, 0, 0x5f_f000n));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  remap(0x51_0000n, 0x51_1000n, 0xc0_0000n);
+  q.submit(dPiotlb(3, 2, 1, 0x1000n), dPiotlb(3, 3, 0, 0x8000n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x41_0010n, 12, "r"));
+  t.note("AM 1 at 0x2000 covers 0x2000-0x3fff: 0x2000 goes, 0x1000 stays.");
+  q.submit(dPiotlb(3, 2, 0, 0x2000n, 1));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x51_1010n, 12, "r"));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x41_0010n, 12, "r"));
+  t.note("PASID-selective (domain 2, PASID_0): every entry of it; domain 3's stays until a domain-selective IOTLB descriptor.");
+  q.submit(dPiotlb(2, 2, 0));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x51_0010n, 12, "r"));
+  g.dma("00:03.0", 0x40_0010n, "read", g.hit(0xc0_0010n, 21, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  q.submit(dIotlb(2, 3));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x51_0010n, 12, "r"));
+  q.iqh(q.n);
+  t.note("A PASID-based descriptor of granularity 1 is invalid (vtd_process_piotlb_desc): IQE, IQH stays on it.");
+  q.submit(dPiotlb(1, 2, 0));
+  g.mr(FSTS, 4, 0x10n);
+  q.iqh(q.n - 1);
+  g.mw(FSTS, 4, 0x10n);
+  t.note("With 256-bit descriptors, IQT bit 4 is reserved: IQE, the tail is not taken (vtd_handle_iqt_write).");
+  g.mw(IQT, 8, (BigInt(q.n) << 5n) | 0x10n);
+  g.mr(FSTS, 4, 0x10n);
+  t.note("A wait descriptor whose status write fails (no memory at 64 GiB) is an IQE, but its IF still sets ICS.IWC (vtd_process_wait_desc).");
+  g.mw(FSTS, 4, 0x10n);
+  g.write(iq + BigInt(q.n - 1) * 32n, ...dWait({ sw: [0x10_0000_0000n, 1], iF: true }), 0n, 0n);
+  q.tail();
+  g.mr(FSTS, 4, 0x10n);
+  g.mr(ICS, 4, 1n);
+  q.iqh(q.n - 1);
+  return t;
+}
+
+function qiScalableSs(): Trace {
+  const t = new Trace(
+    "intel-iommu scalable mode, second stage (PGTT 010b) through PASID_0, 256-bit queue: a PASID-based page-selective descriptor keeps second-stage entries (vtd_hash_remove_by_page_piotlb), a PASID-selective one drops them (vtd_hash_remove_by_pasid), a page-selective IOTLB descriptor drops only the pages it covers (vtd_hash_remove_by_page), a changed PASID entry read on the next IOTLB miss, QIE disabled after a wait descriptor (vtd_queued_inv_disable_check)",
+    "linux-mainline",
+  );
+  const { g, rtaddr, setPe } = scalableGuest(t, 1, {}, ["00:03.0", "00:04.0"]);
+  const ss = g.page(),
+    ss2 = g.page();
+  setPe("00:03.0", 0, pe({ pgtt: 2, ss, did: 2 }));
+  setPe("00:04.0", 0, pe({ pgtt: 2, ss, did: 2 }));
+  g.map(ss, 4, 0x1000n, 0x21_0000n, 12, SS_RW, SS_RW);
+  g.map(ss, 4, 0x2000n, 0x21_1000n, 12, SS_RW, SS_RW);
+  g.map(ss2, 4, 0x1000n, 0x26_0000n, 12, SS_RW, SS_RW);
+  g.enable(rtaddr);
+  const iq = g.page();
+  const q = new Queue(g, iq, true);
+  g.mw(IQA, 8, iq | (1n << 11n));
+  g.mw(GCMD, 4, TE | QIE);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x21_1010n, 12, "r"));
+  g.map(ss, 4, 0x1000n, 0x31_0000n, 12, SS_RW, SS_RW);
+  g.map(ss, 4, 0x2000n, 0x31_1000n, 12, SS_RW, SS_RW);
+  t.note("PASID-based page-selective (domain 2, PASID_0, 0x1000): second-stage entries stay.");
+  q.submit(dPiotlb(3, 2, 0, 0x1000n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  t.note("Page-selective IOTLB (domain 2, 0x1000): the second-stage entry of 0x1000 goes, 0x2000's stays.");
+  q.submit(dIotlb(3, 2, 0x1000n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x21_1010n, 12, "r"));
+  t.note("PASID-selective (domain 2, PASID_0): every entry of it, second stage too.");
+  q.submit(dPiotlb(2, 2, 0));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x31_1010n, 12, "r"));
+  t.note("00:03.0's PASID_0 entry now points to another table: the IOTLB still answers, a domain-selective descriptor makes the walk read the new entry.");
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  setPe("00:03.0", 0, pe({ pgtt: 2, ss: ss2, did: 2 }));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  q.submit(dIotlb(2, 2));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x26_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  t.note("A wait descriptor (FN only) drains the queue; disabling QIE then succeeds.");
+  q.submit(dWait({ fn: true }));
+  q.iqh(q.n);
+  g.mw(GCMD, 4, TE);
+  g.mr(GSTS, 4, TE | SRTP);
+  q.iqh(0);
+  return t;
+}
+
 const out = process.argv[2] ?? "test/traces/vtd";
 const traces: [string, () => Trace][] = [
   ["matrix_legacy.jsonl", legacy],
   ["matrix_legacy_aw39.jsonl", legacyAw39],
   ["matrix_scalable_ss.jsonl", scalableSs],
   ["matrix_scalable_fs.jsonl", scalableFs],
+  ["qi_legacy.jsonl", qiLegacy],
+  ["qi_scalable_fs.jsonl", qiScalableFs],
+  ["qi_scalable_ss.jsonl", qiScalableSs],
 ];
 for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);

@@ -31,6 +31,12 @@ export function handleIqt(c: VtdCtx): void {
   const qt = Number((val >> 4n) & 0x7fffn);
   u.iqTail = u.iqDw ? qt >> 1 : qt;
   if (!u.qiEnabled || raw(u, DMAR_FSTS) & FSTS_IQE) return;
+  fetchInvDesc(c);
+}
+
+/** vtd_fetch_inv_desc: process from the head to the tail; IQH follows each descriptor done. */
+export function fetchInvDesc(c: VtdCtx): void {
+  const u = c.unit;
   if (u.iqTail >= u.iqSize) {
     iqError(u); // "detected invalid QI tail"
     return;
@@ -53,11 +59,15 @@ function processDesc(c: VtdCtx): boolean {
   const v: bigint[] = [];
   for (let i = 0n; i < dsize / 8n; i++) {
     const w = c.mem.read64(at + i * 8n);
-    if (w === undefined) return false; // "read INV DESC failed"
+    if (w === undefined) {
+      u.iqLastDescType = 0; // VTD_INV_DESC_NONE
+      return false; // "read INV DESC failed"
+    }
     v.push(w);
   }
   const [lo, hi] = [v[0]!, v[1]!];
   const type = Number(((lo >> 5n) & 0x70n) | (lo & 0xfn));
+  u.iqLastDescType = type; // vtd_process_inv_desc: s->iq_last_desc_type, whether the descriptor is valid or not
   if (u.iqDw && (v[2] !== 0n || v[3] !== 0n)) return false;
   const rsvd = (mlo: bigint, mhi: bigint) => (lo & mlo) !== 0n || (hi & mhi) !== 0n;
   const g = Number((lo >> 4n) & 3n);
@@ -114,11 +124,13 @@ function waitDesc(c: VtdCtx, lo: bigint, hi: bigint): boolean {
   const IF = (lo & 0x10n) !== 0n;
   const SW = (lo & 0x20n) !== 0n;
   const FN = (lo & 0x40n) !== 0n;
+  let ok = true;
   if (SW) {
     const addr = Number(hi);
     c.mem.bad = false;
-    if (c.mem.hostPa(hi) === undefined) return false; // "wait write fail"
-    c.mem.write32(addr, Number(lo >> 32n));
+    if (c.mem.hostPa(hi) === undefined)
+      ok = false; // "wait write fail": IF is still handled
+    else c.mem.write32(addr, Number(lo >> 32n));
   }
   if (IF) {
     // vtd_generate_completion_event
@@ -127,5 +139,5 @@ function waitDesc(c: VtdCtx, lo: bigint, hi: bigint): boolean {
       if (raw(u, DMAR_IECTL) & CTL_IM) setClear(u, DMAR_IECTL, 0, CTL_IP);
     }
   }
-  return SW || IF || FN;
+  return (SW || IF || FN) && ok;
 }

@@ -9,7 +9,7 @@
 
 import { contextDevice, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, resetCaches } from "./caches.ts";
 import { handleFsts, updatePpf } from "./faults.ts";
-import { handleIqt } from "./inv_queue.ts";
+import { fetchInvDesc, handleIqt } from "./inv_queue.ts";
 import {
   CTL_IM,
   CTL_IP,
@@ -18,6 +18,7 @@ import {
   DMAR_FRCD,
   DMAR_FSTS,
   DMAR_GCMD,
+  FSTS_IQE,
   DMAR_GSTS,
   DMAR_ICS,
   DMAR_IECTL,
@@ -45,6 +46,12 @@ import { raw, rawQuad, setClear, setLong, setQuadRaw, type VtdCtx, type VtdUnit 
 export function vtdMmioRead(u: VtdUnit, off: number, size: number): bigint {
   if (off + size > DMAR_REG_SIZE) return size === 8 ? (1n << 64n) - 1n : 0xffffffffn;
   const long = (o: number) => BigInt((raw(u, o) & ~(MASKS.get(o)?.[2] ?? 0)) >>> 0);
+  // vtd_mem_read DMAR_IQA_REG(_HI): s->iq (set when QIE is enabled, vtd_handle_gcmd_qie) with the register's QS and DW.
+  if (off === DMAR_IQA) {
+    const v = u.iqBase | (BigInt(raw(u, DMAR_IQA)) & 0x807n);
+    return size === 4 ? v & 0xffffffffn : v;
+  }
+  if (off === DMAR_IQA + 4) return (u.iqBase >> 32n) & 0xffffffffn;
   return size === 4 ? long(off) : (long(off + 4) << 32n) | long(off);
 }
 
@@ -127,7 +134,10 @@ function handleGcmd(c: VtdCtx): void {
       u.iqSize = 1 << (Number(iqa & 7n) + 8 - (u.iqDw ? 1 : 0));
       u.qiEnabled = true;
       setClear(u, DMAR_GSTS, 0, GCMD_QIE);
-    } else if (u.iqHead === u.iqTail) {
+      // vtd_handle_gcmd_qie: a tail already written (Windows guests do this) is processed at once.
+      if (u.iqTail !== 0 && !(raw(u, DMAR_FSTS) & FSTS_IQE)) fetchInvDesc(c);
+    } else if (u.iqHead === u.iqTail && u.iqLastDescType === 5) {
+      // vtd_queued_inv_disable_check: only a drained queue whose last descriptor was a wait descriptor
       u.qiEnabled = false;
       setClear(u, DMAR_GSTS, GCMD_QIE, 0);
       setQuadRaw(u, DMAR_IQH, 0n);

@@ -46,6 +46,8 @@ export interface VtdUnit {
   iqDw: boolean;
   iqHead: number;
   iqTail: number;
+  /** s->iq_last_desc_type: the type of the last descriptor fetched (0, VTD_INV_DESC_NONE, when a fetch failed). */
+  iqLastDescType: number;
   nextFrcd: number;
   /** Tagged by source id; PASID -1 is PCI_NO_PASID. Written only through iotlbForWrite. */
   iotlb: Iotlb;
@@ -78,6 +80,7 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
     iqDw: false,
     iqHead: 0,
     iqTail: 0,
+    iqLastDescType: 0,
     nextFrcd: 0,
     iotlb: new Iotlb(),
     ctxCache: new Map(),
