@@ -28,7 +28,7 @@ import {
   type IotlbEntry,
   type PageTable,
 } from "../../../pagewalk/index.ts";
-import { provenance, type CachedTranslation, type Piece, type Provenance } from "../../provenance.ts";
+import { provenance, setProvenance, type CachedTranslation, type Piece, type Provenance } from "../../provenance.ts";
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
 import { DMAR_GSTS, DMAR_RTADDR, GCMD_TE, hawMask } from "./registers.ts";
@@ -341,6 +341,8 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const access = write ? ACCESS_WRITE : ACCESS_READ;
   const iovaHi = Number(iova >> 32n);
   const iovaLo = Number(iova & 0xffffffffn);
+  // The device's address space is QEMU's nodmar alias (vtd_switch_address_space): no translation at all.
+  if (pasidIn === undefined && u.nodmar.has(`${sid}`)) return { gpa: iova, pageLg2: 12, perm: 3 };
   const rec = provenance();
   const from = rec !== null ? rec.page().from : 0;
   // vtd_lookup_iotlb: levels 1 to 3, the only page sizes filled.
@@ -362,7 +364,10 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   }
   // Context-lookup faults are recorded without a PASID (is_pasid false).
   if (isFault(ctx)) return ctx.silent ? { fault: ctx.fr } : report(ctx.fr, ctx.fpd, false);
-  if (ctx.pgtt === "pt" || !ctx.pt) return { gpa: iova, pageLg2: 12, perm: 3 };
+  if (ctx.pgtt === "pt" || !ctx.pt) {
+    if (ctx.pgtt === "pt") vtdSwitchAddressSpace(c, sid); // vtd_pt_enable_fast_path: the device's address space without PASID
+    return { gpa: iova, pageLg2: 12, perm: 3 };
+  }
   c.mem.bad = false;
   const f = fs ? walkX86FsSetAD(c.mem, ctx.pt, iovaHi, iovaLo, access, walk) : walkVtdSs(c.mem, ctx.pt, iovaHi, iovaLo, access, walk);
   // The walker reports the entries it read (R_ENTRY): their last writers are the walk's dependencies.
@@ -444,6 +449,40 @@ function updateIotlb(u: VtdUnit, e: IotlbEntry): void {
   const t = iotlbForWrite(u);
   if (t.size >= VTD_IOTLB_MAX_SIZE) t.invalidateGlobal();
   t.insert(e);
+}
+
+/**
+ * vtd_as_pt_enabled: the device's context entry, read from guest memory (not the
+ * context cache), is valid and pass-through: TT 2 in legacy mode; in scalable mode
+ * PASID_0's entry present with PGTT pass-through (vtd_dev_pt_enabled, PCI_NO_PASID).
+ */
+function asPtEnabled(c: VtdCtx, sid: number): boolean {
+  const ce = readContextEntry(c, sid);
+  if (isFault(ce)) return false;
+  if (!c.unit.rootScalable) return Number((ce[0]! >> 2n) & 3n) === 2;
+  const r = pasidEntry(c, ce, PASID_0);
+  return r.fr === undefined && Number((r.pe![0]! >> 6n) & 7n) === 4;
+}
+
+/**
+ * vtd_switch_address_space for the device's address space without PASID: pass-through
+ * (the nodmar alias) when DMA remapping is enabled and vtd_as_pt_enabled, else the
+ * IOMMU region. Its reads are not a DMA's (provenance is not recorded for them).
+ */
+export function vtdSwitchAddressSpace(c: VtdCtx, sid: number): void {
+  const rec = provenance();
+  setProvenance(null);
+  try {
+    if (vtdDmarEnabled(c.unit) && asPtEnabled(c, sid)) c.unit.nodmar.set(`${sid}`, true);
+    else c.unit.nodmar.delete(`${sid}`);
+  } finally {
+    setProvenance(rec);
+  }
+}
+
+/** vtd_switch_address_space_all (TE, SRTP, global context-cache invalidation), or the devices `match` selects. */
+export function vtdSwitchAddressSpaces(c: VtdCtx, match: (sid: number) => boolean = () => true): void {
+  for (const sid of c.sids ?? []) if (match(sid)) vtdSwitchAddressSpace(c, sid);
 }
 
 /** GSTS.TES: DMA remapping enabled. */
