@@ -557,7 +557,9 @@ function scalableEntryChecks(): Trace {
   t.note("A PASID table beyond guest RAM: VTD_FR_PASID_TABLE_ACCESS_ERR (vtd_ce_pasid_0_check); a second-stage table beyond it: the top-level read fails.");
   g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ACCESS_ERR" });
   g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
-  t.note("A reserved bit in the root entry's UP half faults devfn < 128 too: both halves are checked in scalable mode (after a global context-cache invalidation).");
+  t.note(
+    "A reserved bit in the root entry's UP half faults devfn < 128 too: both halves are checked in scalable mode (after a global context-cache invalidation).",
+  );
   g.write(root + 8n, uctx | 0x10n | 1n);
   g.mw(CCMD, 8, CCMD_GLOBAL);
   g.dma("00:03.0", 0x2000n, "read", { fault: "VTD_FR_ROOT_ENTRY_RSVD" });
@@ -570,7 +572,9 @@ function scalableEntryChecks(): Trace {
   g.dma("00:10.0", 0x3000n, "read", { fault: "VTD_FR_ROOT_ENTRY_P" });
   g.dma("00:03.0", 0x3000n, "read", g.hit(0x20_2000n, 12, "r"));
 
-  t.note("x-flts: an all-ones first-stage entry is VTD_FR_PASID_ENTRY_FSPTPTR_INV at the top, VTD_FR_FS_PAGING_ENTRY_INV below; an FSPTPTR beyond guest RAM is the former.");
+  t.note(
+    "x-flts: an all-ones first-stage entry is VTD_FR_PASID_ENTRY_FSPTPTR_INV at the top, VTD_FR_FS_PAGING_ENTRY_INV below; an FSPTPTR beyond guest RAM is the former.",
+  );
   const h = scalableGuest(t, 2, { "x-flts": true }, ["00:03.0", "00:04.0"]);
   const fs = h.g.page();
   h.setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 1 }));
@@ -603,7 +607,9 @@ function ptAddressSpace(): Trace {
   g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
   g.map(pml4, 4, 0x3000n, 0x20_3000n, 12, SS_RW, SS_RW);
   g.enable(root);
-  t.note("TE switched 00:03.0 to pass-through (vtd_handle_gcmd_te -> vtd_switch_address_space_all). The guest makes it translated without a context-cache invalidation: still pass-through, even after an IOTLB invalidation.");
+  t.note(
+    "TE switched 00:03.0 to pass-through (vtd_handle_gcmd_te -> vtd_switch_address_space_all). The guest makes it translated without a context-cache invalidation: still pass-through, even after an IOTLB invalidation.",
+  );
   ce("00:03.0", legacyCe(pml4, 0, 2, 1));
   g.dma("00:03.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
   g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
@@ -615,7 +621,9 @@ function ptAddressSpace(): Trace {
   g.dma("00:04.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
   ce("00:04.0", legacyCe(0n, 2, 2, 2));
   g.dma("00:04.0", 0x3000n, "read", g.hit(0x20_3000n, 12, "r"));
-  t.note("After its invalidation it is pass-through; made translated again without one, it stays pass-through; SRTP switches every device (vtd_handle_gcmd_srtp).");
+  t.note(
+    "After its invalidation it is pass-through; made translated again without one, it stays pass-through; SRTP switches every device (vtd_handle_gcmd_srtp).",
+  );
   g.mw(CCMD, 8, ccmdDevice(devfn("00:04.0")));
   g.dma("00:04.0", 0x3000n, "read", g.hit(0x3000n, 12, "rw"));
   ce("00:04.0", legacyCe(pml4, 0, 2, 2));
@@ -637,7 +645,9 @@ function ptAddressSpace(): Trace {
   t.note("A global context-cache invalidation switches it back (vtd_context_global_invalidate -> vtd_address_space_refresh_all).");
   h.g.mw(CCMD, 8, CCMD_GLOBAL);
   h.g.dma("00:03.0", 0x1000n, "read", h.g.hit(0x21_0000n, 12, "r"));
-  t.note("PASID_0 made pass-through without invalidation: a new page misses the IOTLB, the PASID entry is read again: pass-through, and the fast path switches the device (vtd_pt_enable_fast_path).");
+  t.note(
+    "PASID_0 made pass-through without invalidation: a new page misses the IOTLB, the PASID entry is read again: pass-through, and the fast path switches the device (vtd_pt_enable_fast_path).",
+  );
   h.setPe("00:03.0", 0, pe({ pgtt: 4, did: 1 }));
   h.g.dma("00:03.0", 0x2000n, "read", h.g.hit(0x2000n, 12, "rw"));
   t.note("Second stage again without invalidation: the switched device is not translated, even for a page in the IOTLB.");
