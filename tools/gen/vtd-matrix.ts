@@ -23,6 +23,9 @@ const RTADDR = 0x20,
   GSTS = 0x1c,
   CCMD = 0x28,
   FSTS = 0x34,
+  FECTL = 0x38,
+  FEDATA = 0x3c,
+  FEADDR = 0x40,
   IVA = 0xf0,
   IOTLB = 0xf8,
   FRCD = 0x220,
@@ -445,8 +448,7 @@ function scalableFs(): Trace {
 // vtd_handle_iqt_write, vtd_fetch_inv_desc, vtd_process_*_desc, vtd_hash_remove_by_*).
 
 const ICS = 0x9c,
-  IECTL = 0xa0,
-  FECTL = 0x38;
+  IECTL = 0xa0;
 /** Descriptors (intel_iommu_internal.h VTD_INV_DESC_*): [lo, hi]. */
 const dCc = (g: number, did = 0, sid = 0, fm = 0): [bigint, bigint] => [
   0x1n | (BigInt(g) << 4n) | (BigInt(did) << 16n) | (BigInt(sid) << 32n) | (BigInt(fm) << 48n),
@@ -728,6 +730,219 @@ function qiScalableSs(): Trace {
   return t;
 }
 
+const CCMD_GLOBAL = (1n << 63n) | (1n << 61n);
+const ccmdDevice = (sid: number) => (1n << 63n) | (3n << 61n) | (BigInt(sid) << 16n);
+const ALL_ONES = 0xffff_ffff_ffff_ffffn;
+
+function faultRecording(): Trace {
+  const t = new Trace(
+    "intel-iommu fault recording as the guest sees it: FSTS (PPF, PFO, FRI), FECTL.IP / IM, FRCD.F and its clearing, collapsing, FPD, PV / PP of a walk fault and of a context-lookup fault (vtd_report_dmar_fault, vtd_report_frcd_fault, vtd_try_collapse_fault, vtd_update_fsts_ppf, vtd_generate_fault_event, vtd_handle_fsts_write, vtd_handle_fectl_write)",
+    "linux-mainline",
+  );
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0", "00:05.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
+  g.write(root, ctx | 1n);
+  g.write(ctx + BigInt(devfn("00:03.0")) * 16n, ...legacyCe(pml4, 0, 2, 1));
+  g.write(ctx + BigInt(devfn("00:05.0")) * 16n, 0x2n, 0n); // not present, FPD set
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_R, SS_RW);
+  g.enable(root);
+  t.note("After reset (vtd_init): FECTL.IM set, FSTS clear.");
+  g.mr(FECTL, 4, 0x8000_0000n);
+  g.mr(FSTS, 4, 0n);
+  t.note(
+    "A walk fault (legacy mode: PV 0xffff = PCI_NO_PASID, PP clear) sets F, PPF with FRI 0, and FECTL.IP: IM is set, so no interrupt (vtd_generate_fault_event).",
+  );
+  g.dma("00:03.0", 0x5008n, "read", { fault: "VTD_FR_READ" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  g.mr(FRCD, 8, 0x5000n);
+  g.mr(FRCD + 8, 8, 0xc0ff_ff06_0000_0018n);
+  t.note("A second fault from the same source id while F is set is collapsed (vtd_try_collapse_fault): nothing changes, no PFO.");
+  g.dma("00:03.0", 0x1000n, "write", { fault: "VTD_FR_WRITE" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FRCD + 8, 8, 0xc0ff_ff06_0000_0018n);
+  t.note("00:05.0's context entry is not present with FPD set: VTD_FR_CONTEXT_ENTRY_P is qualified, so it is not reported (vtd_report_fault).");
+  g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x2n);
+  t.note("00:04.0 has no context entry (FPD clear): the only recording register is in use, so PFO is set.");
+  g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x3n);
+  t.note("Clearing PFO (write 1) leaves PPF, so FECTL.IP stays (vtd_handle_fsts_write). Writing 0 to F changes nothing.");
+  g.mw(FSTS, 4, 0x1n);
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  g.mw(FRCD + 12, 4, 0n);
+  g.mr(FSTS, 4, 0x2n);
+  t.note("An 8-byte write of bit 63 to FRCD's high half clears F and PPF (vtd_update_fsts_ppf); the rest of the record stays; IP stays until FSTS is written.");
+  g.mw(FRCD + 8, 8, 0x8000_0000_0000_0000n);
+  g.mr(FSTS, 4, 0n);
+  g.mr(FRCD + 8, 8, 0x40ff_ff06_0000_0018n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  g.mw(FSTS, 4, 0n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  t.note("A context-lookup fault is recorded without PASID: PV 0, PP clear (vtd_report_fault(..., false, 0)); a write, so T clear.");
+  g.dma("00:04.0", 0x7123n, "write", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FRCD, 8, 0x7000n);
+  g.mr(FRCD + 8, 8, 0x8000_0002_0000_0020n);
+  t.note("Clear F (4-byte write), then FSTS; unmask (IM clear): the next fault sends the interrupt and leaves IP clear.");
+  g.mw(FRCD + 12, 4, 0x8000_0000n);
+  g.mw(FSTS, 4, 0n);
+  g.mw(FEDATA, 4, 0x30n);
+  g.mw(FEADDR, 4, 0xfee0_0000n);
+  g.mw(FECTL, 4, 0n);
+  g.mr(FECTL, 4, 0n);
+  g.dma("00:03.0", 0x6000n, "read", { fault: "VTD_FR_READ" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FECTL, 4, 0n);
+  g.mr(FRCD + 8, 8, 0xc0ff_ff06_0000_0018n);
+  return t;
+}
+
+function scalableEntryChecks(): Trace {
+  const t = new Trace(
+    "intel-iommu scalable mode: root entry halves (LP for devfn < 128, UP above; both checked for reserved bits: vtd_root_entry_rsvd_bits_check), table pointers beyond guest RAM (vtd_get_pe_from_pasid_table, vtd_iova_to_sspte, vtd_iova_to_fspte), entries read as all ones (vtd_get_pte)",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  const g = new Guest(t, 1, { "x-scalable-mode": true }, ["00:03.0", "00:04.0", "00:05.0", "00:10.0"]);
+  const root = g.page(),
+    lctx = g.page(),
+    uctx = g.page(),
+    dir = g.page(),
+    tbl = g.page(),
+    ss = g.page();
+  g.write(root, lctx | 1n, uctx | 1n);
+  g.write(dir, tbl | 1n);
+  g.write(tbl, ...pe({ pgtt: 2, ss, did: 1 }));
+  g.write(lctx + BigInt(devfn("00:03.0")) * 32n, ...smCe(dir));
+  g.write(uctx, ...smCe(dir)); // devfn 0x80: entry 0 of the upper context table
+  t.note("00:04.0: its PASID directory entry points to a table with bit 50 set (beyond guest RAM; QEMU masks it with ~0xfff only).");
+  const dir4 = g.page();
+  g.write(dir4, tbl | (1n << 50n) | 1n);
+  g.write(lctx + BigInt(devfn("00:04.0")) * 32n, ...smCe(dir4));
+  t.note("00:05.0: its PASID_0 entry's SSPTPTR has bit 50 set (VTD_SM_PASID_ENTRY_SSPTPTR is ~0xfff).");
+  const dir5 = g.page(),
+    tbl5 = g.page();
+  g.write(dir5, tbl5 | 1n);
+  g.write(tbl5, ...pe({ pgtt: 2, ss: ss | (1n << 50n), did: 1 }));
+  g.write(lctx + BigInt(devfn("00:05.0")) * 32n, ...smCe(dir5));
+  g.map(ss, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  g.map(ss, 4, 0x2000n, 0x20_1000n, 12, SS_RW, SS_RW);
+  g.map(ss, 4, 0x3000n, 0x20_2000n, 12, SS_RW, SS_RW);
+  const leaf = g.map(ss, 4, 0x5000n, 0x20_5000n, 12, SS_RW, SS_RW);
+  g.write(leaf, ALL_ONES);
+  g.write(ss + 8n, ALL_ONES); // PML4 entry 1 (iova 2^39)
+  g.enable(root | (1n << 10n));
+  g.dma("00:03.0", 0x1000n, "write", g.hit(0x20_0000n, 12, "rw"));
+  g.dma("00:10.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  t.note("An entry read as all ones is a read error (vtd_get_pte returns -1): at the top level VTD_FR_CONTEXT_ENTRY_INV, below VTD_FR_PAGING_ENTRY_INV.");
+  g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_PAGING_ENTRY_INV" });
+  g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  t.note("A PASID table beyond guest RAM: VTD_FR_PASID_TABLE_ACCESS_ERR (vtd_ce_pasid_0_check); a second-stage table beyond it: the top-level read fails.");
+  g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ACCESS_ERR" });
+  g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  t.note(
+    "A reserved bit in the root entry's UP half faults devfn < 128 too: both halves are checked in scalable mode (after a global context-cache invalidation).",
+  );
+  g.write(root + 8n, uctx | 0x10n | 1n);
+  g.mw(CCMD, 8, CCMD_GLOBAL);
+  g.dma("00:03.0", 0x2000n, "read", { fault: "VTD_FR_ROOT_ENTRY_RSVD" });
+  g.dma("00:10.0", 0x2000n, "read", { fault: "VTD_FR_ROOT_ENTRY_RSVD" });
+  t.note("And one in the LP half faults devfn >= 128.");
+  g.write(root, lctx | 0x10n | 1n, uctx | 1n);
+  g.dma("00:10.0", 0x3000n, "read", { fault: "VTD_FR_ROOT_ENTRY_RSVD" });
+  t.note("UP not present: devfn >= 128 has no context table (VTD_FR_ROOT_ENTRY_P); devfn < 128 translates.");
+  g.write(root, lctx | 1n, 0n);
+  g.dma("00:10.0", 0x3000n, "read", { fault: "VTD_FR_ROOT_ENTRY_P" });
+  g.dma("00:03.0", 0x3000n, "read", g.hit(0x20_2000n, 12, "r"));
+
+  t.note(
+    "x-flts: an all-ones first-stage entry is VTD_FR_PASID_ENTRY_FSPTPTR_INV at the top, VTD_FR_FS_PAGING_ENTRY_INV below; an FSPTPTR beyond guest RAM is the former.",
+  );
+  const h = scalableGuest(t, 2, { "x-flts": true }, ["00:03.0", "00:04.0"]);
+  const fs = h.g.page();
+  h.setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 1 }));
+  h.setPe("00:04.0", 0, pe({ pgtt: 1, fs: fs | (1n << 50n), did: 1 }));
+  h.g.map(fs, 4, 0x1000n, 0x21_0000n, 12, FS_RW, FS_RW);
+  const fleaf = h.g.map(fs, 4, 0x5000n, 0x21_5000n, 12, FS_RW, FS_RW);
+  h.g.write(fleaf, ALL_ONES);
+  h.g.write(fs + 8n, ALL_ONES);
+  h.g.enable(h.rtaddr);
+  h.g.dma("00:03.0", 0x1000n, "read", h.g.hit(0x21_0000n, 12, "r"));
+  h.g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_INV" });
+  h.g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_PASID_ENTRY_FSPTPTR_INV" });
+  h.g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_ENTRY_FSPTPTR_INV" });
+  return t;
+}
+
+function ptAddressSpace(): Trace {
+  const t = new Trace(
+    "intel-iommu pass-through address-space switch: QEMU decides pass-through per device when TE, SRTP or a context-cache invalidation switches address spaces, and on the first pass-through translation (vtd_switch_address_space, vtd_as_pt_enabled, vtd_dev_pt_enabled, vtd_pt_enable_fast_path); a switched device is not translated until the next switch",
+    "linux-mainline",
+  );
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
+  g.write(root, ctx | 1n);
+  const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
+  ce("00:03.0", legacyCe(0n, 2, 2, 1));
+  ce("00:04.0", legacyCe(pml4, 0, 2, 2));
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4, 4, 0x3000n, 0x20_3000n, 12, SS_RW, SS_RW);
+  g.enable(root);
+  t.note(
+    "TE switched 00:03.0 to pass-through (vtd_handle_gcmd_te -> vtd_switch_address_space_all). The guest makes it translated without a context-cache invalidation: still pass-through, even after an IOTLB invalidation.",
+  );
+  ce("00:03.0", legacyCe(pml4, 0, 2, 1));
+  g.dma("00:03.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.dma("00:03.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
+  t.note("A device-selective context-cache invalidation switches it back (vtd_context_device_invalidate).");
+  g.mw(CCMD, 8, ccmdDevice(devfn("00:03.0")));
+  g.dma("00:03.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  t.note("00:04.0 translates; made pass-through without invalidation, its cached context entry still translates a new page.");
+  g.dma("00:04.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  ce("00:04.0", legacyCe(0n, 2, 2, 2));
+  g.dma("00:04.0", 0x3000n, "read", g.hit(0x20_3000n, 12, "r"));
+  t.note(
+    "After its invalidation it is pass-through; made translated again without one, it stays pass-through; SRTP switches every device (vtd_handle_gcmd_srtp).",
+  );
+  g.mw(CCMD, 8, ccmdDevice(devfn("00:04.0")));
+  g.dma("00:04.0", 0x3000n, "read", g.hit(0x3000n, 12, "rw"));
+  ce("00:04.0", legacyCe(pml4, 0, 2, 2));
+  g.dma("00:04.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
+  g.mw(GCMD, 4, TE | SRTP);
+  g.dma("00:04.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+
+  t.note("Scalable mode: PASID_0's PGTT decides (vtd_dev_pt_enabled with PCI_NO_PASID).");
+  const h = scalableGuest(t, 2, {}, ["00:03.0"]);
+  const ss = h.g.page();
+  h.g.map(ss, 4, 0x1000n, 0x21_0000n, 12, SS_RW, SS_RW);
+  h.g.map(ss, 4, 0x2000n, 0x21_1000n, 12, SS_RW, SS_RW);
+  h.g.map(ss, 4, 0x3000n, 0x21_2000n, 12, SS_RW, SS_RW);
+  h.setPe("00:03.0", 0, pe({ pgtt: 4, did: 1 }));
+  h.g.enable(h.rtaddr);
+  t.note("Pass-through at TE; PASID_0 made second stage without invalidation: still pass-through.");
+  h.setPe("00:03.0", 0, pe({ pgtt: 2, ss, did: 1 }));
+  h.g.dma("00:03.0", 0x1000n, "read", h.g.hit(0x1000n, 12, "rw"));
+  t.note("A global context-cache invalidation switches it back (vtd_context_global_invalidate -> vtd_address_space_refresh_all).");
+  h.g.mw(CCMD, 8, CCMD_GLOBAL);
+  h.g.dma("00:03.0", 0x1000n, "read", h.g.hit(0x21_0000n, 12, "r"));
+  t.note(
+    "PASID_0 made pass-through without invalidation: a new page misses the IOTLB, the PASID entry is read again: pass-through, and the fast path switches the device (vtd_pt_enable_fast_path).",
+  );
+  h.setPe("00:03.0", 0, pe({ pgtt: 4, did: 1 }));
+  h.g.dma("00:03.0", 0x2000n, "read", h.g.hit(0x2000n, 12, "rw"));
+  t.note("Second stage again without invalidation: the switched device is not translated, even for a page in the IOTLB.");
+  h.setPe("00:03.0", 0, pe({ pgtt: 2, ss, did: 1 }));
+  h.g.dma("00:03.0", 0x3000n, "read", h.g.hit(0x3000n, 12, "rw"));
+  h.g.dma("00:03.0", 0x1000n, "read", h.g.hit(0x1000n, 12, "rw"));
+  return t;
+}
+
 const out = process.argv[2] ?? "test/traces/vtd";
 const traces: [string, () => Trace][] = [
   ["matrix_legacy.jsonl", legacy],
@@ -737,6 +952,9 @@ const traces: [string, () => Trace][] = [
   ["qi_legacy.jsonl", qiLegacy],
   ["qi_scalable_fs.jsonl", qiScalableFs],
   ["qi_scalable_ss.jsonl", qiScalableSs],
+  ["fault_recording.jsonl", faultRecording],
+  ["scalable_entry_checks.jsonl", scalableEntryChecks],
+  ["pt_address_space.jsonl", ptAddressSpace],
 ];
 for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);

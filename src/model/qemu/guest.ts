@@ -58,7 +58,14 @@ function vtdCtx(s: State, ev: TraceEvent): VtdCtx | SimulatorFault | Outcome {
   const m = s.qemu.get(pid);
   const vi = m?.viommu;
   if (!m || !vi) return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `process ${pid} has no intel-iommu (qemu.viommu)` });
-  return { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: guestMem(s, pid, m) };
+  return { unit: vi.unit, cfg: vi.config, cap: vi.cap, ecap: vi.ecap, mem: guestMem(s, pid, m), sids: [...m.devices.keys()].map(sidOf) };
+}
+
+/** A guest bdf ("bb:dd.f") as its PCI source id (PCI_BUILD_BDF). */
+function sidOf(bdf: string): number {
+  const [b, df] = bdf.split(":") as [string, string];
+  const [d, f] = df.split(".") as [string, string];
+  return (parseInt(b, 16) << 8) | (parseInt(d, 16) << 3) | parseInt(f, 16);
 }
 
 const isCtx = (c: unknown): c is VtdCtx => typeof c === "object" && c !== null && "unit" in c;
@@ -94,9 +101,7 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
       kind: "bad-input",
       message: `field guest_bdf: no emulated device ${bdf} in process ${pid} (declare it with qemu.device)`,
     });
-  const [b, df] = bdf.split(":") as [string, string];
-  const [d, f] = df.split(".") as [string, string];
-  const sid = (parseInt(b, 16) << 8) | (parseInt(d, 16) << 3) | parseInt(f, 16);
+  const sid = sidOf(bdf);
   const iova = ev.iova as bigint;
   const size = BigInt((ev.size as number | undefined) ?? 1);
   const write = ev.access === "write";

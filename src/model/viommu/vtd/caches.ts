@@ -31,6 +31,12 @@ export function contextGlobal(u: VtdUnit): void {
   u.ctxCache.clear();
 }
 
+/** vtd_context_device_invalidate's selection: same bus, devfn equal under the function mask. */
+export function contextDeviceMatch(sid: number, fm: number): (esid: number) => boolean {
+  const mask = ~[0, 4, 6, 7][fm & 3]! & 0xff;
+  return (esid) => esid >> 8 === sid >> 8 && (esid & mask) === (sid & 0xff & mask);
+}
+
 /** vtd_context_device_invalidate: every address space (any PASID) on the bus whose devfn matches under the function mask. */
 export function contextDevice(u: VtdUnit, sid: number, fm: number): void {
   const mask = ~[0, 4, 6, 7][fm & 3]! & 0xff;

@@ -7,11 +7,12 @@
 // Not modelled: device-TLBs (ATS; the device-TLB descriptors are only
 // checked), interrupt remapping (the IEC descriptor is only checked).
 
-import { contextDevice, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, piotlb } from "./caches.ts";
+import { contextDevice, contextDeviceMatch, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, piotlb } from "./caches.ts";
 import { faultEvent } from "./faults.ts";
 import { CTL_IM, CTL_IP, DMAR_FSTS, DMAR_ICS, DMAR_IECTL, DMAR_IQH, DMAR_IQT, FSTS_IQE, ICS_IWC } from "./registers.ts";
 import { VTD_ECAP_PDS } from "./regs.ts";
 import { raw, rawQuad, setClear, setQuadRaw, type VtdCtx, type VtdUnit } from "./state.ts";
+import { vtdSwitchAddressSpaces } from "./translate.ts";
 
 /** vtd_handle_inv_queue_error + vtd_generate_fault_event. */
 function iqError(u: VtdUnit): void {
@@ -76,9 +77,15 @@ function processDesc(c: VtdCtx): boolean {
   switch (type) {
     case 0x1: // vtd_process_context_cache_desc
       if (rsvd(0xfffc00000000f1c0n, (1n << 64n) - 1n)) return false;
-      if (g === 1 || g === 2) contextGlobal(u);
-      else if (g === 3) contextDevice(u, Number((lo >> 32n) & 0xffffn), Number((lo >> 48n) & 3n));
-      else return false;
+      // vtd_context_global_invalidate / vtd_context_device_invalidate, each switching address spaces.
+      if (g === 1 || g === 2) {
+        contextGlobal(u);
+        vtdSwitchAddressSpaces(c);
+      } else if (g === 3) {
+        const [sid, fm] = [Number((lo >> 32n) & 0xffffn), Number((lo >> 48n) & 3n)];
+        contextDevice(u, sid, fm);
+        vtdSwitchAddressSpaces(c, contextDeviceMatch(sid, fm));
+      } else return false;
       return true;
     case 0x2: {
       if (rsvd(0xffffffff0000f100n, 0xf80n)) return false;

@@ -7,7 +7,7 @@
 // Not modelled: interrupt remapping (IRE/SIRTP only set their status bits),
 // page requests.
 
-import { contextDevice, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, resetCaches } from "./caches.ts";
+import { contextDevice, contextDeviceMatch, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, resetCaches } from "./caches.ts";
 import { handleFsts, updatePpf } from "./faults.ts";
 import { fetchInvDesc, handleIqt } from "./inv_queue.ts";
 import {
@@ -40,6 +40,7 @@ import {
 } from "./registers.ts";
 import { provenance } from "../../provenance.ts";
 import { VTD_ECAP_SMTS } from "./regs.ts";
+import { vtdSwitchAddressSpaces } from "./translate.ts";
 import { raw, rawQuad, setClear, setLong, setQuadRaw, type VtdCtx, type VtdUnit } from "./state.ts";
 
 /** vtd_mem_read: a long or a quad through the write-only masks; beyond DMAR_REG_SIZE, all ones. */
@@ -117,6 +118,7 @@ function handleGcmd(c: VtdCtx): void {
     setClear(u, DMAR_GSTS, GCMD_TE, val & GCMD_TE); // vtd_handle_gcmd_te
     provenance()?.mark(provenance()!.vtd("te"));
     resetCaches(u, "GCMD.TE");
+    vtdSwitchAddressSpaces(c); // vtd_handle_gcmd_te -> vtd_address_space_refresh_all
   }
   if (val & GCMD_SRTP) {
     // vtd_handle_gcmd_srtp -> vtd_root_table_setup
@@ -125,6 +127,7 @@ function handleGcmd(c: VtdCtx): void {
     u.rootScalable = c.cfg.scalableMode && (rt & (1n << 10n)) !== 0n;
     provenance()?.mark(provenance()!.vtd("srtp"));
     resetCaches(u, "GCMD.SRTP");
+    vtdSwitchAddressSpaces(c); // vtd_handle_gcmd_srtp -> vtd_address_space_refresh_all
     setClear(u, DMAR_GSTS, 0, GCMD_SRTP);
   }
   if (changed & GCMD_QIE) {
@@ -159,9 +162,12 @@ function handleCcmd(c: VtdCtx): void {
   let caig = 0n;
   if (cirg === 1n || cirg === 2n) {
     contextGlobal(u);
+    vtdSwitchAddressSpaces(c); // vtd_context_global_invalidate -> vtd_address_space_refresh_all
     caig = 1n;
   } else if (cirg === 3n) {
-    contextDevice(u, Number((val >> 16n) & 0xffffn), Number((val >> 32n) & 3n));
+    const [sid, fm] = [Number((val >> 16n) & 0xffffn), Number((val >> 32n) & 3n)];
+    contextDevice(u, sid, fm);
+    vtdSwitchAddressSpaces(c, contextDeviceMatch(sid, fm)); // vtd_context_device_invalidate
     caig = 3n;
   }
   setQuadRaw(u, DMAR_CCMD, (val & ~(1n << 63n) & ~(3n << 59n)) | (caig << 59n));

@@ -23,7 +23,8 @@
 //   space (source id, PASID or PCI_NO_PASID): the raw context entry as read by
 //   vtd_dev_to_context_entry, filled on an IOTLB miss whose context (and PASID)
 //   lookup succeeded, used instead of the root and context tables while
-//   present (caches.ts for its invalidation).
+//   present (caches.ts for its invalidation);
+// - `nodmar`: the devices switched to pass-through (vtd_switch_address_space).
 
 import { isDraft, original } from "immer";
 import { Iotlb } from "../../../pagewalk/index.ts";
@@ -57,6 +58,12 @@ export interface VtdUnit {
    * scalable). Absent when not cached (context_cache_gen stale).
    */
   ctxCache: Map<string, bigint[]>;
+  /**
+   * The devices whose address space without PASID QEMU has switched to pass-through
+   * (vtd_switch_address_space: its nodmar alias enabled, the IOMMU region off), by
+   * source id as text: their DMA is not translated until the next switch.
+   */
+  nodmar: Map<string, true>;
 }
 
 export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
@@ -84,6 +91,7 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
     nextFrcd: 0,
     iotlb: new Iotlb(),
     ctxCache: new Map(),
+    nodmar: new Map(),
   };
 }
 
@@ -106,6 +114,8 @@ export interface VtdCtx {
   cap: bigint;
   ecap: bigint;
   mem: GuestMem;
+  /** The source ids of the machine's devices (their address spaces without PASID), for vtd_switch_address_space_all. */
+  sids?: readonly number[];
 }
 
 export const raw = (u: VtdUnit, off: number): number => u.regs.get(off) ?? 0;

@@ -28,7 +28,7 @@ import {
   type IotlbEntry,
   type PageTable,
 } from "../../../pagewalk/index.ts";
-import { provenance, type CachedTranslation, type Piece, type Provenance } from "../../provenance.ts";
+import { provenance, setProvenance, type CachedTranslation, type Piece, type Provenance } from "../../provenance.ts";
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
 import { DMAR_GSTS, DMAR_RTADDR, GCMD_TE, hawMask } from "./registers.ts";
@@ -66,13 +66,24 @@ const levelSupported = (cap: bigint, level: number) => level >= 2 && (cap & (1n 
  * entry that pointed to the table: at the top level the context (second
  * stage) or PASID entry's pointer (first stage), below it the paging entry.
  */
-function ssFault(f: number, write: boolean, mem: GuestMem, top: boolean): string {
-  if (mem.bad) return top ? "VTD_FR_CONTEXT_ENTRY_INV" : "VTD_FR_PAGING_ENTRY_INV";
+function ssFault(f: number, write: boolean, readErr: boolean, top: boolean): string {
+  if (readErr) return top ? "VTD_FR_CONTEXT_ENTRY_INV" : "VTD_FR_PAGING_ENTRY_INV";
   return vtdSsFaultName(f, write);
 }
-function fsFault(f: number, mem: GuestMem, top: boolean): string {
-  if (mem.bad) return top ? "VTD_FR_PASID_ENTRY_FSPTPTR_INV" : "VTD_FR_FS_PAGING_ENTRY_INV";
+function fsFault(f: number, readErr: boolean, top: boolean): string {
+  if (readErr) return top ? "VTD_FR_PASID_ENTRY_FSPTPTR_INV" : "VTD_FR_FS_PAGING_ENTRY_INV";
   return x86FsFaultName(f);
+}
+const ALL_ONES = (1n << 64n) - 1n;
+/**
+ * vtd_get_pte returns -1 for a failed read, and both walkers take an entry of all
+ * ones for one (vtd_iova_to_sspte, vtd_iova_to_fspte: `pte == (uint64_t)-1`): the
+ * entry the walk stopped at read so, or a read outside guest RAM.
+ */
+function readError(mem: GuestMem): boolean {
+  if (mem.bad) return true;
+  const steps = walk[R_STEPS]!;
+  return steps > 0 && mem.read64(BigInt(walk[R_ENTRY + steps - 1]!)) === ALL_ONES;
 }
 
 interface Ctx2 {
@@ -113,7 +124,7 @@ function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): PasidLooku
   if (dire === undefined) return { fr: "VTD_FR_PASID_DIR_ACCESS_ERR", dirFpd: false };
   const dirFpd = (dire & 2n) !== 0n;
   if (!(dire & 1n)) return { fr: "VTD_FR_PASID_DIR_ENTRY_P", dirFpd };
-  const peAt = (dire & ~0xfffn & haw) + BigInt(pasid & 0x3f) * 64n;
+  const peAt = (dire & ~0xfffn) + BigInt(pasid & 0x3f) * 64n; // VTD_PASID_TABLE_BASE_ADDR_MASK: ~0xfff, the address width not applied
   if (rec !== null) readPiece(rec, c, `PASID table entry (PASID ${pasid}) at ${hexOf(peAt)}`, peAt, 24, "walk");
   const pe: bigint[] = [];
   for (let i = 0n; i < 3n; i++) {
@@ -197,19 +208,23 @@ function readContextEntry(c: VtdCtx, sid: number): bigint[] | CtxFault {
   const bus = sid >> 8;
   const devfn = sid & 0xff;
   const rootRsvd = 0xffen | ~haw;
-  const reAt = u.root + BigInt(bus) * 16n + (u.rootScalable && devfn >= 128 ? 8n : 0n);
-  const re = c.mem.read64(reAt);
-  const reHi = u.rootScalable ? 0n : c.mem.read64(reAt + 8n);
+  // vtd_get_root_entry reads both halves; scalable mode takes UP for devfn >= 128 (vtd_root_entry_present).
+  const reAt = u.root + BigInt(bus) * 16n;
+  const reLo = c.mem.read64(reAt);
+  const reHi = c.mem.read64(reAt + 8n);
+  const re = u.rootScalable && devfn >= 128 ? reHi : reLo;
   const rec = provenance();
   if (rec !== null) {
     rec.piece("root-table pointer write (RTADDR)", rec.vtd(`reg:${DMAR_RTADDR}`));
     rec.piece("root-table pointer write (RTADDR)", rec.vtd(`reg:${DMAR_RTADDR + 4}`));
     rec.piece("root-table pointer latch (GCMD.SRTP)", rec.vtd("srtp"));
-    readPiece(rec, c, `guest root entry (bus ${bus}) at ${hexOf(reAt)}`, reAt, u.rootScalable ? 8 : 16, "ctx");
+    readPiece(rec, c, `guest root entry (bus ${bus}) at ${hexOf(reAt)}`, reAt, 16, "ctx");
   }
-  if (re === undefined || reHi === undefined) return bad("VTD_FR_ROOT_TABLE_INV");
+  if (reLo === undefined || reHi === undefined || re === undefined) return bad("VTD_FR_ROOT_TABLE_INV");
   if (!(re & 1n)) return bad("VTD_FR_ROOT_ENTRY_P");
-  if (re & (rootRsvd & ((1n << 64n) - 1n)) || reHi !== 0n) return bad("VTD_FR_ROOT_ENTRY_RSVD");
+  // vtd_root_entry_rsvd_bits_check: legacy mode wants the high half zero; scalable mode checks both halves, whichever is used.
+  const rsvd = rootRsvd & ((1n << 64n) - 1n);
+  if (u.rootScalable ? (reLo | reHi) & rsvd : reLo & rsvd || reHi !== 0n) return bad("VTD_FR_ROOT_ENTRY_RSVD");
   const ctp = re & ~0xfffn & haw;
   if (rec !== null) {
     const at = u.rootScalable ? ctp + BigInt(devfn & 0x7f) * 32n : ctp + BigInt(devfn) * 16n;
@@ -280,11 +295,12 @@ function decodeLegacy(c: VtdCtx, ce: readonly bigint[], fpd: boolean): Ctx2 {
  * first stage (pe.val[2], 4 + FSPM levels), else second stage (pe.val[0],
  * AW + 2 levels); both take their input width from the entry's AW field
  * (vtd_iova_limit: 30 + 9 * AW, at most aw-bits), the first stage as the
- * width of its canonical check.
+ * width of its canonical check. The table pointers are taken whole
+ * (VTD_SM_PASID_ENTRY_SSPTPTR, vtd_pe_get_fspt_base): bits beyond the address
+ * width make the first read fail.
  */
 function decodePasidEntry(c: VtdCtx, r: PasidLookup, fpd: boolean): Ctx2 | CtxFault {
   const aw = c.cfg.awBits;
-  const haw = hawMask(aw);
   // Only reachable when an FPD let the lookup through: QEMU would walk an
   // uninitialised entry (its helpers ignore the error); no translation, no record.
   if (!r.pe) return { fr: r.fr!, fpd: true, silent: true };
@@ -300,14 +316,14 @@ function decodePasidEntry(c: VtdCtx, r: PasidLookup, fpd: boolean): Ctx2 | CtxFa
       pgtt: "fst",
       fpd,
       // 1 GiB pages whatever fs1gp says: it only sets CAP.FS1GP; vtd_fpte_rsvd_large[3] (vtd_init) does not consult it.
-      pt: { root: Number(pe[2]! & ~0xfffn & haw), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: X86FS_SP_1G },
+      pt: { root: Number(pe[2]! & ~0xfffn), levels, vaBits, oaBits: aw, granuleLg2: 12, superpages: X86FS_SP_1G },
     };
   }
   return {
     did,
     pgtt: "sst",
     fpd,
-    pt: { root: Number(pe[0]! & ~0xfffn & haw), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) },
+    pt: { root: Number(pe[0]! & ~0xfffn), levels: awf + 2, vaBits, oaBits: aw, granuleLg2: 12, superpages: 3, ssRsvd: ssReserved(c.cfg) },
   };
 }
 
@@ -325,6 +341,8 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   const access = write ? ACCESS_WRITE : ACCESS_READ;
   const iovaHi = Number(iova >> 32n);
   const iovaLo = Number(iova & 0xffffffffn);
+  // The device's address space is QEMU's nodmar alias (vtd_switch_address_space): no translation at all.
+  if (pasidIn === undefined && u.nodmar.has(`${sid}`)) return { gpa: iova, pageLg2: 12, perm: 3 };
   const rec = provenance();
   const from = rec !== null ? rec.page().from : 0;
   // vtd_lookup_iotlb: levels 1 to 3, the only page sizes filled.
@@ -346,7 +364,10 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
   }
   // Context-lookup faults are recorded without a PASID (is_pasid false).
   if (isFault(ctx)) return ctx.silent ? { fault: ctx.fr } : report(ctx.fr, ctx.fpd, false);
-  if (ctx.pgtt === "pt" || !ctx.pt) return { gpa: iova, pageLg2: 12, perm: 3 };
+  if (ctx.pgtt === "pt" || !ctx.pt) {
+    if (ctx.pgtt === "pt") vtdSwitchAddressSpace(c, sid); // vtd_pt_enable_fast_path: the device's address space without PASID
+    return { gpa: iova, pageLg2: 12, perm: 3 };
+  }
   c.mem.bad = false;
   const f = fs ? walkX86FsSetAD(c.mem, ctx.pt, iovaHi, iovaLo, access, walk) : walkVtdSs(c.mem, ctx.pt, iovaHi, iovaLo, access, walk);
   // The walker reports the entries it read (R_ENTRY): their last writers are the walk's dependencies.
@@ -357,7 +378,8 @@ export function vtdTranslate(c: VtdCtx, sid: number, pasidIn: number | undefined
     }
   if (f !== FAULT_NONE) {
     const top = walk[R_STEPS]! <= 1 && walk[R_LEVEL] === ctx.pt.levels;
-    const fr = fs ? fsFault(f, c.mem, top) : ssFault(f, write, c.mem, top);
+    const readErr = readError(c.mem);
+    const fr = fs ? fsFault(f, readErr, top) : ssFault(f, write, readErr, top);
     return report(fr, ctx.fpd, true);
   }
   const pageLg2 = walk[R_PAGE_LG2]!;
@@ -427,6 +449,40 @@ function updateIotlb(u: VtdUnit, e: IotlbEntry): void {
   const t = iotlbForWrite(u);
   if (t.size >= VTD_IOTLB_MAX_SIZE) t.invalidateGlobal();
   t.insert(e);
+}
+
+/**
+ * vtd_as_pt_enabled: the device's context entry, read from guest memory (not the
+ * context cache), is valid and pass-through: TT 2 in legacy mode; in scalable mode
+ * PASID_0's entry present with PGTT pass-through (vtd_dev_pt_enabled, PCI_NO_PASID).
+ */
+function asPtEnabled(c: VtdCtx, sid: number): boolean {
+  const ce = readContextEntry(c, sid);
+  if (isFault(ce)) return false;
+  if (!c.unit.rootScalable) return Number((ce[0]! >> 2n) & 3n) === 2;
+  const r = pasidEntry(c, ce, PASID_0);
+  return r.fr === undefined && Number((r.pe![0]! >> 6n) & 7n) === 4;
+}
+
+/**
+ * vtd_switch_address_space for the device's address space without PASID: pass-through
+ * (the nodmar alias) when DMA remapping is enabled and vtd_as_pt_enabled, else the
+ * IOMMU region. Its reads are not a DMA's (provenance is not recorded for them).
+ */
+export function vtdSwitchAddressSpace(c: VtdCtx, sid: number): void {
+  const rec = provenance();
+  setProvenance(null);
+  try {
+    if (vtdDmarEnabled(c.unit) && asPtEnabled(c, sid)) c.unit.nodmar.set(`${sid}`, true);
+    else c.unit.nodmar.delete(`${sid}`);
+  } finally {
+    setProvenance(rec);
+  }
+}
+
+/** vtd_switch_address_space_all (TE, SRTP, global context-cache invalidation), or the devices `match` selects. */
+export function vtdSwitchAddressSpaces(c: VtdCtx, match: (sid: number) => boolean = () => true): void {
+  for (const sid of c.sids ?? []) if (match(sid)) vtdSwitchAddressSpace(c, sid);
 }
 
 /** GSTS.TES: DMA remapping enabled. */
