@@ -8,9 +8,10 @@ import { VTD_FR } from "../model/viommu/vtd/faults.ts";
  * QEMU's answer: a register's value, or a DMA's translation (`pa`, and `page_size`
  * when vtd_dmar_translate printed its mask) or fault (the VTD_FR_* name of
  * vtd_dmar_fault's number; `null` when the fault was not reported because the
- * entry has FPD set, vtd_report_fault's trace_vtd_fault_disabled).
+ * entry has FPD set, vtd_report_fault's trace_vtd_fault_disabled), or for a
+ * qemu.viommu whether QEMU started with it (`ok`) or the error it stopped with.
  */
-export type Observation = { value: string } | { pa: string; page_size?: string } | { fault: string | null };
+export type Observation = { value: string } | { pa: string; page_size?: string } | { fault: string | null } | { ok: true } | { error: string };
 
 const FR_NAME = new Map(Object.entries(VTD_FR).map(([name, n]) => [n, name]));
 
@@ -23,6 +24,8 @@ const big = (v: unknown): bigint | undefined => (typeof v === "number" || typeof
 
 /** The first field where iorr's outcome differs from QEMU's observation; undefined when they agree. */
 export function differs(qemu: Observation, iorr: Outcome): string | undefined {
+  if ("ok" in qemu) return iorr.ok === true ? undefined : "ok";
+  if ("error" in qemu) return iorr.error === qemu.error ? undefined : "error";
   if ("value" in qemu) return big(iorr.value) === BigInt(qemu.value) ? undefined : "value";
   if ("fault" in qemu) {
     if (iorr.fault === undefined) return "fault";

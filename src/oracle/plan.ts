@@ -28,10 +28,13 @@ export interface NotIssued {
   reason: string;
 }
 
-/** One VMM of the trace (a pid): one QEMU. */
+/** One VMM of the trace (a pid): one QEMU per qemu.viommu (a start-up check), and one for the guest. */
 export interface VmmPlan {
   pid: number;
-  args: string[];
+  /** The machine's arguments before any -device. */
+  base: string[];
+  /** Every qemu.viommu of the VMM, in order: each checked by starting QEMU with it. */
+  viommus: TraceEvent[];
   devices: Map<string, TestDevice>;
   steps: Step[];
   /** Guest RAM as q35 lays out -m: what a DMA can reach. */
@@ -49,7 +52,7 @@ export interface Plan {
 interface Vmm {
   pid: number;
   machine?: TraceEvent;
-  viommu?: TraceEvent;
+  viommus: TraceEvent[];
   first: TraceEvent;
   guestStarted: boolean;
   devices: Map<string, TestDevice>;
@@ -108,7 +111,7 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
       continue;
     }
     const pid = ev.pid as number;
-    const v = vmms.get(pid) ?? { pid, first: ev, guestStarted: false, devices: new Map<string, TestDevice>(), steps: [] };
+    const v = vmms.get(pid) ?? { pid, first: ev, viommus: [], guestStarted: false, devices: new Map<string, TestDevice>(), steps: [] };
     vmms.set(pid, v);
     if (ev.op.startsWith("qemu.") && v.guestStarted) throw cannot(file, ev, undefined, `${ev.op} after the guest ran: QEMU's machine is built once, at start`);
     switch (ev.op) {
@@ -117,21 +120,25 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
         v.machine = ev;
         break;
       case "qemu.viommu":
-        if (v.viommu) throw cannot(file, ev, undefined, "a second qemu.viommu for one VMM");
         if (ev.model !== "intel-iommu") throw cannot(file, ev, "model", `a ${String(ev.model)} (only intel-iommu is driven)`);
-        v.viommu = ev;
+        v.viommus.push(ev);
         break;
       case "qemu.device": {
         const bdf = ev.guest_bdf as string;
         const [bus, slot, fn] = bdf.split(/[:.]/).map((x) => parseInt(x, 16)) as [number, number, number];
-        if (BRIDGE_MODELS[ev.model as string] !== undefined || (qdevProp(ev, "bus") ?? ROOT_BUS) !== ROOT_BUS || bus !== 0)
-          throw cannot(file, ev, "guest_bdf", "a device off bus 0 or a bridge (the oracle puts its test devices on pcie.0)");
+        if (BRIDGE_MODELS[ev.model as string] !== undefined) {
+          notIssued.push({ seq: ev.seq, op: ev.op, reason: "a bridge (the oracle puts its test devices on pcie.0)" });
+          break;
+        }
+        if ((qdevProp(ev, "bus") ?? ROOT_BUS) !== ROOT_BUS || bus !== 0)
+          throw cannot(file, ev, "guest_bdf", "a device off bus 0 (the oracle puts its test devices on pcie.0)");
         if (fn !== 0) throw cannot(file, ev, "guest_bdf", "a device at function other than 0");
         v.devices.set(bdf, { bdf, devfn: (slot << 3) | fn, bar: TESTDEV_BAR_BASE + BigInt(v.devices.size) * 0x1000n });
         break;
       }
       case "qemu.vfio-pci":
-        throw cannot(file, ev, undefined, "a vfio-pci device needs a host device (only emulated devices are driven)");
+        notIssued.push({ seq: ev.seq, op: ev.op, reason: "a vfio-pci device needs a host device (only emulated devices are driven)" });
+        break;
       case "guest.cfg.read":
       case "guest.cfg.write":
         throw cannot(file, ev, undefined, "a configuration space access (the test device's config space is not the trace device's)");
@@ -172,16 +179,28 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
 }
 
 function vmmPlan(file: string, v: Vmm): VmmPlan {
-  if (!v.machine || !v.viommu) throw cannot(file, v.first, "pid", `VMM ${v.pid} has no ${v.machine ? "qemu.viommu" : "qemu.machine"}`);
+  if (!v.machine || v.viommus.length === 0) throw cannot(file, v.first, "pid", `VMM ${v.pid} has no ${v.machine ? "qemu.viommu" : "qemu.machine"}`);
   const ram = ramLayout(file, v.machine);
   const total = ram.reduce((s, r) => s + r.size, 0n);
-  const props = Object.entries((v.viommu.props as Record<string, unknown> | undefined) ?? {}).map(([k, val]) => `,${k}=${propValue(val)}`);
-  const args = [
+  const base = [
     ...["-machine", "q35", "-accel", "qtest", "-qtest", "stdio", "-qtest-log", "/dev/null", "-display", "none", "-nodefaults"],
     ...["-m", `${total / 0x100000n}M`],
-    ...["-device", `intel-iommu${props.join("")}`],
-    ...[...v.devices.values()].flatMap((d) => ["-device", `iommu-testdev,addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`]),
+  ];
+  return { pid: v.pid, base, viommus: v.viommus, devices: v.devices, steps: v.steps, ram };
+}
+
+/** A qemu.viommu as QEMU's -device option (intel-iommu,prop=value,...). */
+export function viommuDevice(ev: TraceEvent): string {
+  const props = Object.entries((ev.props as Record<string, unknown> | undefined) ?? {}).map(([k, val]) => `,${k}=${propValue(val)}`);
+  return `intel-iommu${props.join("")}`;
+}
+
+/** The guest's QEMU: the machine, the vIOMMU QEMU started with, the test devices and the trace events read. */
+export function machineArgs(plan: VmmPlan, viommu: TraceEvent): string[] {
+  return [
+    ...plan.base,
+    ...["-device", viommuDevice(viommu)],
+    ...[...plan.devices.values()].flatMap((d) => ["-device", `iommu-testdev,addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`]),
     ...["vtd_dmar_translate", "vtd_dmar_fault", "vtd_fault_disabled", "vtd_reg_read"].flatMap((t) => ["-trace", `enable=${t}`]),
   ];
-  return { pid: v.pid, args, devices: v.devices, steps: v.steps, ram };
 }

@@ -16,6 +16,8 @@ export class Qtest {
   private waiting: { resolve: (line: string) => void; reject: (e: Error) => void } | undefined;
   private logWaiter: (() => void) | undefined;
   private exited: string | undefined;
+  /** Settles when QEMU's stdio is closed: every stderr line is in `log`. */
+  private readonly closed: Promise<void>;
 
   constructor(binary: string, args: readonly string[]) {
     this.proc = spawn(binary, [...args], { stdio: ["pipe", "pipe", "pipe"] });
@@ -26,6 +28,13 @@ export class Qtest {
     this.proc.on("error", (e) => this.onExit(`cannot run ${binary}: ${e.message}`));
     this.proc.on("exit", (code, signal) => this.onExit(`QEMU exited (${signal ?? `status ${code}`})`));
     this.proc.stdin.on("error", () => {}); // a QEMU that exited: reported by onExit
+    this.closed = new Promise<void>((r) =>
+      this.proc.on("close", () => {
+        if (this.err) this.log.push(this.err);
+        this.err = "";
+        r();
+      }),
+    );
   }
 
   private onOut(d: string): void {
@@ -113,6 +122,21 @@ export class Qtest {
   async pciConfigWrite(bus: number, devfn: number, off: number, value: number): Promise<void> {
     await this.outl(0xcf8, (0x80000000 | (bus << 16) | (devfn << 8) | off) >>> 0);
     await this.outl(0xcfc, value >>> 0);
+  }
+
+  /**
+   * Whether QEMU built its machine: it answers qtest once qemu_init is done
+   * (qtest's "endianness" command); else the stderr lines it stopped with.
+   */
+  async started(): Promise<true | string[]> {
+    try {
+      await this.cmd("endianness");
+      return true;
+    } catch (e) {
+      if (!(e instanceof QemuError) || this.exited === undefined) throw e;
+      await this.closed;
+      return this.log;
+    }
   }
 
   async quit(): Promise<void> {

@@ -11,8 +11,8 @@ import { replay, type ReplayFault } from "../replay/engine.ts";
 import { memorySource, Trace } from "../replay/source.ts";
 import type { TraceHeader } from "../trace/jsonl.ts";
 import { differs, faultName, type Observation } from "./compare.ts";
-import { planOracle, VTD_BASE, type NotIssued, type Plan, type TestDevice, type VmmPlan } from "./plan.ts";
-import { Qtest } from "./qemu.ts";
+import { machineArgs, planOracle, viommuDevice, VTD_BASE, type NotIssued, type Plan, type TestDevice, type VmmPlan } from "./plan.ts";
+import { QemuError, Qtest } from "./qemu.ts";
 
 /** iommu-testdev's BAR0 registers and values (include/hw/misc/iommu-testdev.h). */
 const ITD = { TRIGGER: 0x00n, GVA_LO: 0x04n, GVA_HI: 0x08n, LEN: 0x0cn, RESULT: 0x10n, DBELL: 0x14n, ATTRS: 0x18n, GPA_LO: 0x1cn, GPA_HI: 0x20n };
@@ -107,12 +107,53 @@ async function testdevDma(q: Qtest, d: TestDevice, iova: bigint, size: number, r
   return { result, lines: q.log.slice(from, mark).concat(q.log.slice(mark).filter((l) => !/vtd_reg_read/.test(l))) };
 }
 
-/** Give one VMM's QEMU its steps, comparing as it goes; stops at the first difference. */
+/**
+ * A qemu.viommu: QEMU started with the machine, the vIOMMU(s) it already accepted and this one.
+ * Its answer is `ok` or the message of its start-up error, without the "<binary>: -device
+ * <option>: " prefixes qemu_init and qdev_device_add's error_prepend put before it
+ * (the trace's `error`, as the failing function sets it).
+ */
+async function viommuStart(binary: string, plan: VmmPlan, accepted: readonly TraceEvent[], ev: TraceEvent): Promise<Observation> {
+  const option = viommuDevice(ev);
+  const q = new Qtest(binary, [...plan.base, ...[...accepted, ev].flatMap((a) => ["-device", viommuDevice(a)])]);
+  try {
+    const r = await q.started();
+    if (r === true) return { ok: true };
+    const prefix = `: -device ${option}: `;
+    const line = r.find((l) => l.includes(prefix));
+    if (line === undefined) throw new QemuError(`QEMU did not start with -device ${option}: ${r.slice(-3).join(" / ")}`);
+    return { error: line.slice(line.indexOf(prefix) + prefix.length) };
+  } finally {
+    await q.quit();
+  }
+}
+
+/**
+ * One VMM: each qemu.viommu checked by a QEMU of its own (vtd_realize / vtd_decide_config answer
+ * at start-up), then the guest's QEMU, with the vIOMMU QEMU accepted, given the steps, comparing
+ * as it goes; stops at the first difference.
+ */
 async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<number, Outcome>) {
-  const q = new Qtest(binary, plan.args);
   const verdicts: Verdict[] = [];
   const notIssued: NotIssued[] = [];
   let issued = 0;
+  const accepted: TraceEvent[] = [];
+  for (const ev of plan.viommus) {
+    const qemu = await viommuStart(binary, plan, accepted, ev);
+    issued++;
+    const iorr = outcomes.get(ev.seq)!;
+    const field = differs(qemu, iorr);
+    if (field !== undefined) return { args: plan.base, issued, verdicts, difference: { seq: ev.seq, op: ev.op, qemu, field, iorr }, notIssued };
+    verdicts.push({ seq: ev.seq, op: ev.op, qemu });
+    if ("ok" in qemu) accepted.push(ev);
+  }
+  const viommu = accepted[accepted.length - 1];
+  if (viommu === undefined || plan.steps.length === 0) {
+    for (const { ev } of plan.steps) notIssued.push({ seq: ev.seq, op: ev.op, reason: "no intel-iommu started for this VMM" });
+    return { args: plan.base, issued, verdicts, difference: null, notIssued };
+  }
+  const args = machineArgs(plan, viommu);
+  const q = new Qtest(binary, args);
   let difference: Difference | null = null;
   try {
     for (const d of plan.devices.values()) {
@@ -154,18 +195,18 @@ async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<num
   } finally {
     await q.quit();
   }
-  return { issued, verdicts, difference, notIssued };
+  return { args, issued, verdicts, difference, notIssued };
 }
 
 /** Every VMM's QEMU in turn (they share nothing); the difference reported is the trace's first. */
 export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<number, Outcome>): Promise<OracleResult> {
-  const runs = [];
+  const runs: Awaited<ReturnType<typeof driveVmm>>[] = [];
   for (const v of plan.vmms) runs.push(await driveVmm(binary, v, outcomes));
   const difference = runs.map((r) => r.difference).reduce<Difference | null>((a, d) => (d && (!a || d.seq < a.seq) ? d : a), null);
   const before = (x: { seq: number }) => difference === null || x.seq < difference.seq;
   const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
   return {
-    qemu: plan.vmms.map((v) => ({ pid: v.pid, args: v.args })),
+    qemu: plan.vmms.map((v, i) => ({ pid: v.pid, args: runs[i]!.args })),
     issued: runs.reduce((n, r) => n + r.issued, 0),
     verdicts: runs
       .flatMap((r) => r.verdicts)
@@ -197,12 +238,12 @@ export function runOracle(
     const outcomes = yield* iorrOutcomes(file, header, keptEvents(events, plan.notIssued), profile);
     for (const ev of events) {
       const o = outcomes.get(ev.seq);
-      if ((ev.op === "qemu.viommu" || ev.op === "qemu.device") && o && o.ok !== true)
+      if (ev.op === "qemu.device" && o && o.ok !== true)
         return yield* Effect.fail(
           new BadInput({
             file,
             seq: ev.seq,
-            message: `the QEMU oracle cannot drive this: iorr refuses the ${ev.op} (${JSON.stringify(o)}), so QEMU would not start`,
+            message: `the QEMU oracle cannot drive this: iorr refuses the qemu.device (${JSON.stringify(o)}), so QEMU would not start`,
           }),
         );
     }

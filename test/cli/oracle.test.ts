@@ -1,6 +1,6 @@
 // iorr oracle qemu: its arguments and the traces it refuses to drive, without a QEMU
 // (the planning happens before QEMU starts); the verdicts themselves: test/oracle/.
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { chmodSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -38,11 +38,6 @@ describe("iorr oracle qemu: arguments", () => {
 });
 
 describe("iorr oracle qemu: traces it cannot drive are exit 2 naming the event", () => {
-  it("a qemu.vfio-pci device (needs a host device)", () => {
-    const r = iorr(["oracle", "qemu", "test/traces/qemu/seed001_flts.reviewed.jsonl", "--qemu", "/bin/true"]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain("event 8: the QEMU oracle cannot drive this: a vfio-pci device");
-  });
   it("guest RAM that q35's -m cannot lay out (pc_q35_init: RAM from gpa 0)", () => {
     const f = trace("ram.jsonl", [
       { op: "process", pid: 1 },
@@ -68,5 +63,41 @@ describe("iorr oracle qemu: traces it cannot drive are exit 2 naming the event",
     const r = iorr(["oracle", "qemu", f, "--qemu", "/bin/true"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("event 6: the QEMU oracle cannot drive this: qemu.device after the guest ran");
+  });
+});
+
+// A stand-in for a QEMU that refuses its vIOMMU at start-up, as qemu_init reports a -device
+// error (error_prepend's "<binary>: -device <option>: " before vtd_decide_config's message).
+const refusing = join(dir, "qemu-refusing");
+writeFileSync(
+  refusing,
+  `#!/bin/sh\nfor a; do [ "$prev" = -device ] && dev=$a; prev=$a; done\necho "qemu-system-x86_64: -device $dev: Need to set scalable mode for PASID" >&2\nexit 1\n`,
+);
+chmodSync(refusing, 0o755);
+
+describe("iorr oracle qemu: qemu.viommu start-up errors, vfio-pci devices and bridges not issued", () => {
+  const f = trace("startup.jsonl", [
+    ...vmm.slice(0, 3),
+    { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-pasid-mode": true } },
+    { op: "host.device", bdf: "0000:01:00.0" },
+    { op: "qemu.vfio-pci", pid: 1, host: "0000:01:00.0", guest_bdf: "00:04.0", backend: "iommufd" },
+    { op: "qemu.device", pid: 1, guest_bdf: "00:10.0", model: "pci-bridge", props: { id: "b1", chassis_nr: 1 } },
+  ]);
+  it("compares QEMU's start-up error, without its prefixes, with iorr's error (vtd_decide_config)", () => {
+    const r = iorr(["oracle", "qemu", f, "--qemu", refusing, "--json"]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ issued: 1, compared: 1, difference: null });
+  });
+  it("a vIOMMU QEMU refuses and iorr accepts is a difference in error", () => {
+    const g = trace("accepted.jsonl", vmm);
+    const r = iorr(["oracle", "qemu", g, "--qemu", refusing]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('DIFFERENCE at event 4 (qemu.viommu), field "error"');
+    expect(r.stdout).toContain('qemu {"error":"Need to set scalable mode for PASID"}');
+  });
+  it("lists a vfio-pci device and a bridge as not issued, with the reason", () => {
+    const r = iorr(["oracle", "qemu", f, "--qemu", refusing]);
+    expect(r.stdout).toContain("not issued: event 6 (qemu.vfio-pci): a vfio-pci device needs a host device");
+    expect(r.stdout).toContain("not issued: event 7 (qemu.device): a bridge (the oracle puts its test devices on pcie.0)");
   });
 });
