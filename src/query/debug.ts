@@ -14,7 +14,6 @@
 
 import { Effect, Either } from "effect";
 import type { TraceEvent } from "../model/events.ts";
-import { foldBatch } from "../model/fold.ts";
 import type { BadInput, ProfileService, SimulatorFault } from "../model/framework.ts";
 import type { Outcome } from "../model/outcome.ts";
 import type { State } from "../model/state.ts";
@@ -24,7 +23,7 @@ import { storeCall, type TraceSource } from "../replay/source.ts";
 import { Timeline } from "../replay/timeline.ts";
 import { diffStates, equal } from "./diff.ts";
 import { describeMiss, selectStatePath } from "./memory.ts";
-import { parseProbe, probeAt } from "./probe.ts";
+import { foldOne, parseProbe, probeAt } from "./probe.ts";
 import { children } from "./path.ts";
 import { describeChange, inline, renderValue } from "./render.ts";
 
@@ -297,17 +296,6 @@ export class Debugger {
       return { lines };
     });
   }
-}
-
-function foldOne(state: State, ev: TraceEvent): Effect.Effect<{ state: State; outcome: Outcome }, SimulatorFault, ProfileService> {
-  let outcome: Outcome | undefined;
-  return Effect.map(
-    foldBatch(state, [ev], (_e, out) => {
-      outcome = out;
-      return true;
-    }),
-    (r) => ({ state: r.state, outcome: outcome! }),
-  );
 }
 
 function sample(w: Watch, s: State, at: number): Run<Sample> {

@@ -29,7 +29,11 @@ export function parseProbe(json: string, where: string): Either.Either<TraceEven
     return Either.left(
       new BadInput({ file: where, message: 'expected one event object, such as {"op":"dma","bdf":"0000:01:00.0","iova":"0x1000","access":"read"}' }),
     );
-  const o = raw as Record<string, unknown>;
+  return probeOf(raw as Record<string, unknown>, where);
+}
+
+/** A probe from an event object already read (parseProbe's checks after the JSON). */
+export function probeOf(o: Record<string, unknown>, where: string): Either.Either<TraceEvent, BadInput> {
   if (o.seq !== undefined)
     return Either.left(new BadInput({ file: where, field: "seq", message: "a probe has no seq: it is asked of the state at a point (--at)" }));
   try {
@@ -46,13 +50,17 @@ export function parseProbe(json: string, where: string): Either.Either<TraceEven
  * as event at+1 into a copy that is then dropped.
  */
 export function probeAt(state: State, at: number, probe: TraceEvent): Effect.Effect<Outcome, SimulatorFault, ProfileService> {
+  return Effect.map(foldOne(state, { ...probe, seq: at + 1 }), (r) => r.outcome);
+}
+
+/** One event folded into `state`: the state after it (sharing what it did not change) and its outcome. */
+export function foldOne(state: State, ev: TraceEvent): Effect.Effect<{ state: State; outcome: Outcome }, SimulatorFault, ProfileService> {
   let outcome: Outcome | undefined;
-  const ev: TraceEvent = { ...probe, seq: at + 1 };
   return Effect.map(
     foldBatch(state, [ev], (_e, out) => {
       outcome = out;
       return true;
     }),
-    () => outcome!,
+    (r) => ({ state: r.state, outcome: outcome! }),
   );
 }

@@ -10,7 +10,7 @@ import { SWITCHES } from "../../profiles/switches.ts";
 import { ProfileError, resolveProfile, splitSpec, type Profile } from "../../profiles/profile.ts";
 import { bisectEvents, type ProbeTest } from "../../bisect/events.ts";
 import { bisectProfile, goodBadSteps, presetSteps, verdict, type BisectSteps, type Verdict } from "../../bisect/profile.ts";
-import { parseProbe } from "../../query/probe.ts";
+import { probeOf } from "../../query/probe.ts";
 import { divergenceJson, type ReplayFault } from "../../replay/engine.ts";
 import { Timeline } from "../../replay/timeline.ts";
 import { storeCall, type TraceSource } from "../../replay/source.ts";
@@ -44,7 +44,7 @@ function probeTest(flags: Record<string, string | true>): Either.Either<{ probe:
     return Either.left(bad("--probe", `not valid JSON: ${(e as Error).message}`));
   }
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) return Either.left(bad("--probe", "expected one event object"));
-  return Either.flatMap(parseProbe(JSON.stringify({ ...raw, expect: expected }), `iorr bisect`), (ev) => {
+  return Either.flatMap(probeOf({ ...raw, expect: expected }, "iorr bisect"), (ev) => {
     const { expect, ...probe } = ev;
     if (!expect) return Either.left(bad(`--${kind}`, "expected an outcome object"));
     return Either.right({ probe: probe as TraceEvent, test: { kind, expected: expect } });
