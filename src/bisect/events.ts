@@ -11,9 +11,8 @@ import type { TraceEvent } from "../model/events.ts";
 import type { BadInput, ProfileService } from "../model/framework.ts";
 import { firstMismatch, type Outcome } from "../model/outcome.ts";
 import { probeAt } from "../query/probe.ts";
-import type { ReplayFault } from "../replay/engine.ts";
 import type { Timeline } from "../replay/timeline.ts";
-import { ReplayFault as Fault } from "../replay/engine.ts";
+import { ReplayFault } from "../replay/engine.ts";
 
 export interface BisectEventsResult {
   /** The first event after which the predicate holds (`from` when it holds there already); null when it is not found. */
@@ -58,7 +57,7 @@ export function bisectEvents(
             (fault) => Effect.succeed<Outcome>({ error: fault.message }),
           ),
           // One the simulator cannot answer stops the bisect, as it would stop a replay.
-          Effect.mapError((fault) => new Fault({ fault, partial: { events: at, verified: 0, divergence: null, lastSeq: at } })),
+          Effect.mapError((fault) => new ReplayFault({ fault, partial: { events: at, verified: 0, divergence: null, lastSeq: at } })),
         );
       });
     const start = yield* ask(from);

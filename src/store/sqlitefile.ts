@@ -93,8 +93,10 @@ export function removeStaleTemps(target: string): void {
   }
   for (const name of names) {
     if (!name.startsWith(`${base}.tmp-`)) continue;
-    const m = TEMP_SUFFIX.exec(name.replace(/-(wal|shm|journal)$/, ""));
-    if (!m || name.replace(/-(wal|shm|journal)$/, "") !== `${base}${m[0]}`) continue;
+    // The database itself, or its -wal/-shm/-journal beside it.
+    const db = name.replace(/-(wal|shm|journal)$/, "");
+    const m = TEMP_SUFFIX.exec(db);
+    if (!m || db !== `${base}${m[0]}`) continue;
     if (processAlive(Number(m[1]))) continue;
     rmSync(join(dir, name), { force: true });
   }
