@@ -78,12 +78,17 @@ function dmaObservation(lines: readonly string[], iova: bigint, result: bigint, 
     if (/vtd_fault_disabled/.test(l)) return { fault: null };
   }
   const t = lines.map((l) => /vtd_dmar_translate dev \S+ iova (0x[0-9a-f]+) -> gpa (0x[0-9a-f]+) mask (0x[0-9a-f]+)/.exec(l)).find((m) => m !== null);
-  if (!t) return result === ITD_DMA_ERR_TX_FAIL ? { fault: "MEMTX_ERROR" } : { pa: hex(iova) }; // no translation: DMAR off, pass-through fast path
+  // Plain guest RAM: q35's 0xa0000-0xfffff is VGA and the PAM ROM window, never written by DMA without firmware.
+  const inRam = (a: bigint) => ram.some((r) => a >= r.gpa && a < r.gpa + r.size) && !(a >= 0xa0000n && a < 0x10_0000n);
+  // No translation (DMAR off, the pass-through fast path): the DMA address is the gpa; an
+  // access beyond guest RAM reaches nothing, which is not the vIOMMU's doing either.
+  if (!t) return result === ITD_DMA_ERR_TX_FAIL && inRam(iova) ? { fault: "MEMTX_ERROR" } : { pa: hex(iova) };
   const mask = BigInt(t[3]!);
   const pa = BigInt(t[2]!) + (iova & mask);
-  const inRam = ram.some((r) => pa >= r.gpa && pa < r.gpa + r.size);
   // Translated, in RAM, and refused: the memory core's check of the entry's perm (flatview_do_translate).
-  if (result === ITD_DMA_ERR_TX_FAIL && inRam) return { fault: "MEMTX_DECODE_ERROR" };
+  if (result === ITD_DMA_ERR_TX_FAIL && inRam(pa)) return { fault: "MEMTX_DECODE_ERROR" };
+  // Failed beyond RAM: the entry's perm refused it or nothing was there; QEMU's trace does not say which.
+  if (result === ITD_DMA_ERR_TX_FAIL) return { pa: hex(pa), page_size: hex(mask + 1n), unbacked: true };
   return { pa: hex(pa), page_size: hex(mask + 1n) };
 }
 
