@@ -23,7 +23,7 @@ import { permString } from "../domain/domain.ts";
 import { GuestMem } from "../viommu/vtd/guest_mem.ts";
 import { vtdMmioRead, vtdMmioWrite } from "../viommu/vtd/mmio.ts";
 import type { VtdCtx } from "../viommu/vtd/state.ts";
-import { vtdDmarEnabled, vtdTranslate } from "../viommu/vtd/translate.ts";
+import { vtdDmarEnabled, vtdIrEnabled, vtdTranslate } from "../viommu/vtd/translate.ts";
 import type { QemuMachine } from "./state.ts";
 
 function guestMem(s: State, pid: number, m: QemuMachine): GuestMem {
@@ -88,6 +88,9 @@ export const guestMmioWrite: Reducer = (s, ev) => {
 };
 
 const U64_MAX = (1n << 64n) - 1n;
+/** VTD_INTERRUPT_ADDR_FIRST / _LAST (intel_iommu_internal.h). */
+const VTD_INTERRUPT_ADDR_FIRST = 0xfee0_0000n;
+const VTD_INTERRUPT_ADDR_LAST = 0xfeef_ffffn;
 
 /** `dma` with guest_bdf: every page of the access through the vIOMMU; the first page's translation or the first fault. */
 export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
@@ -112,6 +115,16 @@ export function guestDma(s: State, ev: TraceEvent): Outcome | SimulatorFault {
   if (rec !== null) {
     rec.begin();
     rec.piece(vi && vtdDmarEnabled(vi.unit) ? "translation enable (GCMD.TE)" : "translation disable (GCMD.TE)", rec.vtd("te"));
+  }
+  // The interrupt window 0xfeexxxxx: a request without a PASID never reaches translation.
+  // vtd_find_add_as lays the "vtd-ir" region over it at priority 1 in the DMAR container and
+  // in "vtd-nodmar" alike: a read answers MEMTX_OK (vtd_mem_ir_read), a write is an MSI
+  // (vtd_mem_ir_write), passed on as it is while interrupt remapping is off
+  // (vtd_interrupt_remap_msi). A request with a PASID is translated normally
+  // (vtd_switch_address_space disables iommu_ir for it).
+  if (vi && pasid === undefined && iova >= VTD_INTERRUPT_ADDR_FIRST && iova <= VTD_INTERRUPT_ADDR_LAST) {
+    if (write && vtdIrEnabled(vi.unit)) return notModelled(ev, "a DMA write to the interrupt range with interrupt remapping enabled (an MSI through the IRTE)");
+    return { pa: hex(iova) };
   }
   if (!vi || !vtdDmarEnabled(vi.unit)) {
     // Untranslated: every 4 KiB page of the access lands at its own address (for why, src/query/why.ts).

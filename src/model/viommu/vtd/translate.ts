@@ -31,7 +31,7 @@ import {
 import { provenance, setProvenance, type CachedTranslation, type Piece, type Provenance } from "../../provenance.ts";
 import { vtdReportFault, VTD_FR } from "./faults.ts";
 import type { GuestMem } from "./guest_mem.ts";
-import { DMAR_GSTS, DMAR_RTADDR, GCMD_TE, hawMask } from "./registers.ts";
+import { DMAR_GSTS, DMAR_RTADDR, GCMD_IRE, GCMD_TE, hawMask } from "./registers.ts";
 import { VTD_ECAP_DT, VTD_ECAP_FSTS, VTD_ECAP_PT, VTD_ECAP_SSTS } from "./regs.ts";
 import { iotlbForWrite, raw, type Pgtt, type VtdCtx, type VtdUnit } from "./state.ts";
 
@@ -487,3 +487,5 @@ export function vtdSwitchAddressSpaces(c: VtdCtx, match: (sid: number) => boolea
 
 /** GSTS.TES: DMA remapping enabled. */
 export const vtdDmarEnabled = (u: VtdUnit): boolean => (raw(u, DMAR_GSTS) & GCMD_TE) !== 0;
+/** GSTS.IRES: interrupt remapping on (s->intr_enabled, vtd_handle_gcmd_ire). */
+export const vtdIrEnabled = (u: VtdUnit): boolean => (raw(u, DMAR_GSTS) & GCMD_IRE) !== 0;
