@@ -267,7 +267,7 @@ function legacyAw39(): Trace {
   g.dma("00:03.0", 0x3f_fff0n, "write", { fault: "VTD_FR_WRITE" });
   g.dma("00:03.0", 0x3f_fff0n, "read", g.hit(0x5f_fff0n, 21, "r"));
   g.dma("00:03.0", 0x40_1234_5678n, "read", g.hit(0x5234_5678n, 30, "r"));
-  g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_READ" });
+  g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_ADDR_BEYOND_MGAW" });
   g.dma("00:04.0", 0x7000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
   return t;
 }
