@@ -12,8 +12,23 @@ export const TESTDEV_BAR_BASE = 0xe0000000n;
 
 export interface TestDevice {
   bdf: string;
+  /** The trace's bus number: 0 is pcie.0; any other a pcie-root-port of the oracle's whose secondary bus it is. */
+  bus: number;
   devfn: number;
   bar: bigint;
+}
+
+/** Where the oracle maps the BAR0 of a device behind a root port: 1 MiB per port, the port's memory window. */
+export const PORT_WINDOW_BASE = 0xe0100000n;
+
+/** The pcie-root-port that puts a test device on bus `bus` (its secondary bus, set through config space). */
+export interface RootPort {
+  id: string;
+  bus: number;
+  /** The port's devfn on pcie.0. */
+  devfn: number;
+  /** Its memory window (1 MiB), holding the device's BAR0. */
+  window: bigint;
 }
 
 /** An event given to QEMU: a register access, a guest memory write or a test device DMA. */
@@ -36,6 +51,7 @@ export interface VmmPlan {
   /** Every qemu.viommu of the VMM, in order: each checked by starting QEMU with it. */
   viommus: TraceEvent[];
   devices: Map<string, TestDevice>;
+  ports: RootPort[];
   steps: Step[];
   /** Guest RAM as q35 lays out -m: what a DMA can reach. */
   ram: { gpa: bigint; size: bigint }[];
@@ -130,10 +146,13 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
           notIssued.push({ seq: ev.seq, op: ev.op, reason: "a bridge (the oracle puts its test devices on pcie.0)" });
           break;
         }
-        if ((qdevProp(ev, "bus") ?? ROOT_BUS) !== ROOT_BUS || bus !== 0)
-          throw cannot(file, ev, "guest_bdf", "a device off bus 0 (the oracle puts its test devices on pcie.0)");
+        if ((qdevProp(ev, "bus") ?? ROOT_BUS) !== ROOT_BUS)
+          throw cannot(file, ev, "bus", "a device on a bridge's bus (the oracle places its test devices by bus number)");
         if (fn !== 0) throw cannot(file, ev, "guest_bdf", "a device at function other than 0");
-        v.devices.set(bdf, { bdf, devfn: (slot << 3) | fn, bar: TESTDEV_BAR_BASE + BigInt(v.devices.size) * 0x1000n });
+        // A root port's secondary bus holds one device, at slot 0 (pci_qdev_realize: pcie_has_upstream_port).
+        if (bus !== 0 && (slot !== 0 || [...v.devices.values()].some((d) => d.bus === bus)))
+          throw cannot(file, ev, "guest_bdf", "a device off bus 0 other than slot 0, or a second one on its bus (the oracle gives it a root port of its own)");
+        v.devices.set(bdf, { bdf, bus, devfn: (slot << 3) | fn, bar: TESTDEV_BAR_BASE + BigInt(v.devices.size) * 0x1000n });
         break;
       }
       case "qemu.vfio-pci":
@@ -186,7 +205,24 @@ function vmmPlan(file: string, v: Vmm): VmmPlan {
     ...["-machine", "q35", "-accel", "qtest", "-qtest", "stdio", "-qtest-log", "/dev/null", "-display", "none", "-nodefaults"],
     ...["-m", `${total / 0x100000n}M`],
   ];
-  return { pid: v.pid, base, viommus: v.viommus, devices: v.devices, steps: v.steps, ram };
+  return { pid: v.pid, base, viommus: v.viommus, devices: v.devices, ports: rootPorts(file, v), steps: v.steps, ram };
+}
+
+/** One pcie-root-port per bus other than 0, on a pcie.0 slot no test device takes (from 0x1e down; 0x1f is the ICH9 LPC). */
+function rootPorts(file: string, v: Vmm): RootPort[] {
+  const used = new Set([0, 0x1f, ...[...v.devices.values()].filter((d) => d.bus === 0).map((d) => d.devfn >> 3)]);
+  const ports: RootPort[] = [];
+  let slot = 0x1e;
+  for (const d of v.devices.values()) {
+    if (d.bus === 0) continue;
+    while (used.has(slot)) slot--;
+    if (slot <= 0) throw cannot(file, v.first, undefined, "no pcie.0 slot left for a root port");
+    used.add(slot);
+    const window = PORT_WINDOW_BASE + BigInt(ports.length) * 0x100000n;
+    ports.push({ id: `iorr_rp${d.bus}`, bus: d.bus, devfn: slot << 3, window });
+    d.bar = window;
+  }
+  return ports;
 }
 
 /** A qemu.viommu as QEMU's -device option (intel-iommu,prop=value,...). */
@@ -200,7 +236,11 @@ export function machineArgs(plan: VmmPlan, viommu: TraceEvent): string[] {
   return [
     ...plan.base,
     ...["-device", viommuDevice(viommu)],
-    ...[...plan.devices.values()].flatMap((d) => ["-device", `iommu-testdev,addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`]),
+    ...plan.ports.flatMap((p) => ["-device", `pcie-root-port,id=${p.id},bus=pcie.0,chassis=${p.bus},addr=${(p.devfn >> 3).toString(16)}.0`]),
+    ...[...plan.devices.values()].flatMap((d) => {
+      const bus = d.bus === 0 ? "" : `bus=iorr_rp${d.bus},`;
+      return ["-device", `iommu-testdev,${bus}addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`];
+    }),
     ...["vtd_dmar_translate", "vtd_dmar_fault", "vtd_fault_disabled", "vtd_reg_read"].flatMap((t) => ["-trace", `enable=${t}`]),
   ];
 }

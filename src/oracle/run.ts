@@ -161,9 +161,17 @@ async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<num
   const q = new Qtest(binary, args);
   let difference: Difference | null = null;
   try {
+    // Each root port as firmware sets it: primary 0, secondary = subordinate = the trace's bus (pci_bus_num
+    // then gives vtd_find_add_as's requester id that bus), its memory window over the device's BAR, and enabled.
+    for (const p of plan.ports) {
+      await q.pciConfigWrite(0, p.devfn, 0x18, (p.bus << 8) | (p.bus << 16)); // PCI_PRIMARY_BUS, SECONDARY, SUBORDINATE
+      const w = Number(p.window >> 16n) & 0xfff0;
+      await q.pciConfigWrite(0, p.devfn, 0x20, (w | (w << 16)) >>> 0); // PCI_MEMORY_BASE / LIMIT: the window's 1 MiB
+      await q.pciConfigWrite(0, p.devfn, 0x04, 0x6); // PCI_COMMAND: memory space, bus master
+    }
     for (const d of plan.devices.values()) {
-      await q.pciConfigWrite(0, d.devfn, 0x10, Number(d.bar)); // BAR0
-      await q.pciConfigWrite(0, d.devfn, 0x04, 0x6); // PCI_COMMAND: memory space, bus master
+      await q.pciConfigWrite(d.bus, d.devfn, 0x10, Number(d.bar)); // BAR0
+      await q.pciConfigWrite(d.bus, d.devfn, 0x04, 0x6); // PCI_COMMAND: memory space, bus master
     }
     for (const { ev, kind } of plan.steps) {
       const iorr = outcomes.get(ev.seq)!;

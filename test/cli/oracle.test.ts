@@ -48,11 +48,21 @@ describe("iorr oracle qemu: traces it cannot drive are exit 2 naming the event",
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("event 2: field ram: the QEMU oracle cannot drive this: guest RAM is not laid out as q35");
   });
-  it("a device behind a bridge", () => {
-    const f = trace("bridge.jsonl", [...vmm, { op: "qemu.device", pid: 1, guest_bdf: "01:00.0", model: "e1000e" }]);
+  it("a device off bus 0 at a slot other than 0 (a root port's secondary bus has slot 0 only: pci_qdev_realize)", () => {
+    const f = trace("bus1.jsonl", [...vmm, { op: "qemu.device", pid: 1, guest_bdf: "01:02.0", model: "e1000e" }]);
     const r = iorr(["oracle", "qemu", f, "--qemu", "/bin/true"]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("event 5: field guest_bdf: the QEMU oracle cannot drive this: a device off bus 0");
+    expect(r.stderr).toContain("event 5: field guest_bdf: the QEMU oracle cannot drive this: a device off bus 0 other than slot 0");
+  });
+  it("a device on a bridge's bus", () => {
+    const f = trace("bridge.jsonl", [
+      ...vmm,
+      { op: "qemu.device", pid: 1, guest_bdf: "00:02.0", model: "pcie-root-port", props: { id: "rp0", chassis: 1 } },
+      { op: "qemu.device", pid: 1, guest_bdf: "01:00.0", model: "e1000e", props: { bus: "rp0" } },
+    ]);
+    const r = iorr(["oracle", "qemu", f, "--qemu", "/bin/true"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("event 6: field bus: the QEMU oracle cannot drive this: a device on a bridge's bus");
   });
   it("a device added after the guest ran (QEMU's machine is built at start)", () => {
     const f = trace("late.jsonl", [

@@ -943,6 +943,301 @@ function ptAddressSpace(): Trace {
   return t;
 }
 
+const BEYOND_RAM = 0x1000_0000n; // 256 MiB: above the 64 MiB of guest RAM, under every address width
+
+/** A scalable-mode context entry for `bdf` pointing to a PASID directory whose entry 0 points to `table` (with `dirBits`). */
+function smDevice(g: Guest, ctx: bigint, bdf: string, table: bigint, dirBits = 1n): bigint {
+  const dir = g.page();
+  g.write(dir, table | dirBits);
+  g.write(ctx + BigInt(devfn(bdf)) * 32n, ...smCe(dir));
+  return dir;
+}
+
+function beyondRam(): Trace {
+  const t = new Trace(
+    "intel-iommu table reads beyond guest RAM (under the address width): vtd_get_root_entry (VTD_FR_ROOT_TABLE_INV), vtd_get_context_entry_from_root (VTD_FR_CONTEXT_TABLE_INV), vtd_get_pte in vtd_iova_to_sspte / vtd_iova_to_fspte, vtd_get_pdire_from_pdir_table (VTD_FR_PASID_DIR_ACCESS_ERR), vtd_get_pe_from_pdire (VTD_FR_PASID_TABLE_ACCESS_ERR)",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  t.note("Legacy mode; 01:00.0's context table (bus 1) is beyond guest RAM.");
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0", "00:05.0", "01:00.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
+  g.write(root, ctx | 1n, 0n, BEYOND_RAM | 1n);
+  const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
+  ce("00:03.0", legacyCe(BEYOND_RAM, 0, 2, 1)); // SLPTPTR beyond RAM
+  ce("00:04.0", legacyCe(pml4, 0, 2, 1));
+  ce("00:05.0", legacyCe(pml4, 0, 2, 1));
+  g.write(pml4 + 8n, BEYOND_RAM | SS_RW); // PML4 entry 1 (iova 2^39): a page-directory-pointer table beyond RAM
+  g.map(pml4, 4, 0x1000n, BEYOND_RAM, 12, SS_RW, SS_RW); // a leaf beyond RAM: the vIOMMU translates it
+  g.enable(root);
+  g.dma("01:00.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_TABLE_INV" });
+  g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  g.dma("00:04.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_INV" });
+  g.dma("00:05.0", 0x1010n, "read", g.hit(BEYOND_RAM + 0x10n, 12, "r"));
+  t.note("FRCD0 holds the first fault (context table, 01:00.0: SID 0x100, FR 9, a read; PV 0: a context-lookup fault); the rest overflow (PFO).");
+  g.mr(FSTS, 4, 0x3n);
+  g.mr(FRCD + 8, 8, 0xc000_0009_0000_0100n);
+  t.note("The root table beyond RAM: VTD_FR_ROOT_TABLE_INV (vtd_get_root_entry), after SRTP.");
+  g.mw(FRCD + 12, 4, 0x8000_0000n);
+  g.mw(FSTS, 4, 0x1n);
+  g.mw(RTADDR, 8, BEYOND_RAM);
+  g.mw(GCMD, 4, TE | SRTP);
+  g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_ROOT_TABLE_INV" });
+  g.mr(FRCD + 8, 8, 0xc000_0008_0000_0020n);
+
+  t.note("Scalable mode: a PASID directory, a PASID table, a second-stage table and a lower-level table beyond RAM.");
+  const s = new Guest(t, 2, { "x-scalable-mode": true }, ["00:03.0", "00:04.0", "00:05.0", "00:06.0"]);
+  const sroot = s.page(),
+    sctx = s.page(),
+    ss = s.page(),
+    tbl = s.page();
+  s.write(sroot, sctx | 1n);
+  s.write(sctx + BigInt(devfn("00:03.0")) * 32n, ...smCe(BEYOND_RAM));
+  smDevice(s, sctx, "00:04.0", BEYOND_RAM);
+  const tbl5 = s.page();
+  smDevice(s, sctx, "00:05.0", tbl5);
+  s.write(tbl5, ...pe({ pgtt: 2, ss: BEYOND_RAM, did: 1 }));
+  smDevice(s, sctx, "00:06.0", tbl);
+  s.write(tbl, ...pe({ pgtt: 2, ss, did: 1 }));
+  s.write(ss + 8n, BEYOND_RAM | SS_RW);
+  s.map(ss, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  s.enable(sroot | (1n << 10n));
+  s.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_DIR_ACCESS_ERR" });
+  s.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ACCESS_ERR" });
+  s.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_INV" });
+  s.dma("00:06.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_PAGING_ENTRY_INV" });
+  s.dma("00:06.0", 0x1000n, "read", s.hit(0x20_0000n, 12, "r"));
+
+  t.note("First stage (x-flts): FSPTPTR beyond RAM, and a lower-level table beyond it.");
+  const h = scalableGuest(t, 3, { "x-flts": true }, ["00:03.0", "00:04.0"]);
+  const fs = h.g.page();
+  h.setPe("00:03.0", 0, pe({ pgtt: 1, fs: BEYOND_RAM, did: 1 }));
+  h.setPe("00:04.0", 0, pe({ pgtt: 1, fs, did: 1 }));
+  h.g.write(fs + 8n, BEYOND_RAM | FS_RW);
+  h.g.enable(h.rtaddr);
+  h.g.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_ENTRY_FSPTPTR_INV" });
+  h.g.dma("00:04.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_INV" });
+  return t;
+}
+
+const FPD = 2n;
+
+function faultProcessingDisable(): Trace {
+  const t = new Trace(
+    "intel-iommu FPD in the context entry, the PASID directory entry and the PASID entry: vtd_do_iommu_translate's is_fpd_set, vtd_ce_get_pasid_fpd, vtd_report_fault (vtd_qualified_faults; trace vtd_fault_disabled), FSTS/FRCD after them",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  t.note("Legacy: FPD set in 00:03.0's context entry (a non-present leaf), in 00:04.0's non-present one, in 00:05.0's with a reserved bit.");
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0", "00:05.0", "00:06.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
+  g.write(root, ctx | 1n);
+  const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
+  const [lo3, hi3] = legacyCe(pml4, 0, 2, 1);
+  ce("00:03.0", [lo3 | FPD, hi3]);
+  ce("00:04.0", [FPD, 0n]);
+  const [lo5, hi5] = legacyCe(pml4, 0, 2, 1);
+  ce("00:05.0", [lo5 | FPD | 0x800n, hi5]);
+  ce("00:06.0", legacyCe(pml4, 0, 2, 1));
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_R, SS_RW);
+  g.enable(root);
+  g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
+  g.dma("00:03.0", 0x1000n, "write", { fault: "VTD_FR_WRITE" });
+  g.dma("00:03.0", 0x80_0000_0000n, "read", { fault: "VTD_FR_READ" });
+  g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  t.note(
+    "Only the reserved bit is recorded: VTD_FR_CONTEXT_ENTRY_RSVD has no entry in vtd_qualified_faults (false), so FPD does not suppress it (FRCD0: FR 0xb, SID 00:05.0, PV 0). 00:06.0's fault then overflows (PFO).",
+  );
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FRCD + 8, 8, 0xc000_000b_0000_0028n);
+  g.dma("00:06.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
+  g.mr(FSTS, 4, 0x3n);
+  g.mr(FRCD + 8, 8, 0xc000_000b_0000_0028n);
+
+  t.note("Scalable: FPD in a PASID directory entry (its PASID table not present, beyond RAM, or a non-present PASID entry), and in a PASID entry.");
+  const s = new Guest(t, 2, { "x-scalable-mode": true }, ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0"]);
+  const sroot = s.page(),
+    sctx = s.page(),
+    ss = s.page();
+  s.write(sroot, sctx | 1n);
+  const t3 = s.page(),
+    t5 = s.page(),
+    t6 = s.page(),
+    t7 = s.page();
+  smDevice(s, sctx, "00:03.0", t3, FPD); // directory entry not present, FPD set
+  smDevice(s, sctx, "00:04.0", BEYOND_RAM, FPD | 1n); // PASID table beyond RAM
+  smDevice(s, sctx, "00:05.0", t5, FPD | 1n); // PASID_0 all zero
+  smDevice(s, sctx, "00:06.0", t6);
+  s.write(t6, ...pe({ pgtt: 2, ss, did: 1 }).map((w, i) => (i === 0 ? w | FPD : w))); // PASID entry FPD: a non-present leaf
+  smDevice(s, sctx, "00:07.0", t7);
+  s.write(t7, ...pe({ pgtt: 5, ss, did: 1 }).map((w, i) => (i === 0 ? w | FPD : w))); // PASID entry FPD, PGTT reserved
+  s.map(ss, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  s.enable(sroot | (1n << 10n));
+  s.dma("00:03.0", 0x1000n, "read", { fault: "VTD_FR_PASID_DIR_ENTRY_P" });
+  s.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ACCESS_ERR" });
+  s.dma("00:05.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" }); // an all-zero PASID entry: PGTT 0 (vtd_get_pe_from_pdire checks it before P)
+  s.dma("00:06.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
+  s.dma("00:06.0", 0x1000n, "read", s.hit(0x20_0000n, 12, "r"));
+  s.dma("00:07.0", 0x1000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
+  t.note(
+    "The directory entry's FPD does not hide its own P fault: vtd_dev_to_context_entry's PASID_0 check (vtd_ce_pasid_0_check) fails first, before vtd_ce_get_pasid_fpd is consulted; FRCD0 has it (FR 0x51, SID 00:03.0), the rest overflow.",
+  );
+  s.mr(FSTS, 4, 0x3n);
+  s.mr(FRCD + 8, 8, 0xc000_0051_0000_0018n);
+  return t;
+}
+
+function translationTypes(): Trace {
+  const t = new Trace(
+    "intel-iommu translation types: PGTT in PASID_0 with and without x-flts and pt (vtd_pe_type_check, vtd_get_pe_from_pdire's level checks), legacy TT with and without pt / device-iotlb (vtd_ce_type_check), the context entry's AW against SAGAW for aw-bits 48 and 39 (vtd_is_ss_level_supported in vtd_dev_to_context_entry)",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  const scalable = (pid: number, props: Record<string, unknown>, note: string) => {
+    t.note(note);
+    const devs = ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "00:08.0", "00:09.0", "00:0a.0"];
+    const h = scalableGuest(t, pid, props, devs);
+    const ss = h.g.page(),
+      ss3 = h.g.page(),
+      fs = h.g.page();
+    h.g.map(ss, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+    h.g.map(ss3, 3, 0x1000n, 0x20_1000n, 12, SS_RW, SS_RW);
+    h.g.map(fs, 4, 0x1000n, 0x20_2000n, 12, FS_RW, FS_RW);
+    const cases: [number, Record<string, unknown>][] = [
+      [1, { fs }],
+      [2, { ss }],
+      [3, { ss, fs }],
+      [4, {}],
+      [0, { ss }],
+      [5, { ss }],
+      [2, { ss: ss3, aw: 1 }],
+      [2, { ss, aw: 3 }],
+    ];
+    for (const [i, [pgtt, o]] of cases.entries()) h.setPe(devs[i]!, 0, pe({ pgtt, did: 1, ...o }));
+    h.g.enable(h.rtaddr);
+    return h.g;
+  };
+  const inv = { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" };
+  let g = scalable(
+    1,
+    {},
+    "Scalable, second stage only (ECAP.SSTS, PT): PGTT 1 (first stage) and 3 (nested) are invalid, 4 passes through, 0 and 5 are reserved; SS levels 3 and 4 (SAGAW), not 5.",
+  );
+  g.dma("00:03.0", 0x1000n, "read", inv);
+  g.dma("00:04.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  g.dma("00:05.0", 0x1000n, "read", inv);
+  g.dma("00:06.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
+  g.dma("00:07.0", 0x1000n, "read", inv);
+  g.dma("00:08.0", 0x1000n, "read", inv);
+  g.dma("00:09.0", 0x1000n, "read", g.hit(0x20_1000n, 12, "r"));
+  g.dma("00:0a.0", 0x1000n, "read", inv);
+  g = scalable(2, { "x-flts": true }, "x-flts (ECAP.FSTS, no SSTS): PGTT 1 translates, 2 (second stage) and 3 are invalid, 4 passes through.");
+  g.dma("00:03.0", 0x1000n, "read", g.hit(0x20_2000n, 12, "r"));
+  g.dma("00:04.0", 0x1000n, "read", inv);
+  g.dma("00:05.0", 0x1000n, "read", inv);
+  g.dma("00:06.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
+  g.dma("00:07.0", 0x1000n, "read", inv);
+  g = scalable(3, { pt: false }, "pt=off (no ECAP.PT): PGTT 4 is invalid.");
+  g.dma("00:06.0", 0x1000n, "read", inv);
+  g.dma("00:04.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+
+  const legacyGuest = (pid: number, props: Record<string, unknown>, note: string) => {
+    t.note(note);
+    const devs = ["00:03.0", "00:04.0", "00:05.0", "00:06.0", "00:07.0", "00:08.0", "00:09.0"];
+    const g = new Guest(t, pid, props, devs);
+    const root = g.page(),
+      ctx = g.page(),
+      pml4 = g.page(),
+      l3 = g.page();
+    g.write(root, ctx | 1n);
+    g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+    g.map(l3, 3, 0x1000n, 0x20_1000n, 12, SS_RW, SS_RW);
+    const ces: [bigint, number, number][] = [
+      [pml4, 0, 2],
+      [pml4, 1, 2],
+      [0n, 2, 2],
+      [pml4, 3, 2],
+      [l3, 0, 1],
+      [pml4, 0, 0],
+      [pml4, 0, 3],
+    ];
+    for (const [i, [table, tt, aw]] of ces.entries()) g.write(ctx + BigInt(devfn(devs[i]!)) * 16n, ...legacyCe(table, tt, aw, 1));
+    g.enable(root);
+    return g;
+  };
+  const ceInv = { fault: "VTD_FR_CONTEXT_ENTRY_INV" };
+  g = legacyGuest(
+    4,
+    {},
+    "Legacy: TT 0 translates, TT 1 (device-TLB) is invalid without device-iotlb, TT 2 passes through (ECAP.PT), TT 3 is reserved; AW 1 (3 levels) translates, AW 0 (2 levels) and AW 3 (5 levels) are not in SAGAW.",
+  );
+  g.dma("00:03.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  g.dma("00:04.0", 0x1000n, "read", ceInv);
+  g.dma("00:05.0", 0x1000n, "read", g.hit(0x1000n, 12, "rw"));
+  g.dma("00:06.0", 0x1000n, "read", ceInv);
+  g.dma("00:07.0", 0x1000n, "read", g.hit(0x20_1000n, 12, "r"));
+  g.dma("00:08.0", 0x1000n, "read", ceInv);
+  g.dma("00:09.0", 0x1000n, "read", ceInv);
+  g = legacyGuest(5, { pt: false, "device-iotlb": true }, "pt=off: TT 2 is invalid; device-iotlb=on: TT 1 translates.");
+  g.dma("00:05.0", 0x1000n, "read", ceInv);
+  g.dma("00:04.0", 0x1000n, "read", g.hit(0x20_0000n, 12, "r"));
+  g = legacyGuest(6, { "aw-bits": 39 }, "aw-bits=39: SAGAW has 3 levels only: AW 2 (4 levels) is invalid, AW 1 translates.");
+  g.dma("00:03.0", 0x1000n, "read", ceInv);
+  g.dma("00:07.0", 0x1000n, "read", g.hit(0x20_1000n, 12, "r"));
+  return t;
+}
+
+function firstStageWalker(): Trace {
+  const t = new Trace(
+    "intel-iommu first-stage walker (vtd_iova_to_fspte): 4 KiB / 2 MiB / 1 GiB leaves, a non-present entry at each level (VTD_FR_FS_PAGING_ENTRY_P), a reserved bit at each level (vtd_fspte_nonzero_rsvd), a supervisor-only entry (VTD_FR_FS_PAGING_ENTRY_US: requests are never privileged), a read-only page written (VTD_FR_SM_WRITE), a non-canonical iova (vtd_iova_fs_check_canonical), A/D set by vtd_set_flag_in_pte leaving the translation alone",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  const h = scalableGuest(t, 1, { "x-flts": true }, ["00:03.0"]);
+  const g = h.g;
+  const fs = g.page();
+  h.setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 1 }));
+  const RSVD = 1n << 51n; // above aw-bits 48: reserved at every level
+  g.map(fs, 4, 0x1000n, 0x21_0000n, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x2000n, 0x21_1000n, 12, FS_R, FS_RW);
+  g.map(fs, 4, 0x3000n, 0x21_2000n, 12, 3n /* P | RW, no US */, FS_RW);
+  g.map(fs, 4, 0xa000n, 0x21_a000n | RSVD, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x40_0000n, 0x80_0000n, 21, FS_RW, FS_RW);
+  g.map(fs, 4, 0x8000_0000n, 0x0n, 30, FS_RW, FS_RW);
+  const mask = 0x000f_ffff_ffff_f000n;
+  const pdpt = g.read(fs) & mask,
+    pd = g.read(pdpt) & mask;
+  g.write(fs + 3n * 8n, g.page() | FS_RW | RSVD); // PML4 entry 3 (iova 0x180_0000_0000)
+  g.write(pdpt + 6n * 8n, g.page() | FS_RW | RSVD); // PDPT entry 6 (iova 0x1_8000_0000)
+  g.write(pd + 8n * 8n, g.page() | FS_RW | RSVD); // PD entry 8 (iova 0x100_0000)
+  g.enable(h.rtaddr);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  g.dma("00:03.0", 0x1020n, "write", g.hit(0x21_0020n, 12, "rw"));
+  g.dma("00:03.0", 0x41_2345n, "read", g.hit(0x81_2345n, 21, "r"));
+  g.dma("00:03.0", 0x8012_3456n, "read", g.hit(0x12_3456n, 30, "r"));
+  g.dma("00:03.0", 0x2000n, "write", { fault: "VTD_FR_SM_WRITE" });
+  g.dma("00:03.0", 0x2000n, "read", g.hit(0x21_1000n, 12, "r"));
+  g.dma("00:03.0", 0x3000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_US" });
+  t.note("Non-present at level 4, 3, 2, 1.");
+  g.dma("00:03.0", 0x100_0000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
+  g.dma("00:03.0", 0x1_4000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
+  g.dma("00:03.0", 0xe0_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
+  g.dma("00:03.0", 0x9000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_P" });
+  t.note("A reserved bit at level 4, 3, 2, 1.");
+  g.dma("00:03.0", 0x180_0000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x1_8000_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0x100_0000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  g.dma("00:03.0", 0xa000n, "read", { fault: "VTD_FR_FS_PAGING_ENTRY_RSVD" });
+  t.note("A non-canonical iova (bit 47 set, bits 63:48 clear).");
+  g.dma("00:03.0", 0x8000_0000_0000n, "read", { fault: "VTD_FR_FS_NON_CANONICAL" });
+  t.note("The walk set A (and D for the write) in the entries it read; a new page through the same tables still translates.");
+  g.map(fs, 4, 0x4000n, 0x21_4000n, 12, FS_RW, FS_RW);
+  g.dma("00:03.0", 0x4000n, "write", g.hit(0x21_4000n, 12, "rw"));
+  return t;
+}
+
 const out = process.argv[2] ?? "test/traces/vtd";
 const traces: [string, () => Trace][] = [
   ["matrix_legacy.jsonl", legacy],
@@ -955,6 +1250,10 @@ const traces: [string, () => Trace][] = [
   ["fault_recording.jsonl", faultRecording],
   ["scalable_entry_checks.jsonl", scalableEntryChecks],
   ["pt_address_space.jsonl", ptAddressSpace],
+  ["beyond_ram.jsonl", beyondRam],
+  ["fault_processing_disable.jsonl", faultProcessingDisable],
+  ["translation_types.jsonl", translationTypes],
+  ["fs_walker.jsonl", firstStageWalker],
 ];
 for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);
