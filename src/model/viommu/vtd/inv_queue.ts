@@ -69,7 +69,8 @@ function processDesc(c: VtdCtx): boolean {
   const [lo, hi] = [v[0]!, v[1]!];
   const type = Number(((lo >> 5n) & 0x70n) | (lo & 0xfn));
   u.iqLastDescType = type; // vtd_process_inv_desc: s->iq_last_desc_type, whether the descriptor is valid or not
-  if (u.iqDw && (v[2] !== 0n || v[3] !== 0n)) return false;
+  // vtd_inv_desc_reserved_check: bits 255:128 are reserved in every type it checks (not the page group response).
+  if (u.iqDw && type !== 0x9 && (v[2] !== 0n || v[3] !== 0n)) return false;
   const rsvd = (mlo: bigint, mhi: bigint) => (lo & mlo) !== 0n || (hi & mhi) !== 0n;
   const g = Number((lo >> 4n) & 3n);
   const did = Number((lo >> 16n) & 0xffffn);
@@ -116,8 +117,8 @@ function processDesc(c: VtdCtx): boolean {
       return u.iqDw && !rsvd(0xfff000000000f1c0n, (1n << 64n) - 1n) && g !== 2;
     case 0x8:
       return u.iqDw && !rsvd(0xfff000000000f000n, 0x7fen);
-    case 0x9:
-      return u.iqDw && !rsvd(0xfff00000000001e0n, 0xfffffffffffff003n);
+    case 0x9: // vtd_process_page_group_response_desc: any queue width; "without PASID is not supported yet"
+      return !rsvd(0xfff00000000001e0n, 0xfffffffffffff003n) && (lo & 0x10n) !== 0n;
     default:
       return false; // "(unknown type)"
   }
