@@ -1157,6 +1157,38 @@ function qiDescriptorsScalable(): Trace {
   q2.submit(dIotlb(2, 1));
   q2.iqh(q2.n);
   h.g.dma("00:03.0", 0x1010n, "read", h.g.hit(0x30_0010n, 12, "r"));
+  t.note(
+    "A third guest (second stage): the PASID-cache descriptor switches address spaces (vtd_pasid_cache_sync_locked -> vtd_switch_address_space) when PASID_0's entry is not cached yet or differs from the cached one, for the descriptors that select it: domain-selective by the cached entry's DID (else the entry's in memory), PASID-selective for PASID 0 (pasid ?: PCI_NO_PASID), global.",
+  );
+  const k = scalableGuest(t, 3, {}, ["00:03.0"]);
+  const ss3 = k.g.page();
+  k.g.map(ss3, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  k.setPe("00:03.0", 0, pe({ pgtt: 4, did: 1 }));
+  k.g.enable(k.rtaddr);
+  const iq3 = k.g.page();
+  const q3 = new Queue(k.g, iq3, true);
+  k.g.mw(IQA, 8, iq3 | (1n << 11n));
+  k.g.mw(GCMD, 4, TE | QIE);
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
+  t.note("PASID_0 becomes second stage without invalidation: DMA still bypasses (the nodmar alias, vtd_switch_address_space at TE).");
+  k.setPe("00:03.0", 0, pe({ pgtt: 2, ss: ss3, did: 1 }));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
+  t.note("TE cached the pass-through entry (vtd_reset_caches, vtd_replay_pasid_bindings_all): a domain-selective descriptor for domain 5 and a PASID-selective one for PASID 1 select nothing; for domain 1 and PASID 0 the entry differs: switched, translated.");
+  q3.submit(dPc(0, 5), dPc(1, 1, 1));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
+  q3.submit(dPc(1, 1, 0));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
+  t.note("Back to pass-through with domain 7: a domain-selective descriptor for domain 7 selects nothing (the cached entry's DID is 1); one for domain 1 switches to the nodmar alias.");
+  k.setPe("00:03.0", 0, pe({ pgtt: 4, did: 7 }));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
+  q3.submit(dPc(0, 7));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
+  q3.submit(dPc(0, 1));
+  k.g.dma("00:03.0", 0x2010n, "read", k.g.hit(0x2010n, 12, "rw"));
+  t.note("A zeroed PASID_0 entry: the global descriptor drops the cached entry and switches back to the IOMMU region: the DMA faults.");
+  k.setPe("00:03.0", 0, [0n, 0n, 0n]);
+  q3.submit(dPc(3, 0));
+  k.g.dma("00:03.0", 0x3010n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
   return t;
 }
 
