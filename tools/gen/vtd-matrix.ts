@@ -1013,7 +1013,12 @@ function qiDescriptorsLegacy(): Trace {
   t.note(
     "Interrupt entry cache descriptors, global and index-selective (IM 2, index 5), are accepted without interrupt remapping (vtd_iec_notify_all only notifies); so are device-TLB descriptors (S set, SID of 00:03.0: no ATS, nothing to flush), and a page group response with PP set for a source without an address space.",
   );
-  q.submit([0x4n, 0n], [0x4n | 0x10n | (2n << 27n) | (5n << 32n), 0n], [0x3n | (0x18n << 32n), 0x3000n | 1n], [0x9n | 0x10n | (0x99n << 16n) | (1n << 32n), 0n]);
+  q.submit(
+    [0x4n, 0n],
+    [0x4n | 0x10n | (2n << 27n) | (5n << 32n), 0n],
+    [0x3n | (0x18n << 32n), 0x3000n | 1n],
+    [0x9n | 0x10n | (0x99n << 16n) | (1n << 32n), 0n],
+  );
   q.iqh(q.n);
   t.note(
     "Refused, each an invalidation queue error: reserved bits (context cache lo bit 6 and hi, IOTLB hi bit 7 and AM 19 > MAMV, wait lo bit 8 and no SW/IF/FN, IEC bit 5, device-TLB hi bit 1, page group response bit 5 and PP clear), the 256-bit-only PASID-cache, PASID-based IOTLB and PASID-based device-TLB descriptors in a 128-bit queue, an unknown type (0xf; 0x11 through the high type bits 11:9).",
@@ -1173,12 +1178,16 @@ function qiDescriptorsScalable(): Trace {
   t.note("PASID_0 becomes second stage without invalidation: DMA still bypasses (the nodmar alias, vtd_switch_address_space at TE).");
   k.setPe("00:03.0", 0, pe({ pgtt: 2, ss: ss3, did: 1 }));
   k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
-  t.note("TE cached the pass-through entry (vtd_reset_caches, vtd_replay_pasid_bindings_all): a domain-selective descriptor for domain 5 and a PASID-selective one for PASID 1 select nothing; for domain 1 and PASID 0 the entry differs: switched, translated.");
+  t.note(
+    "TE cached the pass-through entry (vtd_reset_caches, vtd_replay_pasid_bindings_all): a domain-selective descriptor for domain 5 and a PASID-selective one for PASID 1 select nothing; for domain 1 and PASID 0 the entry differs: switched, translated.",
+  );
   q3.submit(dPc(0, 5), dPc(1, 1, 1));
   k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
   q3.submit(dPc(1, 1, 0));
   k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
-  t.note("Back to pass-through with domain 7: a domain-selective descriptor for domain 7 selects nothing (the cached entry's DID is 1); one for domain 1 switches to the nodmar alias.");
+  t.note(
+    "Back to pass-through with domain 7: a domain-selective descriptor for domain 7 selects nothing (the cached entry's DID is 1); one for domain 1 switches to the nodmar alias.",
+  );
   k.setPe("00:03.0", 0, pe({ pgtt: 4, did: 7 }));
   k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
   q3.submit(dPc(0, 7));

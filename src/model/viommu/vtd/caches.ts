@@ -130,7 +130,7 @@ export function pasidCacheSync(c: VtdCtx, info: PasidCacheInfo, match: (sid: num
     // PASID-selective: pc_info.pasid (0 is PCI_NO_PASID) must be the address space's; then the DID, of the cached entry if any.
     if (info.type === 1 && info.pasid !== 0) continue;
     if (info.type !== 3 && Number((cached ?? pe)[1]! & 0xffffn) !== info.did) continue;
-    if (cached !== undefined && cached.every((w, i) => w === pe[i])) continue;
+    if (cached?.every((w, i) => w === pe[i])) continue;
     u.pcCache.set(key, pe);
     vtdSwitchAddressSpace(c, sid);
   }
