@@ -1238,6 +1238,460 @@ function firstStageWalker(): Trace {
   return t;
 }
 
+// --- The descriptors not driven above, the queue's wraparound, register-based invalidation and the
+// fault / invalidation event registers (vtd_process_inv_desc, vtd_fetch_inv_desc, vtd_handle_ccmd_write,
+// vtd_handle_iotlb_write, vtd_handle_fsts_write, vtd_handle_fectl_write, vtd_handle_iectl_write).
+
+const ECAP = 0x10,
+  FEUADDR = 0x44,
+  IEDATA = 0xa4,
+  IEADDR = 0xa8,
+  IEUADDR = 0xac;
+const dPc = (g: number, did: number, pasid = 0): [bigint, bigint] => [0x7n | (BigInt(g) << 4n) | (BigInt(did) << 16n) | (BigInt(pasid) << 32n), 0n];
+
+/**
+ * A descriptor the queue refuses (vtd_process_inv_desc returns false): FSTS.IQE, IQH stays on it;
+ * software clears IQE, puts a wait descriptor (FN) in its place and moves the tail again.
+ */
+function refused(q: Queue, d: bigint[]) {
+  const g = q.g;
+  const at = q.base + BigInt(q.n) * (q.dw ? 32n : 16n);
+  g.write(at, ...d);
+  q.n++;
+  q.tail();
+  g.mr(FSTS, 4, 0x10n);
+  q.iqh(q.n - 1);
+  g.mw(FSTS, 4, 0x10n);
+  const w = dWait({ fn: true });
+  g.write(at, ...(q.dw ? [w[0], w[1], 0n, 0n] : w));
+  q.tail();
+  q.iqh(q.n);
+}
+
+function qiDescriptorsLegacy(): Trace {
+  const t = new Trace(
+    "intel-iommu legacy mode, 128-bit queue: global and domain-selective IOTLB descriptors against cached second-stage entries (vtd_iotlb_global_invalidate, vtd_iotlb_domain_invalidate), the interrupt entry cache (vtd_process_inv_iec_desc) and device-TLB (vtd_process_device_iotlb_desc) descriptors, the page group response (vtd_process_page_group_response_desc), reserved bits in each type and 256-bit-only types in a 128-bit queue (vtd_inv_desc_reserved_check), an unknown type (vtd_process_inv_desc), IQA.DW ignored without scalable mode (vtd_update_iq_dw), the tail wrapping past the end of the queue (vtd_fetch_inv_desc)",
+    "linux-mainline",
+  );
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page(),
+    pml4b = g.page();
+  g.write(root, ctx | 1n);
+  g.write(ctx + BigInt(devfn("00:03.0")) * 16n, ...legacyCe(pml4, 0, 2, 1));
+  g.write(ctx + BigInt(devfn("00:04.0")) * 16n, ...legacyCe(pml4b, 0, 2, 2));
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4b, 4, 0x1000n, 0x24_0000n, 12, SS_RW, SS_RW);
+  g.enable(root);
+  const iq = g.page();
+  const q = new Queue(g, iq, false);
+  t.note("IQA.DW without scalable mode: the queue stays 128-bit (vtd_update_iq_dw needs ECAP.SMTS); IQA reads DW back as written.");
+  g.mw(IQA, 8, iq | (1n << 11n));
+  g.mw(GCMD, 4, TE | QIE);
+  g.mr(GSTS, 4, TE | SRTP | QIE);
+  g.mr(IQA, 8, iq | (1n << 11n));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x20_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x24_0010n, 12, "r"));
+  g.map(pml4, 4, 0x1000n, 0x30_0000n, 12, SS_RW, SS_RW);
+  g.map(pml4b, 4, 0x1000n, 0x34_0000n, 12, SS_RW, SS_RW);
+  t.note("A domain-selective IOTLB descriptor for domain 1 (vtd_iotlb_domain_invalidate): 00:03.0 sees its new page, 00:04.0 (domain 2) its stale one.");
+  q.submit(dIotlb(2, 1));
+  q.iqh(1);
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x30_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x24_0010n, 12, "r"));
+  g.map(pml4, 4, 0x1000n, 0x31_0000n, 12, SS_RW, SS_RW);
+  t.note("A global IOTLB descriptor (vtd_iotlb_global_invalidate, the DID ignored): both domains refetch.");
+  q.submit(dIotlb(1, 7));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x34_0010n, 12, "r"));
+  t.note(
+    "Interrupt entry cache descriptors, global and index-selective (IM 2, index 5), are accepted without interrupt remapping (vtd_iec_notify_all only notifies); so are device-TLB descriptors (S set, SID of 00:03.0: no ATS, nothing to flush), and a page group response with PP set for a source without an address space.",
+  );
+  q.submit(
+    [0x4n, 0n],
+    [0x4n | 0x10n | (2n << 27n) | (5n << 32n), 0n],
+    [0x3n | (0x18n << 32n), 0x3000n | 1n],
+    [0x9n | 0x10n | (0x99n << 16n) | (1n << 32n), 0n],
+  );
+  q.iqh(q.n);
+  t.note(
+    "Refused, each an invalidation queue error: reserved bits (context cache lo bit 6 and hi, IOTLB hi bit 7 and AM 19 > MAMV, wait lo bit 8 and no SW/IF/FN, IEC bit 5, device-TLB hi bit 1, page group response bit 5 and PP clear), the 256-bit-only PASID-cache, PASID-based IOTLB and PASID-based device-TLB descriptors in a 128-bit queue, an unknown type (0xf; 0x11 through the high type bits 11:9).",
+  );
+  for (const d of [
+    [0x11n | 0x40n, 0n],
+    [0x11n, 1n],
+    [0x12n, 0x80n],
+    [0x32n | (1n << 16n), 0x1000n | 19n],
+    [0x65n | 0x100n, 0n],
+    [0x5n, 0n],
+    [0x4n | 0x20n, 0n],
+    [0x3n, 0x2n],
+    [0x9n | 0x10n | 0x20n, 0n],
+    [0x9n, 0n],
+    dPc(3, 0),
+    dPiotlb(2, 1, 0),
+    [0x8n, 0n],
+    [0xfn, 0n],
+    [0x201n, 0n],
+  ])
+    refused(q, d);
+  t.note("A context-cache descriptor of granularity 0 is refused too (vtd_process_context_cache_desc).");
+  refused(q, [0x1n, 0n]);
+  t.note(
+    "The tail wraps: the queue (QS 0: 256 descriptors) is filled with wait descriptors up to its end; a tail of 255 then a tail of 1 processes 255 and 0 (iq_head wraps at iq_size, vtd_process_inv_desc).",
+  );
+  const waits: bigint[] = [];
+  for (let i = 0; i < 256; i++) waits.push(...dWait({ fn: true }));
+  g.write(iq, ...waits);
+  g.mw(IQT, 8, 255n << 4n);
+  q.iqh(255);
+  g.mr(IQT, 8, 255n << 4n);
+  g.mw(IQT, 8, 1n << 4n);
+  q.iqh(1);
+  g.mr(FSTS, 4, 0n);
+  t.note("IQT keeps only QT (bits 18:4): bits 3:0 and above 18 are dropped (the register's write mask); a tail of 256 is beyond the queue: IQE.");
+  g.mw(IQT, 8, (1n << 32n) | (2n << 4n) | 0xfn);
+  g.mr(IQT, 8, 2n << 4n);
+  q.iqh(2);
+  g.mw(IQT, 8, 256n << 4n);
+  g.mr(FSTS, 4, 0x10n);
+  q.iqh(2);
+  return t;
+}
+
+function qiDescriptorsScalable(): Trace {
+  const t = new Trace(
+    "intel-iommu scalable mode (x-flts=on): the PASID-cache descriptor at each granularity (vtd_process_pasid_desc, vtd_pasid_cache_sync), the global IOTLB descriptor against first-stage entries, PASID-based IOTLB page-selective with AM and IH (vtd_piotlb_page_invalidate), reserved bits in 256-bit descriptors (their upper 128 bits included: vtd_inv_desc_reserved_check), a 128-bit queue in scalable mode (the PASID-based descriptors refused), QS 1 with 256-bit descriptors (128 << QS entries: vtd_handle_gcmd_qie) and its wraparound",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  const { g, rtaddr, setPe } = scalableGuest(t, 1, { "x-flts": true }, ["00:03.0", "00:04.0"]);
+  const fs = g.page();
+  setPe("00:03.0", 0, pe({ pgtt: 1, fs, did: 2 }));
+  setPe("00:04.0", 0, pe({ pgtt: 1, fs, did: 3 }));
+  g.map(fs, 4, 0x1000n, 0x21_0000n, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x2000n, 0x21_1000n, 12, FS_RW, FS_RW);
+  g.map(fs, 4, 0x3000n, 0x21_2000n, 12, FS_RW, FS_RW);
+  g.enable(rtaddr);
+  const iq = g.page();
+  g.page(); // the queue's second page (QS 1)
+  const q = new Queue(g, iq, true);
+  g.mw(IQA, 8, iq | (1n << 11n) | 1n);
+  g.mw(GCMD, 4, TE | QIE);
+  g.mr(IQA, 8, iq | (1n << 11n) | 1n);
+  const prime = (a: bigint, b: bigint, c: bigint, d: bigint) => {
+    g.dma("00:03.0", 0x1010n, "read", g.hit(a + 0x10n, 12, "r"));
+    g.dma("00:03.0", 0x2010n, "read", g.hit(b + 0x10n, 12, "r"));
+    g.dma("00:03.0", 0x3010n, "read", g.hit(c + 0x10n, 12, "r"));
+    g.dma("00:04.0", 0x1010n, "read", g.hit(d + 0x10n, 12, "r"));
+  };
+  const remap = (a: bigint, b: bigint, c: bigint) => {
+    g.map(fs, 4, 0x1000n, a, 12, FS_RW, FS_RW);
+    g.map(fs, 4, 0x2000n, b, 12, FS_RW, FS_RW);
+    g.map(fs, 4, 0x3000n, c, 12, FS_RW, FS_RW);
+  };
+  prime(0x21_0000n, 0x21_1000n, 0x21_2000n, 0x21_0000n);
+  remap(0x31_0000n, 0x31_1000n, 0x31_2000n);
+  t.note(
+    "PASID-cache descriptors, domain-selective (domain 2), PASID-selective (domain 2, PASID_0) and global: accepted; they flush no IOTLB entry (vtd_pasid_cache_sync only refreshes the cached PASID entries and address spaces), so every page stays stale.",
+  );
+  q.submit(dPc(0, 2), dPc(1, 2, 0), dPc(3, 0));
+  q.iqh(3);
+  prime(0x21_0000n, 0x21_1000n, 0x21_2000n, 0x21_0000n);
+  t.note("A PASID-cache descriptor of granularity 2 is refused.");
+  refused(q, [...dPc(2, 2), 0n, 0n]);
+  t.note("PASID-based page-selective with IH set (domain 2, PASID_0, 0x2000, AM 0): IH changes nothing in QEMU's IOTLB, 0x2000 goes.");
+  q.submit(dPiotlb(3, 2, 0, 0x2000n | 0x40n));
+  g.dma("00:03.0", 0x2010n, "read", g.hit(0x31_1010n, 12, "r"));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  t.note("AM 2 at 0x0 covers 0x0-0x3fff: 0x1000 and 0x3000 go; 00:04.0 (domain 3) keeps its entry.");
+  q.submit(dPiotlb(3, 2, 0, 0x0n, 2));
+  g.dma("00:03.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  g.dma("00:03.0", 0x3010n, "read", g.hit(0x31_2010n, 12, "r"));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x21_0010n, 12, "r"));
+  t.note("A global IOTLB descriptor drops first-stage entries of every domain.");
+  q.submit(dIotlb(1, 0));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x31_0010n, 12, "r"));
+  t.note(
+    "Refused in a 256-bit queue: a nonzero upper half (bits 191:128 or 255:192) in IOTLB, wait, context-cache and PASID-based IOTLB descriptors; PASID-based IOTLB reserved lo bit 6 and hi bit 7, granularity 0; PASID-cache hi nonzero.",
+  );
+  for (const d of [
+    [...dIotlb(1, 0), 1n, 0n],
+    [...dWait({ fn: true }), 0n, 1n << 63n],
+    [...dCc(1), 0n, 1n],
+    [...dPiotlb(2, 2, 0), 0n, 4n],
+    [dPiotlb(2, 2, 0)[0] | 0x40n, 0n, 0n, 0n],
+    [...dPiotlb(3, 2, 0, 0x1000n | 0x80n), 0n, 0n],
+    [...dPiotlb(0, 2, 0), 0n, 0n],
+    [dPc(3, 0)[0], 1n, 0n, 0n],
+  ])
+    refused(q, d);
+  t.note("QS 1 with 256-bit descriptors: 256 entries (128 << QS); a tail of 255 is in the queue, 256 is not (vtd_fetch_inv_desc).");
+  const waits: bigint[] = [];
+  for (let i = 0; i < 256; i++) waits.push(...dWait({ fn: true }), 0n, 0n);
+  g.write(iq, ...waits);
+  g.mw(IQT, 8, 255n << 5n);
+  q.iqh(255);
+  g.mr(FSTS, 4, 0n);
+  g.mw(IQT, 8, 2n << 5n);
+  q.iqh(2);
+  g.mw(IQT, 8, 256n << 5n);
+  g.mr(FSTS, 4, 0x10n);
+  g.mw(FSTS, 4, 0x10n);
+  t.note(
+    "A second guest in scalable mode keeps a 128-bit queue (IQA.DW clear): IOTLB and wait descriptors work, the PASID-based IOTLB and PASID-cache descriptors are 256-bit only (vtd_inv_desc_reserved_check).",
+  );
+  const h = scalableGuest(t, 2, { "x-flts": true }, ["00:03.0"]);
+  const fs2 = h.g.page();
+  h.setPe("00:03.0", 0, pe({ pgtt: 1, fs: fs2, did: 1 }));
+  h.g.map(fs2, 4, 0x1000n, 0x20_0000n, 12, FS_RW, FS_RW);
+  h.g.enable(h.rtaddr);
+  const iq2 = h.g.page();
+  const q2 = new Queue(h.g, iq2, false);
+  h.g.mw(IQA, 8, iq2);
+  h.g.mw(GCMD, 4, TE | QIE);
+  h.g.dma("00:03.0", 0x1010n, "read", h.g.hit(0x20_0010n, 12, "r"));
+  h.g.map(fs2, 4, 0x1000n, 0x30_0000n, 12, FS_RW, FS_RW);
+  refused(q2, dPiotlb(2, 1, 0));
+  refused(q2, dPc(3, 0));
+  q2.submit(dIotlb(2, 1));
+  q2.iqh(q2.n);
+  h.g.dma("00:03.0", 0x1010n, "read", h.g.hit(0x30_0010n, 12, "r"));
+  t.note(
+    "A third guest (second stage): the PASID-cache descriptor switches address spaces (vtd_pasid_cache_sync_locked -> vtd_switch_address_space) when PASID_0's entry is not cached yet or differs from the cached one, for the descriptors that select it: domain-selective by the cached entry's DID (else the entry's in memory), PASID-selective for PASID 0 (pasid ?: PCI_NO_PASID), global.",
+  );
+  const k = scalableGuest(t, 3, {}, ["00:03.0"]);
+  const ss3 = k.g.page();
+  k.g.map(ss3, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  k.setPe("00:03.0", 0, pe({ pgtt: 4, did: 1 }));
+  k.g.enable(k.rtaddr);
+  const iq3 = k.g.page();
+  const q3 = new Queue(k.g, iq3, true);
+  k.g.mw(IQA, 8, iq3 | (1n << 11n));
+  k.g.mw(GCMD, 4, TE | QIE);
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
+  t.note("PASID_0 becomes second stage without invalidation: DMA still bypasses (the nodmar alias, vtd_switch_address_space at TE).");
+  k.setPe("00:03.0", 0, pe({ pgtt: 2, ss: ss3, did: 1 }));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
+  t.note(
+    "TE cached the pass-through entry (vtd_reset_caches, vtd_replay_pasid_bindings_all): a domain-selective descriptor for domain 5 and a PASID-selective one for PASID 1 select nothing; for domain 1 and PASID 0 the entry differs: switched, translated.",
+  );
+  q3.submit(dPc(0, 5), dPc(1, 1, 1));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x1010n, 12, "rw"));
+  q3.submit(dPc(1, 1, 0));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
+  t.note(
+    "Back to pass-through with domain 7: a domain-selective descriptor for domain 7 selects nothing (the cached entry's DID is 1); one for domain 1 switches to the nodmar alias.",
+  );
+  k.setPe("00:03.0", 0, pe({ pgtt: 4, did: 7 }));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
+  q3.submit(dPc(0, 7));
+  k.g.dma("00:03.0", 0x1010n, "read", k.g.hit(0x20_0010n, 12, "r"));
+  q3.submit(dPc(0, 1));
+  k.g.dma("00:03.0", 0x2010n, "read", k.g.hit(0x2010n, 12, "rw"));
+  t.note("A zeroed PASID_0 entry: the global descriptor drops the cached entry and switches back to the IOMMU region: the DMA faults.");
+  k.setPe("00:03.0", 0, [0n, 0n, 0n]);
+  q3.submit(dPc(3, 0));
+  k.g.dma("00:03.0", 0x3010n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
+  return t;
+}
+
+function invRegisters(): Trace {
+  const t = new Trace(
+    "intel-iommu register-based invalidation: CCMD global, domain-selective (done as global) and device-selective with a function mask (vtd_handle_ccmd_write, vtd_context_cache_invalidate, vtd_context_device_invalidate), CAIG read back; IOTLB_REG at ECAP.IRO at each granularity with IAIG read back, AM beyond MAMV (vtd_handle_iotlb_write, vtd_iotlb_flush); the registers ignored while QI is enabled",
+    "linux-mainline",
+  );
+  const g = new Guest(t, 1, { eim: "off" }, ["00:03.0", "00:04.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pa = g.page(),
+    pb = g.page();
+  g.write(root, ctx | 1n);
+  const ce = (bdf: string, v: [bigint, bigint]) => g.write(ctx + BigInt(devfn(bdf)) * 16n, ...v);
+  ce("00:03.0", legacyCe(pa, 0, 2, 1));
+  ce("00:04.0", legacyCe(pa, 0, 2, 2));
+  g.map(pa, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  g.map(pa, 4, 0x2000n, 0x20_1000n, 12, SS_RW, SS_RW);
+  g.map(pa, 4, 0x40_0000n, 0x80_0000n, 21, SS_RW, SS_RW);
+  g.map(pb, 4, 0x1000n, 0x28_0000n, 12, SS_RW, SS_RW);
+  g.map(pb, 4, 0x2000n, 0x28_1000n, 12, SS_RW, SS_RW);
+  g.map(pb, 4, 0x40_0000n, 0xc0_0000n, 21, SS_RW, SS_RW);
+  g.enable(root);
+  t.note(
+    "ECAP.IRO (bits 17:8) = 0xf places IVA at 0xf0 and IOTLB_REG at 0xf8 (VTD_ECAP_IRO). eim=off: with eim=auto QEMU resolves EIM from kvm_irqchip_in_kernel() (vtd_decide_config), which iorr takes as KVM with kernel-irqchip=split and the oracle's qtest QEMU does not have.",
+  );
+  g.mr(ECAP, 8, 0xf00f4an);
+  const prime = (a: bigint, b: bigint) => {
+    g.dma("00:03.0", 0x1010n, "read", g.hit(a + 0x10n, 12, "r"));
+    g.dma("00:04.0", 0x1010n, "read", g.hit(b + 0x10n, 12, "r"));
+  };
+  prime(0x20_0000n, 0x20_0000n);
+  t.note("Both devices move to table pb; IOTLB_REG global (IIRG 1): IVT clears, IAIG 1 (vtd_iotlb_flush); the context cache still answers with pa.");
+  ce("00:03.0", legacyCe(pb, 0, 2, 1));
+  ce("00:04.0", legacyCe(pb, 0, 2, 2));
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.mr(IOTLB, 8, (1n << 60n) | (1n << 57n));
+  prime(0x20_0000n, 0x20_0000n);
+  t.note(
+    "CCMD device-selective (CIRG 3): the function mask drops SID bits from 2 down (FM 1: bit 2, FM 2: bits 2:1, FM 3: bits 2:0) before comparing with 00:04.0 (vtd_context_device_invalidate). SID 00:04.4 with FM 0 and 00:04.6 with FM 1 miss it, 00:04.6 with FM 2 reaches it; then 00:04.7 with FM 2 misses, with FM 3 reaches. CAIG 3; SID and FM read as 0 (write-only).",
+  );
+  const ccDev = (sid: number, fm: number, a: bigint, b: bigint) => {
+    g.mw(CCMD, 8, ccmdDevice(sid) | (BigInt(fm) << 32n));
+    g.mr(CCMD, 8, (3n << 61n) | (3n << 59n));
+    g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+    prime(a, b);
+  };
+  ccDev(0x24, 0, 0x20_0000n, 0x20_0000n);
+  ccDev(0x26, 1, 0x20_0000n, 0x20_0000n);
+  ccDev(0x26, 2, 0x20_0000n, 0x28_0000n);
+  ce("00:04.0", legacyCe(pa, 0, 2, 2));
+  ccDev(0x27, 2, 0x20_0000n, 0x28_0000n);
+  ccDev(0x27, 3, 0x20_0000n, 0x20_0000n);
+  t.note("CCMD domain-selective (CIRG 2, domain 1) is done as global: CAIG 1 (vtd_context_cache_invalidate), the DID reads back.");
+  g.mw(CCMD, 8, (1n << 63n) | (2n << 61n) | 1n);
+  g.mr(CCMD, 8, (2n << 61n) | (1n << 59n) | 1n);
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  prime(0x28_0000n, 0x20_0000n);
+  t.note("CCMD with CIRG 0 is invalid: ICC clears, CAIG 0.");
+  g.mw(CCMD, 8, 1n << 63n);
+  g.mr(CCMD, 8, 0n);
+  t.note("IOTLB_REG domain-selective (IIRG 2, DID 1): IAIG 2; 00:04.0 (domain 2) keeps its stale entry.");
+  g.map(pb, 4, 0x1000n, 0x29_0000n, 12, SS_RW, SS_RW);
+  g.map(pa, 4, 0x1000n, 0x2a_0000n, 12, SS_RW, SS_RW);
+  g.mw(IOTLB, 8, (1n << 63n) | (2n << 60n) | (1n << 32n));
+  g.mr(IOTLB, 8, (2n << 60n) | (2n << 57n) | (1n << 32n));
+  prime(0x29_0000n, 0x20_0000n);
+  t.note("IOTLB_REG page-selective (IIRG 3) with IVA = 0x0 | AM 1: 0x1000 of domain 2 goes, 0x40_0000 stays; IVA is write-only (reads 0).");
+  g.dma("00:04.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  g.map(pa, 4, 0x40_0000n, 0xa0_0000n, 21, SS_RW, SS_RW);
+  g.mw(IVA, 8, 1n);
+  g.mr(IVA, 8, 0n);
+  g.mw(IOTLB, 8, (1n << 63n) | (3n << 60n) | (2n << 32n));
+  g.mr(IOTLB, 8, (3n << 60n) | (3n << 57n) | (2n << 32n));
+  g.dma("00:04.0", 0x1010n, "read", g.hit(0x2a_0010n, 12, "r"));
+  g.dma("00:04.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  t.note("AM 19 is beyond MAMV (18): nothing is flushed, IAIG 0; IIRG 0 is invalid: IAIG 0.");
+  g.mw(IVA, 8, 0x40_0000n | 19n);
+  g.mw(IOTLB, 8, (1n << 63n) | (3n << 60n) | (2n << 32n));
+  g.mr(IOTLB, 8, (3n << 60n) | (2n << 32n));
+  g.dma("00:04.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  g.mw(IOTLB, 8, 1n << 63n);
+  g.mr(IOTLB, 8, 0n);
+  t.note("With QI enabled both registers are ignored (vtd_handle_ccmd_write, vtd_handle_iotlb_write): ICC and IVT stay set, nothing is flushed.");
+  const iq = g.page();
+  g.mw(IQA, 8, iq);
+  g.mw(GCMD, 4, TE | QIE);
+  g.mw(CCMD, 8, CCMD_GLOBAL);
+  g.mr(CCMD, 8, CCMD_GLOBAL);
+  g.mw(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.mr(IOTLB, 8, (1n << 63n) | (1n << 60n));
+  g.dma("00:04.0", 0x40_0010n, "read", g.hit(0x80_0010n, 21, "r"));
+  return t;
+}
+
+function faultEvents(): Trace {
+  const t = new Trace(
+    "intel-iommu fault and invalidation event registers: FECTL.IM masking and unmasking with IP pending (vtd_handle_fectl_write), FEDATA / FEADDR / FEUADDR and IEDATA / IEADDR / IEUADDR read back (their write masks, vtd_init), FSTS write-one-to-clear of PFO / IQE only (ICE / ITE not writable: vtd_handle_fsts_write), recording overflow with one FRCD (PFO, faults dropped while PFO is set, FRI: vtd_report_frcd_fault), the same fault twice (vtd_try_collapse_fault), ICS.IWC and IECTL (vtd_generate_completion_event, vtd_handle_ics_write, vtd_handle_iectl_write). Interrupt messages are not compared by the oracle: only IP shows whether one was sent.",
+    "linux-mainline",
+  );
+  const g = new Guest(t, 1, {}, ["00:03.0", "00:04.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
+  g.write(root, ctx | 1n);
+  g.write(ctx + BigInt(devfn("00:03.0")) * 16n, ...legacyCe(pml4, 0, 2, 1));
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_R, SS_RW);
+  g.enable(root);
+  t.note("FEDATA keeps bits 15:0, FEADDR 31:2, FEUADDR nothing (RsvdZ without EIM); IEDATA all, IEADDR 31:2, IEUADDR nothing.");
+  g.mw(FEDATA, 4, 0xabcd_1234n);
+  g.mr(FEDATA, 4, 0x1234n);
+  g.mw(FEADDR, 4, 0xfee0_1003n);
+  g.mr(FEADDR, 4, 0xfee0_1000n);
+  g.mw(FEUADDR, 4, 0x1n);
+  g.mr(FEUADDR, 4, 0n);
+  g.mr(IECTL, 4, 0x8000_0000n);
+  g.mw(IEDATA, 4, 0xabcd_1234n);
+  g.mr(IEDATA, 4, 0xabcd_1234n);
+  g.mw(IEADDR, 4, 0xfee0_2003n);
+  g.mr(IEADDR, 4, 0xfee0_2000n);
+  g.mw(IEUADDR, 4, 0x1n);
+  g.mr(IEUADDR, 4, 0n);
+  t.note("A fault while masked: PPF, FECTL.IP. Unmasking sends the pending interrupt and clears IP; masking again leaves IP clear.");
+  g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  g.mw(FECTL, 4, 0n);
+  g.mr(FECTL, 4, 0n);
+  g.mw(FECTL, 4, 0x8000_0000n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  t.note("The same fault again while F is set is collapsed: no PFO, IP stays clear.");
+  g.dma("00:03.0", 0x5000n, "read", { fault: "VTD_FR_READ" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  t.note(
+    "Another source while the only FRCD is in use: PFO, but no fault event, so IP stays clear (vtd_report_dmar_fault sets PFO without vtd_generate_fault_event). Clearing F leaves PFO; while PFO is set a new fault is dropped.",
+  );
+  g.dma("00:04.0", 0x1000n, "read", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x3n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  g.mw(FRCD + 12, 4, 0x8000_0000n);
+  g.mr(FSTS, 4, 0x1n);
+  g.dma("00:04.0", 0x2000n, "write", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x1n);
+  g.mr(FRCD + 8, 8, 0x40ff_ff06_0000_0018n);
+  t.note("Writing 1 to ICE, ITE and the RO PPF bit changes nothing; writing PFO clears it.");
+  g.mw(FSTS, 4, 0x62n);
+  g.mr(FSTS, 4, 0x1n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  g.mw(FSTS, 4, 0x1n);
+  g.mr(FSTS, 4, 0n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  t.note("With PFO clear the next fault is recorded in FRCD0 again (FRI wraps to 0 with one register).");
+  g.dma("00:04.0", 0x2000n, "write", { fault: "VTD_FR_CONTEXT_ENTRY_P" });
+  g.mr(FSTS, 4, 0x2n);
+  g.mr(FRCD + 8, 8, 0x8000_0002_0000_0020n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  t.note("Clearing F clears PPF but not IP; an FSTS write with no status left clears IP (vtd_handle_fsts_write).");
+  g.mw(FRCD + 12, 4, 0x8000_0000n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  g.mw(FSTS, 4, 0n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  t.note("Invalidation completion: a wait descriptor with IF sets ICS.IWC and, masked, IECTL.IP; unmasking sends it and clears IP; ICS write 1 clears IWC.");
+  const iq = g.page();
+  const q = new Queue(g, iq, false);
+  g.mw(IQA, 8, iq);
+  g.mw(GCMD, 4, TE | QIE);
+  q.submit(dWait({ iF: true }));
+  g.mr(ICS, 4, 1n);
+  g.mr(IECTL, 4, 0xc000_0000n);
+  g.mw(IECTL, 4, 0n);
+  g.mr(IECTL, 4, 0n);
+  g.mw(ICS, 4, 1n);
+  g.mr(ICS, 4, 0n);
+  t.note("Unmasked, the next completion sends its interrupt at once: IWC set, IP clear. Masked again with IWC still set, a completion changes nothing.");
+  q.submit(dWait({ iF: true }));
+  g.mr(ICS, 4, 1n);
+  g.mr(IECTL, 4, 0n);
+  g.mw(IECTL, 4, 0x8000_0000n);
+  q.submit(dWait({ iF: true }));
+  g.mr(IECTL, 4, 0x8000_0000n);
+  t.note("Clearing IWC with IP clear, then a masked completion: IP set; clearing IWC clears IP too (vtd_handle_ics_write).");
+  g.mw(ICS, 4, 1n);
+  q.submit(dWait({ iF: true }));
+  g.mr(IECTL, 4, 0xc000_0000n);
+  g.mw(ICS, 4, 1n);
+  g.mr(ICS, 4, 0n);
+  g.mr(IECTL, 4, 0x8000_0000n);
+  t.note("An IQE while FECTL is masked sets FECTL.IP; clearing IQE clears it.");
+  q.submit([0x0n, 0n]);
+  g.mr(FSTS, 4, 0x10n);
+  g.mr(FECTL, 4, 0xc000_0000n);
+  g.mw(FSTS, 4, 0x10n);
+  g.mr(FSTS, 4, 0n);
+  g.mr(FECTL, 4, 0x8000_0000n);
+  return t;
+}
+
 const out = process.argv[2] ?? "test/traces/vtd";
 const traces: [string, () => Trace][] = [
   ["matrix_legacy.jsonl", legacy],
@@ -1254,6 +1708,10 @@ const traces: [string, () => Trace][] = [
   ["fault_processing_disable.jsonl", faultProcessingDisable],
   ["translation_types.jsonl", translationTypes],
   ["fs_walker.jsonl", firstStageWalker],
+  ["qi_descriptors_legacy.jsonl", qiDescriptorsLegacy],
+  ["qi_descriptors_scalable.jsonl", qiDescriptorsScalable],
+  ["inv_registers.jsonl", invRegisters],
+  ["fault_events.jsonl", faultEvents],
 ];
 for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);

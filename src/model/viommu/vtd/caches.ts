@@ -10,7 +10,8 @@
 // emptied by vtd_reset_caches (SRTP, TE changes).
 
 import { provenance } from "../../provenance.ts";
-import { iotlbForWrite, type VtdUnit } from "./state.ts";
+import { iotlbForWrite, type VtdCtx, type VtdUnit } from "./state.ts";
+import { vtdDevPasidEntry, vtdDmarEnabled, vtdSwitchAddressSpace } from "./translate.ts";
 
 const all = () => true;
 
@@ -23,6 +24,7 @@ export function resetCaches(u: VtdUnit, by: string): void {
   }
   if (u.iotlb.size > 0) iotlbForWrite(u).invalidateGlobal();
   u.ctxCache.clear();
+  u.pcCache.clear(); // vtd_reset_caches: vtd_pasid_cache_reset_locked
 }
 
 /** vtd_context_global_invalidate: s->context_cache_gen++ makes every cached context entry stale. */
@@ -99,4 +101,37 @@ export function piotlb(u: VtdUnit, did: number, pasid: number, page?: { addr: bi
   const t = iotlbForWrite(u);
   if (page) t.invalidatePasidPage(did, pasid, hi(page.addr), lo(page.addr), page.am);
   else t.invalidatePasid(did, pasid);
+}
+
+/** The PASID-cache selections of vtd_process_pasid_desc (VTD_INV_DESC_PASIDC_G_*): DSI 0, PASID_SI 1, global 3. */
+export type PasidCacheInfo = { type: 0; did: number } | { type: 1; did: number; pasid: number } | { type: 3 };
+
+/**
+ * vtd_pasid_cache_sync (root table scalable, DMA remapping enabled) over the address spaces
+ * without PASID (`match` narrows them, as vtd_pasid_cache_devsi does): vtd_pasid_cache_sync_locked
+ * drops a cached entry whose PASID_0 entry no longer reads, skips the address spaces the
+ * descriptor does not select, and caches a new or changed entry; each change switches the
+ * address space (vtd_switch_address_space). QEMU compares all 512 bits; iorr the first 192.
+ */
+export function pasidCacheSync(c: VtdCtx, info: PasidCacheInfo, match: (sid: number) => boolean = () => true): void {
+  const u = c.unit;
+  if (!u.rootScalable || !vtdDmarEnabled(u)) return;
+  for (const sid of c.sids ?? []) {
+    if (!match(sid)) continue;
+    const key = `${sid}`;
+    const cached = u.pcCache.get(key);
+    const pe = vtdDevPasidEntry(c, sid);
+    if (pe === undefined) {
+      if (cached === undefined) continue;
+      u.pcCache.delete(key);
+      vtdSwitchAddressSpace(c, sid);
+      continue;
+    }
+    // PASID-selective: pc_info.pasid (0 is PCI_NO_PASID) must be the address space's; then the DID, of the cached entry if any.
+    if (info.type === 1 && info.pasid !== 0) continue;
+    if (info.type !== 3 && Number((cached ?? pe)[1]! & 0xffffn) !== info.did) continue;
+    if (cached?.every((w, i) => w === pe[i])) continue;
+    u.pcCache.set(key, pe);
+    vtdSwitchAddressSpace(c, sid);
+  }
 }

@@ -2,12 +2,13 @@
 // vtd_fetch_inv_desc, vtd_process_inv_desc (the context-cache, IOTLB, PASID-based
 // IOTLB and wait descriptors) and vtd_handle_inv_queue_error.
 //
-// The PASID-cache descriptor is a no-op for the translation here: PASID
-// entries are read from guest memory on every IOTLB miss (translate.ts).
+// The PASID-cache descriptor only refreshes the address spaces' PASID cache
+// (caches.ts pasidCacheSync), which decides their address-space switch; the
+// translation reads PASID entries from guest memory on every IOTLB miss.
 // Not modelled: device-TLBs (ATS; the device-TLB descriptors are only
 // checked), interrupt remapping (the IEC descriptor is only checked).
 
-import { contextDevice, contextDeviceMatch, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, piotlb } from "./caches.ts";
+import { contextDevice, contextDeviceMatch, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, pasidCacheSync, piotlb } from "./caches.ts";
 import { faultEvent } from "./faults.ts";
 import { CTL_IM, CTL_IP, DMAR_FSTS, DMAR_ICS, DMAR_IECTL, DMAR_IQH, DMAR_IQT, FSTS_IQE, ICS_IWC } from "./registers.ts";
 import { VTD_ECAP_PDS } from "./regs.ts";
@@ -69,7 +70,8 @@ function processDesc(c: VtdCtx): boolean {
   const [lo, hi] = [v[0]!, v[1]!];
   const type = Number(((lo >> 5n) & 0x70n) | (lo & 0xfn));
   u.iqLastDescType = type; // vtd_process_inv_desc: s->iq_last_desc_type, whether the descriptor is valid or not
-  if (u.iqDw && (v[2] !== 0n || v[3] !== 0n)) return false;
+  // vtd_inv_desc_reserved_check: bits 255:128 are reserved in every type it checks (not the page group response).
+  if (u.iqDw && type !== 0x9 && (v[2] !== 0n || v[3] !== 0n)) return false;
   const rsvd = (mlo: bigint, mhi: bigint) => (lo & mlo) !== 0n || (hi & mhi) !== 0n;
   const g = Number((lo >> 4n) & 3n);
   const did = Number((lo >> 16n) & 0xffffn);
@@ -81,10 +83,12 @@ function processDesc(c: VtdCtx): boolean {
       if (g === 1 || g === 2) {
         contextGlobal(u);
         vtdSwitchAddressSpaces(c);
+        pasidCacheSync(c, { type: 3 }); // vtd_replay_pasid_bindings_all
       } else if (g === 3) {
         const [sid, fm] = [Number((lo >> 32n) & 0xffffn), Number((lo >> 48n) & 3n)];
         contextDevice(u, sid, fm);
         vtdSwitchAddressSpaces(c, contextDeviceMatch(sid, fm));
+        if (c.cfg.flts) pasidCacheSync(c, { type: 3 }, contextDeviceMatch(sid, fm)); // vtd_pasid_cache_devsi (s->fsts only)
       } else return false;
       return true;
     case 0x2: {
@@ -112,12 +116,16 @@ function processDesc(c: VtdCtx): boolean {
       else return false;
       return true;
     }
-    case 0x7: // PASID cache: not modelled (entries are read on each miss)
-      return u.iqDw && !rsvd(0xfff000000000f1c0n, (1n << 64n) - 1n) && g !== 2;
+    case 0x7: {
+      // vtd_process_pasid_desc: translation reads PASID entries on each miss; the cache decides address-space switches.
+      if (!u.iqDw || rsvd(0xfff000000000f1c0n, (1n << 64n) - 1n) || g === 2) return false;
+      pasidCacheSync(c, g === 0 ? { type: 0, did } : g === 1 ? { type: 1, did, pasid } : { type: 3 });
+      return true;
+    }
     case 0x8:
       return u.iqDw && !rsvd(0xfff000000000f000n, 0x7fen);
-    case 0x9:
-      return u.iqDw && !rsvd(0xfff00000000001e0n, 0xfffffffffffff003n);
+    case 0x9: // vtd_process_page_group_response_desc: any queue width; "without PASID is not supported yet"
+      return !rsvd(0xfff00000000001e0n, 0xfffffffffffff003n) && (lo & 0x10n) !== 0n;
     default:
       return false; // "(unknown type)"
   }

@@ -7,7 +7,7 @@
 // Not modelled: interrupt remapping (IRE/SIRTP only set their status bits),
 // page requests.
 
-import { contextDevice, contextDeviceMatch, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, resetCaches } from "./caches.ts";
+import { contextDevice, contextDeviceMatch, contextGlobal, iotlbDomain, iotlbGlobal, iotlbPage, pasidCacheSync, resetCaches } from "./caches.ts";
 import { handleFsts, updatePpf } from "./faults.ts";
 import { fetchInvDesc, handleIqt } from "./inv_queue.ts";
 import {
@@ -119,6 +119,7 @@ function handleGcmd(c: VtdCtx): void {
     provenance()?.mark(provenance()!.vtd("te"));
     resetCaches(u, "GCMD.TE");
     vtdSwitchAddressSpaces(c); // vtd_handle_gcmd_te -> vtd_address_space_refresh_all
+    pasidCacheSync(c, { type: 3 }); // vtd_replay_pasid_bindings_all
   }
   if (val & GCMD_SRTP) {
     // vtd_handle_gcmd_srtp -> vtd_root_table_setup
@@ -128,6 +129,7 @@ function handleGcmd(c: VtdCtx): void {
     provenance()?.mark(provenance()!.vtd("srtp"));
     resetCaches(u, "GCMD.SRTP");
     vtdSwitchAddressSpaces(c); // vtd_handle_gcmd_srtp -> vtd_address_space_refresh_all
+    pasidCacheSync(c, { type: 3 }); // vtd_replay_pasid_bindings_all
     setClear(u, DMAR_GSTS, 0, GCMD_SRTP);
   }
   if (changed & GCMD_QIE) {
@@ -163,11 +165,13 @@ function handleCcmd(c: VtdCtx): void {
   if (cirg === 1n || cirg === 2n) {
     contextGlobal(u);
     vtdSwitchAddressSpaces(c); // vtd_context_global_invalidate -> vtd_address_space_refresh_all
+    pasidCacheSync(c, { type: 3 }); // vtd_context_global_invalidate -> vtd_replay_pasid_bindings_all
     caig = 1n;
   } else if (cirg === 3n) {
     const [sid, fm] = [Number((val >> 16n) & 0xffffn), Number((val >> 32n) & 3n)];
     contextDevice(u, sid, fm);
     vtdSwitchAddressSpaces(c, contextDeviceMatch(sid, fm)); // vtd_context_device_invalidate
+    if (c.cfg.flts) pasidCacheSync(c, { type: 3 }, contextDeviceMatch(sid, fm)); // vtd_pasid_cache_devsi (s->fsts only)
     caig = 3n;
   }
   setQuadRaw(u, DMAR_CCMD, (val & ~(1n << 63n) & ~(3n << 59n)) | (caig << 59n));

@@ -64,6 +64,11 @@ export interface VtdUnit {
    * source id as text: their DMA is not translated until the next switch.
    */
   nodmar: Map<string, true>;
+  /**
+   * The PASID cache of the address spaces without PASID (vtd_as->pasid_cache_entry): PASID_0's
+   * entry words by source id as text, filled and compared by vtd_pasid_cache_sync_locked.
+   */
+  pcCache: Map<string, bigint[]>;
 }
 
 export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
@@ -92,6 +97,7 @@ export function newVtdUnit(cap: bigint, ecap: bigint): VtdUnit {
     iotlb: new Iotlb(),
     ctxCache: new Map(),
     nodmar: new Map(),
+    pcCache: new Map(),
   };
 }
 

@@ -465,6 +465,25 @@ function asPtEnabled(c: VtdCtx, sid: number): boolean {
 }
 
 /**
+ * vtd_dev_get_pe_from_pasid for the address space without PASID: PASID_0's entry (its
+ * first three words) read from guest memory, or undefined when the root table is not
+ * scalable or the context / PASID lookup fails. Its reads are not a DMA's.
+ */
+export function vtdDevPasidEntry(c: VtdCtx, sid: number): bigint[] | undefined {
+  if (!c.unit.rootScalable) return undefined;
+  const rec = provenance();
+  setProvenance(null);
+  try {
+    const ce = readContextEntry(c, sid);
+    if (isFault(ce)) return undefined;
+    const r = pasidEntry(c, ce, PASID_0);
+    return r.fr === undefined ? r.pe : undefined;
+  } finally {
+    setProvenance(rec);
+  }
+}
+
+/**
  * vtd_switch_address_space for the device's address space without PASID: pass-through
  * (the nodmar alias) when DMA remapping is enabled and vtd_as_pt_enabled, else the
  * IOMMU region. Its reads are not a DMA's (provenance is not recorded for them).
