@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const commit = qemuCommit(binary);
+  const written: string[] = [];
   for (const dir of TRACE_DIRS)
     for (const name of readdirSync(dir)
       .filter((f) => f.endsWith(".jsonl"))
@@ -67,8 +68,11 @@ async function main(argv: string[]): Promise<number> {
       };
       const out = join("test/oracle", `${basename(name, ".jsonl")}.json`);
       writeFileSync(out, `${JSON.stringify(verdict, null, 2)}\n`);
+      written.push(out);
       process.stdout.write(`${file}: ${r.verdicts.length} answers${r.difference ? `, differs at event ${r.difference.seq}` : ", agrees"} -> ${out}\n`);
     }
+  // In the repository's formatting (biome), so that a regeneration shows only what QEMU changed.
+  execFileSync(process.execPath, ["node_modules/@biomejs/biome/bin/biome", "format", "--write", ...written], { stdio: "ignore" });
   return 0;
 }
 
