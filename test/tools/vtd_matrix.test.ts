@@ -1,5 +1,6 @@
 // tools/gen/vtd-matrix.ts writes the test/traces/vtd/matrix_*.jsonl and qi_*.jsonl traces (and fault_recording, beyond_ram,
-// fault_processing_disable, translation_types, fs_walker, fault_events, inv_registers, scalable_entry_checks, pt_address_space)
+// fault_processing_disable, translation_types, fs_walker, fault_events, inv_registers, interrupt_window, scalable_entry_checks,
+// pt_address_space)
 // (replayed by test/traces.test.ts); the committed traces must be what it
 // writes, so a change to the generator is a change to the traces under review.
 import { execFileSync } from "node:child_process";

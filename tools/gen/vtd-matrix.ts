@@ -1692,6 +1692,58 @@ function faultEvents(): Trace {
   return t;
 }
 
+function interruptWindowAndCachedPasid(): Trace {
+  const t = new Trace(
+    "intel-iommu findings of the random programs (npm run fuzz:oracle): a request without PASID to 0xfeexxxxx never reaches translation (vtd_find_add_as's vtd-ir region over the DMAR and no-DMAR address spaces; vtd_mem_ir_read / vtd_mem_ir_write, vtd_interrupt_remap_msi with interrupt remapping off), and a cached context entry whose PASID directory entry has FPD walks with a PASID entry that no longer passes vtd_pe_type_check (vtd_ce_get_pasid_fpd stops at the directory's FPD; vtd_get_iova_pgtbl_base / vtd_get_iova_level ignore the lookup's error)",
+    ["linux-mainline", "qemu-flts-final"],
+  );
+  t.note("Legacy mode, 00:03.0 translated by a table that maps nothing at 0xfee00000.");
+  const g = new Guest(t, 1, {}, ["00:03.0"]);
+  const root = g.page(),
+    ctx = g.page(),
+    pml4 = g.page();
+  g.write(root, ctx | 1n);
+  g.write(ctx + BigInt(devfn("00:03.0")) * 16n, ...legacyCe(pml4, 0, 2, 1));
+  g.map(pml4, 4, 0x1000n, 0x20_0000n, 12, SS_RW, SS_RW);
+  t.note("DMAR off: the window is the same (mr_nodmar has vtd-ir over it): the request reaches the address.");
+  g.dma("00:03.0", 0xfee0_0000n, "read", { pa: "0xfee00000" });
+  g.enable(root);
+  t.note("DMAR on: no walk, no fault; a read answers MEMTX_OK, a write is an MSI passed on as it is (interrupt remapping off).");
+  g.dma("00:03.0", 0xfee0_0000n, "read", { pa: "0xfee00000" });
+  g.dma("00:03.0", 0xfeef_fff8n, "write", { pa: "0xfeeffff8" });
+  g.mr(FSTS, 4, 0n);
+  t.note("Just below and above the window the walk runs: VTD_FR_READ (nothing mapped there: vtd_iova_to_slpte finds neither R nor W).");
+  g.dma("00:03.0", 0xfedf_f000n, "read", { fault: "VTD_FR_READ" });
+  g.dma("00:03.0", 0xfef0_0000n, "read", { fault: "VTD_FR_READ" });
+
+  t.note("Scalable mode with x-flts: 00:03.0's PASID directory entry has FPD; its PASID_0 entry (first stage) is valid when the context entry is cached.");
+  const s = new Guest(t, 2, { "x-scalable-mode": true, "x-flts": true }, ["00:03.0"]);
+  const sroot = s.page(),
+    sctx = s.page(),
+    table = s.page(),
+    fs = s.page();
+  s.write(sroot, sctx | 1n);
+  smDevice(s, sctx, "00:03.0", table, FPD | 1n);
+  s.write(table, ...pe({ pgtt: 1, fs, did: 5 }));
+  s.map(fs, 4, 0x1000n, 0x20_0000n, 12, FS_RW, FS_RW);
+  s.map(fs, 4, 0x2000n, 0x20_1000n, 12, FS_RW, FS_RW);
+  s.enable(sroot | (1n << 10n));
+  s.dma("00:03.0", 0x1000n, "read", s.hit(0x20_0000n, 12, "r"));
+  t.note(
+    "The guest makes PASID_0 nested (PGTT 3: vtd_pe_type_check fails) without invalidating. The context entry is cached, the directory's FPD skips the PASID entry's checks, and the first-stage walk uses the entry's FSPTPTR still: a new page translates.",
+  );
+  s.write(table, pe({ pgtt: 3, fs, did: 5 })[0]!);
+  s.dma("00:03.0", 0x2000n, "read", s.hit(0x20_1000n, 12, "r"));
+  t.note(
+    "A global context-cache invalidation: the next lookup reads the context entry again, and vtd_ce_pasid_0_check refuses the nested PASID_0 (reported: the context entry has no FPD).",
+  );
+  s.mw(CCMD, 8, (1n << 63n) | (1n << 61n));
+  s.mw(IOTLB, 8, (1n << 63n) | (1n << 60n)); // and a global IOTLB invalidation: 0x2000 is cached
+  s.dma("00:03.0", 0x2000n, "read", { fault: "VTD_FR_PASID_TABLE_ENTRY_INV" });
+  s.mr(FSTS, 4, 0x2n);
+  return t;
+}
+
 const out = process.argv[2] ?? "test/traces/vtd";
 const traces: [string, () => Trace][] = [
   ["matrix_legacy.jsonl", legacy],
@@ -1712,6 +1764,7 @@ const traces: [string, () => Trace][] = [
   ["qi_descriptors_scalable.jsonl", qiDescriptorsScalable],
   ["inv_registers.jsonl", invRegisters],
   ["fault_events.jsonl", faultEvents],
+  ["interrupt_window.jsonl", interruptWindowAndCachedPasid],
 ];
 for (const [name, build] of traces) writeFileSync(join(out, name), `${build().lines.join("\n")}\n`);
 console.log(`wrote ${traces.length} traces to ${out}`);

@@ -105,11 +105,11 @@ const PASID_0 = 0;
  * vtd_get_pe_from_pasid_table: the directory entry (read error, present),
  * the PASID entry (read error, then vtd_pe_type_check and the level checks,
  * then present: a zeroed entry is VTD_FR_PASID_TABLE_ENTRY_INV, not
- * VTD_FR_PASID_ENTRY_P). The entry read is returned with a not-present
- * fault, as QEMU's callers that ignore the error go on with it.
+ * VTD_FR_PASID_ENTRY_P). The entry read is returned with the fault of any
+ * check after the read, as QEMU's callers that ignore the error go on with it.
  */
 interface PasidLookup {
-  /** The PASID entry as read (also with a VTD_FR_PASID_ENTRY_P fault). */
+  /** The PASID entry as read (also with a fault of the checks after the read). */
   pe?: bigint[];
   fr?: string;
   /** The directory entry's FPD (read without its present check). */
@@ -135,9 +135,11 @@ function pasidEntry(c: VtdCtx, ce: readonly bigint[], pasid: number): PasidLooku
   const pgtt = Number((pe[0]! >> 6n) & 7n);
   const typeOk =
     pgtt === 1 ? (c.ecap & VTD_ECAP_FSTS) !== 0n : pgtt === 2 ? (c.ecap & VTD_ECAP_SSTS) !== 0n : pgtt === 4 ? (c.ecap & VTD_ECAP_PT) !== 0n : false; // NESTED, unknown
-  if (!typeOk) return { fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd };
-  if (pgtt === 2 && !levelSupported(c.cap, Number((pe[0]! >> 2n) & 7n) + 2)) return { fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd };
-  if (pgtt === 1 && 4 + Number((pe[2]! >> 2n) & 3n) !== 4) return { fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd }; // vtd_is_fs_level_supported: 4-level only
+  // The entry was read before these checks: a caller that ignores the error walks with it
+  // (vtd_get_iova_pgtbl_base / vtd_get_iova_level, after a directory entry's FPD skipped them).
+  if (!typeOk) return { pe, fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd };
+  if (pgtt === 2 && !levelSupported(c.cap, Number((pe[0]! >> 2n) & 7n) + 2)) return { pe, fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd };
+  if (pgtt === 1 && 4 + Number((pe[2]! >> 2n) & 3n) !== 4) return { pe, fr: "VTD_FR_PASID_TABLE_ENTRY_INV", dirFpd }; // vtd_is_fs_level_supported: 4-level only
   if (!(pe[0]! & 1n)) return { pe, fr: "VTD_FR_PASID_ENTRY_P", dirFpd };
   return { pe, dirFpd };
 }
