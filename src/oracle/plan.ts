@@ -232,7 +232,7 @@ export function viommuDevice(ev: TraceEvent): string {
 }
 
 /** The guest's QEMU: the machine, the vIOMMU QEMU started with, the test devices and the trace events read. */
-export function machineArgs(plan: VmmPlan, viommu: TraceEvent): string[] {
+export function machineArgs(plan: VmmPlan, viommu: TraceEvent, everyVtdEvent = false): string[] {
   return [
     ...plan.base,
     ...["-device", viommuDevice(viommu)],
@@ -241,6 +241,7 @@ export function machineArgs(plan: VmmPlan, viommu: TraceEvent): string[] {
       const bus = d.bus === 0 ? "" : `bus=iorr_rp${d.bus},`;
       return ["-device", `iommu-testdev,${bus}addr=${(d.devfn >> 3).toString(16)}.${d.devfn & 7}`];
     }),
-    ...["vtd_dmar_translate", "vtd_dmar_fault", "vtd_fault_disabled", "vtd_reg_read"].flatMap((t) => ["-trace", `enable=${t}`]),
+    // The answers are read from these; with --log every vtd_* event, to explain them.
+    ...(everyVtdEvent ? ["vtd_*"] : ["vtd_dmar_translate", "vtd_dmar_fault", "vtd_fault_disabled", "vtd_reg_read"]).flatMap((t) => ["-trace", `enable=${t}`]),
   ];
 }

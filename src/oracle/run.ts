@@ -138,7 +138,10 @@ async function viommuStart(binary: string, plan: VmmPlan, accepted: readonly Tra
  * at start-up), then the guest's QEMU, with the vIOMMU QEMU accepted, given the steps, comparing
  * as it goes; stops at the first difference.
  */
-async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<number, Outcome>) {
+/** Where QEMU's stderr (its trace events and errors) goes once a QEMU has quit: `iorr oracle --log`. */
+export type QemuLog = (args: readonly string[], lines: readonly string[]) => void;
+
+async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<number, Outcome>, log?: QemuLog) {
   const verdicts: Verdict[] = [];
   const notIssued: NotIssued[] = [];
   let issued = 0;
@@ -157,7 +160,7 @@ async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<num
     for (const { ev } of plan.steps) notIssued.push({ seq: ev.seq, op: ev.op, reason: "no intel-iommu started for this VMM" });
     return { args: plan.base, issued, verdicts, difference: null, notIssued };
   }
-  const args = machineArgs(plan, viommu);
+  const args = machineArgs(plan, viommu, log !== undefined);
   const q = new Qtest(binary, args);
   let difference: Difference | null = null;
   try {
@@ -207,14 +210,15 @@ async function driveVmm(binary: string, plan: VmmPlan, outcomes: ReadonlyMap<num
     }
   } finally {
     await q.quit();
+    log?.(args, q.log);
   }
   return { args, issued, verdicts, difference, notIssued };
 }
 
 /** Every VMM's QEMU in turn (they share nothing); the difference reported is the trace's first. */
-export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<number, Outcome>): Promise<OracleResult> {
+export async function drive(binary: string, plan: Plan, outcomes: ReadonlyMap<number, Outcome>, log?: QemuLog): Promise<OracleResult> {
   const runs: Awaited<ReturnType<typeof driveVmm>>[] = [];
-  for (const v of plan.vmms) runs.push(await driveVmm(binary, v, outcomes));
+  for (const v of plan.vmms) runs.push(await driveVmm(binary, v, outcomes, log));
   const difference = runs.map((r) => r.difference).reduce<Difference | null>((a, d) => (d && (!a || d.seq < a.seq) ? d : a), null);
   const before = (x: { seq: number }) => difference === null || x.seq < difference.seq;
   const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
@@ -238,6 +242,7 @@ export function runOracle(
   header: TraceHeader,
   events: readonly TraceEvent[],
   profile: Profile,
+  log?: QemuLog,
 ): Effect.Effect<OracleResult, BadInput | ReplayFault> {
   return Effect.gen(function* () {
     const plan = yield* Effect.suspend(() => {
@@ -261,7 +266,7 @@ export function runOracle(
         );
     }
     return yield* Effect.tryPromise({
-      try: () => drive(binary, plan, outcomes),
+      try: () => drive(binary, plan, outcomes, log),
       catch: (e) => new BadInput({ file: binary, field: "--qemu", message: e instanceof Error ? e.message : String(e) }),
     });
   });

@@ -9,12 +9,13 @@ import { toJsonValue } from "../../model/outcome.ts";
 import type { ReplayFault } from "../../replay/engine.ts";
 import { runOracle } from "../../oracle/run.ts";
 import { EXIT, profileFor, readAll, stopped, usingTrace, type Command } from "../common.ts";
+import { checkOutput, writeOutput } from "../output_file.ts";
 import { count } from "../report.ts";
 
 export const oracleCommand: Command = {
-  usage: "oracle qemu <trace> --qemu <qemu-system-x86_64> [--profile P] [--json]",
+  usage: "oracle qemu <trace> --qemu <qemu-system-x86_64> [--log FILE] [--profile P] [--json]",
   summary: "give the trace's guest part to a real QEMU over qtest; compare its answers with iorr's",
-  flags: { qemu: { value: true }, profile: { value: true } },
+  flags: { qemu: { value: true }, log: { value: true }, profile: { value: true } },
   args: { min: 2, max: 2, names: ["qemu", "<trace>"] },
   run: (a, out) =>
     Effect.gen(function* () {
@@ -28,13 +29,19 @@ export const oracleCommand: Command = {
       } catch {
         return yield* Effect.fail(new BadInput({ file: "iorr oracle", field: "--qemu", message: `${binary} is not an executable file` }));
       }
+      const logFile = typeof a.flags.log === "string" ? a.flags.log : undefined;
+      if (logFile !== undefined) yield* checkOutput(logFile);
       return yield* usingTrace(a.positional[1]!, out, (src) =>
         Effect.gen(function* () {
           const profile = yield* profileFor("oracle", a.flags.profile, src);
           const events = yield* readAll(src);
-          const r = yield* runOracle(binary, src.file, src.header, events, profile).pipe(
+          // --log: each QEMU's command line, then its stderr (the vtd_* trace events the answers were read from).
+          const logged: string[] = [];
+          const log = logFile === undefined ? undefined : (args: readonly string[], lines: readonly string[]) => logged.push(`# ${args.join(" ")}\n`, ...lines.map((l) => `${l}\n`));
+          const r = yield* runOracle(binary, src.file, src.header, events, profile, log).pipe(
             Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(src.file, f))),
           );
+          if (logFile !== undefined) yield* writeOutput(logFile, logged);
           out.print(
             `${src.file}: ${count(r.issued, "event")} given to QEMU, ${count(r.verdicts.length + (r.difference ? 1 : 0), "answer")} compared; ` +
               `${count(r.hostSide, "host-side event")} not the guest's; ${count(r.notIssued.length, "guest event")} not issued`,
