@@ -37,7 +37,10 @@ export const oracleCommand: Command = {
           const events = yield* readAll(src);
           // --log: each QEMU's command line, then its stderr (the vtd_* trace events the answers were read from).
           const logged: string[] = [];
-          const log = logFile === undefined ? undefined : (args: readonly string[], lines: readonly string[]) => logged.push(`# ${args.join(" ")}\n`, ...lines.map((l) => `${l}\n`));
+          const log =
+            logFile === undefined
+              ? undefined
+              : (args: readonly string[], lines: readonly string[]) => logged.push(`# ${args.join(" ")}\n`, ...lines.map((l) => `${l}\n`));
           const r = yield* runOracle(binary, src.file, src.header, events, profile, log).pipe(
             Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(src.file, f))),
           );
