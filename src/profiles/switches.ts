@@ -80,6 +80,12 @@ const defs: SwitchDef[] = [
       summary: "VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12) is a core feature: SET only, EINVAL without VFIO_MIGRATION_PRE_COPY",
       source: "mainline vfio_main.c @85e0d1de (vfio_ioctl_device_feature_migration_precopy_info_v2)",
     },
+    // --- vfio-pci exposing the PASID capability (never merged; userspace synthesizes it instead) ---
+    {
+      name: "vfio-pci-expose-pasid",
+      summary: "vfio-pci passes the device's PASID extended capability to userspace (pci_ext_cap_length[PCI_EXT_CAP_ID_PASID] = PCI_EXT_CAP_PASID_SIZEOF)",
+      source: "Yi Liu, \"vfio/pci: Expose PCIe PASID capability to userspace\" (2023, and Liu Yi L's 2020 vSVA series), not merged",
+    },
     // --- seed 002: VFIO_IOMMU_PASID_REQUEST (never merged) ---
     { name: "vfio-pasid-request", summary: "VFIO_IOMMU_PASID_REQUEST alloc/free with a per-mm quota", source: "seed 002 [PATCH v1 1/8]" },
     {

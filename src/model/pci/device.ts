@@ -85,7 +85,9 @@ export function deviceConfig(hd: HostDevice): Uint8Array {
     });
   }
   if (size === PCIE_CONFIG_SPACE_SIZE) {
-    hd.extCaps.forEach((c, i) => setLong(b, c.off, PCI_EXT_CAP(c.id, c.ver, hd.extCaps[i + 1]?.off ?? 0)));
+    hd.extCaps.forEach((c, i) => {
+      setLong(b, c.off, PCI_EXT_CAP(c.id, c.ver, hd.extCaps[i + 1]?.off ?? 0));
+    });
     const pasid = ownPasidCap(hd);
     if (pasid !== undefined && hd.pasid) {
       const p = hd.pasid;

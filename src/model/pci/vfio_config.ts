@@ -111,8 +111,14 @@ function extCapLen(hw: Uint8Array, id: number, pos: number, declared: number): n
   }
 }
 
+/** Kernel behaviour the view depends on. */
+export interface VfioConfigOpts {
+  /** pci_ext_cap_length[PCI_EXT_CAP_ID_PASID] = PCI_EXT_CAP_PASID_SIZEOF (switch vfio-pci-expose-pasid, never merged). */
+  exposePasid?: boolean;
+}
+
 /** vfio_config_init: the map and vconfig of a device bound to vfio-pci. */
-export function vfioConfigView(hd: HostDevice): VfioConfigView {
+export function vfioConfigView(hd: HostDevice, opts: VfioConfigOpts = {}): VfioConfigView {
   const hw = deviceConfig(hd);
   const size = configSize(hd);
   const bytes = hw.slice();
@@ -160,7 +166,7 @@ export function vfioConfigView(hd: HostDevice): VfioConfigView {
     while (loops-- > 0 && epos >= PCI_CONFIG_SPACE_SIZE) {
       const header = getLong(hw, epos);
       const ecap = PCI_EXT_CAP_ID(header);
-      let len = PCI_EXT_CAP_LENGTH[ecap] ?? 0;
+      let len = ecap === PCI_EXT_CAP_ID_PASID && opts.exposePasid ? PCI_EXT_CAP_PASID_SIZEOF : (PCI_EXT_CAP_LENGTH[ecap] ?? 0);
       if (len === FF) len = extCapLen(hw, ecap, epos, hd.extCaps.find((c) => c.off === epos)?.size ?? 0);
       let hidden = false;
       if (!len) {
@@ -208,10 +214,10 @@ function stdSize(hd: HostDevice, pos: number): number {
  * reason when the write reaches a register whose virtualization the model
  * does not cover (AER's, or anything in standard config space).
  */
-export function vfioConfigWrite(hd: HostDevice, off: number, bytes: readonly number[]): string | undefined {
+export function vfioConfigWrite(hd: HostDevice, off: number, bytes: readonly number[], opts: VfioConfigOpts = {}): string | undefined {
   if (hd.mdev) return "a config write to an mdev (its parent driver's emulation)";
   if (off < PCI_CONFIG_SPACE_SIZE) return `a config write below 0x100 (0x${off.toString(16)}: vfio-pci's header and capability permissions)`;
-  const view = vfioConfigView(hd);
+  const view = vfioConfigView(hd, opts);
   for (let i = 0; i < bytes.length; i++) {
     const c = view.owner(off + i);
     if (c?.id === PCI_EXT_CAP_ID_ERR) return "a config write to the AER capability (vfio-pci's AER permissions)";

@@ -76,7 +76,7 @@ function targetOf(s: State, ev: TraceEvent): Target | Outcome | SimulatorFault |
 
 const ones = (size: number): number => 2 ** (8 * size) - 1;
 
-export const guestCfgRead: Reducer = (s, ev) => {
+export const guestCfgRead: Reducer = (s, ev, env) => {
   const t = targetOf(s, ev);
   const off = ev.off as number;
   const size = ev.size as number;
@@ -84,7 +84,7 @@ export const guestCfgRead: Reducer = (s, ev) => {
   if (!("dev" in t)) return t;
   if (t.limit <= off) return { value: ones(size) }; // pci_host_config_read_common: `if (limit <= addr) return ~0`
   const len = Math.min(size, t.limit - off);
-  const phys = vfioConfigView(t.hd).bytes;
+  const phys = vfioConfigView(t.hd, { exposePasid: env.profile.on("vfio-pci-expose-pasid") }).bytes;
   let value = 0;
   for (let i = len - 1; i >= 0; i--) {
     const why = unmodelledByte(t.dev.cfg, phys, off + i);
@@ -95,7 +95,7 @@ export const guestCfgRead: Reducer = (s, ev) => {
   return { value };
 };
 
-export const guestCfgWrite: Reducer = (s, ev) => {
+export const guestCfgWrite: Reducer = (s, ev, env) => {
   const t = targetOf(s, ev);
   const off = ev.off as number;
   const size = ev.size as number;
@@ -106,7 +106,7 @@ export const guestCfgWrite: Reducer = (s, ev) => {
   const val = BigInt(ev.value as bigint | number);
   const bytes = Array.from({ length: len }, (_, i) => Number((val >> BigInt(8 * i)) & 0xffn));
   // vfio_pci_write_config: to VFIO first (vfio_pci_config_rw)
-  const why = vfioConfigWrite(t.hd, off, bytes);
+  const why = vfioConfigWrite(t.hd, off, bytes, { exposePasid: env.profile.on("vfio-pci-expose-pasid") });
   if (why) return notModelled(ev, why);
   // pci_default_write_config: config = (config & ~wmask) | (val & wmask); only emulated bytes are kept, and seen.
   const cfg = t.dev.cfg;

@@ -99,7 +99,7 @@ export const qemuVfioPci: Reducer = (s, ev, env) => {
   const busExpress = placed.bus === ROOT_BUS || (m.buses.get(placed.bus)?.express ?? false);
   const built = buildGuestConfig({
     hd,
-    phys: vfioConfigView(hd).bytes,
+    phys: vfioConfigView(hd, { exposePasid: env.profile.on("vfio-pci-expose-pasid") }).bytes,
     busExpress,
     multifunction: isOn(props.multifunction),
     hiod: hiodPasid(s, host, backend === "iommufd"),
