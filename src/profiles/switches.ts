@@ -84,7 +84,7 @@ const defs: SwitchDef[] = [
     {
       name: "vfio-pci-expose-pasid",
       summary: "vfio-pci passes the device's PASID extended capability to userspace (pci_ext_cap_length[PCI_EXT_CAP_ID_PASID] = PCI_EXT_CAP_PASID_SIZEOF)",
-      source: "Yi Liu, \"vfio/pci: Expose PCIe PASID capability to userspace\" (2023, and Liu Yi L's 2020 vSVA series), not merged",
+      source: 'Yi Liu, "vfio/pci: Expose PCIe PASID capability to userspace" (2023, and Liu Yi L\'s 2020 vSVA series), not merged',
     },
     // --- seed 002: VFIO_IOMMU_PASID_REQUEST (never merged) ---
     { name: "vfio-pasid-request", summary: "VFIO_IOMMU_PASID_REQUEST alloc/free with a per-mm quota", source: "seed 002 [PATCH v1 1/8]" },
