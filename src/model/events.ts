@@ -90,6 +90,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       std_caps: list({ id: reqInt, off: int, size: int, ver: int }),
       regions: list({ index: reqInt, size: u64, flags: flags(VFIO_REGION_INFO_FLAGS), pa: u64 }), // vfio_region_info
       dirty_tracking: { kind: "bool" },
+      cfg: list({ off: reqInt, hex: { kind: "string", required: true } }),
     },
     check: checkHostDevice,
   },
@@ -197,6 +198,36 @@ function checkHuge(ev: Record<string, unknown>): void {
 
 function checkCfgSize(ev: Record<string, unknown>): void {
   if (![1, 2, 4].includes(ev.size as number)) throw new EventError("size", "expected 1, 2 or 4");
+  // PCIe MMCONFIG: 4 KiB of config space per function.
+  if ((ev.off as number) < 0 || (ev.off as number) > 0xfff) throw new EventError("off", "expected a config-space offset from 0 to 0xfff");
+}
+
+/**
+ * ext_caps: each header dword aligned inside extended config space (0x100 to
+ * 0xffc), a 16-bit id, a 4-bit version, no two at one offset; std_caps at 0x40
+ * to 0xfc; cfg: bytes (hex) inside the 4 KiB config space.
+ */
+function checkCfgLayout(ev: Record<string, unknown>): void {
+  const ext = (ev.ext_caps as { id: number; ver?: number; off: number }[] | undefined) ?? [];
+  const seen = new Set<number>();
+  ext.forEach((c, i) => {
+    if (c.off % 4 || c.off < 0x100 || c.off > 0xffc) throw new EventError(`ext_caps[${i}].off`, "expected a dword-aligned offset from 0x100 to 0xffc");
+    if (seen.has(c.off)) throw new EventError(`ext_caps[${i}].off`, `a second extended capability at 0x${c.off.toString(16)}`);
+    seen.add(c.off);
+    if (c.id < 0 || c.id > 0xffff) throw new EventError(`ext_caps[${i}].id`, "expected a 16-bit capability ID");
+    if (c.ver !== undefined && (c.ver < 0 || c.ver > 15)) throw new EventError(`ext_caps[${i}].ver`, "expected a 4-bit version");
+  });
+  const std = (ev.std_caps as { id: number; off?: number }[] | undefined) ?? [];
+  std.forEach((c, i) => {
+    if (c.off !== undefined && (c.off % 4 || c.off < 0x40 || c.off > 0xfc))
+      throw new EventError(`std_caps[${i}].off`, "expected a dword-aligned offset from 0x40 to 0xfc");
+    if (c.id < 0 || c.id > 0xff) throw new EventError(`std_caps[${i}].id`, "expected an 8-bit capability ID");
+  });
+  const cfg = (ev.cfg as { off: number; hex: string }[] | undefined) ?? [];
+  cfg.forEach((c, i) => {
+    if (!/^([0-9a-fA-F]{2})+$/.test(c.hex)) throw new EventError(`cfg[${i}].hex`, "expected an even, non-zero number of hex digits");
+    if (c.off < 0 || c.off + c.hex.length / 2 > 0x1000) throw new EventError(`cfg[${i}].off`, "expected the bytes inside the 4 KiB config space");
+  });
 }
 
 function checkMmioSize(ev: Record<string, unknown>): void {
@@ -204,6 +235,7 @@ function checkMmioSize(ev: Record<string, unknown>): void {
 }
 
 function checkHostDevice(ev: Record<string, unknown>): void {
+  checkCfgLayout(ev);
   const p = ev.pasid as Record<string, unknown> | null | undefined;
   if (p) {
     for (const k of Object.keys(p))
@@ -309,6 +341,10 @@ function checkExpectValue(k: string, v: unknown): void {
       return;
     case "ok":
       throw new ValueError(`expected true, got ${describe(v)}`);
+    case "messages":
+    case "findings":
+      if (!Array.isArray(v) || v.some((m) => typeof m !== "string")) throw new ValueError(`expected a list of strings, got ${describe(v)}`);
+      return;
     case "out":
       if (v === null || typeof v !== "object" || Array.isArray(v)) throw new ValueError(`expected an object of struct members, got ${describe(v)}`);
       return;

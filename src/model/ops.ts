@@ -11,6 +11,7 @@ import { ioctl } from "./ioctl/dispatch.ts";
 import { memMap, memWrite } from "./process/mm.ts";
 import { close, open, processExit, processStart } from "./process/reducers.ts";
 import { qemuDevice } from "./qemu/device.ts";
+import { guestCfgRead, guestCfgWrite } from "./qemu/guest_cfg.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
 import { qemuMachine } from "./qemu/machine.ts";
 import { qemuVfioPci } from "./qemu/vfio_pci.ts";
@@ -45,6 +46,8 @@ export const REDUCERS: Readonly<Record<string, Reducer>> = {
   "qemu.vfio-pci": qemuVfioPci,
   // guest
   "guest.mem.write": guestMemWrite,
+  "guest.cfg.read": guestCfgRead,
+  "guest.cfg.write": guestCfgWrite,
   "guest.mmio.read": guestMmioRead,
   "guest.mmio.write": guestMmioWrite,
   // device
@@ -52,10 +55,7 @@ export const REDUCERS: Readonly<Record<string, Reducer>> = {
 };
 
 /** Ops of trace format version 1 the model does not answer yet, and what they wait for. */
-export const NOT_MODELLED_OPS: Readonly<Record<string, string>> = {
-  "guest.cfg.read": "the PCI config-space model",
-  "guest.cfg.write": "the PCI config-space model",
-};
+export const NOT_MODELLED_OPS: Readonly<Record<string, string>> = {};
 
 /** The reducer for an op: a version-1 op the model does not cover yet is a simulator fault, not a silent success. */
 export function reducerFor(op: string): Reducer {

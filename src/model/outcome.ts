@@ -24,12 +24,32 @@ export interface Outcome {
   ok?: true;
   error?: string;
   abort?: string;
+  /** What QEMU printed with error_report/warn_report during the event (its realize went on). */
+  messages?: string[];
+  /** Checks a profile adds (switch vpasid-nonzero-finding): what they found. */
+  findings?: string[];
 }
 
 export type Expect = Record<string, unknown>;
 
 /** Every key an outcome (and so an `expect`) may have. */
-export const OUTCOME_KEYS = ["ret", "out", "errno", "fd", "value", "pa", "hpa", "page_size", "perm", "fault", "ok", "error", "abort"] as const;
+export const OUTCOME_KEYS = [
+  "ret",
+  "out",
+  "errno",
+  "fd",
+  "value",
+  "pa",
+  "hpa",
+  "page_size",
+  "perm",
+  "fault",
+  "ok",
+  "error",
+  "abort",
+  "messages",
+  "findings",
+] as const;
 
 export const ok = (): Outcome => ({ ok: true });
 export const ret0 = (out?: Record<string, OutValue>): Outcome => (out ? { ret: 0, out } : { ret: 0 });

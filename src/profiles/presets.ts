@@ -75,8 +75,18 @@ const defs: PresetDef[] = [
     items: ["qemu-flts-final", "vtd-pasid-rfc2"],
   },
   { name: "qemu-vpasid-v6", component: "qemu-vfio-pci", summary: "seed 000 v6: PASID capability at the last 8 bytes", items: ["vpasid-cap-last-8"] },
-  { name: "qemu-vpasid-v7", component: "qemu-vfio-pci", summary: "seed 000 v7 with its insert-helper bugs", items: ["qemu-vpasid-v6", "vpasid-cap-v7"] },
-  { name: "qemu-vpasid-final", component: "qemu-vfio-pci", summary: "seed 000 v8/v9 as merged", items: ["qemu-vpasid-v7", "vpasid-cap-final"] },
+  {
+    name: "qemu-vpasid-v7",
+    component: "qemu-vfio-pci",
+    summary: "seed 000 v7: get_pasid_info, the mdev check, x-vpasid-cap-offset, the insert helper and its two bugs",
+    items: ["qemu-vpasid-v6", "vpasid-cap-v7", "vpasid-cap-offset-prop", "vpasid-insert-v7"],
+  },
+  {
+    name: "qemu-vpasid-final",
+    component: "qemu-vfio-pci",
+    summary: "seed 000 v8/v9 as merged",
+    items: ["qemu-vpasid-v7", "vpasid-insert-walk-next", "vpasid-cap-final"],
+  },
 ];
 
 export const PRESETS: ReadonlyMap<string, PresetDef> = new Map(defs.map((d) => [d.name, d]));

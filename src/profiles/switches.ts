@@ -80,6 +80,12 @@ const defs: SwitchDef[] = [
       summary: "VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12) is a core feature: SET only, EINVAL without VFIO_MIGRATION_PRE_COPY",
       source: "mainline vfio_main.c @85e0d1de (vfio_ioctl_device_feature_migration_precopy_info_v2)",
     },
+    // --- vfio-pci exposing the PASID capability (never merged; userspace synthesizes it instead) ---
+    {
+      name: "vfio-pci-expose-pasid",
+      summary: "vfio-pci passes the device's PASID extended capability to userspace (pci_ext_cap_length[PCI_EXT_CAP_ID_PASID] = PCI_EXT_CAP_PASID_SIZEOF)",
+      source: 'Yi Liu, "vfio/pci: Expose PCIe PASID capability to userspace" (2023, and Liu Yi L\'s 2020 vSVA series), not merged',
+    },
     // --- seed 002: VFIO_IOMMU_PASID_REQUEST (never merged) ---
     { name: "vfio-pasid-request", summary: "VFIO_IOMMU_PASID_REQUEST alloc/free with a per-mm quota", source: "seed 002 [PATCH v1 1/8]" },
     {
@@ -103,15 +109,51 @@ const defs: SwitchDef[] = [
     { name: "vtd-pasid-rfc2", summary: "intel-iommu `pasid` property and host PASID width check", source: "intel-iommu PASID RFCv2 (2026-02)" },
   ]),
   ...of("qemu-vfio-pci", [
-    // --- seed 000: vPASID capability synthesis in vfio-pci ---
+    // --- seed 000: vPASID capability synthesis in vfio-pci (hw/vfio/pci.c vfio_add_ext_cap) ---
     {
       name: "vpasid-cap-last-8",
-      summary: "vPASID capability placed in the last 8 bytes of config space (mdev crash)",
-      source: "seed 000 [PATCH v6 32/33]",
-      pending: "the vfio-pci config-space model",
+      summary:
+        "a PASID capability synthesized at 0x1000 - 8 (pcie_pasid_init, linked from the last capability) when iommufd reports max_pasid_log2 and the vIOMMU sets VIOMMU_FLAG_PASID_SUPPORTED; an mdev (no HostIOMMUDevice) crashes QEMU",
+      source: 'seed 000 [PATCH v6 32/33] vfio: Synthesize vPASID capability to VM; Cédric Le Goater 2025-12-15 ("QEMU simply coredumps")',
     },
-    { name: "vpasid-cap-v7", summary: "v7: get_pasid_info and the insert helper", source: "seed 000 v7", pending: "the vfio-pci config-space model" },
-    { name: "vpasid-cap-final", summary: "v8/v9 as merged: x-vpasid-cap-offset", source: "seed 000 v8/v9", pending: "the vfio-pci config-space model" },
+    {
+      name: "vpasid-cap-v7",
+      summary:
+        "vfio_pci_synthesize_pasid_cap: HostIOMMUDevice get_pasid_info, an mdev skipped; a failed insert is reported but the capability is still initialised",
+      source: "seed 000 v7 patches 32/36 and 35/36 (Shameer Kolothum 2026-01-02 rework; Cédric 2026-01-19 asks for an Error **)",
+    },
+    {
+      name: "vpasid-cap-offset-prop",
+      summary: "vfio-pci property x-vpasid-cap-offset (uint16; 0 = end of config space): an invalid offset skips PASID, the default placement warns",
+      source: "seed 000 v7 35/36 (Eric Auger's x- opt-in, Alex Williamson 2026-01-06)",
+    },
+    {
+      name: "vpasid-insert-v7",
+      summary: "pcie_insert_capability as posted in v7: the head's ID word is taken for a next pointer and overwritten (guest firmware asserts)",
+      source: "seed 000 v7 33/36; Zhangfei Gao's report (EDK2 ASSERT [PciBusDxe] PciLib.c(626), ssidsize=16)",
+    },
+    {
+      name: "vpasid-insert-walk-next",
+      summary: "pcie_insert_capability reworked: range checks, walks the list by PCI_EXT_CAP_NEXT, refuses an offset inside a header",
+      source: "seed 000 v8 34/37, merged (hw/pci: Add helper to insert PCIe extended capability at a fixed offset)",
+    },
+    {
+      name: "vpasid-cap-final",
+      summary:
+        "as merged: no HostIOMMUDevice is silently skipped, a failed insert is an error (vfio: Placing PASID capability at offset 0x%x failed) and adds nothing, no warning for the default offset",
+      source: "seed 000 v8/v9 36/37, merged 06b38473cd (Zhenzhong Duan: check hiod; Eric Auger: no warn_report)",
+    },
+    // --- seed 000: placement proposals of the thread (in no preset) ---
+    {
+      name: "vpasid-refuse-overlap",
+      summary: "refuse a PASID offset that overlaps an extended capability whose size the spec defines (walking the list)",
+      source: 'seed 000 v6 review, Eric Auger 2025-12-09 ("check the offset range is not used by another cap")',
+    },
+    {
+      name: "vpasid-nonzero-finding",
+      summary: "report non-zero device config space under the synthesized PASID capability as a finding (false positives: capabilities the kernel hid)",
+      source: "seed 000 v6 review, Alex Williamson 2026-01-06 (20260106100051.313ccbab.alex@shazbot.org)",
+    },
   ]),
 ];
 

@@ -16,15 +16,19 @@ describe("the op table", () => {
     for (const op of [...Object.keys(REDUCERS), ...Object.keys(NOT_MODELLED_OPS)]) expect(OPS[op], op).toBeDefined();
   });
 
-  it("answers a not-modelled op with a not-modelled simulator fault naming what it waits for", () => {
-    const ev = parseTraceEvent({ op: "guest.cfg.read", pid: 1, bdf: "00:03.0", off: 0, size: 4 }, 1);
+  it("answers a path the model does not cover with a not-modelled simulator fault naming it (a guest config read of an emulated device's config space)", () => {
+    const evs = [
+      { op: "process", pid: 1 },
+      { op: "qemu.device", pid: 1, guest_bdf: "00:03.0", model: "e1000e" },
+      { op: "guest.cfg.read", pid: 1, bdf: "00:03.0", off: 0, size: 4 },
+    ].map((e, i) => parseTraceEvent(e, i + 1));
     const exit = Effect.runSyncExit(
       replay().pipe(
-        Effect.provideService(Trace, memorySource("t", { format: "iorr-trace", version: 1 }, [ev])),
+        Effect.provideService(Trace, memorySource("t", { format: "iorr-trace", version: 1 }, evs)),
         Effect.provideService(ProfileService, resolveProfile(undefined)),
       ),
     );
     expect(Exit.isFailure(exit)).toBe(true);
-    expect(JSON.stringify(exit)).toContain("config-space model");
+    expect(JSON.stringify(exit)).toContain("config space of the emulated device e1000e at 00:03.0 is not modelled yet");
   });
 });

@@ -99,6 +99,11 @@ export const hostDevice: Reducer = (s: State, ev, env): Outcome => {
     attached: new Map(),
   };
   if (ev.dirty_tracking !== undefined) dev.dirtyTracking = ev.dirty_tracking as boolean;
+  const cfg = (ev.cfg as { off: number; hex: string }[] | undefined) ?? [];
+  if (cfg.length) {
+    dev.cfg = new Map();
+    for (const c of cfg) for (let i = 0; i < c.hex.length / 2; i++) dev.cfg.set(c.off + i, Number.parseInt(c.hex.slice(2 * i, 2 * i + 2), 16));
+  }
   s.host.devices.set(bdf, dev);
   return ok();
 };

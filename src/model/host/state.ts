@@ -54,6 +54,10 @@ export interface HostDevice {
    * Absent: blocked.
    */
   attached: Map<number, number>;
+  /** Config-space bytes the trace declared (`cfg`), by offset (src/model/pci/device.ts derives the rest). */
+  cfg?: Map<number, number>;
+  /** Config-space bytes the hardware took from writes, by offset (src/model/pci/device.ts deviceConfigWrite). */
+  cfgWritten?: Map<number, number>;
 }
 
 export interface HostState {

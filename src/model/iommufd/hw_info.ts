@@ -19,7 +19,8 @@ import {
 } from "../../uapi/iommufd.ts";
 import { decodeStruct } from "../../uapi/layout.ts";
 import type { ReduceEnv } from "../framework.ts";
-import { driverOf, isErr, maxPasidLog2, MOCK_DRIVER, refusal, type HwInfo, type Unmodelled } from "../iommu/index.ts";
+import type { HostDevice } from "../host/state.ts";
+import { driverOf, isErr, maxPasidLog2, MOCK_DRIVER, refusal, type HwInfo, type IommuDriver, type Unmodelled } from "../iommu/index.ts";
 import { errno, type OutValue } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
@@ -38,6 +39,16 @@ import { ctxOf, getObject, hostDeviceOf } from "./objects.ts";
  * PASID capability when PASID is usable;
  * out_max_pasid_log2: ilog2 of the device's max_pasids (0 without PASID).
  */
+/**
+ * out_capabilities IOMMU_HW_CAP_PCI_PASID_EXEC / _PRIV: with PASID usable, from
+ * a PCI device's PASID capability (dev_is_pci; the mock device is not PCI).
+ */
+export function pasidHwCaps(host: State["host"]["iommu"], hd: HostDevice, driver: IommuDriver): { exec: boolean; priv: boolean } {
+  if (maxPasidLog2(host, hd, driver) === 0 || driver === MOCK_DRIVER) return { exec: false, priv: false };
+  const declared = host?.hwCaps ?? [];
+  return { exec: !!hd.pasid?.exec || declared.includes("PCI_PASID_EXEC"), priv: !!hd.pasid?.priv || declared.includes("PCI_PASID_PRIV") };
+}
+
 export function iommufdGetHwInfo(s: State, call: IoctlCall, env: ReduceEnv) {
   const cmd = cmdOf(call);
   const flags = cmd.flags as number;
@@ -65,16 +76,13 @@ export function iommufdGetHwInfo(s: State, call: IoctlCall, env: ReduceEnv) {
   cmd.data_len = klen;
   cmd.out_data_type = cmd.in_data_type = info?.type ?? 0;
 
-  const declared = host?.hwCaps ?? [];
   let caps = 0;
   if (driver.dirtyCapable(host, hd)) caps |= IOMMU_HW_CAP_DIRTY_TRACKING;
   if (env.profile.on("hw-info-ats-cap") && !driver.atsSupported(host, hd)) caps |= IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED;
   const pasidLog2 = maxPasidLog2(host, hd, driver);
-  // dev_is_pci: the PASID control register's EXEC/PRIV enables (the mock device is not PCI)
-  if (pasidLog2 > 0 && driver !== MOCK_DRIVER) {
-    if (hd.pasid?.exec || declared.includes("PCI_PASID_EXEC")) caps |= IOMMU_HW_CAP_PCI_PASID_EXEC;
-    if (hd.pasid?.priv || declared.includes("PCI_PASID_PRIV")) caps |= IOMMU_HW_CAP_PCI_PASID_PRIV;
-  }
+  const pasid = pasidHwCaps(host, hd, driver);
+  if (pasid.exec) caps |= IOMMU_HW_CAP_PCI_PASID_EXEC;
+  if (pasid.priv) caps |= IOMMU_HW_CAP_PCI_PASID_PRIV;
   cmd.out_capabilities = BigInt(caps);
   cmd.out_max_pasid_log2 = pasidLog2;
 

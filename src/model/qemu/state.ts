@@ -27,11 +27,28 @@ export interface QemuViommu {
   unit: VtdUnit;
 }
 
+/**
+ * QEMU's emulated part of a vfio-pci device's config space
+ * (src/model/qemu/vfio_pci_config.ts): pdev->config, pdev->wmask and
+ * emulated_config_bits, only at the bytes with emulated bits; every other bit
+ * is read from the VFIO config region.
+ */
+export interface GuestConfig {
+  /** The config space's size (vdev->config_size). */
+  size: number;
+  /** The device sits on a PCI Express bus: config space past 0x100 is reachable (pci_adjust_config_limit). */
+  busExpress: boolean;
+  config: Map<number, number>;
+  emu: Map<number, number>;
+  wmask: Map<number, number>;
+}
+
 export interface QemuVfioDevice {
   /** The host PCI address. */
   host: string;
   backend: "iommufd" | "legacy";
   props: Record<string, unknown>;
+  cfg: GuestConfig;
 }
 
 export interface QemuMachine {
