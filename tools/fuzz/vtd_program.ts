@@ -137,6 +137,14 @@ export function vtdProgram(seed: number): Program {
   if (mode === "scalable-fs") props["x-flts"] = true;
   else if (rng.chance(0.3)) props["aw-bits"] = 39;
   if (rng.chance(0.3)) props["caching-mode"] = true;
+  // The properties that change what the guest may program (vtd_init's capability bits, x86-iommu's pt / device-iotlb).
+  if (rng.chance(0.15)) props["snoop-control"] = true;
+  if (rng.chance(0.15)) props["stale-tm"] = true;
+  if (rng.chance(0.15)) props.pt = false;
+  if (rng.chance(0.15)) props["device-iotlb"] = true;
+  if (mode === "legacy" && rng.chance(0.1)) props["dma-drain"] = false; // scalable mode refuses it (vtd_decide_config)
+  if (mode === "scalable-fs" && rng.chance(0.2)) props.fs1gp = false;
+  if (mode !== "legacy" && rng.chance(0.15)) props["x-pasid-mode"] = true;
   const levels = props["aw-bits"] === 39 ? 3 : 4;
   const devices = DEVICES.slice(0, 1 + rng.int(3));
 
