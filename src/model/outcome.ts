@@ -98,11 +98,11 @@ export interface OutOf {
 export function firstMismatch(expected: Expect, actual: Outcome, ev?: OutOf): string | undefined {
   for (const k in expected) {
     const e = expected[k];
-    const ok =
-      k === "out" && e !== null && typeof e === "object" && !Array.isArray(e)
-        ? outMatches(e as Record<string, unknown>, actual.out, ev)
-        : valueMatches(e, (actual as Record<string, unknown>)[k]);
-    if (!ok) return k;
+    if (k === "out" && e !== null && typeof e === "object" && !Array.isArray(e)) {
+      // The member that differs, so that a divergence names it (out.out_ioas_id), or "out" when there is no out at all.
+      const member = outMismatch(e as Record<string, unknown>, actual.out, ev);
+      if (member !== undefined) return member === "" ? k : `out.${member}`;
+    } else if (!valueMatches(e, (actual as Record<string, unknown>)[k])) return k;
   }
   return undefined;
 }
@@ -158,8 +158,9 @@ export const MEMBER_ALIASES: ReadonlyMap<string, readonly string[]> = (() => {
  * name when that is unambiguous ("result"), and in the spelling of any modelled
  * kernel version; any spelling matches any.
  */
-function outMatches(expected: Record<string, unknown>, actual: Record<string, OutValue> | undefined, ev: OutOf | undefined): boolean {
-  if (!actual) return false;
+/** The first expected `out` member the outcome does not match ("" when there is no `out`), or undefined. */
+function outMismatch(expected: Record<string, unknown>, actual: Record<string, OutValue> | undefined, ev: OutOf | undefined): string | undefined {
+  if (!actual) return "";
   const keys = Object.keys(actual);
   let structs: StructDef[] | undefined;
   for (const [k, e] of Object.entries(expected)) {
@@ -173,9 +174,9 @@ function outMatches(expected: Record<string, unknown>, actual: Record<string, Ou
     if (valueMatches(e, a)) continue;
     // Names resolve through the member's own table only when the plain comparison fails: the common case costs nothing.
     structs ??= outStructs(ev);
-    if (!namedMatches(e, a, k, structs)) return false;
+    if (!namedMatches(e, a, k, structs)) return k;
   }
-  return true;
+  return undefined;
 }
 
 /** A JSON-safe copy (bigint as a number when exact, else hex; a state-data instance as its data, hash.ts). */

@@ -12,7 +12,10 @@ describe("firstMismatch", () => {
   it("checks only the fields expect lists, and reports the first that differs", () => {
     expect(firstMismatch({ fd: 3 }, { fd: 3 })).toBeUndefined();
     expect(firstMismatch({ ret: 0 }, { errno: "EINVAL" })).toBe("ret");
-    expect(firstMismatch({ ret: 0, out: { num_iovas: 2 } }, { ret: 0, out: { num_iovas: 1 } })).toBe("out");
+    // A divergence names the out member that differs (out.num_iovas), or "out" when the outcome has none.
+    expect(firstMismatch({ ret: 0, out: { num_iovas: 2 } }, { ret: 0, out: { num_iovas: 1 } })).toBe("out.num_iovas");
+    expect(firstMismatch({ ret: 0, out: { num_iovas: 2 } }, { errno: "EINVAL" })).toBe("ret");
+    expect(firstMismatch({ out: { num_iovas: 2 } }, { errno: "EINVAL" })).toBe("out");
   });
 
   it("`true` asks only that the field be present", () => {
@@ -23,13 +26,13 @@ describe("firstMismatch", () => {
   it("compares inline arrays element by element", () => {
     const ranges = [{ start: 0, last: "0xfedfffff" }];
     expect(firstMismatch({ out: { allowed_iovas: ranges } }, { out: { allowed_iovas: [{ start: 0n, last: 0xfedfffffn }] } })).toBeUndefined();
-    expect(firstMismatch({ out: { allowed_iovas: ranges } }, { out: { allowed_iovas: [] } })).toBe("out");
+    expect(firstMismatch({ out: { allowed_iovas: ranges } }, { out: { allowed_iovas: [] } })).toBe("out.allowed_iovas");
   });
 
   it("names an out member of a nested struct or union by its dotted path or its own name", () => {
     expect(firstMismatch({ ret: 0, out: { "alloc_pasid.result": 5 } }, { ret: 0, out: { result: 5 } })).toBeUndefined();
     expect(firstMismatch({ ret: 0, out: { result: 5 } }, { ret: 0, out: { "alloc_pasid.result": 5 } })).toBeUndefined();
-    expect(firstMismatch({ ret: 0, out: { "alloc_pasid.result": 6 } }, { ret: 0, out: { result: 5 } })).toBe("out");
+    expect(firstMismatch({ ret: 0, out: { "alloc_pasid.result": 6 } }, { ret: 0, out: { result: 5 } })).toBe("out.alloc_pasid.result");
   });
 
   it("accepts the member spelling of any modelled version: V4's out_length is the merged length", () => {

@@ -66,7 +66,7 @@ function checkMember(d: UapiCommand, f: FieldDef, key: string, v: unknown): void
   for (const [i, x] of v.entries()) checkScalar(f, x, `element ${i}: `);
 }
 
-/** Can `key` name something of these structs' replies: a member in any spelling (outMatches), or an inline extra? */
+/** Can `key` name something of these structs' replies: a member in any spelling (outMismatch in outcome.ts), or an inline extra? */
 function isMemberName(structs: readonly StructDef[], key: string): boolean {
   if (OUT_EXTRAS.includes(key)) return true;
   const own = key.slice(key.lastIndexOf(".") + 1);
