@@ -24,6 +24,16 @@ describe("help", () => {
     expect(help.stdout).toBe(none.stderr);
     expect(help.stdout).toMatch(/iorr state <trace> \[--at N\]/);
   });
+
+  it("iorr help <command> and iorr <command> --help give that command's usage and flags; an unknown one is bad input", () => {
+    const h = iorr(["help", "replay"]);
+    expect([h.status, h.stderr]).toEqual([0, ""]);
+    expect(h.stdout).toMatch(/^usage: iorr replay <trace> \[--verify\]/);
+    expect(h.stdout).toContain("flags: --verify, --profile <value>, --until <value>, --json");
+    expect(iorr(["replay", "--help"]).stdout).toBe(h.stdout);
+    const bad = iorr(["help", "rplay"]);
+    expect([bad.status, bad.stderr]).toEqual([2, 'iorr: unknown command "rplay"; did you mean "replay"? (see iorr help)\n']);
+  });
 });
 
 describe("misspelt commands and options", () => {
