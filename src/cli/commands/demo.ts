@@ -90,7 +90,9 @@ export const demoCommand: Command = {
           traces.push(entry);
           out.print(`  ${f.padEnd(34)} ${line}`);
           const title = header.title ?? "";
-          out.print(`  ${"".padEnd(34)} "${title.length > 90 ? `${title.slice(0, 89)}…` : title}" under ${profile.spec.join(",")}; ${imp.checkpoints} checkpoint(s) stored`);
+          out.print(
+            `  ${"".padEnd(34)} "${title.length > 90 ? `${title.slice(0, 89)}…` : title}" under ${profile.spec.join(",")}; ${imp.checkpoints} checkpoint(s) stored`,
+          );
         }
         out.print("");
         out.print(

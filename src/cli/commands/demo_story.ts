@@ -107,16 +107,20 @@ export function tellStory(dir: string, work: string, io: StoryIo): Effect.Effect
         const reason = r.status !== 0 ? `exit status ${r.status}` : check(r.json);
         if (reason) io.print(`   FAILED: ${reason}`);
         io.print("");
-        const s: StepResult = { step: title, command: shown(command), status: r.status, ok: reason === undefined, ...(reason ? { reason } : {}), result: r.json };
+        const s: StepResult = {
+          step: title,
+          command: shown(command),
+          status: r.status,
+          ok: reason === undefined,
+          ...(reason ? { reason } : {}),
+          result: r.json,
+        };
         steps.push(s);
         return s;
       });
 
-    // 1. Record a boot. Until `iorr record` (src/scenarios/) lands, the VT-d passthrough sample is imported instead;
-    // then this step is `iorr record --scenario vtd-passthrough-boot --seed 1 -o boot.db`, run as
-    // recordScenario({ scenario: "vtd-passthrough-boot", seed: 1, output: db, progress }) in place of importCommand below.
-    const boot = join(dir, STORY_SAMPLES.boot);
-    const recorded = yield* step("record a boot (a VT-d passthrough device, nested HWPT; the sample stands in for `iorr record`)", "import", importCommand, [boot, "-o", db], (j) =>
+    const rec = recordBoot(dir, db);
+    const recorded = yield* step(rec.title, rec.name, rec.cmd, rec.argv, (j) =>
       typeof j.events === "number" && j.events > 0 ? undefined : "no events recorded",
     );
     if (!recorded.ok) return steps;
@@ -129,8 +133,12 @@ export function tellStory(dir: string, work: string, io: StoryIo): Effect.Effect
     const events = yield* usingTrace(db, new Captured(), (src) => readAll(src)).pipe(Effect.orElseSucceed(() => [] as TraceEvent[]));
     const attach = events.filter((e) => e.op === "ioctl" && e.cmd === "VFIO_DEVICE_ATTACH_IOMMUFD_PT" && isRet0(e.expect)).pop();
     const at = attach?.seq ?? Math.max(1, Math.floor(events.length / 2));
-    yield* step(`jump to event ${at}${attach ? " (the device's attach)" : ""}: what it changed`, "diff", diffCommand, [db, "--from", String(at - 1), "--to", String(at)], (j) =>
-      Array.isArray(j.changes) && j.changes.length > 0 ? undefined : "no change at that event",
+    yield* step(
+      `jump to event ${at}${attach ? " (the device's attach)" : ""}: what it changed`,
+      "diff",
+      diffCommand,
+      [db, "--from", String(at - 1), "--to", String(at)],
+      (j) => (Array.isArray(j.changes) && j.changes.length > 0 ? undefined : "no change at that event"),
     );
 
     const dma = events.filter((e) => e.op === "dma" && e.expect !== undefined && "pa" in e.expect).pop();
@@ -157,6 +165,22 @@ export function tellStory(dir: string, work: string, io: StoryIo): Effect.Effect
     );
     return steps;
   });
+}
+
+/**
+ * The record step. Until `iorr record` (src/scenarios/) lands, the VT-d passthrough sample is imported
+ * instead. Then this returns { name: "record", cmd: recordCommand, argv: ["--scenario",
+ * "vtd-passthrough-boot", "--seed", "1", "-o", db] } (recordCommand calling recordScenario({ scenario,
+ * seed, scale, output: db, progress })): the step prints and runs that command, and the later steps
+ * work on what it wrote.
+ */
+function recordBoot(dir: string, db: string): { title: string; name: string; cmd: Command; argv: string[] } {
+  return {
+    title: "record a boot (a VT-d passthrough device, nested HWPT; the sample stands in for `iorr record`)",
+    name: "import",
+    cmd: importCommand,
+    argv: [join(dir, STORY_SAMPLES.boot), "-o", db],
+  };
 }
 
 function isRet0(e: TraceEvent["expect"]): boolean {
