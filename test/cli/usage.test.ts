@@ -1,7 +1,6 @@
 // What a newcomer meets first: help, usage errors that say what was meant, one
 // rule for event numbers past the end of a trace, state --json without memory
-// contents unless asked, progress bars on a terminal only, and a demo whose
-// suggested commands all work after it ends.
+// contents unless asked, progress bars on a terminal only (the demo: demo.test.ts).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -139,18 +138,5 @@ describe("a reader that stops early", () => {
     writeFileSync(p, `${[JSON.stringify({ format: "iorr-trace", version: 1 }), ...events].join("\n")}\n`);
     const r = spawnSync("bash", ["-c", `set -o pipefail; "${process.execPath}" "${BIN}" export "${p}" | head -c 100 >/dev/null`], { encoding: "utf8" });
     expect([r.status, r.stderr]).toEqual([0, ""]);
-  });
-});
-
-describe("iorr demo", () => {
-  it("every command it suggests works after it ends", () => {
-    const r = iorr(["demo"]);
-    expect(r.status).toBe(0);
-    const suggested = [...r.stdout.matchAll(/^(?:time travel: | {2})iorr (.*)$/gm)].map((m) => m[1]!.split(" "));
-    expect(suggested.map((a) => a[0])).toEqual(["state", "replay", "state", "info", "export"]);
-    for (const args of suggested) {
-      const s = iorr(args);
-      expect([args.join(" "), s.status, s.stderr]).toEqual([args.join(" "), 0, ""]);
-    }
   });
 });

@@ -1,24 +1,25 @@
-// iorr demo [dir]: the main job on the bundled sample traces: import each into
-// a database, replay it with --verify, travel to an event, and summarise. The
-// databases live in a temporary directory removed at the end, so every command
-// the demo suggests names the sample traces themselves.
+// iorr demo [dir]: the main job on the bundled sample traces: the story
+// (demo_story.ts: record a boot, replay it verified, jump to an event, explain a
+// translation, bisect a behaviour change over a preset, audit PASIDs), then each
+// sample imported into a database and replayed with --verify. The databases live
+// in a temporary directory removed at the end; every command the demo prints
+// names the samples themselves (or boot.db, what its first command writes).
 
 import { Effect } from "effect";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { importJsonl } from "../../importers/import.ts";
 import { BadInput } from "../../model/framework.ts";
 import { toJsonValue } from "../../model/outcome.ts";
 import { divergenceJson, hashOf, replay, type ReplayFault } from "../../replay/engine.ts";
-import { Timeline } from "../../replay/timeline.ts";
 import { EXIT, profileFor, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import { describeFailure, errorJson } from "../report.ts";
-import { describeState } from "./state.ts";
+import { STORY_SAMPLES, tellStory, type StepResult } from "./demo_story.ts";
 
 export const demoCommand: Command = {
   usage: "demo [dir] [--json]",
-  summary: "import, verify and explore the sample traces",
+  summary: "the story on the sample traces (record, replay, travel, why, bisect, audit), then each one verified",
   flags: {},
   args: { min: 0, max: 1, names: ["[dir]"] },
   run: (a, out) =>
@@ -37,9 +38,18 @@ export const demoCommand: Command = {
       let totalEvents = 0;
       let totalVerified = 0;
       let failures = 0;
-      out.print(`iorr demo: ${files.length} sample traces from ${dir}/, each imported into a database (in a temporary directory)`);
-      out.print("");
+      const started = Date.now();
       try {
+        // The story, when the directory holds the samples it is told on.
+        const needed = [STORY_SAMPLES.boot, STORY_SAMPLES.bisect, STORY_SAMPLES.pasid].filter((f) => !existsSync(join(dir, f)));
+        let story: StepResult[] | null = null;
+        if (needed.length === 0) {
+          out.print(`iorr demo: the story on the samples in ${dir}/ (each step shows the command that does it)`);
+          out.print("");
+          story = yield* tellStory(dir, work, { print: (l) => out.print(l) });
+        } else out.print(`iorr demo: no story here (${dir}/ lacks ${needed.join(", ")})`);
+        const storyFailures = story?.filter((s) => !s.ok).length ?? 0;
+        out.print(`every sample trace of ${dir}/, imported into a database and replayed with --verify under its profile:`);
         for (const f of files) {
           const input = join(dir, f);
           const db = join(work, `${basename(f, ".jsonl")}.db`);
@@ -79,35 +89,20 @@ export const demoCommand: Command = {
           );
           traces.push(entry);
           out.print(`  ${f.padEnd(34)} ${line}`);
-          out.print(`  ${"".padEnd(34)} "${header.title ?? ""}" under ${profile.spec.join(",")}; ${imp.checkpoints} checkpoint(s) stored`);
+          const title = header.title ?? "";
+          out.print(
+            `  ${"".padEnd(34)} "${title.length > 90 ? `${title.slice(0, 89)}…` : title}" under ${profile.spec.join(",")}; ${imp.checkpoints} checkpoint(s) stored`,
+          );
         }
-        // Time travel: the state in the middle of the last trace (the samples grow toward the richest), from its database.
-        const lastFile = files[files.length - 1]!;
-        const last = join(dir, lastFile);
-        const travel = yield* usingTrace(join(work, `${basename(lastFile, ".jsonl")}.db`), out, (src) =>
-          Effect.gen(function* () {
-            const profile = yield* profileFor("demo", undefined, src);
-            const at = Math.max(1, Math.floor(src.count / 2));
-            const state = yield* withTrace(src, profile, new Timeline(src).stateAt(at)).pipe(Effect.catchTag("ReplayFault", () => Effect.succeed(undefined)));
-            if (!state) return null;
-            out.print("");
-            out.print(`time travel: iorr state ${last} --at ${at}`);
-            for (const l of describeState(state)) out.print(`  ${l}`);
-            return { file: last, at, state_hash: hashOf(state) };
-          }),
-        );
         out.print("");
         out.print(
           `${files.length} traces, ${totalEvents} events, ${totalVerified} expectations verified, ${failures === 0 ? "no divergence" : `${failures} trace(s) diverged or faulted`}`,
         );
-        out.print("try:");
-        out.print(`  iorr replay ${last} --verify --json`);
-        if (travel) out.print(`  iorr state ${last} --at ${travel.at}`);
-        out.print(`  iorr info ${last}`);
-        out.print(`  iorr export ${last} --outcomes`);
+        if (story) out.print(`story: ${story.length - storyFailures} of ${story.length} steps did what they say`);
+        out.print(`${((Date.now() - started) / 1000).toFixed(1)} s; what each sample shows, and a command to try on it: ${join(dir, "README.md")}`);
         return {
-          status: failures === 0 ? EXIT.ok : EXIT.divergence,
-          json: { dir, traces, events: totalEvents, verified: totalVerified, failures, time_travel: travel },
+          status: failures === 0 && storyFailures === 0 ? EXIT.ok : EXIT.divergence,
+          json: { dir, story, traces, events: totalEvents, verified: totalVerified, failures },
         };
       } finally {
         rmSync(work, { recursive: true, force: true });
