@@ -55,7 +55,7 @@ function help(write: (s: string) => void): void {
 }
 
 /** `iorr help <command>` and `iorr <command> --help`: its usage, what it does, its flags. */
-function commandHelp(name: string, cmd: Command): string {
+function commandHelp(cmd: Command): string {
   const flags = Object.entries({ ...cmd.flags, json: {} }).map(([f, spec]) => `--${f}${(spec as { value?: boolean }).value ? " <value>" : ""}`);
   return `usage: iorr ${cmd.usage}\n  ${cmd.summary}\nflags: ${flags.join(", ")}\n(the commands' objects and exit statuses: README.md; iorr help lists every command)\n`;
 }
@@ -70,12 +70,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const cmd = COMMANDS[topic];
     if (!cmd) return new Output(false).report(Cause.fail(unknownCommand(topic)));
-    process.stdout.write(commandHelp(topic, cmd));
+    process.stdout.write(commandHelp(cmd));
     return EXIT.ok;
   }
   const before = argv.indexOf("--") < 0 ? rest : rest.slice(0, rest.indexOf("--"));
   if (name !== undefined && COMMANDS[name] && (before.includes("--help") || before.includes("-h"))) {
-    process.stdout.write(commandHelp(name, COMMANDS[name]!));
+    process.stdout.write(commandHelp(COMMANDS[name]!));
     return EXIT.ok;
   }
   // No command: the help, as an error (a script that forgot its arguments is told so).
