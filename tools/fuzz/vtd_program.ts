@@ -13,6 +13,7 @@
 // (registers); QEMU intel_iommu_internal.h for the offsets and bits.
 
 import { prng } from "../bench/prng.ts";
+import { mapPage } from "../gen/page_tables.ts";
 
 const RAM_VA = 0x7f00_0000_0000n;
 const RAM_SIZE = 0x400_0000n; // 64 MiB, as q35 lays out -m 64M
@@ -99,18 +100,7 @@ class Guest {
   }
   /** Map iova to gpa with a 2^lg2 page in a `levels`-level table at `root` (x86 / VT-d layouts share the shape). */
   map(root: bigint, levels: number, iova: bigint, gpa: bigint, lg2: number, leafBits: bigint, tableBits: bigint) {
-    const leafLevel = (lg2 - 12) / 9 + 1;
-    let table = root;
-    for (let level = levels; level > leafLevel; level--) {
-      const at = table + ((iova >> BigInt(12 + 9 * (level - 1))) & 511n) * 8n;
-      let e = this.read(at);
-      if (e === 0n) {
-        e = this.page() | tableBits;
-        this.write(at, e);
-      }
-      table = e & 0x000f_ffff_ffff_f000n;
-    }
-    this.write(table + ((iova >> BigInt(lg2)) & 511n) * 8n, gpa | leafBits | (leafLevel > 1 ? 0x80n : 0n));
+    mapPage(this, root, levels, iova, gpa, lg2, leafBits, tableBits);
   }
 }
 

@@ -11,6 +11,7 @@
 
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { mapPage } from "./page_tables.ts";
 
 const RAM_VA = 0x7f00_0000_0000n;
 const RAM_HPA = 0x1_0000_0000n; // guest RAM gpa 0.. is backed from this host address
@@ -111,20 +112,7 @@ class Guest {
    * non-leaf entries get `tableBits`, the leaf `leafBits` (plus PS above level 1).
    */
   map(root: bigint, levels: number, iova: bigint, gpa: bigint, lg2: number, leafBits: bigint, tableBits: bigint) {
-    const leafLevel = (lg2 - 12) / 9 + 1;
-    let table = root;
-    for (let level = levels; level > leafLevel; level--) {
-      const at = table + ((iova >> BigInt(12 + 9 * (level - 1))) & 511n) * 8n;
-      let e = this.read(at);
-      if (e === 0n) {
-        e = this.page() | tableBits;
-        this.write(at, e);
-      }
-      table = e & 0x000f_ffff_ffff_f000n;
-    }
-    const at = table + ((iova >> BigInt(lg2)) & 511n) * 8n;
-    this.write(at, gpa | leafBits | (leafLevel > 1 ? 0x80n : 0n));
-    return at;
+    return mapPage(this, root, levels, iova, gpa, lg2, leafBits, tableBits);
   }
 }
 
