@@ -119,7 +119,14 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
   // --- VMM (QEMU) behaviour ---
-  "qemu.machine": { fields: { pid, ram: list({ gpa: reqU64, size: reqU64, va: reqU64 }, true) } },
+  "qemu.machine": {
+    fields: {
+      pid,
+      ram: list({ gpa: reqU64, size: reqU64, va: reqU64 }, true),
+      accel: { kind: "string", oneOf: ["qtest", "tcg", "kvm"] },
+      kernel_irqchip: { kind: "string", oneOf: ["on", "split", "off"] },
+    },
+  },
   "qemu.viommu": { fields: { pid, model: { kind: "string", required: true, oneOf: VIOMMU_MODELS }, props: { kind: "object" } } },
   "qemu.device": {
     fields: {

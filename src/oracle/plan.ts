@@ -133,6 +133,8 @@ export function planOracle(file: string, events: readonly TraceEvent[]): Plan {
     switch (ev.op) {
       case "qemu.machine":
         if (v.machine) throw cannot(file, ev, undefined, "a second qemu.machine for one VMM");
+        // The oracle's QEMU runs under qtest: no in-kernel irqchip, which decides intremap/eim=auto.
+        if (ev.accel === "kvm") throw cannot(file, ev, "accel", "a KVM machine (the oracle runs QEMU under qtest, whose irqchip is not the kernel's)");
         v.machine = ev;
         break;
       case "qemu.viommu":

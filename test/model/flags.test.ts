@@ -194,7 +194,8 @@ describe("flag members of an expected out (replay --verify)", () => {
     it(`${c.cmd} out.${c.field.name}: ${t.prefix}* names match the number the kernel wrote back, by name or by number of the command`, () => {
       for (const cmd of [c.cmd, c.number]) {
         expect(firstMismatch({ ret: 0, out: { [c.field.name]: names(t) } }, actual, { op: "ioctl", cmd })).toBeUndefined();
-        if (names(t).length > 1) expect(firstMismatch({ ret: 0, out: { [c.field.name]: names(t).slice(1) } }, actual, { op: "ioctl", cmd })).toBe("out");
+        if (names(t).length > 1)
+          expect(firstMismatch({ ret: 0, out: { [c.field.name]: names(t).slice(1) } }, actual, { op: "ioctl", cmd })).toBe(`out.${c.field.name}`);
       }
     });
 
@@ -211,10 +212,10 @@ describe("flag members of an expected out (replay --verify)", () => {
   it("an enumeration member compares by its uAPI name too (iommu_hw_info.out_data_type)", () => {
     const actual = { ret: 0, out: { out_data_type: 1 } };
     expect(firstMismatch({ out: { out_data_type: "INTEL_VTD" } }, actual, { op: "ioctl", cmd: "IOMMU_GET_HW_INFO" })).toBeUndefined();
-    expect(firstMismatch({ out: { out_data_type: "ARM_SMMUV3" } }, actual, { op: "ioctl", cmd: "IOMMU_GET_HW_INFO" })).toBe("out");
+    expect(firstMismatch({ out: { out_data_type: "ARM_SMMUV3" } }, actual, { op: "ioctl", cmd: "IOMMU_GET_HW_INFO" })).toBe("out.out_data_type");
   });
 
   it("without the event, names are not numbers", () => {
-    expect(firstMismatch({ out: { flags: ["READ"] } }, { out: { flags: 1 } })).toBe("out");
+    expect(firstMismatch({ out: { flags: ["READ"] } }, { out: { flags: 1 } })).toBe("out.flags");
   });
 });

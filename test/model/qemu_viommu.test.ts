@@ -1,27 +1,38 @@
 // qemu.viommu with intel-iommu: vtd_decide_config's messages and the CAP/ECAP
 // values vtd_cap_init computes (hw/i386/intel_iommu.c, QEMU master 2026-02).
 import { describe, expect, it } from "vitest";
-import { vtdCapEcap, vtdRealize, type VtdVersion } from "../../src/model/viommu/vtd/regs.ts";
+import { NO_KERNEL_IRQCHIP, vtdCapEcap, vtdRealize, type MachineIrqchip, type VtdVersion } from "../../src/model/viommu/vtd/regs.ts";
 import { last, run } from "../helpers.ts";
 import { faultOf } from "./qemu_fixtures.ts";
 
 const V5: VtdVersion = { era: "v5", pasidWidth: false };
+/** KVM with kernel-irqchip=split, QEMU's usual setup for intel-iommu with interrupt remapping: the values below are for it. */
+const KVM_SPLIT = { inKernel: true, split: true };
 const RFC2: VtdVersion = { era: "master", pasidWidth: true };
 
-function regs(props: Record<string, unknown>, v?: VtdVersion): { cap: string; ecap: string } {
-  const r = vtdRealize(props, v);
+function regs(props: Record<string, unknown>, v?: VtdVersion, irqchip: MachineIrqchip = KVM_SPLIT): { cap: string; ecap: string } {
+  const r = vtdRealize(props, v, irqchip);
   if (!r.ok) throw new Error(r.error);
   return { cap: `0x${r.cap.toString(16)}`, ecap: `0x${r.ecap.toString(16)}` };
 }
 
-function err(props: Record<string, unknown>, v?: VtdVersion): string | undefined {
-  const r = vtdRealize(props, v);
+function err(props: Record<string, unknown>, v?: VtdVersion, irqchip: MachineIrqchip = KVM_SPLIT): string | undefined {
+  const r = vtdRealize(props, v, irqchip);
   return r.ok ? undefined : r.error;
 }
 
 describe("vtd_cap_init: CAP_REG and ECAP_REG from the properties (master)", () => {
   it("default intel-iommu (aw-bits 48, KVM split irqchip: IR and EIM on, pt on)", () => {
     expect(regs({})).toEqual({ cap: "0x80d2008c222f0606", ecap: "0xf00f5a" });
+  });
+  it("the irqchip decides intremap=auto and eim=auto (x86_iommu_realize, vtd_decide_config)", () => {
+    // qtest / TCG (the oracle's QEMU answered 0xf00f4a): IR on, EIM off (kvm_irqchip_in_kernel() is false).
+    expect(regs({}, undefined, NO_KERNEL_IRQCHIP).ecap).toBe("0xf00f4a");
+    expect(regs({ eim: "on" }, undefined, NO_KERNEL_IRQCHIP).ecap).toBe("0xf00f5a");
+    // KVM with kernel-irqchip=on (q35's default): no interrupt remapping, and intremap=on refused.
+    const KVM_ON = { inKernel: true, split: false };
+    expect(regs({}, undefined, KVM_ON).ecap).toBe("0xf42");
+    expect(err({ intremap: "on" }, undefined, KVM_ON)).toBe("Interrupt Remapping cannot work with kernel-irqchip=on, please use 'split|off'.");
   });
   it("follows caching-mode, aw-bits, dma-translation and dma-drain", () => {
     expect(regs({ "caching-mode": true }).cap).toBe("0x80d2008c222f0686");
@@ -51,7 +62,7 @@ describe("vtd_cap_init: CAP_REG and ECAP_REG from the properties (master)", () =
     expect(regs({ "x-scalable-mode": true, "x-pasid-mode": true }, V5).ecap).toBe("0x490080f00f5a");
   });
   it("PASID RFCv2: pasid=N sets ECAP.PASID and PSS = N-1 (deposit64(ecap, 35, 5, N-1))", () => {
-    const r = vtdRealize({ "x-scalable-mode": true, "x-flts": true, pasid: 20 }, RFC2);
+    const r = vtdRealize({ "x-scalable-mode": true, "x-flts": true, pasid: 20 }, RFC2, KVM_SPLIT);
     expect(r.ok && r.ecap).toBe(0x880000f00f5an | (1n << 40n) | (19n << 35n));
     const cfg = r.ok ? r.config : undefined;
     expect(vtdCapEcap({ ...cfg!, pasid: 0 }, RFC2).ecap).toBe(0x880000f00f5an);
@@ -96,7 +107,16 @@ describe("qemu.viommu reducer", () => {
     expect(r.outcomes[1]).toEqual({ ok: true });
     const vi = r.result.state.qemu.get(1)!.viommu!;
     expect(vi.cap).toBe(0x80d2008c222f0686n);
-    expect(vi.ecap).toBe(0xf00f5an);
+    expect(vi.ecap).toBe(0xf00f4an); // a machine without accel: qtest's irqchip, EIM off
+    // qemu.machine's accel and kernel_irqchip decide intremap=auto and eim=auto (x86_iommu_realize, vtd_decide_config).
+    const machine = (m: Record<string, unknown>) => [
+      ...base,
+      { op: "qemu.machine", pid: 1, ram: [], ...m },
+      { op: "qemu.viommu", pid: 1, model: "intel-iommu" },
+    ];
+    expect(run(machine({ accel: "kvm", kernel_irqchip: "split" })).result.state.qemu.get(1)!.viommu!.ecap).toBe(0xf00f5an);
+    expect(run(machine({ accel: "kvm" })).result.state.qemu.get(1)!.viommu!.ecap).toBe(0xf42n);
+    expect(run(machine({ accel: "tcg", kernel_irqchip: "split" })).result.state.qemu.get(1)!.viommu!.ecap).toBe(0xf00f4an);
     expect(last([...base, { op: "qemu.viommu", pid: 1, model: "intel-iommu", props: { "x-flts": true } }])).toEqual({
       error: "x-flts is only available in scalable mode",
     });

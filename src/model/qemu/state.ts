@@ -2,7 +2,7 @@
 // configured (guest RAM, the vIOMMU, emulated devices, assigned VFIO devices).
 
 import type { GuestRam } from "../viommu/vtd/guest_mem.ts";
-import type { VtdConfig } from "../viommu/vtd/regs.ts";
+import { NO_KERNEL_IRQCHIP, type MachineIrqchip, type VtdConfig } from "../viommu/vtd/regs.ts";
 import type { VtdUnit } from "../viommu/vtd/state.ts";
 
 /** A bridge's secondary bus (src/model/qemu/topology.ts). */
@@ -51,8 +51,11 @@ export interface QemuVfioDevice {
   cfg: GuestConfig;
 }
 
+export type { MachineIrqchip };
+
 export interface QemuMachine {
   ram: GuestRam[];
+  irqchip: MachineIrqchip;
   viommu: QemuViommu | null;
   /** Emulated devices (bridges included), by guest bdf: their QEMU model name. */
   devices: Map<string, string>;
@@ -62,6 +65,6 @@ export interface QemuMachine {
   vfio: Map<string, QemuVfioDevice>;
 }
 
-export function newMachine(ram: GuestRam[] = []): QemuMachine {
-  return { ram, viommu: null, devices: new Map(), buses: new Map(), vfio: new Map() };
+export function newMachine(ram: GuestRam[] = [], irqchip: MachineIrqchip = NO_KERNEL_IRQCHIP): QemuMachine {
+  return { ram, irqchip, viommu: null, devices: new Map(), buses: new Map(), vfio: new Map() };
 }

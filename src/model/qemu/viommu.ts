@@ -21,7 +21,7 @@ export const qemuViommu: Reducer = (s, ev, env) => {
   if (dmaDevices.length > 0 || m.vfio.size > 0) return notModelled(ev, "a vIOMMU created after the devices it translates");
   let r: ReturnType<typeof vtdRealize>;
   try {
-    r = vtdRealize((ev.props as Record<string, unknown> | undefined) ?? {}, vtdVersionOf(env.profile));
+    r = vtdRealize((ev.props as Record<string, unknown> | undefined) ?? {}, vtdVersionOf(env.profile), m.irqchip);
   } catch (e) {
     if (e instanceof VtdPropError) return new SimulatorFault({ seq: ev.seq, op: ev.op, kind: "bad-input", message: `props.${e.prop}: ${e.message}` });
     throw e;

@@ -16,6 +16,20 @@
 
 import { describe } from "../../values.ts";
 
+/**
+ * The interrupt controller the accelerator gives the machine (`-accel`, `-machine kernel-irqchip=`):
+ * what x86_iommu_realize and vtd_decide_config resolve intremap=auto and eim=auto from.
+ */
+export interface MachineIrqchip {
+  /** kvm_irqchip_in_kernel(): KVM with kernel-irqchip on or split (never under qtest or TCG). */
+  inKernel: boolean;
+  /** kvm_irqchip_is_split(). */
+  split: boolean;
+}
+
+/** No in-kernel irqchip: -accel qtest (the oracle's QEMU) or TCG. */
+export const NO_KERNEL_IRQCHIP: MachineIrqchip = { inKernel: false, split: false };
+
 export type VtdEra = "v5" | "master";
 
 export interface VtdVersion {
@@ -174,11 +188,12 @@ export type VtdRealize = { ok: true; config: VtdConfig; cap: bigint; ecap: bigin
  * Set the properties (an unknown one fails as object_property_find: "Property
  * 'intel-iommu.NAME' not found"), then vtd_realize: [v5: the PASID device-IOTLB
  * check], vtd_decide_config, vtd_init (vtd_cap_init). Interrupt remapping is
- * resolved as under KVM with kernel-irqchip=split, QEMU's usual setup for
- * intel-iommu: intremap=auto is on, eim=auto follows intremap, and KVM has
- * X2APIC_API.
+ * resolved from the machine's irqchip: x86_iommu_realize turns intremap=auto on
+ * unless the whole irqchip is in the kernel (KVM, kernel-irqchip=on), where
+ * intremap=on is refused; vtd_decide_config turns eim=auto on only with an
+ * in-kernel irqchip (KVM) and intremap (a KVM with X2APIC_API is assumed).
  */
-export function vtdRealize(props: Readonly<Record<string, unknown>>, v: VtdVersion = VTD_MASTER): VtdRealize {
+export function vtdRealize(props: Readonly<Record<string, unknown>>, v: VtdVersion = VTD_MASTER, irqchip: MachineIrqchip = NO_KERNEL_IRQCHIP): VtdRealize {
   const table = propTable(v);
   const p: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(props)) {
@@ -187,7 +202,10 @@ export function vtdRealize(props: Readonly<Record<string, unknown>>, v: VtdVersi
   }
   const b = (k: string, dflt: boolean) => (p[k] as boolean | undefined) ?? dflt;
   const intremapProp = (p.intremap as OnOffAuto | undefined) ?? "auto";
-  const intremap = intremapProp !== "off"; // auto: on unless kernel-irqchip=on
+  const irqAllKernel = irqchip.inKernel && !irqchip.split;
+  const intremap = intremapProp === "auto" ? !irqAllKernel : intremapProp === "on";
+  // x86_iommu_realize, before vtd_realize.
+  if (intremap && irqAllKernel) return { ok: false, error: "Interrupt Remapping cannot work with kernel-irqchip=on, please use 'split|off'." };
   const eimProp = (p.eim as OnOffAuto | undefined) ?? "auto";
   const pasid = v.pasidWidth ? ((p.pasid as number | undefined) ?? 0) : b("x-pasid-mode", false) ? 8 : 0;
   const cfg: VtdConfig = {
@@ -203,7 +221,7 @@ export function vtdRealize(props: Readonly<Record<string, unknown>>, v: VtdVersi
     dmaTranslation: b("dma-translation", true),
     staleTm: b("stale-tm", false),
     intremap,
-    eim: eimProp === "on" || (eimProp === "auto" && intremap),
+    eim: eimProp === "on" || (eimProp === "auto" && irqchip.inKernel && intremap),
     deviceIotlb: b("device-iotlb", false),
     pt: b("pt", true),
   };
