@@ -259,6 +259,10 @@ export function vtdProgram(seed: number): Program {
         [R.RTADDR, 8],
         [R.IECTL, 4],
         [R.FEDATA, 4],
+        [0x00, 4], // VER
+        [R.CAP, 8],
+        [R.ECAP, 8],
+        [0x64, 4], // PMEN
       ] as const);
       g.mr(off, size);
     },
