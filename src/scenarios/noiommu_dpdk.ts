@@ -50,18 +50,18 @@ function* run({ rng, scale, profile }: ScenarioContext): ScenarioRun {
   const rounds = ROUNDS_PER_SCALE * scale;
   for (let r = 0; r < rounds; r++) {
     // rte_mem_virt2iova for each mbuf of a burst: the PA the descriptors carry.
+    const live = mapped.flatMap((m, i) => (m ? [i] : []));
     for (let k = 0; k < GET_PAS_PER_ROUND; k++) {
-      const i = pick(rng, 0, SEGMENTS - 1);
+      const i = live[pick(rng, 0, live.length - 1)]!;
       const off = pick(rng, 0, SEGMENT / 64 - 1) * 64;
-      // A segment not mapped answers ENOENT: the driver then maps it (eal_memalloc growth).
       yield { op: "ioctl", pid: PID, fd: iommufd, cmd: getPa, arg: { ioas_id: ioas, iova: hex(IOVA + i * SEGMENT + off), ...limit } };
     }
     // The heap grows into a segment or shrinks out of one (rte_mem_event callbacks: dma map / unmap).
     const i = pick(rng, 0, SEGMENTS - 1);
-    if (mapped[i]) {
+    if (mapped[i] && live.length > 1) {
       ok(yield { op: "ioctl", pid: PID, fd: iommufd, cmd: "IOMMU_IOAS_UNMAP", arg: { ioas_id: ioas, iova: hex(IOVA + i * SEGMENT), length: hex(SEGMENT) } }, "IOMMU_IOAS_UNMAP");
       mapped[i] = false;
-    } else yield* map(i);
+    } else if (!mapped[i]) yield* map(i);
   }
   // rte_eal_cleanup: reset the device, detach, close everything.
   ok(yield { op: "ioctl", pid: PID, fd: dev, cmd: "VFIO_DEVICE_RESET" }, "VFIO_DEVICE_RESET");
