@@ -6,6 +6,7 @@
 // the devices DMA through the vIOMMU (vtd_iommu_translate), including a stale access
 // after an unmap, which faults.
 
+import type { Outcome } from "../model/outcome.ts";
 import { hex, ok, pick, type RawEvent, type Scenario, type ScenarioContext, type ScenarioRun } from "./scenario.ts";
 import { PageTable, PGTT_FS, PGTT_SS, VtdGuest, VtdTables } from "./vtd_guest.ts";
 
@@ -22,7 +23,7 @@ interface Vm {
   dev: { devfn: number; bdf: string; did: number; table: PageTable; pasid: number; pasidTable?: PageTable };
 }
 
-function* bootVm(pid: number, hostPa: number, flts: boolean): Generator<RawEvent, Vm, never> {
+function* bootVm(pid: number, hostPa: number, flts: boolean): Generator<RawEvent, Vm, Outcome> {
   const va = 0x7f0000000000;
   // qemu_ram_alloc: guest RAM is the VMM's anonymous memory; pc_memory_init maps it at GPA 0.
   ok(yield { op: "process", pid }, "process");
