@@ -40,7 +40,13 @@ function* run({ rng, scale, profile }: ScenarioContext): ScenarioRun {
         pid: PID,
         fd: iommufd,
         cmd: "IOMMU_IOAS_MAP",
-        arg: { flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"], ioas_id: ioas, user_va: hex(VA + i * SEGMENT), length: hex(SEGMENT), iova: hex(IOVA + i * SEGMENT) },
+        arg: {
+          flags: ["FIXED_IOVA", "READABLE", "WRITEABLE"],
+          ioas_id: ioas,
+          user_va: hex(VA + i * SEGMENT),
+          length: hex(SEGMENT),
+          iova: hex(IOVA + i * SEGMENT),
+        },
       },
       "IOMMU_IOAS_MAP",
     );
@@ -59,7 +65,10 @@ function* run({ rng, scale, profile }: ScenarioContext): ScenarioRun {
     // The heap grows into a segment or shrinks out of one (rte_mem_event callbacks: dma map / unmap).
     const i = pick(rng, 0, SEGMENTS - 1);
     if (mapped[i] && live.length > 1) {
-      ok(yield { op: "ioctl", pid: PID, fd: iommufd, cmd: "IOMMU_IOAS_UNMAP", arg: { ioas_id: ioas, iova: hex(IOVA + i * SEGMENT), length: hex(SEGMENT) } }, "IOMMU_IOAS_UNMAP");
+      ok(
+        yield { op: "ioctl", pid: PID, fd: iommufd, cmd: "IOMMU_IOAS_UNMAP", arg: { ioas_id: ioas, iova: hex(IOVA + i * SEGMENT), length: hex(SEGMENT) } },
+        "IOMMU_IOAS_UNMAP",
+      );
       mapped[i] = false;
     } else if (!mapped[i]) yield* map(i);
   }

@@ -14,7 +14,7 @@ import { Effect, Exit } from "effect";
 import { statSync } from "node:fs";
 import { normaliseExpect, type TraceEvent } from "../model/events.ts";
 import { foldBatch } from "../model/fold.ts";
-import { BadInput, ProfileService, SimulatorFault } from "../model/framework.ts";
+import { type BadInput, ProfileService, SimulatorFault } from "../model/framework.ts";
 import { parseTraceEvent } from "../model/ops.ts";
 import { toJsonValue, type Outcome } from "../model/outcome.ts";
 import { initialState, type State } from "../model/state.ts";

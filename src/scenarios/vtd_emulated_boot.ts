@@ -87,7 +87,8 @@ function* run({ rng, scale }: ScenarioContext): ScenarioRun {
 
 export const vtdEmulatedBoot: Scenario = {
   name: "vtd-emulated-boot",
-  title: "emulated devices behind intel-iommu: guest-built first-stage (x-flts, with a PASID) and second-stage tables, map/unmap churn with queued invalidations",
+  title:
+    "emulated devices behind intel-iommu: guest-built first-stage (x-flts, with a PASID) and second-stage tables, map/unmap churn with queued invalidations",
   profile: ["linux-mainline", "qemu-flts-final"],
   estimate: (scale) => 60 + ROUNDS_PER_SCALE * scale * 8,
   run,

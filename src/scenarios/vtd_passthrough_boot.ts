@@ -30,14 +30,25 @@ const VF = { devfn: 0x20, bdf: "00:04.0", did: 3 };
 
 function* run({ rng, scale }: ScenarioContext): ScenarioRun {
   // The host: a VT-d unit with scalable mode, nesting, first-stage 1 GiB pages and PASID; the device has a PASID capability.
-  ok(yield { op: "host.iommu", type: "intel_vtd", cap_reg: "0x01d2008c406f0462", ecap_reg: hex(0xf0101efen | (1n << 26n) | (1n << 40n) | (1n << 43n) | (1n << 46n) | (1n << 47n)) }, "host.iommu");
+  ok(
+    yield {
+      op: "host.iommu",
+      type: "intel_vtd",
+      cap_reg: "0x01d2008c406f0462",
+      ecap_reg: hex(0xf0101efen | (1n << 26n) | (1n << 40n) | (1n << 43n) | (1n << 46n) | (1n << 47n)),
+    },
+    "host.iommu",
+  );
   ok(yield { op: "host.device", bdf: HOST, pasid: { max_log2: 20, exec: false, priv: false } }, "host.device");
   // QEMU starts: guest RAM (qemu_ram_alloc), the machine, the vIOMMU, an emulated NIC.
   ok(yield { op: "process", pid: PID }, "process");
   ok(yield { op: "mem.map", pid: PID, va: hex(RAM_VA), length: hex(RAM), pa: hex(RAM_PA) }, "guest RAM");
   ok(yield { op: "mem.map", pid: PID, va: hex(INV_VA), length: "0x1000" }, "QEMU's invalidation buffer");
   ok(yield { op: "qemu.machine", pid: PID, ram: [{ gpa: "0x0", size: hex(RAM), va: hex(RAM_VA) }] }, "qemu.machine");
-  ok(yield { op: "qemu.viommu", pid: PID, model: "intel-iommu", props: { "x-scalable-mode": true, "x-flts": true, "caching-mode": true, "x-pasid-mode": true } }, "qemu.viommu");
+  ok(
+    yield { op: "qemu.viommu", pid: PID, model: "intel-iommu", props: { "x-scalable-mode": true, "x-flts": true, "caching-mode": true, "x-pasid-mode": true } },
+    "qemu.viommu",
+  );
   ok(yield { op: "qemu.device", pid: PID, guest_bdf: NIC.bdf, model: "e1000e" }, "qemu.device");
   // -object iommufd: iommufd_backend_connect; vfio_pci_realize -> iommufd_cdev_attach.
   const iommufd = fdOf(yield { op: "open", pid: PID, path: "/dev/iommu" }, "open /dev/iommu");

@@ -14,7 +14,13 @@ function intFlag(v: string | true | undefined, flag: string, dflt: number, min: 
   if (v === undefined) return Effect.succeed(dflt);
   const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max)
-    return Effect.fail(new BadInput({ file: "iorr record", field: flag, message: `expected an integer from ${min} to ${max}, got ${v === true ? "nothing" : JSON.stringify(v)}` }));
+    return Effect.fail(
+      new BadInput({
+        file: "iorr record",
+        field: flag,
+        message: `expected an integer from ${min} to ${max}, got ${v === true ? "nothing" : JSON.stringify(v)}`,
+      }),
+    );
   return Effect.succeed(n);
 }
 
@@ -44,7 +50,9 @@ export const recordCommand: Command = {
       const scale = yield* intFlag(a.flags.scale, "--scale", 1, 1, 1_000_000);
       const output = a.flags.output;
       if (typeof output !== "string")
-        return yield* Effect.fail(new BadInput({ file: "iorr record", field: "-o", message: "the output database is required: iorr record --scenario <name> -o <trace.db>" }));
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr record", field: "-o", message: "the output database is required: iorr record --scenario <name> -o <trace.db>" }),
+        );
       const profile = yield* profileFor("record", a.flags.profile, { file: "iorr record", header: { profile: [...scenario.profile] } });
       const bar = out.progress("record");
       const r = yield* recordScenario({ scenario, seed, scale, output, profile, progress: (d, t) => bar.update(d, t) }).pipe(
