@@ -16,6 +16,7 @@ import { checkpointsCommand, upgradeCommand } from "./commands/maintain.ts";
 import { bisectCommand, bisectRunCommand } from "./commands/bisect.ts";
 import { oracleCommand } from "./commands/oracle.ts";
 import { profilesCommand } from "./commands/profiles.ts";
+import { recordCommand } from "./commands/record.ts";
 import { replayCommand } from "./commands/replay.ts";
 import { stateCommand } from "./commands/state.ts";
 import { whyCommand } from "./commands/why.ts";
@@ -24,6 +25,7 @@ import { nearest } from "./suggest.ts";
 
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
+  record: recordCommand,
   export: exportCommand,
   replay: replayCommand,
   state: stateCommand,

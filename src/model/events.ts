@@ -361,7 +361,7 @@ function checkExpectValue(k: string, v: unknown): void {
 }
 
 /** `expect`: only outcome keys, each holding what such an outcome holds; `true` asks only that the field be present. */
-function normaliseExpect(v: unknown): Expect {
+export function normaliseExpect(v: unknown): Expect {
   if (v === null || typeof v !== "object" || Array.isArray(v)) throw new EventError("expect", `expected an object, got ${describe(v)}`);
   const e = v as Record<string, unknown>;
   for (const [k, x] of Object.entries(e)) {

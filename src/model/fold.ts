@@ -45,9 +45,10 @@ export interface FoldResult {
 /**
  * Fold `events` into `state` under the profile service. A simulator fault
  * fails the Effect; the events before it are folded into nothing (the caller
- * keeps the previous state), and the fault names the event.
+ * keeps the previous state), and the fault names the event. `events` may be a lazy
+ * iterable (a recorder's next event depends on the outcome the visitor saw).
  */
-export function foldBatch(state: State, events: readonly TraceEvent[], visit?: Visit): Effect.Effect<FoldResult, SimulatorFault, ProfileService> {
+export function foldBatch(state: State, events: Iterable<TraceEvent>, visit?: Visit): Effect.Effect<FoldResult, SimulatorFault, ProfileService> {
   return Effect.flatMap(ProfileService, (profile) =>
     Effect.suspend(() => {
       let processed = 0;

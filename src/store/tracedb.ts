@@ -153,6 +153,8 @@ export class TraceDb {
   private readonly args = new Array<unknown>(INSERT_ROWS * 6);
   private readonly hashSlots = Array.from({ length: INSERT_ROWS }, () => new Uint8Array(8));
   private closed = false;
+  /** Bytes of event rows appended through this handle (payload, expect, outcome, chain value): a recorder spaces its checkpoints by them. */
+  bytesAppended = 0;
   // Structures written by the transaction in progress, confirmed once it commits.
   private unconfirmed: Structures | undefined;
   private appendTx!: (events: readonly StoredEvent[]) => number;
@@ -568,6 +570,7 @@ export class TraceDb {
       const payload = payloads[i - lo]!;
       const expect = expects[i - lo]!;
       const hash = hashSlots[row]!;
+      this.bytesAppended += payload.length + (expect?.length ?? 0) + (outcomes[i - lo]?.length ?? 0) + 8;
       chainInto(hash, prev, at, op, payload, expect, outcomes[i - lo]!);
       prev = hash;
       const o = row * 6;

@@ -21,6 +21,9 @@
 //                       audit_vs_replay_ratio, that pass against a plain replay of the same events
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
 //                       / median of `node -e 0`, run alternately (<= 4)
+//   record_events_per_s, record_vs_replay_ratio, record_peak_mb
+//                       iorr record --scenario vtd-passthrough-boot at N events, in a child process;
+//                       over replay --verify of the recording, in another (tools/bench/record.ts)
 // Measured here, never in timed unit tests. Figures are printed; with --json one object.
 // The bench itself runs the sources through tsx (npm run bench): its figures are timed inside
 // one process after loading, so the loader costs it nothing. The command it starts for
@@ -46,6 +49,7 @@ import { benchAppend } from "./append.ts";
 import { benchDiff } from "./diff.ts";
 import { benchAudit } from "./audit.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
+import { benchRecord } from "./record.ts";
 import { benchReplay } from "./replay.ts";
 import { benchStartup } from "./startup.ts";
 import { benchWalk } from "./walk.ts";
@@ -100,6 +104,13 @@ async function main(): Promise<void> {
     `cli startup    ${st.cli_startup_ms} ms for iorr replay traces/01-process-fds.jsonl --verify --json, node -e 0 ${st.node_startup_ms} ms: ratio ${st.cli_startup_ratio} (budget <= 4)`,
   );
 
+  // In child processes, before this one holds a million events: peak RSS is the recording's own.
+  const rc = benchRecord(N);
+  log(
+    `record         ${rc.record_events_per_s} events/s: vtd-passthrough-boot --scale ${rc.record_scale} (${rc.record_events} events, ${rc.record_checkpoints} checkpoints, ${rc.record_bytes} bytes), ` +
+      `${rc.record_cpu_ms} ms CPU; replay --verify of it ${rc.replay_verify_cpu_ms} ms CPU: ratio ${rc.record_vs_replay_ratio} CPU, ${rc.record_vs_replay_wall_ratio} wall (budget <= 1.5); ` +
+      `peak RSS ${rc.record_peak_mb} MB (budget < 500)`,
+  );
   const path = join(tmpdir(), `iorr-bench-replay-${process.pid}.db`);
   rmSync(path, { force: true });
   try {
@@ -193,6 +204,13 @@ async function main(): Promise<void> {
       why_ms: wy.why_ms,
       audit_events_per_s: au.audit_events_per_s,
       audit_vs_replay_ratio: au.audit_vs_replay_ratio,
+      record_events_per_s: rc.record_events_per_s,
+      record_vs_replay_ratio: rc.record_vs_replay_ratio,
+      record_vs_replay_wall_ratio: rc.record_vs_replay_wall_ratio,
+      record_peak_mb: rc.record_peak_mb,
+      record_events: rc.record_events,
+      record_bytes: rc.record_bytes,
+      record_checkpoints: rc.record_checkpoints,
       cli_startup_ratio: st.cli_startup_ratio,
       cli_startup_ms: st.cli_startup_ms,
       node_startup_ms: st.node_startup_ms,
@@ -205,6 +223,8 @@ async function main(): Promise<void> {
         walk4_per_s: wk.walk4_per_s >= 5_000_000,
         iotlb_hits_per_s: wk.iotlb_hits_per_s >= 30_000_000,
         cli_startup_ratio: st.cli_startup_ratio <= 4,
+        record_vs_replay_ratio: rc.record_vs_replay_ratio <= 1.5,
+        record_peak_mb: rc.record_peak_mb < 500,
       },
     };
     if (json) process.stdout.write(`${JSON.stringify(out)}\n`);
