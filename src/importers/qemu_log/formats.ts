@@ -21,7 +21,7 @@ export interface EventFormat {
 }
 
 /** Older formats of events whose format changed, as docs of QEMU's history give them (newest first after master's). */
-const OLD_FORMATS = String.raw`
+const OLD_FORMATS = `
 pci_cfg_read(const char *dev, unsigned devid, unsigned fnid, unsigned offs, unsigned val) "%s %02u:%u @0x%x -> 0x%x"|before deeb956c40 (QEMU 7.0): slot in decimal, no bus
 pci_cfg_write(const char *dev, unsigned devid, unsigned fnid, unsigned offs, unsigned val) "%s %02u:%u @0x%x <- 0x%x"|before deeb956c40 (QEMU 7.0): slot in decimal, no bus
 vfio_pci_read_config(const char *name, int addr, int len, int val) " (%s, @0x%x, len=0x%x) %x"|before 8908eb1a4a (QEMU 2.11): value without 0x
@@ -73,26 +73,37 @@ export function cFormat(src: string): string {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+/** What glibc's printf writes for each conversion, as a capturing group. */
+const CONVERSIONS: Record<string, { re: string; kind: ArgKind }> = {
+  d: { re: "(-?\\d+)", kind: "int" },
+  i: { re: "(-?\\d+)", kind: "int" },
+  u: { re: "(\\d+)", kind: "int" },
+  o: { re: "([0-7]+)", kind: "int" },
+  x: { re: "([0-9a-f]+)", kind: "hex" },
+  X: { re: "([0-9A-F]+)", kind: "hex" },
+  p: { re: "(0x[0-9a-f]+|\\(nil\\))", kind: "ptr" },
+  c: { re: "([\\s\\S])", kind: "char" },
+  s: { re: "([\\s\\S]*?)", kind: "str" },
+};
+
 /** A printf format to a regex with one group per conversion (glibc's output for each). */
 export function compilePrintf(fmt: string): { re: RegExp; kinds: ArgKind[] } {
   const kinds: ArgKind[] = [];
   let re = "";
-  const conv = /%([-+ #0]*)(\d*)(?:\.\d+)?(hh|h|ll|l|z|j|t)?([diouxXpscf%])/g;
+  const spec = /%([-+ #0]*)(\d*)(?:\.\d+)?(hh|h|ll|l|z|j|t)?([diouxXpscf%])/g;
   let last = 0;
-  for (let m = conv.exec(fmt); m; m = conv.exec(fmt)) {
+  for (let m = spec.exec(fmt); m; m = spec.exec(fmt)) {
     re += escapeRe(fmt.slice(last, m.index));
-    last = conv.lastIndex;
+    last = spec.lastIndex;
     const c = m[4]!;
-    if (c === "%") re += "%";
-    else if (c === "d" || c === "i") (re += "(-?\\d+)"), kinds.push("int");
-    else if (c === "u") (re += "(\\d+)"), kinds.push("int");
-    else if (c === "x") (re += "([0-9a-f]+)"), kinds.push("hex");
-    else if (c === "X") (re += "([0-9A-F]+)"), kinds.push("hex");
-    else if (c === "o") (re += "([0-7]+)"), kinds.push("int");
-    else if (c === "p") (re += "(0x[0-9a-f]+|\\(nil\\))"), kinds.push("ptr");
-    else if (c === "c") (re += "([\\s\\S])"), kinds.push("char");
-    else if (c === "s") (re += "([\\s\\S]*?)"), kinds.push("str");
-    else throw new Error(`format ${fmt}: %${c} is not used by these events`);
+    if (c === "%") {
+      re += "%";
+      continue;
+    }
+    const conv = CONVERSIONS[c];
+    if (!conv) throw new Error(`format ${fmt}: %${c} is not used by these events`);
+    re += conv.re;
+    kinds.push(conv.kind);
   }
   re += escapeRe(fmt.slice(last));
   // The log backend writes one space after the name; a format that starts with a space gives two.

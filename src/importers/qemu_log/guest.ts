@@ -206,7 +206,7 @@ export function cfgHandlers(plan: CfgPlan, declared: Set<string>): Record<string
       });
       return undefined;
     },
-    pci_cfg_write: (ctx, l) => {
+    pci_cfg_write: (_ctx, l) => {
       const v = vfioLine(l);
       if (typeof v === "string") return v;
       return num(v.args.addr) < 0x100

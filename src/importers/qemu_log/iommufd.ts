@@ -207,8 +207,8 @@ export const IOMMUFD_HANDLERS: Record<string, Handler> = {
     if (id === undefined) return objectNotInLog(num(a.id));
     if (c.ioas.has(num(a.id))) {
       // iommufd_device_auto_get_domain: an attach to an IOAS makes (or reuses) a paging HWPT with an id.
-      let auto = c.auto.get(num(a.id));
-      if (!auto) c.auto.set(num(a.id), (auto = { id: c.ids.alloc(), devices: new Set() }));
+      const auto = c.auto.get(num(a.id)) ?? { id: c.ids.alloc(), devices: new Set<string>() };
+      c.auto.set(num(a.id), auto);
       auto.devices.add(dev.name);
     }
     dev.attachedTo = num(a.id);
