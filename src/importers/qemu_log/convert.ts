@@ -43,13 +43,15 @@ interface Scan {
   devices: string[];
   pathOf: Map<string, string>;
   maps: { va: bigint; end: bigint }[];
+  /** Guest RAM as QEMU maps it for DMA: successful writable map_dma, iova = gpa. */
+  ram: { gpa: bigint; size: bigint; va: bigint }[];
   vtd: boolean;
   scalable: boolean;
   flts: boolean;
 }
 
 function scan(lines: readonly LogLine[]): Scan {
-  const s: Scan = { devices: [], pathOf: new Map(), maps: [], vtd: false, scalable: false, flts: false };
+  const s: Scan = { devices: [], pathOf: new Map(), maps: [], ram: [], vtd: false, scalable: false, flts: false };
   const getfd = new Map<number, string>();
   const see = (name: string) => {
     if (!s.devices.includes(name)) s.devices.push(name);
@@ -65,6 +67,8 @@ function scan(lines: readonly LogLine[]): Scan {
     }
     if (/^(iommufd_cdev_(attach|detach)_ioas_hwpt|vfio_pci_(read|write)_config)$/.test(l.name)) see(a.name as string);
     if (l.name === "iommufd_backend_map_dma" && a.vaddr !== 0n) s.maps.push({ va: a.vaddr as bigint, end: (a.vaddr as bigint) + (a.size as bigint) });
+    if (l.name === "iommufd_backend_map_dma" && a.ret === 0n && a.readonly === 0n && !s.ram.some((r) => r.gpa === a.iova))
+      s.ram.push({ gpa: a.iova as bigint, size: a.size as bigint, va: a.vaddr as bigint });
     if (l.name === "vtd_reg_write" || l.name === "vtd_reg_read") s.vtd = true;
     if (l.name === "vtd_reg_dmar_root" && a.scalable === 1n) s.scalable = true;
     if (l.name === "vtd_device_attach_hwpt" || (l.name === "iommufd_backend_alloc_hwpt" && a.hwpt_type === 1n)) s.flts = true;
@@ -131,24 +135,32 @@ export function convertLog(raw: readonly string[], logName: string): Conversion 
   if (maps.length) ctx.assume("the memory QEMU maps for DMA (iommufd_backend_map_dma addr, size) is mapped in the VMM process, merged by page");
 
   const guestSide = s.vtd || guestDevices.length > 0;
-  if (guestSide) {
-    let size = qi.maxGpa > MIB64 ? ((qi.maxGpa + MIB64 - 1n) / MIB64) * MIB64 : MIB64;
+  if (guestSide && s.ram.length) {
+    const ram = [...s.ram].sort((a, b) => (a.gpa < b.gpa ? -1 : 1)).map((r) => ({ gpa: hex(r.gpa), size: hex(r.size), va: hex(r.va) }));
+    ctx.emit(undefined, undefined, { op: "qemu.machine", pid: PID, ram, expect: { ok: true } });
+    ctx.assume("guest RAM is what QEMU maps writable for DMA (iommufd_backend_map_dma: iova = gpa, addr = its VMM address)");
+  } else if (guestSide) {
+    const size = qi.maxGpa > MIB64 ? ((qi.maxGpa + MIB64 - 1n) / MIB64) * MIB64 : MIB64;
     const top = maps.reduce((t, m) => (m.end > t ? m.end : t), 0n);
     const va = top && top >= 0x7f0000000000n - size * 2n ? ((top + 0x40000000n) >> 30n) << 30n : 0x7f0000000000n;
-    const ram: { gpa: string; size: string; va: string }[] = [];
-    if (size > Q35_LOWMEM + MIB64 * 8n) {
-      ram.push({ gpa: "0x0", size: hex(Q35_LOWMEM), va: hex(va) }, { gpa: "0x100000000", size: hex(size - Q35_LOWMEM), va: hex(va + Q35_LOWMEM) });
-    } else ram.push({ gpa: "0x0", size: hex(size), va: hex(va) });
-    if (size < MIB64) size = MIB64;
+    // pc_q35_init: below 4 GiB up to 0x80000000 when -m reaches 0xb0000000, the rest from 4 GiB.
+    const ram =
+      size >= 0xb0000000n
+        ? [
+            { gpa: "0x0", size: hex(Q35_LOWMEM), va: hex(va) },
+            { gpa: "0x100000000", size: hex(size - Q35_LOWMEM), va: hex(va + Q35_LOWMEM) },
+          ]
+        : [{ gpa: "0x0", size: hex(size), va: hex(va) }];
     ctx.emit(undefined, undefined, { op: "mem.map", pid: PID, va: hex(va), length: hex(size), expect: { ok: true } });
     ctx.emit(undefined, undefined, { op: "qemu.machine", pid: PID, ram, expect: { ok: true } });
     ctx.assume(`guest RAM is ${hex(size)} bytes laid out as q35 lays out -m (enough for every guest address the log shows), backed at VMM address ${hex(va)}`);
   }
-  if (guestSide) {
+  if (s.vtd || s.flts) {
     const props: Record<string, boolean> = {};
     if (s.scalable || qi.wide) props["x-scalable-mode"] = true;
     if (s.flts) props["x-flts"] = true;
-    if (guestDevices.length) props["caching-mode"] = true;
+    // vtd_decide_config: a vfio-pci device behind intel-iommu needs caching-mode (or x-flts).
+    if (guestDevices.length && !s.flts) props["caching-mode"] = true;
     ctx.emit(undefined, undefined, { op: "qemu.viommu", pid: PID, model: "intel-iommu", props, expect: { ok: true } });
     ctx.assume(
       `the machine has an intel-iommu with ${
