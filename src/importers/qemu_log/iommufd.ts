@@ -119,8 +119,8 @@ export const IOMMUFD_HANDLERS: Record<string, Handler> = {
     const c = iommufdOf(ctx, l, num(a.iommufd));
     const id = c.idMap.get(num(a.id));
     if (id === undefined) return objectNotInLog(num(a.id));
+    // The log id keeps naming the freed model id: a later IOMMU_DESTROY of it fails in both (ENOENT).
     if (a.ret === 0n) {
-      c.idMap.delete(num(a.id));
       c.ioas.delete(num(a.id));
       c.ids.free(id);
     }
@@ -143,6 +143,8 @@ export const IOMMUFD_HANDLERS: Record<string, Handler> = {
   // format labels them type=, dev_id=: the value after "type=" is the dev_id (backends/iommufd.c).
   iommufd_backend_alloc_viommu: (ctx, l, src) => {
     const a = l.args;
+    // The synthesized host is VT-d, which has no vIOMMU type: ARM_SMMUV3 (1) and TEGRA241_CMDQV (2) name another host.
+    if (a.type !== 0n) return `a vIOMMU of type ${a.type} (ARM SMMUv3 or Tegra241 CMDQV), not of the VT-d host the importer synthesizes`;
     const c = iommufdOf(ctx, l, num(a.iommufd));
     const dev = c.idMap.get(num(a.dev_id));
     const hwpt = c.idMap.get(num(a.hwpt_id));
