@@ -39,7 +39,9 @@ describe("each fixture imports, replays verified, and its JSONL re-imports", () 
       const again = iorr(["import", jsonl, "-o", join(dir, `${log}.again.db`)]);
       expect(again.status, again.stderr).toBe(0);
       // Every line of the log is accounted for.
-      const lines = readFileSync(join(FIX, log), "utf8").split("\n").filter((l) => l.trim() !== "").length;
+      const lines = readFileSync(join(FIX, log), "utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "").length;
       const sum = (o: Record<string, number>) => Object.values(o).reduce((x, y) => x + y, 0);
       const unused = Object.values(r.unused as Record<string, Record<string, number>>).reduce((x, o) => x + sum(o), 0);
       expect(sum(r.used) + unused + sum(r.unknown) + r.malformed.length).toBe(lines);
@@ -55,9 +57,7 @@ describe("the JSONL form", () => {
     expect(header).toMatchObject({ format: "iorr-trace", source: "qemu-trace", log: "iommufd_cdev_boot.log" });
     expect(header.assumed.length).toBeGreaterThan(3);
     const bind = text.findIndex((l) => l.includes('"VFIO_DEVICE_BIND_IOMMUFD"'));
-    expect(text[bind - 1]).toBe(
-      "// 3: iommufd_cdev_connect_and_bind  [iommufd=27] Successfully bound device 0000:81:00.1 (fd=28): output devid=1",
-    );
+    expect(text[bind - 1]).toBe("// 3: iommufd_cdev_connect_and_bind  [iommufd=27] Successfully bound device 0000:81:00.1 (fd=28): output devid=1");
   });
 });
 

@@ -13,14 +13,25 @@ const ev = (raw: string) => {
 
 describe("the table of event formats", () => {
   it("knows every event of the five trace-events files the reference reproduces, each format compiling", () => {
-    for (const name of ["iommufd_backend_map_dma", "iommufd_cdev_getfd", "vtd_reg_write", "vtd_inv_desc_iotlb_pasid", "pci_cfg_read", "vfio_user_dma_unmap", "x86_iommu_iec_notify", "shpc_slot_command"])
+    for (const name of [
+      "iommufd_backend_map_dma",
+      "iommufd_cdev_getfd",
+      "vtd_reg_write",
+      "vtd_inv_desc_iotlb_pasid",
+      "pci_cfg_read",
+      "vfio_user_dma_unmap",
+      "x86_iommu_iec_notify",
+      "shpc_slot_command",
+    ])
       expect(EVENT_FORMATS.has(name), name).toBe(true);
     // 288 definitions plus two events known only by their older names (vfio_realize, the RFC's dep_devices_iommufd).
     expect(EVENT_FORMATS.size).toBe(290);
   });
 
   it("expands PRI* macros and C escapes as the compiler concatenates the pieces", () => {
-    expect(cFormat(String.raw`"Notify IEC invalidation: global=%d index=%" PRIu32 " mask=%" PRIu32`)).toBe("Notify IEC invalidation: global=%d index=%u mask=%u");
+    expect(cFormat(String.raw`"Notify IEC invalidation: global=%d index=%" PRIu32 " mask=%" PRIu32`)).toBe(
+      "Notify IEC invalidation: global=%d index=%u mask=%u",
+    );
     expect(cFormat(String.raw`"\t%04x:%02x:%02x.%x group %d"`)).toBe("\t%04x:%02x:%02x.%x group %d");
     expect(cFormat(String.raw`"Region \"%s\" iova=0x%"PRIx64`)).toBe('Region "%s" iova=0x%x');
   });
