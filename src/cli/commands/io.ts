@@ -1,4 +1,5 @@
 // iorr import <trace.jsonl> -o <trace.db> [--profile P] [--json]
+// iorr import --from qemu-trace <qemu.log> -o <out.db|out.jsonl> [--profile P] [--json]
 // iorr export <trace> [-o out.jsonl [--json]] [--outcomes] [--profile P]
 // iorr info <trace> [--json]
 
@@ -6,12 +7,15 @@ import { Effect } from "effect";
 import { existsSync, statSync } from "node:fs";
 import { eventToJson } from "../../trace/jsonl.ts";
 import { importJsonl } from "../../importers/import.ts";
+import { convertQemuLog, importQemuLog, summary } from "../../importers/qemu_log/import.ts";
+import type { Report } from "../../importers/qemu_log/context.ts";
 import { BadInput } from "../../model/framework.ts";
 import type { Outcome } from "../../model/outcome.ts";
 import { replay, type ReplayFault } from "../../replay/engine.ts";
 import { isTraceDbPath, MAX_CHECKPOINT_BYTES } from "../../store/tracedb.ts";
 import { checkCheckpoints, EXIT, profileFor, readAll, stopped, usingTrace, withTrace, type Command } from "../common.ts";
 import { writeOutput } from "../output_file.ts";
+import type { Output } from "../report.ts";
 
 /** Do two paths name one existing file (so writing one would replace the other)? */
 function sameFile(a: string, b: string): boolean {
@@ -25,23 +29,31 @@ function sameFile(a: string, b: string): boolean {
 }
 import { count } from "../report.ts";
 
+const IMPORT_FORMATS = ["jsonl", "qemu-trace"];
+
 export const importCommand: Command = {
-  usage: "import <trace.jsonl> -o <trace.db> [--profile P] [--json]",
-  summary: "validate a JSONL trace and store it with outcomes and checkpoints",
-  flags: { output: { value: true, short: "o" }, profile: { value: true } },
-  args: { min: 1, max: 1, names: ["<trace.jsonl>"] },
+  usage: "import [--from jsonl|qemu-trace] <input> -o <trace.db|out.jsonl> [--profile P] [--json]",
+  summary: "store a JSONL trace with outcomes and checkpoints, or convert a QEMU -trace log (--from qemu-trace)",
+  flags: { output: { value: true, short: "o" }, profile: { value: true }, from: { value: true } },
+  args: { min: 1, max: 1, names: ["<input>"] },
   run: (a, out) =>
     Effect.gen(function* () {
       const input = a.positional[0]!;
       const output = a.flags.output;
+      const from = a.flags.from ?? "jsonl";
+      if (typeof from !== "string" || !IMPORT_FORMATS.includes(from))
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr import", field: "--from", message: `unknown input format ${JSON.stringify(from)}: one of ${IMPORT_FORMATS.join(", ")}` }),
+        );
       if (typeof output !== "string")
         return yield* Effect.fail(
           new BadInput({ file: "iorr import", field: "-o", message: "the output database is required: iorr import <trace.jsonl> -o <trace.db>" }),
         );
-      if (isTraceDbPath(input) && input.endsWith(".db"))
-        return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
       if (sameFile(input, output))
         return yield* Effect.fail(new BadInput({ file: "iorr import", field: "-o", message: `${output} is the input trace; it would be replaced` }));
+      if (from === "qemu-trace") return yield* importQemuTrace(input, output, a.flags.profile, out);
+      if (isTraceDbPath(input) && input.endsWith(".db"))
+        return yield* Effect.fail(new BadInput({ file: input, message: "already a trace database; import reads a JSONL trace" }));
       const bar = out.progress("import");
       const r = yield* importJsonl(
         input,
@@ -62,6 +74,64 @@ export const importCommand: Command = {
       return { status: EXIT.ok, json: { events: r.events, checkpoints: r.checkpoints, checkpoints_skipped: r.checkpointsSkipped, output } };
     }),
 };
+
+/** --from qemu-trace: convert the log, report what was used, write JSONL or store a database. */
+function importQemuTrace(input: string, output: string, profileFlag: string | true | undefined, out: Output) {
+  return Effect.gen(function* () {
+    const q = yield* convertQemuLog(input);
+    const r = q.conversion.report;
+    for (const m of r.malformed)
+      out.warn(`${input}:${m.line}: ${m.event}: arguments do not match the format "${m.expected.join('" or "')}": ${JSON.stringify(m.text)}`);
+    let stored: { checkpoints: number } | undefined;
+    if (output.endsWith(".jsonl")) {
+      yield* writeOutput(output, q.jsonl());
+    } else {
+      const bar = out.progress("import");
+      stored = yield* importQemuLog(
+        input,
+        output,
+        q,
+        (header) => profileFor("import", profileFlag, { file: input, header }),
+        (d, t) => bar.update(d, t),
+      ).pipe(
+        Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(input, f, { output, written: false }))),
+        Effect.ensuring(Effect.sync(() => bar.done())),
+      );
+    }
+    out.print(`${output}: ${count(q.events.length, "event")} from ${input} (${summary(r)})${stored ? `, ${count(stored.checkpoints, "checkpoint")}` : ""}`);
+    printReport(r, q.conversion.header.assumed as string[], out);
+    return {
+      status: EXIT.ok,
+      json: {
+        output,
+        events: q.events.length,
+        ...(stored ? { checkpoints: stored.checkpoints } : {}),
+        lines: r.lines,
+        used: r.used,
+        unused: r.unused,
+        unknown: r.unknown,
+        malformed: r.malformed,
+        no_expect: r.no_expect,
+        assumed: q.conversion.header.assumed,
+      },
+    };
+  });
+}
+
+function printReport(r: Report, assumed: readonly string[], out: Output): void {
+  const list = (o: Record<string, number>) =>
+    Object.entries(o)
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ");
+  out.print(`used: ${list(r.used) || "none"}`);
+  if (Object.keys(r.no_expect).length) out.print(`emitted without expect (no recorded result in the log): ${list(r.no_expect)}`);
+  for (const [why, names] of Object.entries(r.unused)) out.print(`unused (${why}): ${list(names)}`);
+  if (Object.keys(r.unknown).length) out.print(`unknown events: ${list(r.unknown)}`);
+  for (const m of r.malformed) out.print(`malformed: line ${m.line}: ${m.event}`);
+  out.print("assumed:");
+  for (const s of assumed) out.print(`  - ${s}`);
+}
 
 export const exportCommand: Command = {
   usage: "export <trace> [-o out.jsonl [--json]] [--outcomes] [--profile P]",
