@@ -41,7 +41,7 @@ export const demoCommand: Command = {
       const started = Date.now();
       try {
         // The story, when the directory holds the samples it is told on.
-        const needed = [STORY_SAMPLES.boot, STORY_SAMPLES.bisect, STORY_SAMPLES.pasid].filter((f) => !existsSync(join(dir, f)));
+        const needed = [STORY_SAMPLES.bisect, STORY_SAMPLES.pasid].filter((f) => !existsSync(join(dir, f)));
         let story: StepResult[] | null = null;
         if (needed.length === 0) {
           out.print(`iorr demo: the story on the samples in ${dir}/ (each step shows the command that does it)`);

@@ -15,14 +15,12 @@ import { errorJson, Output } from "../report.ts";
 import { auditCommand } from "./audit.ts";
 import { bisectCommand } from "./bisect.ts";
 import { diffCommand } from "./diff.ts";
-import { importCommand } from "./io.ts";
+import { recordCommand } from "./record.ts";
 import { replayCommand } from "./replay.ts";
 import { whyCommand } from "./why.ts";
 
 /** The samples the story uses, in the samples directory. */
 export const STORY_SAMPLES = {
-  /** What the record step stands in with until `iorr record` lands: a VT-d passthrough device with a nested HWPT. */
-  boot: "06-nested-hwpt.jsonl",
   /** A trace recorded under one preset that diverges under the next (seed 003 V4 against linux-mainline). */
   bisect: "14-bisect-null-group.jsonl",
   bisectPreset: "linux-mainline",
@@ -119,7 +117,7 @@ export function tellStory(dir: string, work: string, io: StoryIo): Effect.Effect
         return s;
       });
 
-    const rec = recordBoot(dir, db);
+    const rec = recordBoot(db);
     const recorded = yield* step(rec.title, rec.name, rec.cmd, rec.argv, (j) =>
       typeof j.events === "number" && j.events > 0 ? undefined : "no events recorded",
     );
@@ -129,9 +127,9 @@ export function tellStory(dir: string, work: string, io: StoryIo): Effect.Effect
       j.divergence === null && typeof j.verified === "number" && j.verified > 0 ? undefined : "an outcome diverged, or nothing was verified",
     );
 
-    // Jump to the event that attaches the device, and the one whose DMA translated last: found in the recording, not fixed here.
+    // Jump to the event that first attaches the device, and the one whose DMA translated last: found in the recording, not fixed here.
     const events = yield* usingTrace(db, new Captured(), (src) => readAll(src)).pipe(Effect.orElseSucceed(() => [] as TraceEvent[]));
-    const attach = events.filter((e) => e.op === "ioctl" && e.cmd === "VFIO_DEVICE_ATTACH_IOMMUFD_PT" && isRet0(e.expect)).pop();
+    const attach = events.find((e) => e.op === "ioctl" && e.cmd === "VFIO_DEVICE_ATTACH_IOMMUFD_PT" && isRet0(e.expect));
     const at = attach?.seq ?? Math.max(1, Math.floor(events.length / 2));
     yield* step(
       `jump to event ${at}${attach ? " (the device's attach)" : ""}: what it changed`,
@@ -168,18 +166,16 @@ export function tellStory(dir: string, work: string, io: StoryIo): Effect.Effect
 }
 
 /**
- * The record step. Until `iorr record` (src/scenarios/) lands, the VT-d passthrough sample is imported
- * instead. Then this returns { name: "record", cmd: recordCommand, argv: ["--scenario",
- * "vtd-passthrough-boot", "--seed", "1", "-o", db] } (recordCommand calling recordScenario({ scenario,
- * seed, scale, output: db, progress })): the step prints and runs that command, and the later steps
- * work on what it wrote.
+ * The record step: `iorr record --scenario vtd-passthrough-boot --seed 1` (src/scenarios/): QEMU with the
+ * iommufd backend and an intel-iommu, a passthrough device, the guest enabling the vIOMMU, nested HWPTs,
+ * DMA with and without PASID, a reset and shutdown. The later steps work on what it wrote.
  */
-function recordBoot(dir: string, db: string): { title: string; name: string; cmd: Command; argv: string[] } {
+function recordBoot(db: string): { title: string; name: string; cmd: Command; argv: string[] } {
   return {
-    title: "record a boot (a VT-d passthrough device, nested HWPT; the sample stands in for `iorr record`)",
-    name: "import",
-    cmd: importCommand,
-    argv: [join(dir, STORY_SAMPLES.boot), "-o", db],
+    title: "record a boot (QEMU with an intel-iommu and a VT-d passthrough device: nested HWPT, guest tables, DMA with and without PASID)",
+    name: "record",
+    cmd: recordCommand,
+    argv: ["--scenario", "vtd-passthrough-boot", "--seed", "1", "-o", db],
   };
 }
 
