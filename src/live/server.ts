@@ -271,7 +271,8 @@ export class LiveServer {
     if (r.status !== 0) return { va: m.va, len, dir: m.dir };
     const p = this.session.state.processes.get(c.pid)!;
     const model = copyFromUser(this.session.state, p, m.va, len);
-    if (model && Buffer.compare(Buffer.from(model), r.data) !== 0) this.session.fold({ op: "mem.write", pid: c.pid, va: h64(m.va), hex: r.data.toString("hex") });
+    if (model && Buffer.compare(Buffer.from(model), r.data) !== 0)
+      this.session.fold({ op: "mem.write", pid: c.pid, va: h64(m.va), hex: r.data.toString("hex") });
     return { va: m.va, len, dir: m.dir, ...(m.dir === "in" ? {} : { before: new Uint8Array(r.data) }) };
   }
 

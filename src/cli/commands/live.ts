@@ -60,7 +60,10 @@ export const liveCommand: Command = {
       const output = a.flags.output;
       if (output === true) return yield* Effect.fail(new BadInput({ file: "iorr live", field: "-o", message: "needs a file name" }));
       if (typeof output === "string")
-        yield* Effect.try({ try: () => checkOutputPath(output), catch: (e) => new BadInput({ file: "iorr live", field: "-o", message: (e as Error).message }) });
+        yield* Effect.try({
+          try: () => checkOutputPath(output),
+          catch: (e) => new BadInput({ file: "iorr live", field: "-o", message: (e as Error).message }),
+        });
       const lib = yield* Effect.tryPromise({
         try: () => shimLibrary(),
         catch: (e) => new BadInput({ file: "iorr live", message: (e as Error).message }),
@@ -84,12 +87,25 @@ export const liveCommand: Command = {
       });
       const enosys = Object.fromEntries([...session.enosys].sort((x, y) => y[1] - x[1]));
       if (typeof output === "string") {
-        const header = { format: "iorr-trace" as const, version: 1 as const, profile: [...profile.spec], title: `iorr live -- ${argv.join(" ")}`, source: "live" };
+        const header = {
+          format: "iorr-trace" as const,
+          version: 1 as const,
+          profile: [...profile.spec],
+          title: `iorr live -- ${argv.join(" ")}`,
+          source: "live",
+        };
         yield* importEvents("iorr live", header, session.events, output, profile).pipe(
           Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(output, f, { output, written: false }))),
         );
       }
-      const figures = { status, calls: session.calls, events: session.events.length, enosys: session.enosysTotal(), not_modelled: enosys, ...(typeof output === "string" ? { output } : {}) };
+      const figures = {
+        status,
+        calls: session.calls,
+        events: session.events.length,
+        enosys: session.enosysTotal(),
+        not_modelled: enosys,
+        ...(typeof output === "string" ? { output } : {}),
+      };
       if (!out.json) {
         const lines = [`iorr live: ${argv[0]} exited with status ${status}; ${count(session.calls, "call")}, ${count(session.events.length, "event")}`];
         if (typeof output === "string") lines.push(`iorr live: session written to ${output}`);
