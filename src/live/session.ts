@@ -18,8 +18,8 @@ export interface Unmodelled {
 
 export class LiveSession {
   state: State = initialState();
-  /** The folded events, each with its outcome as `expect`, in order. */
-  readonly events: TraceEvent[] = [];
+  /** The folded events as raw trace events, each with its outcome as `expect`, in order. */
+  readonly events: Record<string, unknown>[] = [];
   /** Calls answered ENOSYS, by reason. */
   readonly enosys = new Map<string, number>();
   calls = 0;
@@ -57,8 +57,13 @@ export class LiveSession {
       return { why: f instanceof SimulatorFault ? f.message : String(f) };
     }
     this.state = r.right.state;
-    this.events.push(parseTraceEvent({ ...raw, expect: toJsonValue(outcome) as Record<string, unknown> }, seq));
+    this.events.push({ ...raw, expect: toJsonValue(outcome) });
     return outcome!;
+  }
+
+  /** The session's events as a trace holds them (each checked as a trace's event is). */
+  traceEvents(): TraceEvent[] {
+    return this.events.map((raw, i) => parseTraceEvent(raw, i + 1));
   }
 
   /** Count a call answered ENOSYS. */

@@ -94,7 +94,7 @@ export const liveCommand: Command = {
           title: `iorr live -- ${argv.join(" ")}`,
           source: "live",
         };
-        yield* importEvents("iorr live", header, session.events, output, profile).pipe(
+        yield* importEvents("iorr live", header, session.traceEvents(), output, profile).pipe(
           Effect.catchTag("ReplayFault", (f: ReplayFault) => Effect.fail(stopped(output, f, { output, written: false }))),
         );
       }
