@@ -13,7 +13,7 @@ import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
-import { pointerMembers, type PointerDir } from "../uapi/pointers.ts";
+import { FD_MEMBERS, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
 import { type Frame, FrameReader, M, OTHER_KINDS, parseIoctl, parseReply, probeReq, readReq, result, S, frame, writeReq } from "./protocol.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 
@@ -201,7 +201,11 @@ export class LiveServer {
     const mirrored: Mirrored[] = [];
     if (def?.arg.kind === "struct") {
       if (call.bytes && call.arg !== 0n) {
-        raw.argHex = hex(call.bytes);
+        // The event's copy of the struct carries model fds; the caller's bytes stay as they are.
+        const bytes = Uint8Array.from(call.bytes);
+        const unknownFd = this.fdsToModel(c, def.arg.struct, bytes);
+        if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
+        raw.argHex = hex(bytes);
         for (const m of this.pointers(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
@@ -214,6 +218,24 @@ export class LiveServer {
     if (out.errno) return -errnoOf(out);
     if (out.fd !== undefined) return this.newFd(c, out.fd);
     return out.ret ?? 0;
+  }
+
+  /**
+   * An fd member names the caller's fd: the event gets the model's number for it
+   * (writeStruct never writes these members back). A caller fd the model does not
+   * know (a memfd: memfd_create is not intercepted) cannot be passed: its reason.
+   */
+  private fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): string | undefined {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const name of FD_MEMBERS[struct.name] ?? []) {
+      const f = struct.byName.get(name)!;
+      if (f.offset + 4 > bytes.length) continue;
+      const real = view.getInt32(f.offset, true);
+      const fd = c.toModel.get(real);
+      if (fd !== undefined) view.setInt32(f.offset, fd, true);
+      else if (real >= 0) return `${name} names an fd the model does not know`;
+    }
+    return undefined;
   }
 
   /** The pointer members of the caller's struct (within its size) and the ranges behind them. */
@@ -294,9 +316,10 @@ export class LiveServer {
     const fields: Record<string, FieldValue> = {};
     for (const [k, v] of Object.entries(decodeStruct(struct, bytes))) fields[k] = v as FieldValue;
     let changed = false;
+    const fdMembers = FD_MEMBERS[struct.name] ?? [];
     for (const [k, v] of Object.entries(out)) {
       const f = struct.byName.get(k);
-      if (!f || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
+      if (!f || fdMembers.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
       if (Array.isArray(v) !== (f.count !== undefined)) continue; // an inline reply (allowed_iovas): the memory carries it
       // An fd the model installed (out_fault_fd, ...) is a placeholder fd in the caller.
       const value = /_fd$/.test(f.name) && typeof v === "number" ? await this.newFd(c, v) : v;

@@ -56,3 +56,12 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
 export function pointerMembers(def: StructDef): readonly PointerMember[] {
   return POINTER_MEMBERS[def.name] ?? [];
 }
+
+/**
+ * Members that name one of the caller's fds (fdget in the kernel): a tool that
+ * renumbers fds translates them. By struct name.
+ */
+export const FD_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  vfio_device_bind_iommufd: ["iommufd"],
+  iommu_ioas_map_file: ["fd"],
+};

@@ -2,6 +2,7 @@
 // against the kernel's behaviour (drivers/iommu/iommufd/). Run by
 // test/live/live.test.ts under `iorr live`; exit status = failed checks.
 // argv[1]: iterations of the timed IOAS_MAP/IOAS_UNMAP loop (default 1000).
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 #define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, 0x84)
 #define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, 0x85)
 #define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, 0x86)
+#define IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
 #define MAP_FIXED_IOVA (1 << 0)
 #define MAP_WRITEABLE (1 << 1)
 #define MAP_READABLE (1 << 2)
@@ -30,6 +32,7 @@ struct iommu_iova_range { uint64_t start, last; };
 struct iommu_ioas_iova_ranges { uint32_t size, ioas_id, num_iovas, __reserved; uint64_t allowed_iovas, out_iova_alignment; };
 struct iommu_ioas_map { uint32_t size, flags, ioas_id, __reserved; uint64_t user_va, length, iova; };
 struct iommu_ioas_unmap { uint32_t size, ioas_id; uint64_t iova, length; };
+struct iommu_ioas_map_file { uint32_t size, flags, ioas_id; int32_t fd; uint64_t start, length, iova; };
 
 static int failed;
 #define CHECK(cond, what)                                                                                                             \
@@ -123,6 +126,12 @@ int main(int argc, char **argv) {
   /* a call the model does not cover: ENOSYS, never a made-up success */
   char c;
   FAILS(read(fd, &c, 1), ENOSYS, "read() on iommufd is not modelled: ENOSYS");
+  /* a memfd the model never saw (memfd_create is not intercepted): ENOSYS, not a guess */
+  int mfd = memfd_create("iorr-live", 0);
+  CHECK(mfd >= 0 && ftruncate(mfd, 4096) == 0, "memfd_create");
+  struct iommu_ioas_map_file mf = {.size = sizeof mf, .flags = MAP_FIXED_IOVA | RW, .ioas_id = ioas, .fd = mfd, .length = 4096, .iova = 0x80000000};
+  FAILS(ioctl(fd, IOMMU_IOAS_MAP_FILE, &mf), ENOSYS, "IOAS_MAP_FILE of a file the model does not know answers ENOSYS");
+  close(mfd);
 
   /* fork: the child has its own connection and its own iommufd context */
   pid_t pid = fork();
