@@ -9,6 +9,7 @@ import { parseArgs } from "./args.ts";
 import { EXIT, type Command } from "./common.ts";
 import { auditCommand } from "./commands/audit.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { liveCommand } from "./commands/live.ts";
 import { debugCommand } from "./commands/debug.ts";
 import { diffCommand } from "./commands/diff.ts";
 import { exportCommand, importCommand, infoCommand } from "./commands/io.ts";
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, Command> = {
   audit: auditCommand,
   oracle: oracleCommand,
   demo: demoCommand,
+  live: liveCommand,
 };
 
 function help(write: (s: string) => void): void {

@@ -41,3 +41,4 @@ const STRUCTS_BY_NAME: ReadonlyMap<string, StructDef> = new Map([...IOMMUFD_STRU
 export function structByName(name: string): StructDef | undefined {
   return STRUCTS_BY_NAME.get(name);
 }
+export * from "./pointers.ts";

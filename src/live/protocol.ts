@@ -1,0 +1,82 @@
+// The wire protocol between the shim (src/live/shim/iorr_shim.c) and the
+// server (server.ts), as docs/live.md describes it: frames of a u32 length
+// then a body (u8 type, fields), little-endian.
+
+/** Shim to server. */
+export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6 } as const;
+/** Server to shim, during a call. */
+export const S = { READ: 16, WRITE: 17, PROBE: 18, NEWFD: 19, RESULT: 20 } as const;
+/** What an OTHER message names. */
+export const OTHER_KINDS: Readonly<Record<number, string>> = { 1: "read", 2: "write", 3: "mmap", 4: "poll", 5: "inherited-fd" };
+
+export interface Frame {
+  type: number;
+  body: Buffer;
+}
+
+/** Splits a byte stream into frames. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: Frame[] = [];
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUInt32LE(0);
+      if (this.buf.length < 4 + len) break;
+      out.push({ type: this.buf[4]!, body: this.buf.subarray(5, 4 + len) });
+      this.buf = this.buf.subarray(4 + len);
+    }
+    return out;
+  }
+}
+
+export function frame(type: number, ...parts: Uint8Array[]): Buffer {
+  const len = 1 + parts.reduce((n, p) => n + p.length, 0);
+  const head = Buffer.alloc(5);
+  head.writeUInt32LE(len, 0);
+  head[4] = type;
+  return Buffer.concat([head, ...parts]);
+}
+
+export function readReq(va: bigint, len: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeBigUInt64LE(va, 0);
+  b.writeUInt32LE(len, 8);
+  return frame(S.READ, b);
+}
+
+export function writeReq(va: bigint, data: Uint8Array): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(va, 0);
+  return frame(S.WRITE, b, data);
+}
+
+export function probeReq(va: bigint, pages: number): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeBigUInt64LE(va, 0);
+  b.writeUInt32LE(pages, 8);
+  return frame(S.PROBE, b);
+}
+
+export function result(ret: bigint | number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(BigInt(ret), 0);
+  return frame(S.RESULT, b);
+}
+
+/** A REPLY: its status (0 or -errno; a fd for NEWFD) and data. */
+export function parseReply(f: Frame): { status: number; data: Buffer } {
+  return { status: f.body.readInt32LE(0), data: f.body.subarray(4) };
+}
+
+/** An IOCTL call: the caller's fd, the command number, the argument, and the struct's bytes when they could be read. */
+export function parseIoctl(body: Buffer): { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined } {
+  const status = body.readUInt32LE(16);
+  return {
+    fd: body.readInt32LE(0),
+    cmd: body.readUInt32LE(4),
+    arg: body.readBigUInt64LE(8),
+    bytes: status === 1 ? new Uint8Array(body.subarray(20)) : undefined,
+  };
+}

@@ -1,0 +1,345 @@
+// The live server: one Unix socket, one connection per process running under
+// the shim (src/live/shim/iorr_shim.c). Each call becomes trace events folded
+// by LiveSession (the same reducers as replay); the answer goes back with the
+// out-struct and the memory behind pointer members written into the caller.
+// Calls from all processes are handled one at a time, in arrival order.
+
+import { createServer, type Server, type Socket } from "node:net";
+import { PAGE_SIZE } from "../model/memory/state.ts";
+import type { Outcome, OutValue } from "../model/outcome.ts";
+import { regionAt } from "../model/process/state.ts";
+import { copyFromUser } from "../model/uaccess/copy.ts";
+import type { UapiCommand } from "../uapi/commands.ts";
+import { ERRNO } from "../uapi/errno.ts";
+import { commandsByNumber } from "../uapi/index.ts";
+import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
+import { FD_MEMBERS, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
+import { type Frame, FrameReader, M, OTHER_KINDS, parseIoctl, parseReply, probeReq, readReq, result, S, frame, writeReq } from "./protocol.ts";
+import { isUnmodelled, type LiveSession } from "./session.ts";
+
+const PAGE = BigInt(PAGE_SIZE);
+/** The most caller memory mirrored for one pointer member (pinned ranges only map pages, they read nothing). */
+const MAX_PIN = 1n << 32n;
+const MAX_COPY = 1n << 24n;
+const ENOSYS = -ERRNO.ENOSYS!;
+
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const h64 = (v: bigint) => `0x${v.toString(16)}`;
+
+/** One process under the shim. */
+class Conn {
+  pid = 0;
+  started = false;
+  /** The caller's placeholder fd -> the model's fd, and back. */
+  readonly toModel = new Map<number, number>();
+  private readonly reader = new FrameReader();
+  private waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
+  closed = false;
+
+  constructor(
+    readonly sock: Socket,
+    private readonly onCall: (c: Conn, f: Frame) => void,
+  ) {
+    sock.on("data", (chunk: Buffer) => {
+      for (const f of this.reader.push(chunk)) {
+        if (f.type === M.REPLY && this.waiter) {
+          const w = this.waiter;
+          this.waiter = undefined;
+          w.resolve(f);
+        } else this.onCall(this, f);
+      }
+    });
+    sock.on("close", () => {
+      this.closed = true;
+      this.waiter?.reject(new Error("the process went away"));
+      this.waiter = undefined;
+    });
+  }
+
+  /** Send a request to the shim and wait for its REPLY. */
+  request(buf: Buffer): Promise<{ status: number; data: Buffer }> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error("the process went away"));
+      this.waiter = { resolve: (f) => resolve(parseReply(f)), reject };
+      this.sock.write(buf);
+    });
+  }
+
+  answer(ret: number | bigint): void {
+    if (!this.closed) this.sock.write(result(ret));
+  }
+}
+
+/** A caller's range behind a pointer member, and its bytes before the call when the kernel writes it. */
+interface Mirrored {
+  va: bigint;
+  len: number;
+  dir: PointerDir;
+  before?: Uint8Array;
+}
+
+export class LiveServer {
+  private readonly server: Server;
+  private readonly conns = new Set<Conn>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly session: LiveSession,
+    readonly socketPath: string,
+  ) {
+    this.server = createServer((sock) => {
+      const c = new Conn(sock, (conn, f) => this.enqueue(() => this.handle(conn, f)));
+      this.conns.add(c);
+      sock.on("error", () => {});
+      sock.on("close", () => {
+        c.closed = true;
+        this.conns.delete(c);
+        // do_exit: the process's fds are closed (close_files), as process.exit folds them.
+        this.enqueue(async () => {
+          if (c.started) this.session.fold({ op: "process.exit", pid: c.pid });
+        });
+      });
+    });
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.socketPath, () => resolve());
+    });
+  }
+
+  /** Wait for every connection to end (at most `ms`), then for the calls in hand, and stop. */
+  async close(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.conns) c.sock.destroy();
+    while (this.conns.size) await new Promise((r) => setTimeout(r, 5));
+    await this.queue;
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((e: unknown) => {
+      this.session.unmodelled(`live server: ${(e as Error).message}`);
+    });
+  }
+
+  private async handle(c: Conn, f: Frame): Promise<void> {
+    const s = this.session;
+    if (f.type === M.HELLO) {
+      c.pid = f.body.readUInt32LE(0);
+      const out = s.fold({ op: "process", pid: c.pid });
+      c.started = !isUnmodelled(out) && out.ok === true;
+      return;
+    }
+    s.calls++;
+    try {
+      c.answer(await this.call(c, f));
+    } catch (e) {
+      // The process went away in the middle of its call: nothing to answer.
+      if (!c.closed) throw e;
+    }
+  }
+
+  private async call(c: Conn, f: Frame): Promise<number | bigint> {
+    const s = this.session;
+    switch (f.type) {
+      case M.OPEN: {
+        const real = f.body.readInt32LE(0);
+        const path = f.body.subarray(8).toString("utf8");
+        const out = s.fold({ op: "open", pid: c.pid, path });
+        if (isUnmodelled(out)) return this.enosys(`open: ${out.why}`);
+        if (out.fd === undefined) return -errnoOf(out);
+        c.toModel.set(real, out.fd);
+        return real;
+      }
+      case M.CLOSE: {
+        const real = f.body.readInt32LE(0);
+        const fd = c.toModel.get(real);
+        c.toModel.delete(real);
+        if (fd === undefined) return -ERRNO.EBADF!;
+        const out = s.fold({ op: "close", pid: c.pid, fd });
+        if (isUnmodelled(out)) return this.enosys(`close: ${out.why}`);
+        return out.errno ? -errnoOf(out) : 0;
+      }
+      case M.IOCTL:
+        return this.ioctl(c, parseIoctl(f.body));
+      case M.OTHER:
+        return this.enosys(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a ${this.kindOf(c, f.body.readInt32LE(0)) ?? "model"} fd`);
+      default:
+        return this.enosys(`unknown message ${f.type}`);
+    }
+  }
+
+  private enosys(why: string): number {
+    this.session.unmodelled(why);
+    return ENOSYS;
+  }
+
+  private kindOf(c: Conn, real: number): string | undefined {
+    const fd = c.toModel.get(real);
+    const id = fd === undefined ? undefined : this.session.state.processes.get(c.pid)?.fds.get(fd);
+    return id === undefined ? undefined : this.session.state.files.get(id)?.kind;
+  }
+
+  /** The command a number means on this kind of file (VFIO device and type1 commands share numbers; iommufd takes type1's compat ones). */
+  private commandOf(kind: string | undefined, number: number): UapiCommand | undefined {
+    const defs = commandsByNumber(number);
+    const iommufd = defs.find((d) => d.name.startsWith("IOMMU_"));
+    return kind === "iommufd" ? (iommufd ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
+  }
+
+  private async ioctl(c: Conn, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined }): Promise<number | bigint> {
+    const s = this.session;
+    const fd = c.toModel.get(call.fd);
+    if (fd === undefined) return -ERRNO.EBADF!;
+    const def = this.commandOf(this.kindOf(c, call.fd), call.cmd);
+    const raw: Record<string, unknown> = { op: "ioctl", pid: c.pid, fd, cmd: def ? def.name : call.cmd };
+    const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
+    const struct = def?.arg.kind === "struct" ? def.arg.struct : undefined;
+    const mirrored: Mirrored[] = [];
+    if (def?.arg.kind === "struct") {
+      if (call.bytes && call.arg !== 0n) {
+        // The event's copy of the struct carries model fds; the caller's bytes stay as they are.
+        const bytes = Uint8Array.from(call.bytes);
+        const unknownFd = this.fdsToModel(c, def.arg.struct, bytes);
+        if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
+        raw.argHex = hex(bytes);
+        for (const m of this.pointers(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
+      } else raw.arg = null;
+    } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
+    else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
+    const out = s.fold(raw);
+    if (isUnmodelled(out)) return this.enosys(`${name}: ${out.why}`);
+    // What the kernel wrote back: the struct (on an error too, when the outcome carries it), then pointed-to output.
+    if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out);
+    for (const m of mirrored) if (m.before) await this.writeBack(c, m);
+    if (out.errno) return -errnoOf(out);
+    if (out.fd !== undefined) return this.newFd(c, out.fd);
+    return out.ret ?? 0;
+  }
+
+  /**
+   * An fd member names the caller's fd: the event gets the model's number for it
+   * (writeStruct never writes these members back). A caller fd the model does not
+   * know (a memfd: memfd_create is not intercepted) cannot be passed: its reason.
+   */
+  private fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): string | undefined {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const name of FD_MEMBERS[struct.name] ?? []) {
+      const f = struct.byName.get(name)!;
+      if (f.offset + 4 > bytes.length) continue;
+      const real = view.getInt32(f.offset, true);
+      const fd = c.toModel.get(real);
+      if (fd !== undefined) view.setInt32(f.offset, fd, true);
+      else if (real >= 0) return `${name} names an fd the model does not know`;
+    }
+    return undefined;
+  }
+
+  /** The pointer members of the caller's struct (within its size) and the ranges behind them. */
+  private pointers(struct: StructDef, bytes: Uint8Array): { va: bigint; len: bigint; dir: PointerDir }[] {
+    const m = decodeStruct(struct, bytes.length >= struct.size ? bytes : Uint8Array.from({ length: struct.size }, (_, i) => bytes[i] ?? 0));
+    const out: { va: bigint; len: bigint; dir: PointerDir }[] = [];
+    for (const p of pointerMembers(struct)) {
+      const f = struct.byName.get(p.member)!;
+      if (f.offset + f.size > bytes.length) continue;
+      const va = BigInt(m[p.member] as bigint);
+      const len = p.length(m);
+      if (va === 0n || len === 0n || len > (p.dir === "pin" ? MAX_PIN : MAX_COPY)) continue;
+      out.push({ va, len, dir: p.dir });
+    }
+    return out;
+  }
+
+  /**
+   * Make the caller's range known to the model before the call: the pages
+   * the caller has mapped and the model not yet become mem.map events (pages
+   * the caller has not mapped stay unmapped: the kernel's copy or pin faults),
+   * and for a range the kernel reads or writes, the caller's current bytes a
+   * mem.write where the model's differ.
+   */
+  private async mirror(c: Conn, m: { va: bigint; len: bigint; dir: PointerDir }): Promise<Mirrored> {
+    const first = m.va - (m.va % PAGE);
+    const end = m.va + m.len;
+    const pages = Number((end - first + PAGE - 1n) / PAGE);
+    for (let i = 0; i < pages; ) {
+      const p = this.session.state.processes.get(c.pid);
+      if (!p) break;
+      if (regionAt(p, first + BigInt(i) * PAGE)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < pages && !regionAt(p, first + BigInt(j) * PAGE)) j++;
+      const probe = await c.request(probeReq(first + BigInt(i) * PAGE, j - i));
+      for (let k = 0; k < j - i; ) {
+        if (!probe.data[k]) {
+          k++;
+          continue;
+        }
+        let l = k;
+        while (l < j - i && probe.data[l]) l++;
+        this.session.fold({ op: "mem.map", pid: c.pid, va: h64(first + BigInt(i + k) * PAGE), length: h64(BigInt(l - k) * PAGE) });
+        k = l;
+      }
+      i = j;
+    }
+    if (m.dir === "pin") return { va: m.va, len: Number(m.len), dir: m.dir };
+    const len = Number(m.len);
+    const r = await c.request(readReq(m.va, len));
+    // A range partly unmapped: the kernel's copy faults; nothing to mirror or write back.
+    if (r.status !== 0) return { va: m.va, len, dir: m.dir };
+    const p = this.session.state.processes.get(c.pid)!;
+    const model = copyFromUser(this.session.state, p, m.va, len);
+    if (model && Buffer.compare(Buffer.from(model), r.data) !== 0)
+      this.session.fold({ op: "mem.write", pid: c.pid, va: h64(m.va), hex: r.data.toString("hex") });
+    return { va: m.va, len, dir: m.dir, ...(m.dir === "in" ? {} : { before: new Uint8Array(r.data) }) };
+  }
+
+  /** copy_to_user of pointed-to output: the bytes the model changed go back to the caller. */
+  private async writeBack(c: Conn, m: Mirrored): Promise<void> {
+    const p = this.session.state.processes.get(c.pid);
+    const after = p && copyFromUser(this.session.state, p, m.va, m.len);
+    if (!after || !m.before) return;
+    let lo = 0;
+    while (lo < m.len && after[lo] === m.before[lo]) lo++;
+    if (lo === m.len) return;
+    let hi = m.len;
+    while (after[hi - 1] === m.before[hi - 1]) hi--;
+    await c.request(writeReq(m.va + BigInt(lo), after.subarray(lo, hi)));
+  }
+
+  /** The out-struct: the caller's struct with the members the kernel set, at most the caller's size (iommufd_ucmd_respond). */
+  private async writeStruct(c: Conn, va: bigint, struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>): Promise<void> {
+    const fields: Record<string, FieldValue> = {};
+    for (const [k, v] of Object.entries(decodeStruct(struct, bytes))) fields[k] = v as FieldValue;
+    let changed = false;
+    const fdMembers = FD_MEMBERS[struct.name] ?? [];
+    for (const [k, v] of Object.entries(out)) {
+      const f = struct.byName.get(k);
+      if (!f || fdMembers.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
+      if (Array.isArray(v) !== (f.count !== undefined)) continue; // an inline reply (allowed_iovas): the memory carries it
+      // An fd the model installed (out_fault_fd, ...) is a placeholder fd in the caller.
+      const value = /_fd$/.test(f.name) && typeof v === "number" ? await this.newFd(c, v) : v;
+      fields[f.name] = value as FieldValue;
+      changed = true;
+    }
+    if (!changed) return;
+    const n = Math.min(bytes.length, struct.size);
+    const enc = encodeStruct(struct, fields).subarray(0, n);
+    if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) await c.request(writeReq(va, enc));
+  }
+
+  /** A placeholder fd in the caller for a model fd. */
+  private async newFd(c: Conn, modelFd: number): Promise<number> {
+    const r = await c.request(frame(S.NEWFD));
+    if (r.status >= 0) c.toModel.set(r.status, modelFd);
+    return r.status;
+  }
+}
+
+function errnoOf(out: Outcome): number {
+  return ERRNO[out.errno ?? "EIO"] ?? ERRNO.EIO!;
+}

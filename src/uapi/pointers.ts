@@ -1,0 +1,67 @@
+// The pointer members of the uAPI structs: which member of a command struct is
+// an address in the caller's memory, how many bytes behind it the kernel may
+// touch, and in which direction. One definition for every tool that moves the
+// caller's memory (live mode reads and writes it through the shim).
+
+import type { Decoded, StructDef } from "./layout.ts";
+import { iommu_iova_range } from "./iommufd.ts";
+
+/**
+ * in: the kernel reads the bytes (copy_from_user); out: it writes them
+ * (copy_to_user); inout: both; pin: it pins the pages (pin_user_pages), which
+ * must be mapped, and reads their contents only when a device or an access
+ * object touches them.
+ */
+export type PointerDir = "in" | "out" | "inout" | "pin";
+
+export interface PointerMember {
+  /** The member holding the address. */
+  readonly member: string;
+  /** Bytes behind it the kernel may touch, from the struct as the caller passed it. */
+  readonly length: (m: Decoded) => bigint;
+  readonly dir: PointerDir;
+}
+
+const u = (v: unknown): bigint => (typeof v === "bigint" ? v : BigInt(v as number));
+
+/** iommufd_hwpt_get_dirty_bitmap: one bit per page_size unit of [iova, iova + length), in u64 words (iova_bitmap). */
+function dirtyBitmapBytes(m: Decoded): bigint {
+  const length = u(m.length);
+  const pageSize = u(m.page_size);
+  if (length === 0n || pageSize === 0n || (pageSize & (pageSize - 1n)) !== 0n) return 0n;
+  const units = (length - 1n) / pageSize + 1n;
+  return ((units + 63n) / 64n) * 8n;
+}
+
+/** By struct name (src/uapi/iommufd.ts). A struct not listed has no pointer member. */
+export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>> = {
+  // iopt_map_user_pages: the pages of [user_va, user_va + length) are pinned.
+  iommu_ioas_map: [{ member: "user_va", length: (m) => u(m.length), dir: "pin" }],
+  // iommufd_ioas_iova_ranges copies at most num_iovas ranges out.
+  iommu_ioas_iova_ranges: [{ member: "allowed_iovas", length: (m) => u(m.num_iovas) * BigInt(iommu_iova_range.size), dir: "out" }],
+  // iommufd_ioas_load_iovas reads num_iovas ranges.
+  iommu_ioas_allow_iovas: [{ member: "allowed_iovas", length: (m) => u(m.num_iovas) * BigInt(iommu_iova_range.size), dir: "in" }],
+  // iommu_copy_struct_from_user of the driver data (struct iommu_user_data).
+  iommu_hwpt_alloc: [{ member: "data_uptr", length: (m) => u(m.data_len), dir: "in" }],
+  // iommufd_get_hw_info copies the driver's info out, at most data_len bytes.
+  iommu_hw_info: [{ member: "data_uptr", length: (m) => u(m.data_len), dir: "out" }],
+  // The entry array (struct iommu_user_data_array): entry_num entries of entry_len bytes.
+  iommu_hwpt_invalidate: [{ member: "data_uptr", length: (m) => u(m.entry_len) * u(m.entry_num), dir: "in" }],
+  // The driver reads its data and may copy a reply back into it (iommu_copy_struct_to_user).
+  iommu_viommu_alloc: [{ member: "data_uptr", length: (m) => u(m.data_len), dir: "inout" }],
+  // iova_bitmap: the bitmap is read and written back with the dirty bits set.
+  iommu_hwpt_get_dirty_bitmap: [{ member: "data", length: dirtyBitmapBytes, dir: "inout" }],
+};
+
+export function pointerMembers(def: StructDef): readonly PointerMember[] {
+  return POINTER_MEMBERS[def.name] ?? [];
+}
+
+/**
+ * Members that name one of the caller's fds (fdget in the kernel): a tool that
+ * renumbers fds translates them. By struct name.
+ */
+export const FD_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  vfio_device_bind_iommufd: ["iommufd"],
+  iommu_ioas_map_file: ["fd"],
+};
