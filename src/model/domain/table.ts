@@ -29,12 +29,24 @@ function leafLevel(f: FormatInfo, lg2: number): number {
  */
 export function bestPageLg2(bitmap: bigint, iova: bigint, pa: bigint, len: bigint): number {
   const merged = iova | pa;
-  for (let b = 63; b >= 0; b--) {
-    if (((bitmap >> BigInt(b)) & 1n) === 0n) continue;
-    const size = 1n << BigInt(b);
-    if (size <= len && (merged & (size - 1n)) === 0n) return b;
-  }
+  for (const [b, size] of pageSizes(bitmap)) if (size <= len && (merged & (size - 1n)) === 0n) return b;
   return -1;
+}
+
+/**
+ * The bitmap's page sizes, largest first, as [log2, size]: a map of N separate 4 KiB
+ * frames asks for them N times (mapRange per run), so they are worked out once per bitmap.
+ */
+const PAGE_SIZES = new Map<bigint, readonly (readonly [number, bigint])[]>();
+function pageSizes(bitmap: bigint): readonly (readonly [number, bigint])[] {
+  let sizes = PAGE_SIZES.get(bitmap);
+  if (sizes === undefined) {
+    const list: [number, bigint][] = [];
+    for (let b = 63; b >= 0; b--) if ((bitmap >> BigInt(b)) & 1n) list.push([b, 1n << BigInt(b)]);
+    sizes = list;
+    if (PAGE_SIZES.size < 64) PAGE_SIZES.set(bitmap, sizes); // a handful of drivers' bitmaps; bounded all the same
+  }
+  return sizes;
 }
 
 /** increase_top: add levels on top until the table covers `last` and has the leaf's level. */
