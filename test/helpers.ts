@@ -5,6 +5,7 @@ import type { TraceHeader } from "../src/trace/jsonl.ts";
 import { EventError, type TraceEvent } from "../src/model/events.ts";
 import { ProfileService } from "../src/model/framework.ts";
 import type { Outcome } from "../src/model/outcome.ts";
+import type { State } from "../src/model/state.ts";
 import { parseTraceEvent } from "../src/model/ops.ts";
 import { resolveProfile } from "../src/profiles/profile.ts";
 import { replay, type ReplayResult } from "../src/replay/engine.ts";
@@ -20,12 +21,22 @@ export interface Run {
 }
 
 /** Replay raw event objects under a profile; outcomes[i] belongs to raw[i]. */
-export function run(raw: Record<string, unknown>[], profile: string | string[] = "linux-mainline"): Run {
+export function run(
+  raw: Record<string, unknown>[],
+  profile: string | string[] = "linux-mainline",
+  visit?: (ev: TraceEvent, out: Outcome, state: State) => void,
+): Run {
   const events = parseAll(raw);
   const outcomes: Outcome[] = [];
   const header: TraceHeader = { format: "iorr-trace", version: 1 };
   const result = Effect.runSync(
-    replay({ verify: true, onOutcome: (_ev, out) => outcomes.push(out) }).pipe(
+    replay({
+      verify: true,
+      onOutcome: (ev, out, state) => {
+        outcomes.push(out);
+        visit?.(ev, out, state);
+      },
+    }).pipe(
       Effect.provideService(Trace, memorySource("test", header, events)),
       Effect.provideService(ProfileService, resolveProfile(typeof profile === "string" ? [profile] : profile)),
     ),

@@ -117,13 +117,12 @@ export class PasidAuditor {
   private readonly findings: Finding[] = [];
   private readonly global: Usage = { seqs: [0], counts: [0] };
   private peak = 0;
-  private ledgerSeen = 0;
   private events = 0;
 
   visit(ev: TraceEvent, outcome: Outcome, s: State): void {
     this.events = ev.seq;
-    const ledger = s.pasid.ledger;
-    while (this.ledgerSeen < ledger.length) this.entry(ledger[this.ledgerSeen++]!, s);
+    // The ledger holds the entries of the last event that made any: this one's when seq matches.
+    for (const e of s.pasid.ledger) if (e.seq === ev.seq) this.entry(e, s);
     for (const [pid, q] of s.pasid.quota) {
       const p = this.proc(pid);
       if (p.quota !== q.limit) p.quota = q.limit;

@@ -91,12 +91,21 @@ describe("VFIO_IOMMU_PASID_REQUEST (seed 002)", () => {
     expect(r.result.state.pasid.quota.get(1)).toEqual({ used: 1, limit: 1000, refs: 1 });
   });
 
-  it("the last container of the process frees the quota and every PASID it holds; the ledger records all", () => {
+  it("the last container of the process frees the quota and every PASID it holds; the ledger records all, event by event", () => {
     const r = run([...one, alloc(1, 10), alloc(1, 10), io(4, "VFIO_IOMMU_PASID_REQUEST", { flags: 3 }), free(9), { op: "process.exit", pid: 1 }], FIXED);
     const st = r.result.state.pasid;
     expect(st.allocated.size).toBe(0);
     expect(st.quota.size).toBe(0);
+    // The state keeps the last event's entries (the audit reads them after each event): ioasid_free_set at exit.
     expect(st.ledger).toEqual([
+      { seq: 13, pid: 1, op: "free", pasid: 1, via: "vfio_mm_release" },
+      { seq: 13, pid: 1, op: "free", pasid: 2, via: "vfio_mm_release" },
+    ]);
+    const seen: unknown[] = [];
+    run([...one, alloc(1, 10), alloc(1, 10), io(4, "VFIO_IOMMU_PASID_REQUEST", { flags: 3 }), free(9), { op: "process.exit", pid: 1 }], FIXED, (ev, _o, s) => {
+      for (const e of s.pasid.ledger) if (e.seq === ev.seq) seen.push(e);
+    });
+    expect(seen).toEqual([
       { seq: 9, pid: 1, op: "alloc", pasid: 1 },
       { seq: 10, pid: 1, op: "alloc", pasid: 2 },
       { seq: 11, pid: 1, op: "refuse", request: "invalid", errno: "EINVAL" },

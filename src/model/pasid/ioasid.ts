@@ -12,9 +12,16 @@ import type { PasidLedgerEntry } from "./state.ts";
 /** INVALID_IOASID: never handed out. */
 const INVALID_IOASID = 0xffffffff;
 
-/** The audit ledger: every allocation, free and refusal, in event order. */
+/**
+ * The audit ledger: the allocations, frees and refusals of the last event that made
+ * any, in order. The audit reads it after every event (src/audit/pasid.ts), so the
+ * state keeps no history: a ledger of every request would grow each state, and each
+ * checkpoint, with the trace (docs/decisions.md).
+ */
 export function ledger(s: State, e: PasidLedgerEntry): void {
-  s.pasid.ledger.push(e);
+  const l = s.pasid.ledger;
+  if (l.length > 0 && l[0]!.seq !== e.seq) s.pasid.ledger = [e];
+  else l.push(e);
 }
 
 /** vfio_mm_get_from_task at vfio_iommu_type1_open: the process's vfio_mm, made with the current quota. */

@@ -1,19 +1,21 @@
 // The PASID allocator of seed 002 (VFIO_IOMMU_PASID_REQUEST, never merged):
-// the system-wide ioasid allocator, the per-mm vfio_mm with its quota, and a
-// ledger of every request for the PASID audit (src/model/pasid/ioasid.ts).
+// the system-wide ioasid allocator, the per-mm vfio_mm with its quota, and the
+// ledger of the last event's requests for the PASID audit (src/model/pasid/ioasid.ts).
 
 /**
  * Seed 002's PASID bookkeeping (VFIO_IOMMU_PASID_REQUEST, never merged): the
- * one system-wide ioasid allocator, the per-mm vfio_mm quotas, and a ledger of
- * every request for the PASID audit.
+ * one system-wide ioasid allocator, the per-mm vfio_mm quotas, and the ledger
+ * of the last event's requests for the PASID audit.
  */
 export interface PasidState {
   /** The system-wide ioasid allocator: PASID -> who holds it and the event that allocated it. */
   allocated: Map<number, { pid: number; seq: number }>;
   /**
-   * Every PASID event, in order: an allocation, a free (by the ioctl, or by
-   * ioasid_free_set when the process's last container went: via "vfio_mm_release"),
-   * and every refused request with its errno (request: what was asked).
+   * The PASID events of the last event that made any (their seq tells which), in
+   * order: an allocation, a free (by the ioctl, or by ioasid_free_set when the
+   * process's last container went: via "vfio_mm_release"), and every refused
+   * request with its errno (request: what was asked). The audit reads it after
+   * each event; no history is kept in the state.
    */
   ledger: PasidLedgerEntry[];
   /**
