@@ -3,6 +3,11 @@
 // (a Unix socket, one connection per process, made again in a forked child);
 // every other call goes to the real libc. The protocol is docs/live.md.
 // Built with: cc -O2 -shared -fPIC -o build/iorr_shim.so iorr_shim.c -ldl -lpthread
+//
+// Built with -DIORR_RECORD=1 (build/iorr_rec.so) it is iorr record's shim: every
+// call goes to the next library (the kernel, or iorr live's shim when stacked)
+// and is reported to the server named by $IORR_RECORD_SOCK, the ioctl's struct
+// before and after and the memory behind its pointer members (docs/live.md).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,8 +26,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6 };
-enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20 };
+#ifndef IORR_RECORD
+#define IORR_RECORD 0
+#endif
+#define SOCK_ENV (IORR_RECORD ? "IORR_RECORD_SOCK" : "IORR_LIVE_SOCK")
+
+enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7 };
+enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21 };
+/* serve()'s answer to S_CALL (record mode: make the real call now). */
+#define SERVE_CALL INT64_MIN
 enum { O_READ = 1, O_WRITE = 2, O_MMAP = 3, O_POLL = 4, O_INHERITED = 5 };
 #define MAX_FD 65536
 #define MAX_ARG (1u << 20)
@@ -68,7 +80,7 @@ __attribute__((constructor)) static void shim_init(void) {
 }
 
 static int is_ours(const char *path) {
-  return path && (strcmp(path, "/dev/iommu") == 0 || strncmp(path, "/dev/vfio/", 10) == 0) && getenv("IORR_LIVE_SOCK");
+  return path && (strcmp(path, "/dev/iommu") == 0 || strncmp(path, "/dev/vfio/", 10) == 0) && getenv(SOCK_ENV);
 }
 
 static int owned_fd(int fd) { return fd >= 0 && fd < MAX_FD && owned[fd]; }
@@ -111,7 +123,7 @@ static int send_msg(uint8_t type, const void *a, uint32_t alen, const void *b, u
 
 static int connect_server(void) {
   if (sock >= 0 && sock_pid == getpid()) return 0;
-  const char *path = getenv("IORR_LIVE_SOCK");
+  const char *path = getenv(SOCK_ENV);
   if (!path) return -1;
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
@@ -156,6 +168,9 @@ static int64_t serve(void) {
       free(body);
       return ret;
     }
+    case S_CALL:
+      free(body);
+      return SERVE_CALL;
     case S_READ: {
       memcpy(&va, body + 1, 8);
       memcpy(&n, body + 9, 4);
@@ -210,13 +225,173 @@ static int64_t other(int fd, uint8_t what) {
   return call(M_OTHER, a, sizeof a, NULL, 0);
 }
 
-static int ret_errno(int64_t r) {
+__attribute__((unused)) static int ret_errno(int64_t r) {
   if (r < 0) {
     errno = (int)-r;
     return -1;
   }
   return (int)r;
 }
+
+#define MODE_ARG(flags)                                                                                                                              \
+  mode_t mode = 0;                                                                                                                                   \
+  if ((flags) & (O_CREAT | __O_TMPFILE)) {                                                                                                           \
+    va_list ap;                                                                                                                                      \
+    va_start(ap, flags);                                                                                                                             \
+    mode = va_arg(ap, mode_t);                                                                                                                       \
+    va_end(ap);                                                                                                                                      \
+  }
+
+#if IORR_RECORD
+
+/* ---- record mode: the real call first (the next library: the kernel, or iorr live's shim when stacked), then its report ---- */
+
+static int rec_open(int r, const char *path, int flags) {
+  int e = errno;
+  int32_t a[2] = {r < 0 ? -e : r, flags};
+  call(M_OPEN, a, sizeof a, path, (uint32_t)strlen(path));
+  if (r >= 0 && r < MAX_FD) owned[r] = 1;
+  errno = e;
+  return r;
+}
+
+int open(const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_open(path, flags, mode);
+  return is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int open64(const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_open(path, flags | O_LARGEFILE, mode);
+  return is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int __open_2(const char *path, int flags) { return open(path, flags); }
+int __open64_2(const char *path, int flags) { return open64(path, flags); }
+
+int openat(int dirfd, const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_openat(dirfd, path, flags, mode);
+  return path && path[0] == '/' && is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_openat(dirfd, path, flags | O_LARGEFILE, mode);
+  return path && path[0] == '/' && is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int __openat_2(int dirfd, const char *path, int flags) { return openat(dirfd, path, flags); }
+int __openat64_2(int dirfd, const char *path, int flags) { return openat64(dirfd, path, flags); }
+
+int close(int fd) {
+  init();
+  if (!owned_fd(fd)) return real_close(fd);
+  int inherited = owned[fd] == 2;
+  owned[fd] = 0;
+  int r = real_close(fd), e = errno;
+  if (!inherited) {
+    int32_t a[2] = {fd, r < 0 ? -e : 0};
+    call(M_CLOSE, a, sizeof a, NULL, 0);
+  }
+  errno = e;
+  return r;
+}
+
+/* IOCTL (the struct before), the server's READ/PROBE requests, CALL; the real ioctl; DONE (its result, the struct after), the server's READs, RESULT. */
+int ioctl(int fd, unsigned long cmd, ...) {
+  init();
+  va_list ap;
+  va_start(ap, cmd);
+  void *argp = va_arg(ap, void *);
+  va_end(ap);
+  if (!owned_fd(fd)) return real_ioctl(fd, cmd, argp);
+  if (owned[fd] == 2) {
+    int r = real_ioctl(fd, cmd, argp), e = errno;
+    other(fd, O_INHERITED);
+    errno = e;
+    return r;
+  }
+  struct {
+    int32_t fd;
+    uint32_t cmd;
+    uint64_t arg;
+    uint32_t status;
+  } __attribute__((packed)) h = {fd, (uint32_t)cmd, (uint64_t)(uintptr_t)argp, 0};
+  uint32_t size = 0;
+  unsigned char *bytes = NULL;
+  if (self_copy(0, h.arg, &size, 4) == 0 && size >= 4) {
+    uint32_t n = size < MAX_ARG ? size : MAX_ARG;
+    bytes = malloc(n);
+    if (bytes && self_copy(0, h.arg, bytes, n) == 0) {
+      h.status = 1;
+      size = n;
+    }
+  }
+  pthread_mutex_lock(&lock);
+  int reported = connect_server() == 0 && send_msg(M_IOCTL, &h, sizeof h, bytes, h.status ? size : 0) == 0 && serve() == SERVE_CALL;
+  int r = real_ioctl(fd, cmd, argp), e = errno;
+  if (reported) {
+    struct {
+      int64_t ret;
+      uint32_t status;
+    } __attribute__((packed)) d = {r < 0 ? -e : r, h.status && self_copy(0, h.arg, bytes, size) == 0};
+    if (send_msg(M_DONE, &d, sizeof d, bytes, d.status ? size : 0) == 0) serve();
+  }
+  pthread_mutex_unlock(&lock);
+  free(bytes);
+  errno = e;
+  return r;
+}
+
+/* read/write/poll/mmap on a recorded fd: the trace format has no event for them; the server counts them. */
+ssize_t read(int fd, void *buf, size_t n) {
+  init();
+  ssize_t r = real_read(fd, buf, n);
+  int e = errno;
+  if (owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_READ);
+  errno = e;
+  return r;
+}
+
+ssize_t write(int fd, const void *buf, size_t n) {
+  init();
+  ssize_t r = real_write(fd, buf, n);
+  int e = errno;
+  if (owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_WRITE);
+  errno = e;
+  return r;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+  init();
+  int r = real_poll(fds, n, timeout), e = errno;
+  for (nfds_t i = 0; i < n; i++)
+    if (owned_fd(fds[i].fd)) {
+      other(fds[i].fd, O_POLL);
+      break;
+    }
+  errno = e;
+  return r;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  init();
+  void *r = real_mmap(addr, len, prot, flags, fd, off);
+  int e = errno;
+  if (!(flags & MAP_ANONYMOUS) && owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_MMAP);
+  errno = e;
+  return r;
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return mmap(addr, len, prot, flags, fd, off); }
+
+#else
 
 /* ---- open ---- */
 
@@ -239,15 +414,6 @@ static int do_open(const char *path, int flags) {
   owned[fd] = 1;
   return fd;
 }
-
-#define MODE_ARG(flags)                                                                                                                              \
-  mode_t mode = 0;                                                                                                                                   \
-  if ((flags) & (O_CREAT | __O_TMPFILE)) {                                                                                                           \
-    va_list ap;                                                                                                                                      \
-    va_start(ap, flags);                                                                                                                             \
-    mode = va_arg(ap, mode_t);                                                                                                                       \
-    va_end(ap);                                                                                                                                      \
-  }
 
 int open(const char *path, int flags, ...) {
   init();
@@ -363,3 +529,5 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return mmap(addr, len, prot, flags, fd, off); }
+
+#endif
