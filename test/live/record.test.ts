@@ -3,7 +3,7 @@
 // the outer preload, so its "kernel" is iorr live's shim; r.db must hold exactly what
 // the simulator answered (s.db's outcomes) and replay with --verify.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,24 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
     const pids = rec.filter((e) => e.op === "process").map((e) => e.pid);
     expect(pids).toHaveLength(2);
     expect(header.forks).toEqual({ [String(pids[1])]: pids[0] });
+  });
+
+  it("iorr import decodes the recording's raw struct bytes into members where the format can say them, and it still replays with --verify", () => {
+    const r = join(dir, "r.db");
+    const jsonl = join(dir, "r.jsonl");
+    writeFileSync(jsonl, iorr(["export", r]).stdout);
+    const d = join(dir, "d.db");
+    expect(iorr(["import", jsonl, "-o", d]).status).toBe(0);
+    const v = JSON.parse(iorr(["replay", d, "--verify", "--json"]).stdout);
+    expect(v.divergence).toBeNull();
+    expect(v.verified).toBe(v.events);
+    const ev = syscalls(events(d)).filter((e) => e.op === "ioctl");
+    const map = ev.find((e) => e.cmd === "IOMMU_IOAS_MAP")!;
+    expect(map.argHex).toBeUndefined();
+    expect(map.arg).toMatchObject({ flags: 7, ioas_id: 1, length: 1 << 20, iova: 0x100000 });
+    // A short size is a member like any other; a struct longer than the kernel's (E2BIG's non-zero tail) has no member spelling: raw.
+    expect(ev.find((e) => e.expect?.errno === "EINVAL" && e.cmd === "IOMMU_IOAS_ALLOC")!.arg).toEqual({ size: 4 });
+    expect(ev.find((e) => e.expect?.errno === "E2BIG")!.argHex).toBe("10000000000000000000000001000000");
   });
 
   it("without -- nor --scenario, or with both, is bad input (exit 2)", () => {
