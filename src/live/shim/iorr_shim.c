@@ -51,6 +51,9 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
 static pid_t sock_pid;
+/* Received from the server, not yet consumed: rbuf[rhead, rtail) (next_frame). */
+static unsigned char rbuf[1 << 16];
+static size_t rhead, rtail;
 /* 1: the fd is a placeholder of this process's model fd; 2: inherited over fork (the model has no fork). */
 static unsigned char owned[MAX_FD];
 
@@ -135,6 +138,7 @@ static int connect_server(void) {
   }
   sock = s;
   sock_pid = getpid();
+  rhead = rtail = 0;
   uint32_t hello[2] = {(uint32_t)getpid(), (uint32_t)getppid()};
   return send_msg(M_HELLO, hello, sizeof hello, NULL, 0);
 }
@@ -148,14 +152,59 @@ static int self_copy(int write, uint64_t va, void *buf, size_t n) {
 
 static int reply(int32_t status, const void *data, uint32_t n) { return send_msg(M_REPLY, &status, 4, data, n); }
 
+/*
+ * The server's frames, read with one recv each where they fit: whatever the socket
+ * holds goes into rbuf, and a frame is handed out from there (no allocation). A frame
+ * longer than rbuf (a large WRITE) is read into its own buffer.
+ */
+static int fill(size_t need) {
+  if (rhead + need > sizeof rbuf) {
+    memmove(rbuf, rbuf + rhead, rtail - rhead);
+    rtail -= rhead;
+    rhead = 0;
+  }
+  while (rtail - rhead < need) {
+    ssize_t r = recv(sock, rbuf + rtail, sizeof rbuf - rtail, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    rtail += (size_t)r;
+  }
+  return 0;
+}
+
+/* The next frame's body and length; *heap when it must be freed. NULL when the connection failed. */
+static unsigned char *next_frame(uint32_t *len, int *heap) {
+  if (fill(4) < 0) return NULL;
+  memcpy(len, rbuf + rhead, 4);
+  rhead += 4;
+  *heap = 0;
+  if (*len <= sizeof rbuf) {
+    if (fill(*len) < 0) return NULL;
+    unsigned char *b = rbuf + rhead;
+    rhead += *len;
+    return b;
+  }
+  unsigned char *b = malloc(*len);
+  size_t have = rtail - rhead;
+  if (!b) return NULL;
+  memcpy(b, rbuf + rhead, have);
+  rhead = rtail = 0;
+  if (xfer(0, b + have, *len - have) < 0) {
+    free(b);
+    return NULL;
+  }
+  *heap = 1;
+  return b;
+}
+
 /* Serve the server's requests until it gives the result of the call. */
 static int64_t serve(void) {
   for (;;) {
     uint32_t len;
-    if (xfer(0, &len, 4) < 0 || len < 1) return -ENOSYS;
-    unsigned char *body = malloc(len);
-    if (!body || xfer(0, body, len) < 0) {
-      free(body);
+    int heap;
+    unsigned char *body = next_frame(&len, &heap);
+    if (!body || len < 1) {
+      if (body && heap) free(body);
       return -ENOSYS;
     }
     uint64_t va;
@@ -165,11 +214,11 @@ static int64_t serve(void) {
     case S_RESULT: {
       int64_t ret;
       memcpy(&ret, body + 1, 8);
-      free(body);
+      if (heap) free(body);
       return ret;
     }
     case S_CALL:
-      free(body);
+      if (heap) free(body);
       return SERVE_CALL;
     case S_READ: {
       memcpy(&va, body + 1, 8);
@@ -205,7 +254,7 @@ static int64_t serve(void) {
     default:
       rc = -1;
     }
-    free(body);
+    if (heap) free(body);
     if (rc < 0) return -ENOSYS;
   }
 }
