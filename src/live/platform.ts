@@ -39,7 +39,12 @@ export function readPlatform(command: string, flag: string | true | undefined): 
         if (raw === null || typeof raw !== "object" || Array.isArray(raw)) throw new BadInput({ file: flag, line: i + 1, message: "expected a JSON object" });
         const op = (raw as Record<string, unknown>).op;
         if (typeof op !== "string" || !PLATFORM_OPS.includes(op))
-          throw new BadInput({ file: flag, line: i + 1, field: "op", message: `a platform prelude holds ${PLATFORM_OPS.join(", ")} events, got ${JSON.stringify(op)}` });
+          throw new BadInput({
+            file: flag,
+            line: i + 1,
+            field: "op",
+            message: `a platform prelude holds ${PLATFORM_OPS.join(", ")} events, got ${JSON.stringify(op)}`,
+          });
         try {
           parseTraceEvent(raw as Record<string, unknown>, out.length + 1);
         } catch (e) {

@@ -268,5 +268,6 @@ function errnoExpect(n: number): Record<string, unknown> {
   return { errno: name };
 }
 
-const jsonInt = (v: number | bigint) => (typeof v === "bigint" ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= 0n ? Number(v) : h64(BigInt.asUintN(64, v))) : v);
+const jsonInt = (v: number | bigint) =>
+  typeof v === "bigint" ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= 0n ? Number(v) : h64(BigInt.asUintN(64, v))) : v;
 const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));

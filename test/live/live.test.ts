@@ -70,7 +70,10 @@ describe.skipIf(!haveCc)("iorr live", () => {
       const v = JSON.parse(iorr(["replay", f, "--verify", "--json"]).stdout);
       expect(v.divergence).toBeNull();
       expect(v.events).toBe(24);
-      const ev = iorr(["export", f]).stdout.split("\n").filter((l) => l.startsWith('{"op"')).map((l) => JSON.parse(l));
+      const ev = iorr(["export", f])
+        .stdout.split("\n")
+        .filter((l) => l.startsWith('{"op"'))
+        .map((l) => JSON.parse(l));
       expect(ev.slice(0, 2).map((e) => e.op)).toEqual(["host.iommu", "host.device"]);
       expect(ev.filter((e) => e.cmd === "VFIO_DEVICE_ATTACH_IOMMUFD_PT" && e.expect.ret === 0)).toHaveLength(2);
     }

@@ -54,7 +54,8 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
       const want = ls[i]!.expect!;
       for (const k of ["errno", "ret", "fd"]) if (e.expect![k] !== undefined) expect([i, k, e.expect![k]]).toEqual([i, k, want[k]]);
       expect(e.expect!.errno !== undefined).toBe(want.errno !== undefined);
-      for (const [m, x] of Object.entries((e.expect!.out ?? {}) as Record<string, unknown>)) expect([i, m, BigInt(x as number)]).toEqual([i, m, BigInt((want.out as Record<string, number>)[m]!)]);
+      for (const [m, x] of Object.entries((e.expect!.out ?? {}) as Record<string, unknown>))
+        expect([i, m, BigInt(x as number)]).toEqual([i, m, BigInt((want.out as Record<string, number>)[m]!)]);
     }
     // Raw events: the struct's bytes as the caller passed them; the pinned buffer's pages mapped before IOAS_MAP;
     // the IOVA_RANGES array the kernel filled, written after the ioctl.

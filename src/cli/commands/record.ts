@@ -46,11 +46,15 @@ export const recordCommand: Command = {
           new BadInput({ file: "iorr record", field: "<command>", message: `unexpected argument "${a.positional[0]}": a command goes after --` }),
         );
       if (a.flags.platform !== undefined)
-        return yield* Effect.fail(new BadInput({ file: "iorr record", field: "--platform", message: "goes with -- <command>; a scenario sets up its own platform" }));
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr record", field: "--platform", message: "goes with -- <command>; a scenario sets up its own platform" }),
+        );
       const names = SCENARIOS.map((s) => s.name);
       const name = a.flags.scenario;
       if (typeof name !== "string")
-        return yield* Effect.fail(new BadInput({ file: "iorr record", field: "--scenario", message: `a scenario or -- <command> is required; known scenarios: ${names.join(", ")}` }));
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr record", field: "--scenario", message: `a scenario or -- <command> is required; known scenarios: ${names.join(", ")}` }),
+        );
       const scenario = scenarioByName(name);
       if (!scenario) {
         const near = nearest(name, names);

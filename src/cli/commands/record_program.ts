@@ -58,7 +58,13 @@ export function recordProgram(a: Parsed, out: Output) {
       const ev = yield* Effect.try({
         try: () => parseTraceEvent(r, i + 1),
         // The recorder wrote an event the format refuses: a bug of the recorder, said with the event.
-        catch: (e) => new BadInput({ file: output, seq: i + 1, field: e instanceof EventError ? e.field : "op", message: `recorded ${JSON.stringify(r)}: ${(e as Error).message}` }),
+        catch: (e) =>
+          new BadInput({
+            file: output,
+            seq: i + 1,
+            field: e instanceof EventError ? e.field : "op",
+            message: `recorded ${JSON.stringify(r)}: ${(e as Error).message}`,
+          }),
       });
       events.push(ev);
     }
@@ -75,7 +81,9 @@ export function recordProgram(a: Parsed, out: Output) {
     );
     const notRecorded = Object.fromEntries([...server.notRecorded].sort((x, y) => y[1] - x[1]));
     if (!out.json) {
-      const lines = [`iorr record: ${argv[0]} exited with status ${status}; ${count(server.calls, "call")}, ${count(events.length, "event")} written to ${output}`];
+      const lines = [
+        `iorr record: ${argv[0]} exited with status ${status}; ${count(server.calls, "call")}, ${count(events.length, "event")} written to ${output}`,
+      ];
       if (server.notRecordedTotal()) {
         lines.push(`iorr record: ${count(server.notRecordedTotal(), "call")} made but not recorded (no trace event for them)`);
         for (const [why, n] of Object.entries(notRecorded)) lines.push(`  ${n} x ${why}`);
