@@ -1,4 +1,5 @@
 // Builds build/iorr_shim.so, the LD_PRELOAD shim of `iorr live` (src/live/shim/iorr_shim.c),
+// and build/iorr_rec.so, the same source with -DIORR_RECORD=1 (`iorr record -- <command>`),
 // with the C compiler that building better-sqlite3 already needs: `cc -O2 -shared -fPIC`.
 // Run by `npm ci` (the prepare script) and by `iorr live` when the library is missing or
 // older than its source. Plain JavaScript: it runs before anything is built.
@@ -13,32 +14,39 @@ import { fileURLToPath } from "node:url";
 const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 export const SHIM_SOURCE = "src/live/shim/iorr_shim.c";
 export const SHIM_LIBRARY = "build/iorr_shim.so";
+export const RECORD_LIBRARY = "build/iorr_rec.so";
 
-/** Is the built library there and newer than its source? */
+/** Are both built libraries there and newer than their source? */
 export function shimFresh(root = ROOT) {
-  const lib = `${root}/${SHIM_LIBRARY}`;
-  return existsSync(lib) && statSync(lib).mtimeMs >= statSync(`${root}/${SHIM_SOURCE}`).mtimeMs;
+  const src = statSync(`${root}/${SHIM_SOURCE}`).mtimeMs;
+  return [SHIM_LIBRARY, RECORD_LIBRARY].every((l) => existsSync(`${root}/${l}`) && statSync(`${root}/${l}`).mtimeMs >= src);
 }
 
 /**
- * Compile the shim (written under a temporary name, then renamed into place). Returns the
- * library's path, or throws an Error whose message says what is missing.
+ * Compile both shims (each written under a temporary name, then renamed into place). Returns
+ * the live shim's path, or throws an Error whose message says what is missing.
  */
 export function buildShim(root = ROOT) {
+  compile(root, RECORD_LIBRARY, ["-DIORR_RECORD=1"]);
+  return compile(root, SHIM_LIBRARY, []);
+}
+
+function compile(root, library, defines) {
   const cc = process.env.CC || "cc";
   mkdirSync(`${root}/build`, { recursive: true });
-  const tmp = `${root}/${SHIM_LIBRARY}.${process.pid}.tmp`;
-  const r = spawnSync(cc, ["-O2", "-shared", "-fPIC", "-Wall", "-o", tmp, `${root}/${SHIM_SOURCE}`, "-ldl", "-lpthread"], { encoding: "utf8" });
+  const tmp = `${root}/${library}.${process.pid}.tmp`;
+  const args = ["-O2", "-shared", "-fPIC", "-Wall", "-Wno-nonnull-compare", ...defines, "-o", tmp, `${root}/${SHIM_SOURCE}`, "-ldl", "-lpthread"];
+  const r = spawnSync(cc, args, { encoding: "utf8" });
   if (r.error) {
     const why = r.error.code === "ENOENT" ? `no C compiler "${cc}" on PATH (install gcc or set CC)` : r.error.message;
-    throw new Error(`cannot build ${SHIM_LIBRARY}: ${why}`);
+    throw new Error(`cannot build ${library}: ${why}`);
   }
   if (r.status !== 0) {
     rmSync(tmp, { force: true });
-    throw new Error(`cannot build ${SHIM_LIBRARY}: ${cc} exited with status ${r.status}\n${r.stderr}`);
+    throw new Error(`cannot build ${library}: ${cc} exited with status ${r.status}\n${r.stderr}`);
   }
-  renameSync(tmp, `${root}/${SHIM_LIBRARY}`);
-  return `${root}/${SHIM_LIBRARY}`;
+  renameSync(tmp, `${root}/${library}`);
+  return `${root}/${library}`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

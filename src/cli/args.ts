@@ -15,6 +15,8 @@ export interface FlagSpec {
 export interface Parsed {
   positional: string[];
   flags: Record<string, string | true>;
+  /** `--` was given: the positional arguments from there on are a command line. */
+  dashdash?: true;
 }
 
 /** A command's arguments: `usage` is its line in iorr help (after "iorr "), `args` names its positional arguments. */
@@ -32,6 +34,7 @@ export function parseArgs(command: string, argv: readonly string[], spec: ArgSpe
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
+      out.dashdash = true;
       out.positional.push(...argv.slice(i + 1));
       break;
     }

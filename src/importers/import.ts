@@ -13,6 +13,7 @@ import { encodeState, replay, type ReplayFault } from "../replay/engine.ts";
 import { eventToStored, memorySource, storeCall, Trace } from "../replay/source.ts";
 import { TraceDb, type StoredEvent } from "../store/tracedb.ts";
 import { readJsonlTrace, type TraceHeader } from "../trace/jsonl.ts";
+import { decodeRecorded, RECORDED_SOURCE } from "./recorded.ts";
 
 export interface ImportResult {
   events: number;
@@ -41,7 +42,9 @@ export function importJsonl(
   return Effect.gen(function* () {
     const trace = yield* readJsonlTrace(input);
     const profile = yield* profileOf(trace.header);
-    const r = yield* importEvents(input, trace.header, trace.events, output, profile, progress, trace.warnings);
+    // A recording of a real program (iorr record -- <command>): raw struct bytes become members where they can.
+    const events = trace.header.source === RECORDED_SOURCE ? trace.events.map(decodeRecorded) : trace.events;
+    const r = yield* importEvents(input, trace.header, events, output, profile, progress, trace.warnings);
     return { ...r, header: trace.header, profile };
   });
 }

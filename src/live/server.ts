@@ -27,7 +27,7 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
 const h64 = (v: bigint) => `0x${v.toString(16)}`;
 
 /** One process under the shim. */
-class Conn {
+export class Conn {
   pid = 0;
   started = false;
   /** The caller's placeholder fd -> the model's fd, and back. */
@@ -42,7 +42,7 @@ class Conn {
   ) {
     sock.on("data", (chunk: Buffer) => {
       for (const f of this.reader.push(chunk)) {
-        if (f.type === M.REPLY && this.waiter) {
+        if ((f.type === M.REPLY || f.type === M.DONE) && this.waiter) {
           const w = this.waiter;
           this.waiter = undefined;
           w.resolve(f);
@@ -57,10 +57,15 @@ class Conn {
   }
 
   /** Send a request to the shim and wait for its REPLY. */
-  request(buf: Buffer): Promise<{ status: number; data: Buffer }> {
+  async request(buf: Buffer): Promise<{ status: number; data: Buffer }> {
+    return parseReply(await this.exchange(buf));
+  }
+
+  /** Send a frame to the shim and wait for the frame that answers it (a REPLY, or record mode's DONE after CALL). */
+  exchange(buf: Buffer): Promise<Frame> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error("the process went away"));
-      this.waiter = { resolve: (f) => resolve(parseReply(f)), reject };
+      this.waiter = { resolve, reject };
       this.sock.write(buf);
     });
   }
@@ -183,18 +188,11 @@ export class LiveServer {
     return id === undefined ? undefined : this.session.state.files.get(id)?.kind;
   }
 
-  /** The command a number means on this kind of file (VFIO device and type1 commands share numbers; iommufd takes type1's compat ones). */
-  private commandOf(kind: string | undefined, number: number): UapiCommand | undefined {
-    const defs = commandsByNumber(number);
-    const iommufd = defs.find((d) => d.name.startsWith("IOMMU_"));
-    return kind === "iommufd" ? (iommufd ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
-  }
-
   private async ioctl(c: Conn, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined }): Promise<number | bigint> {
     const s = this.session;
     const fd = c.toModel.get(call.fd);
     if (fd === undefined) return -ERRNO.EBADF!;
-    const def = this.commandOf(this.kindOf(c, call.fd), call.cmd);
+    const def = commandOf(this.kindOf(c, call.fd), call.cmd);
     const raw: Record<string, unknown> = { op: "ioctl", pid: c.pid, fd, cmd: def ? def.name : call.cmd };
     const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
     const struct = def?.arg.kind === "struct" ? def.arg.struct : undefined;
@@ -206,7 +204,7 @@ export class LiveServer {
         const unknownFd = this.fdsToModel(c, def.arg.struct, bytes);
         if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
         raw.argHex = hex(bytes);
-        for (const m of this.pointers(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
+        for (const m of pointerRanges(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
     else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
@@ -236,21 +234,6 @@ export class LiveServer {
       else if (real >= 0) return `${name} names an fd the model does not know`;
     }
     return undefined;
-  }
-
-  /** The pointer members of the caller's struct (within its size) and the ranges behind them. */
-  private pointers(struct: StructDef, bytes: Uint8Array): { va: bigint; len: bigint; dir: PointerDir }[] {
-    const m = decodeStruct(struct, bytes.length >= struct.size ? bytes : Uint8Array.from({ length: struct.size }, (_, i) => bytes[i] ?? 0));
-    const out: { va: bigint; len: bigint; dir: PointerDir }[] = [];
-    for (const p of pointerMembers(struct)) {
-      const f = struct.byName.get(p.member)!;
-      if (f.offset + f.size > bytes.length) continue;
-      const va = BigInt(m[p.member] as bigint);
-      const len = p.length(m);
-      if (va === 0n || len === 0n || len > (p.dir === "pin" ? MAX_PIN : MAX_COPY)) continue;
-      out.push({ va, len, dir: p.dir });
-    }
-    return out;
   }
 
   /**
@@ -338,6 +321,28 @@ export class LiveServer {
     if (r.status >= 0) c.toModel.set(r.status, modelFd);
     return r.status;
   }
+}
+
+/** The command a number means on this kind of file (VFIO device and type1 commands share numbers; iommufd takes type1's compat ones). */
+export function commandOf(kind: string | undefined, number: number): UapiCommand | undefined {
+  const defs = commandsByNumber(number);
+  const iommufd = defs.find((d) => d.name.startsWith("IOMMU_"));
+  return kind === "iommufd" ? (iommufd ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
+}
+
+/** The pointer members of the caller's struct (within its size) and the ranges behind them. */
+export function pointerRanges(struct: StructDef, bytes: Uint8Array): { va: bigint; len: bigint; dir: PointerDir }[] {
+  const m = decodeStruct(struct, bytes.length >= struct.size ? bytes : Uint8Array.from({ length: struct.size }, (_, i) => bytes[i] ?? 0));
+  const out: { va: bigint; len: bigint; dir: PointerDir }[] = [];
+  for (const p of pointerMembers(struct)) {
+    const f = struct.byName.get(p.member)!;
+    if (f.offset + f.size > bytes.length) continue;
+    const va = BigInt(m[p.member] as bigint);
+    const len = p.length(m);
+    if (va === 0n || len === 0n || len > (p.dir === "pin" ? MAX_PIN : MAX_COPY)) continue;
+    out.push({ va, len, dir: p.dir });
+  }
+  return out;
 }
 
 function errnoOf(out: Outcome): number {

@@ -3,11 +3,11 @@
 // answer against the kernel's behaviour itself (its exit status is the number
 // of failed checks), and the session it leaves replays with --verify.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { iorr } from "../cli/run.ts";
+import { BIN, iorr } from "../cli/run.ts";
 
 const cc = process.env.CC || "cc";
 const haveCc = spawnSync(cc, ["--version"]).status === 0;
@@ -51,6 +51,44 @@ describe.skipIf(!haveCc)("iorr live", () => {
     // The caller's memory reached the model as mem.map before the MAP that pins it.
     const firstMap = ev.findIndex((e) => e.cmd === "IOMMU_IOAS_MAP");
     expect(ev[firstMap - 1].op).toBe("mem.map");
+  });
+
+  it("--platform: the prelude's host IOMMU and device exist before the program starts; bind, attach, PASID attach, detach from C; the session replays", () => {
+    const vfio = join(dir, "vfio_live");
+    const c = spawnSync(cc, ["-O2", "-Wall", "-o", vfio, resolve("test/live/vfio_live.c")], { encoding: "utf8" });
+    expect(c.status, c.stderr).toBe(0);
+    const platform = resolve("test/live/vtd_pasid_host.jsonl");
+    const db = join(dir, "vfio.db");
+    const rec = join(dir, "vfio-rec.db");
+    // Live and, stacked over it, record (which keeps the same prelude first in its trace).
+    const r = iorr(["record", "--platform", platform, "-o", rec, "--", process.execPath, BIN, "live", "--platform", platform, "-o", db, "--", vfio]);
+    expect(r.stderr).not.toContain("FAIL");
+    expect(r.stdout).toContain("checks failed: 0");
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain("0 calls not modelled");
+    for (const f of [db, rec]) {
+      const v = JSON.parse(iorr(["replay", f, "--verify", "--json"]).stdout);
+      expect(v.divergence).toBeNull();
+      expect(v.events).toBe(24);
+      const ev = iorr(["export", f])
+        .stdout.split("\n")
+        .filter((l) => l.startsWith('{"op"'))
+        .map((l) => JSON.parse(l));
+      expect(ev.slice(0, 2).map((e) => e.op)).toEqual(["host.iommu", "host.device"]);
+      expect(ev.filter((e) => e.cmd === "VFIO_DEVICE_ATTACH_IOMMUFD_PT" && e.expect.ret === 0)).toHaveLength(2);
+    }
+  });
+
+  it("--platform holds host.iommu, host.device and param only: anything else is bad input naming the line", () => {
+    const bad = join(dir, "bad-platform.jsonl");
+    writeFileSync(bad, '// a comment\n{"op":"host.iommu","type":"intel_vtd"}\n{"op":"process","pid":1}\n');
+    const r = iorr(["live", "--platform", bad, "--", "true"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${bad}:3: field op: a platform prelude holds host.iommu, host.device, param events`);
+    writeFileSync(bad, '{"op":"host.device","bdf":"0000:01:00.0"}\n{"op":"host.device","bdf":"0000:01:00.0"}\n');
+    const dup = iorr(["live", "--platform", bad, "--", "true"]);
+    expect(dup.status).toBe(2);
+    expect(dup.stderr).toContain("host.device: answered EEXIST");
   });
 
   it("exits with the program's exit status, --json gives one object with the ENOSYS count", () => {

@@ -19,6 +19,8 @@
 //   audit_events_per_s  iorr audit pasid's pass over a generated PASID-heavy trace of 20,000 events (seed 002
 //                       allocations past the quota, frees, device PASID attaches: tools/bench/audit.ts), and
 //                       audit_vs_replay_ratio, that pass against a plain replay of the same events
+//   live_calls_per_s    IOAS_MAP/IOAS_UNMAP calls per second from tools/bench/live_loop.c under `iorr live`,
+//                       each a synchronous round trip through the shim and the server (null without cc, with the reason)
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
 //                       / median of `node -e 0`, run alternately (<= 4)
 //   record_events_per_s, record_vs_replay_ratio, record_peak_mb
@@ -48,6 +50,7 @@ import type { TraceSource } from "../../src/replay/source.ts";
 import { benchAppend } from "./append.ts";
 import { benchDiff } from "./diff.ts";
 import { benchAudit } from "./audit.ts";
+import { benchLive } from "./live.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchRecord } from "./record.ts";
 import { benchReplay } from "./replay.ts";
@@ -168,6 +171,11 @@ async function main(): Promise<void> {
       `walk vs C      ${wk.walk_vs_c_ratio === null ? "null (no cc)" : `${wk.walk_vs_c_ratio}x (C ${wk.c_walk4_per_s} walks/s, cc -O2, same tables and addresses)`}`,
     );
 
+    const lv = benchLive();
+    log(
+      `live           ${lv.live_calls_per_s === null ? `null (${lv.live_reason})` : `${lv.live_calls_per_s} calls/s`}: IOAS_MAP/IOAS_UNMAP from C under iorr live, ${lv.live_calls} synchronous round trips`,
+    );
+
     const wy = benchWhy();
     log(`why            ${wy.why_ms} ms for a DMA probe at the end of a ${wy.why_events}-event guest trace (replay with provenance, then the probe)`);
     const au = benchAudit(20_000);
@@ -201,6 +209,8 @@ async function main(): Promise<void> {
       walk_vs_c_ratio: wk.walk_vs_c_ratio,
       c_walk4_per_s: wk.c_walk4_per_s,
       walk_reader: wk.reader,
+      live_calls_per_s: lv.live_calls_per_s,
+      ...(lv.live_reason ? { live_calls_reason: lv.live_reason } : {}),
       why_ms: wy.why_ms,
       audit_events_per_s: au.audit_events_per_s,
       audit_vs_replay_ratio: au.audit_vs_replay_ratio,

@@ -1,4 +1,4 @@
-// iorr live [--profile P] [-o session.db] [--json] -- <command> [args...]
+// iorr live [--profile P] [--platform file.jsonl] [-o session.db] [--json] -- <command> [args...]
 // Runs a real program against the model: its /dev/iommu and /dev/vfio/* calls
 // go through the LD_PRELOAD shim to the live server (src/live/), the session is
 // kept as a trace with -o, and iorr exits with the program's exit status.
@@ -11,7 +11,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { importEvents } from "../../importers/import.ts";
 import { LiveServer } from "../../live/server.ts";
-import { LiveSession } from "../../live/session.ts";
+import { readPlatform } from "../../live/platform.ts";
+import { isUnmodelled, LiveSession } from "../../live/session.ts";
 import { BadInput } from "../../model/framework.ts";
 import { checkOutputPath } from "../../store/tracedb.ts";
 import { EXIT, profileFor, stopped, type Command } from "../common.ts";
@@ -29,19 +30,30 @@ function packageRoot(): string {
   return dir;
 }
 
-/** build/iorr_shim.so, built now when it is missing or older than its source. */
-async function shimLibrary(): Promise<string> {
+/** build/iorr_shim.so (live) and build/iorr_rec.so (record), built now when missing or older than their source. */
+export async function shimLibraries(): Promise<{ live: string; record: string }> {
   const root = packageRoot();
-  const { buildShim, shimFresh, SHIM_LIBRARY } = (await import(join(root, "tools", "build_shim.mjs"))) as {
+  const { buildShim, shimFresh, SHIM_LIBRARY, RECORD_LIBRARY } = (await import(join(root, "tools", "build_shim.mjs"))) as {
     buildShim: (root: string) => string;
     shimFresh: (root: string) => boolean;
     SHIM_LIBRARY: string;
+    RECORD_LIBRARY: string;
   };
-  return shimFresh(root) ? join(root, SHIM_LIBRARY) : buildShim(root);
+  if (!shimFresh(root)) buildShim(root);
+  return { live: join(root, SHIM_LIBRARY), record: join(root, RECORD_LIBRARY) };
+}
+
+/**
+ * The program's LD_PRELOAD: a preload already there (iorr record's shim, when
+ * `iorr record -- iorr live -- prog` stacks them) stays first, so the program's
+ * calls reach it first and its "real" calls (dlsym RTLD_NEXT) reach `lib`.
+ */
+export function preloadWith(lib: string): string {
+  return [process.env.LD_PRELOAD, lib].filter(Boolean).join(" ");
 }
 
 /** Run the program with the shim preloaded; its exit status (128 + signal when killed, as a shell says). */
-function runProgram(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export function runProgram(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: "inherit", env });
     child.once("error", reject);
@@ -50,9 +62,9 @@ function runProgram(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 }
 
 export const liveCommand: Command = {
-  usage: "live [--profile P] [-o session.db] [--json] -- <command> [args...]",
+  usage: "live [--profile P] [--platform file.jsonl] [-o session.db] [--json] -- <command> [args...]",
   summary: "run a program against the model through an LD_PRELOAD shim (-o: keep the session as a trace)",
-  flags: { output: { value: true, short: "o" }, profile: { value: true } },
+  flags: { output: { value: true, short: "o" }, profile: { value: true }, platform: { value: true } },
   args: { min: 1, max: Number.MAX_SAFE_INTEGER, names: ["<command>"] },
   run: (a, out) =>
     Effect.gen(function* () {
@@ -65,19 +77,25 @@ export const liveCommand: Command = {
           catch: (e) => new BadInput({ file: "iorr live", field: "-o", message: (e as Error).message }),
         });
       const lib = yield* Effect.tryPromise({
-        try: () => shimLibrary(),
+        try: async () => (await shimLibraries()).live,
         catch: (e) => new BadInput({ file: "iorr live", message: (e as Error).message }),
       });
-      const dir = mkdtempSync(join(tmpdir(), "iorr-live-"));
+      const prelude = yield* readPlatform("iorr live", a.flags.platform);
       const session = new LiveSession(profile);
+      // The platform, folded before the program starts; a step the model refuses is bad input naming it.
+      for (const [i, raw] of prelude.entries()) {
+        const r = session.fold(raw);
+        const why = isUnmodelled(r) ? r.why : r.errno ? `answered ${r.errno}` : undefined;
+        if (why) return yield* Effect.fail(new BadInput({ file: String(a.flags.platform), seq: i + 1, field: "op", message: `${String(raw.op)}: ${why}` }));
+      }
+      const dir = mkdtempSync(join(tmpdir(), "iorr-live-"));
       const server = new LiveServer(session, join(dir, "sock"));
       const argv = a.positional;
       const status = yield* Effect.tryPromise({
         try: async () => {
           await server.listen();
           try {
-            const preload = [lib, process.env.LD_PRELOAD].filter(Boolean).join(" ");
-            return await runProgram(argv, { ...process.env, LD_PRELOAD: preload, IORR_LIVE_SOCK: join(dir, "sock") });
+            return await runProgram(argv, { ...process.env, LD_PRELOAD: preloadWith(lib), IORR_LIVE_SOCK: join(dir, "sock") });
           } finally {
             await server.close(5000);
             rmSync(dir, { recursive: true, force: true });

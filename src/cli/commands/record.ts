@@ -1,4 +1,5 @@
 // iorr record --scenario <name> [--seed S] [--scale N] -o <trace.db> [--profile P] [--json]
+// iorr record [-o trace.db] [--profile P] [--platform file.jsonl] [--json] -- <command> [args...] (record_program.ts)
 
 import { Effect } from "effect";
 import { BadInput } from "../../model/framework.ts";
@@ -8,6 +9,7 @@ import { recordScenario } from "../../scenarios/record.ts";
 import { EXIT, profileFor, stopped, type Command } from "../common.ts";
 import { count } from "../report.ts";
 import { nearest } from "../suggest.ts";
+import { recordProgram } from "./record_program.ts";
 
 /** A non-negative integer flag (seed, scale) with its bounds, or the bad input naming it. */
 function intFlag(v: string | true | undefined, flag: string, dflt: number, min: number, max: number): Effect.Effect<number, BadInput> {
@@ -25,16 +27,34 @@ function intFlag(v: string | true | undefined, flag: string, dflt: number, min: 
 }
 
 export const recordCommand: Command = {
-  usage: "record --scenario <name> [--seed S] [--scale N] -o <trace.db> [--profile P] [--json]",
-  summary: "record a scenario (a VMM and a guest driving the model) into a trace database",
-  flags: { scenario: { value: true }, seed: { value: true }, scale: { value: true }, output: { value: true, short: "o" }, profile: { value: true } },
-  args: { min: 0, max: 0, names: [] },
+  usage: "record (--scenario <name> [--seed S] [--scale N] | [--platform file.jsonl] -- <command> [args...]) -o <trace.db> [--profile P] [--json]",
+  summary: "record a scenario into a trace database, or (-- <command>) what a program's /dev/iommu and /dev/vfio calls got from the kernel",
+  flags: {
+    scenario: { value: true },
+    seed: { value: true },
+    scale: { value: true },
+    output: { value: true, short: "o" },
+    profile: { value: true },
+    platform: { value: true },
+  },
+  args: { min: 0, max: Number.MAX_SAFE_INTEGER, names: [] },
   run: (a, out) =>
     Effect.gen(function* () {
+      if (a.dashdash) return yield* recordProgram(a, out);
+      if (a.positional.length)
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr record", field: "<command>", message: `unexpected argument "${a.positional[0]}": a command goes after --` }),
+        );
+      if (a.flags.platform !== undefined)
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr record", field: "--platform", message: "goes with -- <command>; a scenario sets up its own platform" }),
+        );
       const names = SCENARIOS.map((s) => s.name);
       const name = a.flags.scenario;
       if (typeof name !== "string")
-        return yield* Effect.fail(new BadInput({ file: "iorr record", field: "--scenario", message: `a scenario is required; known: ${names.join(", ")}` }));
+        return yield* Effect.fail(
+          new BadInput({ file: "iorr record", field: "--scenario", message: `a scenario or -- <command> is required; known scenarios: ${names.join(", ")}` }),
+        );
       const scenario = scenarioByName(name);
       if (!scenario) {
         const near = nearest(name, names);

@@ -3,6 +3,11 @@
 // (a Unix socket, one connection per process, made again in a forked child);
 // every other call goes to the real libc. The protocol is docs/live.md.
 // Built with: cc -O2 -shared -fPIC -o build/iorr_shim.so iorr_shim.c -ldl -lpthread
+//
+// Built with -DIORR_RECORD=1 (build/iorr_rec.so) it is iorr record's shim: every
+// call goes to the next library (the kernel, or iorr live's shim when stacked)
+// and is reported to the server named by $IORR_RECORD_SOCK, the ioctl's struct
+// before and after and the memory behind its pointer members (docs/live.md).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -21,8 +26,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6 };
-enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20 };
+#ifndef IORR_RECORD
+#define IORR_RECORD 0
+#endif
+#define SOCK_ENV (IORR_RECORD ? "IORR_RECORD_SOCK" : "IORR_LIVE_SOCK")
+
+enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7 };
+enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21 };
+/* serve()'s answer to S_CALL (record mode: make the real call now). */
+#define SERVE_CALL INT64_MIN
 enum { O_READ = 1, O_WRITE = 2, O_MMAP = 3, O_POLL = 4, O_INHERITED = 5 };
 #define MAX_FD 65536
 #define MAX_ARG (1u << 20)
@@ -39,6 +51,9 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
 static pid_t sock_pid;
+/* Received from the server, not yet consumed: rbuf[rhead, rtail) (next_frame). */
+static unsigned char rbuf[1 << 16];
+static size_t rhead, rtail;
 /* 1: the fd is a placeholder of this process's model fd; 2: inherited over fork (the model has no fork). */
 static unsigned char owned[MAX_FD];
 
@@ -68,7 +83,7 @@ __attribute__((constructor)) static void shim_init(void) {
 }
 
 static int is_ours(const char *path) {
-  return path && (strcmp(path, "/dev/iommu") == 0 || strncmp(path, "/dev/vfio/", 10) == 0) && getenv("IORR_LIVE_SOCK");
+  return path && (strcmp(path, "/dev/iommu") == 0 || strncmp(path, "/dev/vfio/", 10) == 0) && getenv(SOCK_ENV);
 }
 
 static int owned_fd(int fd) { return fd >= 0 && fd < MAX_FD && owned[fd]; }
@@ -111,7 +126,7 @@ static int send_msg(uint8_t type, const void *a, uint32_t alen, const void *b, u
 
 static int connect_server(void) {
   if (sock >= 0 && sock_pid == getpid()) return 0;
-  const char *path = getenv("IORR_LIVE_SOCK");
+  const char *path = getenv(SOCK_ENV);
   if (!path) return -1;
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return -1;
@@ -123,6 +138,7 @@ static int connect_server(void) {
   }
   sock = s;
   sock_pid = getpid();
+  rhead = rtail = 0;
   uint32_t hello[2] = {(uint32_t)getpid(), (uint32_t)getppid()};
   return send_msg(M_HELLO, hello, sizeof hello, NULL, 0);
 }
@@ -136,14 +152,59 @@ static int self_copy(int write, uint64_t va, void *buf, size_t n) {
 
 static int reply(int32_t status, const void *data, uint32_t n) { return send_msg(M_REPLY, &status, 4, data, n); }
 
+/*
+ * The server's frames, read with one recv each where they fit: whatever the socket
+ * holds goes into rbuf, and a frame is handed out from there (no allocation). A frame
+ * longer than rbuf (a large WRITE) is read into its own buffer.
+ */
+static int fill(size_t need) {
+  if (rhead + need > sizeof rbuf) {
+    memmove(rbuf, rbuf + rhead, rtail - rhead);
+    rtail -= rhead;
+    rhead = 0;
+  }
+  while (rtail - rhead < need) {
+    ssize_t r = recv(sock, rbuf + rtail, sizeof rbuf - rtail, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    rtail += (size_t)r;
+  }
+  return 0;
+}
+
+/* The next frame's body and length; *heap when it must be freed. NULL when the connection failed. */
+static unsigned char *next_frame(uint32_t *len, int *heap) {
+  if (fill(4) < 0) return NULL;
+  memcpy(len, rbuf + rhead, 4);
+  rhead += 4;
+  *heap = 0;
+  if (*len <= sizeof rbuf) {
+    if (fill(*len) < 0) return NULL;
+    unsigned char *b = rbuf + rhead;
+    rhead += *len;
+    return b;
+  }
+  unsigned char *b = malloc(*len);
+  size_t have = rtail - rhead;
+  if (!b) return NULL;
+  memcpy(b, rbuf + rhead, have);
+  rhead = rtail = 0;
+  if (xfer(0, b + have, *len - have) < 0) {
+    free(b);
+    return NULL;
+  }
+  *heap = 1;
+  return b;
+}
+
 /* Serve the server's requests until it gives the result of the call. */
 static int64_t serve(void) {
   for (;;) {
     uint32_t len;
-    if (xfer(0, &len, 4) < 0 || len < 1) return -ENOSYS;
-    unsigned char *body = malloc(len);
-    if (!body || xfer(0, body, len) < 0) {
-      free(body);
+    int heap;
+    unsigned char *body = next_frame(&len, &heap);
+    if (!body || len < 1) {
+      if (body && heap) free(body);
       return -ENOSYS;
     }
     uint64_t va;
@@ -153,9 +214,12 @@ static int64_t serve(void) {
     case S_RESULT: {
       int64_t ret;
       memcpy(&ret, body + 1, 8);
-      free(body);
+      if (heap) free(body);
       return ret;
     }
+    case S_CALL:
+      if (heap) free(body);
+      return SERVE_CALL;
     case S_READ: {
       memcpy(&va, body + 1, 8);
       memcpy(&n, body + 9, 4);
@@ -190,7 +254,7 @@ static int64_t serve(void) {
     default:
       rc = -1;
     }
-    free(body);
+    if (heap) free(body);
     if (rc < 0) return -ENOSYS;
   }
 }
@@ -210,13 +274,173 @@ static int64_t other(int fd, uint8_t what) {
   return call(M_OTHER, a, sizeof a, NULL, 0);
 }
 
-static int ret_errno(int64_t r) {
+__attribute__((unused)) static int ret_errno(int64_t r) {
   if (r < 0) {
     errno = (int)-r;
     return -1;
   }
   return (int)r;
 }
+
+#define MODE_ARG(flags)                                                                                                                              \
+  mode_t mode = 0;                                                                                                                                   \
+  if ((flags) & (O_CREAT | __O_TMPFILE)) {                                                                                                           \
+    va_list ap;                                                                                                                                      \
+    va_start(ap, flags);                                                                                                                             \
+    mode = va_arg(ap, mode_t);                                                                                                                       \
+    va_end(ap);                                                                                                                                      \
+  }
+
+#if IORR_RECORD
+
+/* ---- record mode: the real call first (the next library: the kernel, or iorr live's shim when stacked), then its report ---- */
+
+static int rec_open(int r, const char *path, int flags) {
+  int e = errno;
+  int32_t a[2] = {r < 0 ? -e : r, flags};
+  call(M_OPEN, a, sizeof a, path, (uint32_t)strlen(path));
+  if (r >= 0 && r < MAX_FD) owned[r] = 1;
+  errno = e;
+  return r;
+}
+
+int open(const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_open(path, flags, mode);
+  return is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int open64(const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_open(path, flags | O_LARGEFILE, mode);
+  return is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int __open_2(const char *path, int flags) { return open(path, flags); }
+int __open64_2(const char *path, int flags) { return open64(path, flags); }
+
+int openat(int dirfd, const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_openat(dirfd, path, flags, mode);
+  return path && path[0] == '/' && is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int openat64(int dirfd, const char *path, int flags, ...) {
+  init();
+  MODE_ARG(flags);
+  int r = real_openat(dirfd, path, flags | O_LARGEFILE, mode);
+  return path && path[0] == '/' && is_ours(path) ? rec_open(r, path, flags) : r;
+}
+
+int __openat_2(int dirfd, const char *path, int flags) { return openat(dirfd, path, flags); }
+int __openat64_2(int dirfd, const char *path, int flags) { return openat64(dirfd, path, flags); }
+
+int close(int fd) {
+  init();
+  if (!owned_fd(fd)) return real_close(fd);
+  int inherited = owned[fd] == 2;
+  owned[fd] = 0;
+  int r = real_close(fd), e = errno;
+  if (!inherited) {
+    int32_t a[2] = {fd, r < 0 ? -e : 0};
+    call(M_CLOSE, a, sizeof a, NULL, 0);
+  }
+  errno = e;
+  return r;
+}
+
+/* IOCTL (the struct before), the server's READ/PROBE requests, CALL; the real ioctl; DONE (its result, the struct after), the server's READs, RESULT. */
+int ioctl(int fd, unsigned long cmd, ...) {
+  init();
+  va_list ap;
+  va_start(ap, cmd);
+  void *argp = va_arg(ap, void *);
+  va_end(ap);
+  if (!owned_fd(fd)) return real_ioctl(fd, cmd, argp);
+  if (owned[fd] == 2) {
+    int r = real_ioctl(fd, cmd, argp), e = errno;
+    other(fd, O_INHERITED);
+    errno = e;
+    return r;
+  }
+  struct {
+    int32_t fd;
+    uint32_t cmd;
+    uint64_t arg;
+    uint32_t status;
+  } __attribute__((packed)) h = {fd, (uint32_t)cmd, (uint64_t)(uintptr_t)argp, 0};
+  uint32_t size = 0;
+  unsigned char *bytes = NULL;
+  if (self_copy(0, h.arg, &size, 4) == 0 && size >= 4) {
+    uint32_t n = size < MAX_ARG ? size : MAX_ARG;
+    bytes = malloc(n);
+    if (bytes && self_copy(0, h.arg, bytes, n) == 0) {
+      h.status = 1;
+      size = n;
+    }
+  }
+  pthread_mutex_lock(&lock);
+  int reported = connect_server() == 0 && send_msg(M_IOCTL, &h, sizeof h, bytes, h.status ? size : 0) == 0 && serve() == SERVE_CALL;
+  int r = real_ioctl(fd, cmd, argp), e = errno;
+  if (reported) {
+    struct {
+      int64_t ret;
+      uint32_t status;
+    } __attribute__((packed)) d = {r < 0 ? -e : r, h.status && self_copy(0, h.arg, bytes, size) == 0};
+    if (send_msg(M_DONE, &d, sizeof d, bytes, d.status ? size : 0) == 0) serve();
+  }
+  pthread_mutex_unlock(&lock);
+  free(bytes);
+  errno = e;
+  return r;
+}
+
+/* read/write/poll/mmap on a recorded fd: the trace format has no event for them; the server counts them. */
+ssize_t read(int fd, void *buf, size_t n) {
+  init();
+  ssize_t r = real_read(fd, buf, n);
+  int e = errno;
+  if (owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_READ);
+  errno = e;
+  return r;
+}
+
+ssize_t write(int fd, const void *buf, size_t n) {
+  init();
+  ssize_t r = real_write(fd, buf, n);
+  int e = errno;
+  if (owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_WRITE);
+  errno = e;
+  return r;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+  init();
+  int r = real_poll(fds, n, timeout), e = errno;
+  for (nfds_t i = 0; i < n; i++)
+    if (owned_fd(fds[i].fd)) {
+      other(fds[i].fd, O_POLL);
+      break;
+    }
+  errno = e;
+  return r;
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
+  init();
+  void *r = real_mmap(addr, len, prot, flags, fd, off);
+  int e = errno;
+  if (!(flags & MAP_ANONYMOUS) && owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_MMAP);
+  errno = e;
+  return r;
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return mmap(addr, len, prot, flags, fd, off); }
+
+#else
 
 /* ---- open ---- */
 
@@ -239,15 +463,6 @@ static int do_open(const char *path, int flags) {
   owned[fd] = 1;
   return fd;
 }
-
-#define MODE_ARG(flags)                                                                                                                              \
-  mode_t mode = 0;                                                                                                                                   \
-  if ((flags) & (O_CREAT | __O_TMPFILE)) {                                                                                                           \
-    va_list ap;                                                                                                                                      \
-    va_start(ap, flags);                                                                                                                             \
-    mode = va_arg(ap, mode_t);                                                                                                                       \
-    va_end(ap);                                                                                                                                      \
-  }
 
 int open(const char *path, int flags, ...) {
   init();
@@ -363,3 +578,5 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return mmap(addr, len, prot, flags, fd, off); }
+
+#endif

@@ -1,0 +1,273 @@
+// The record server: `iorr record -- <command>`'s side of the shim built in
+// record mode (IORR_RECORD). The shim makes every call itself (the kernel, or
+// iorr live's shim when stacked) and reports it; the server keeps it as raw
+// trace events: `open`/`close` with their result, and for an `ioctl` the
+// caller's struct bytes (`argHex`), the memory behind its pointer members as
+// `mem.map`/`mem.write` before and `mem.write` after, and the real result as
+// `expect`. No model is involved: what is recorded is what the kernel answered.
+
+import { createServer, type Server } from "node:net";
+import { PAGE_SIZE } from "../model/memory/state.ts";
+import { errnoName } from "../uapi/errno.ts";
+import { decodeStruct, type StructDef } from "../uapi/layout.ts";
+import { FD_MEMBERS, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
+import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame } from "./protocol.ts";
+import { Conn, commandOf, pointerRanges } from "./server.ts";
+
+const PAGE = BigInt(PAGE_SIZE);
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const h64 = (v: bigint) => `0x${v.toString(16)}`;
+
+/** A recorded process: its fds as the trace numbers them, and the pages already recorded as mapped. */
+interface Proc {
+  pid: number;
+  /** The caller's fd -> the trace's fd (numbered as the kernel's fd table for these files alone: lowest free from 3) and its file. */
+  fds: Map<number, { fd: number; kind: string }>;
+  /** Recorded mappings, [first page, end page). */
+  mapped: [bigint, bigint][];
+}
+
+/** An ioctl the trace cannot express (it still went to the kernel): why. */
+class NotRecorded extends Error {}
+
+export class RecordServer {
+  private readonly server: Server;
+  private readonly conns = new Set<Conn>();
+  private readonly procs = new Map<Conn, Proc>();
+  private queue: Promise<void> = Promise.resolve();
+  /** The recorded events, raw, each with the real outcome as `expect`. */
+  readonly events: Record<string, unknown>[] = [];
+  /** Calls made but not recorded, by reason. */
+  readonly notRecorded = new Map<string, number>();
+  /** pid -> the parent's pid, for processes forked by a recorded process. */
+  readonly parents = new Map<number, number>();
+  calls = 0;
+
+  constructor(readonly socketPath: string) {
+    this.server = createServer((sock) => {
+      const c = new Conn(sock, (conn, f) => this.enqueue(() => this.handle(conn, f)));
+      this.conns.add(c);
+      sock.on("error", () => {});
+      sock.on("close", () => {
+        this.conns.delete(c);
+        this.enqueue(async () => {
+          const p = this.procs.get(c);
+          // do_exit: the kernel closes what the process left open.
+          if (p) this.events.push({ op: "process.exit", pid: p.pid, expect: { ok: true } });
+          this.procs.delete(c);
+        });
+      });
+    });
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.socketPath, () => resolve());
+    });
+  }
+
+  /** Wait for every connection to end (at most `ms`), then for the calls in hand, and stop. */
+  async close(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const c of this.conns) c.sock.destroy();
+    while (this.conns.size) await new Promise((r) => setTimeout(r, 5));
+    await this.queue;
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  notRecordedTotal(): number {
+    let n = 0;
+    for (const v of this.notRecorded.values()) n += v;
+    return n;
+  }
+
+  private skip(why: string): void {
+    this.notRecorded.set(why, (this.notRecorded.get(why) ?? 0) + 1);
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((e: unknown) => this.skip(`record server: ${(e as Error).message}`));
+  }
+
+  private async handle(c: Conn, f: Frame): Promise<void> {
+    if (f.type === M.HELLO) {
+      const pid = f.body.readUInt32LE(0);
+      const parent = f.body.readUInt32LE(4);
+      if ([...this.procs.values()].some((p) => p.pid === parent)) this.parents.set(pid, parent);
+      this.procs.set(c, { pid, fds: new Map(), mapped: [] });
+      this.events.push({ op: "process", pid, expect: { ok: true } });
+      return;
+    }
+    const p = this.procs.get(c);
+    if (!p) return;
+    this.calls++;
+    try {
+      await this.call(c, p, f);
+      c.answer(0);
+    } catch (e) {
+      if (c.closed) return; // the process went away in the middle of its call
+      if (!(e instanceof NotRecorded)) throw e;
+      this.skip(e.message);
+      c.answer(0);
+    }
+  }
+
+  private async call(c: Conn, p: Proc, f: Frame): Promise<void> {
+    switch (f.type) {
+      case M.OPEN: {
+        const res = f.body.readInt32LE(0);
+        const path = f.body.subarray(8).toString("utf8");
+        if (res < 0) this.events.push({ op: "open", pid: p.pid, path, expect: errnoExpect(-res) });
+        else this.events.push({ op: "open", pid: p.pid, path, expect: { fd: this.install(p, res, path === "/dev/iommu" ? "iommufd" : "vfio") } });
+        return;
+      }
+      case M.CLOSE: {
+        const real = f.body.readInt32LE(0);
+        const res = f.body.readInt32LE(4);
+        const t = p.fds.get(real);
+        if (!t) throw new NotRecorded("close of an fd not recorded");
+        p.fds.delete(real);
+        this.events.push({ op: "close", pid: p.pid, fd: t.fd, expect: res < 0 ? errnoExpect(-res) : { ret: 0 } });
+        return;
+      }
+      case M.IOCTL:
+        return this.ioctl(c, p, parseIoctl(f.body));
+      case M.OTHER:
+        throw new NotRecorded(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a recorded fd (no trace event for it)`);
+      default:
+        throw new NotRecorded(`unknown message ${f.type}`);
+    }
+  }
+
+  /** A new fd in the trace for the caller's `real`: the lowest free one from 3, as the kernel's fd table for these files alone. */
+  private install(p: Proc, real: number, kind: string): number {
+    const used = new Set([...p.fds.values()].map((t) => t.fd));
+    let fd = 3;
+    while (used.has(fd)) fd++;
+    p.fds.set(real, { fd, kind });
+    return fd;
+  }
+
+  private async ioctl(c: Conn, p: Proc, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined }): Promise<void> {
+    const t = p.fds.get(call.fd);
+    if (!t) throw new NotRecorded("ioctl on an fd not recorded");
+    const def = commandOf(t.kind, call.cmd);
+    const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
+    const ev: Record<string, unknown> = { op: "ioctl", pid: p.pid, fd: t.fd, cmd: def ? def.name : call.cmd };
+    const pre: Record<string, unknown>[] = [];
+    const ranges: { va: bigint; len: number; dir: PointerDir; before: Buffer | undefined }[] = [];
+    const struct = def?.arg.kind === "struct" && call.bytes && call.arg !== 0n ? def.arg.struct : undefined;
+    if (struct && call.bytes) {
+      const bytes = Uint8Array.from(call.bytes);
+      this.fdsToTrace(p, name, struct, bytes);
+      ev.argHex = hex(bytes);
+      for (const m of pointerRanges(struct, call.bytes)) {
+        await this.mapPages(c, p, m.va, m.len, pre);
+        if (m.dir === "pin") continue;
+        const r = await c.request(readReq(m.va, Number(m.len)));
+        const before = r.status === 0 ? Buffer.from(r.data) : undefined;
+        // copy_from_user reads these bytes: the caller's memory as it was.
+        if (before && m.dir !== "out") pre.push({ op: "mem.write", pid: p.pid, va: h64(m.va), hex: before.toString("hex"), expect: { ok: true } });
+        ranges.push({ va: m.va, len: Number(m.len), dir: m.dir, before });
+      }
+    } else if (def?.arg.kind === "struct") ev.arg = null;
+    else if (def?.arg.kind === "int") ev.arg = h64(call.arg);
+    else if (def && def.arg.kind !== "none") throw new NotRecorded(`${name}: a ${def.arg.kind} argument (the recorder passes structs and integers)`);
+
+    const done = await c.exchange(frame(S.CALL));
+    if (done.type !== M.DONE) throw new Error(`expected the call's result, got message ${done.type}`);
+    const ret = done.body.readBigInt64LE(0);
+    const after = done.body.readUInt32LE(8) === 1 ? new Uint8Array(done.body.subarray(12)) : undefined;
+
+    const expect: Record<string, unknown> = ret < 0n ? errnoExpect(Number(-ret)) : {};
+    // An fd returned by the ioctl (a dma-buf from VFIO_DEVICE_FEATURE): a new fd in the trace.
+    if (ret > 0n && def?.name === "VFIO_DEVICE_FEATURE") expect.fd = this.install(p, Number(ret), "dma-buf");
+    else if (ret >= 0n) expect.ret = Number(ret);
+    if (struct && call.bytes && after) {
+      const out = this.outMembers(p, struct, call.bytes, after);
+      if (Object.keys(out).length) expect.out = out;
+    }
+    ev.expect = expect;
+    const post: Record<string, unknown>[] = [];
+    for (const m of ranges) {
+      if (m.dir === "in" || !m.before) continue;
+      const r = await c.request(readReq(m.va, m.len));
+      // copy_to_user wrote these bytes: the caller's memory as the kernel left it.
+      if (r.status === 0 && Buffer.compare(r.data, m.before) !== 0)
+        post.push({ op: "mem.write", pid: p.pid, va: h64(m.va), hex: r.data.toString("hex"), expect: { ok: true } });
+    }
+    this.events.push(...pre, ev, ...post);
+  }
+
+  /** An fd member names the caller's fd: the trace names its own number for it; a caller fd the trace has no file for cannot be written. */
+  private fdsToTrace(p: Proc, name: string, struct: StructDef, bytes: Uint8Array): void {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const member of FD_MEMBERS[struct.name] ?? []) {
+      const f = struct.byName.get(member)!;
+      if (f.offset + 4 > bytes.length) continue;
+      const real = view.getInt32(f.offset, true);
+      const t = p.fds.get(real);
+      if (t) view.setInt32(f.offset, t.fd, true);
+      else if (real >= 0) throw new NotRecorded(`${name}: ${member} names an fd the trace has no file for`);
+    }
+  }
+
+  /** The members the kernel changed in the caller's struct (pointer and input fd members aside), as `expect.out` names them. */
+  private outMembers(p: Proc, struct: StructDef, before: Uint8Array, after: Uint8Array): Record<string, unknown> {
+    const pad = (b: Uint8Array) => (b.length >= struct.size ? b : Uint8Array.from({ length: struct.size }, (_, i) => b[i] ?? 0));
+    const a = decodeStruct(struct, pad(before));
+    const b = decodeStruct(struct, pad(after));
+    const skip = new Set([...pointerMembers(struct).map((m) => m.member), ...(FD_MEMBERS[struct.name] ?? [])]);
+    const out: Record<string, unknown> = {};
+    for (const f of struct.fields) {
+      if (skip.has(f.name) || f.offset + f.size > before.length) continue;
+      const x = b[f.name]!;
+      if (json(a[f.name]) === json(x)) continue;
+      // An fd the kernel installed (out_fault_fd, out_veventq_fd): a new fd in the trace.
+      if (/_fd$/.test(f.name) && typeof x === "number" && x >= 0) out[f.name] = this.install(p, x, "anon");
+      else out[f.name] = Array.isArray(x) ? x.map(jsonInt) : jsonInt(x);
+    }
+    return out;
+  }
+
+  /** The caller's pages of [va, va + len) not recorded yet become mem.map events, run by run, where the caller has them mapped. */
+  private async mapPages(c: Conn, p: Proc, va: bigint, len: bigint, pre: Record<string, unknown>[]): Promise<void> {
+    const first = va / PAGE;
+    const end = (va + len + PAGE - 1n) / PAGE;
+    const covered = (pg: bigint) => p.mapped.some(([s, e]) => pg >= s && pg < e);
+    for (let i = first; i < end; ) {
+      if (covered(i)) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < end && !covered(j)) j++;
+      const probe = await c.request(probeReq(i * PAGE, Number(j - i)));
+      for (let k = 0; k < Number(j - i); ) {
+        if (!probe.data[k]) {
+          k++;
+          continue;
+        }
+        let l = k;
+        while (l < Number(j - i) && probe.data[l]) l++;
+        const s = i + BigInt(k);
+        p.mapped.push([s, i + BigInt(l)]);
+        pre.push({ op: "mem.map", pid: p.pid, va: h64(s * PAGE), length: h64(BigInt(l - k) * PAGE), expect: { ok: true } });
+        k = l;
+      }
+      i = j;
+    }
+  }
+}
+
+function errnoExpect(n: number): Record<string, unknown> {
+  const name = errnoName(n);
+  if (!name) throw new NotRecorded(`errno ${n} has no name`);
+  return { errno: name };
+}
+
+const jsonInt = (v: number | bigint) =>
+  typeof v === "bigint" ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= 0n ? Number(v) : h64(BigInt.asUintN(64, v))) : v;
+const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
