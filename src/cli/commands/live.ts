@@ -1,11 +1,11 @@
-// iorr live [--profile P] [-o session.db] [--json] -- <command> [args...]
+// iorr live [--profile P] [--prelude events.jsonl] [-o session.db] [--json] -- <command> [args...]
 // Runs a real program against the model: its /dev/iommu and /dev/vfio/* calls
 // go through the LD_PRELOAD shim to the live server (src/live/), the session is
 // kept as a trace with -o, and iorr exits with the program's exit status.
 
 import { Effect } from "effect";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,36 @@ import { checkOutputPath } from "../../store/tracedb.ts";
 import { EXIT, profileFor, stopped, type Command } from "../common.ts";
 import type { ReplayFault } from "../../replay/engine.ts";
 import { count } from "../report.ts";
+import { isUnmodelled } from "../../live/session.ts";
+
+/**
+ * --prelude: JSON-lines events (host.*, param, ...) folded before the program starts, e.g.
+ * the selftest_mock host and kconfig.IOMMUFD_TEST. A header line and `//` comments are skipped;
+ * an event the model refuses is bad input naming the line.
+ */
+function foldPrelude(session: LiveSession, file: string): BadInput | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    return new BadInput({ file, field: "--prelude", message: (e as Error).message });
+  }
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "" || line.startsWith("//")) continue;
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(line) as Record<string, unknown>;
+    } catch (e) {
+      return new BadInput({ file, line: i + 1, message: (e as Error).message });
+    }
+    if (raw.format !== undefined) continue;
+    const out = session.fold(raw);
+    if (isUnmodelled(out)) return new BadInput({ file, line: i + 1, message: out.why });
+  }
+  return undefined;
+}
 
 /** The checkout (or installed package) root: the first directory up with tools/build_shim.mjs. */
 function packageRoot(): string {
@@ -50,9 +80,9 @@ function runProgram(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
 }
 
 export const liveCommand: Command = {
-  usage: "live [--profile P] [-o session.db] [--json] -- <command> [args...]",
+  usage: "live [--profile P] [--prelude events.jsonl] [-o session.db] [--json] -- <command> [args...]",
   summary: "run a program against the model through an LD_PRELOAD shim (-o: keep the session as a trace)",
-  flags: { output: { value: true, short: "o" }, profile: { value: true } },
+  flags: { output: { value: true, short: "o" }, profile: { value: true }, prelude: { value: true } },
   args: { min: 1, max: Number.MAX_SAFE_INTEGER, names: ["<command>"] },
   run: (a, out) =>
     Effect.gen(function* () {
@@ -70,6 +100,10 @@ export const liveCommand: Command = {
       });
       const dir = mkdtempSync(join(tmpdir(), "iorr-live-"));
       const session = new LiveSession(profile);
+      if (typeof a.flags.prelude === "string") {
+        const bad = foldPrelude(session, a.flags.prelude);
+        if (bad) return yield* Effect.fail(bad);
+      }
       const server = new LiveServer(session, join(dir, "sock"));
       const argv = a.positional;
       const status = yield* Effect.tryPromise({
