@@ -187,7 +187,9 @@ export class LiveServer {
   private commandOf(kind: string | undefined, number: number): UapiCommand | undefined {
     const defs = commandsByNumber(number);
     const iommufd = defs.find((d) => d.name.startsWith("IOMMU_"));
-    return kind === "iommufd" ? (iommufd ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
+    // iommufd's type1 compatibility: VFIO_IOMMU_GET_INFO, not VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (one number).
+    const compat = defs.find((d) => !d.name.startsWith("VFIO_DEVICE_"));
+    return kind === "iommufd" ? (iommufd ?? compat ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
   }
 
   private async ioctl(c: Conn, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined }): Promise<number | bigint> {
@@ -328,7 +330,11 @@ export class LiveServer {
     }
     if (!changed) return;
     const n = Math.min(bytes.length, struct.size);
-    const enc = encodeStruct(struct, fields).subarray(0, n);
+    // A struct with a union (iommu_test_cmd): encoding every decoded member would let a later
+    // union member overwrite the one the kernel set, so the caller's bytes get only the set members.
+    const enc = struct.fields.some((f, i) => i > 0 && f.offset < struct.fields[i - 1]!.offset + struct.fields[i - 1]!.size)
+      ? patchMembers(struct, bytes, out, fields).subarray(0, n)
+      : encodeStruct(struct, fields).subarray(0, n);
     if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) await c.request(writeReq(va, enc));
   }
 
@@ -338,6 +344,23 @@ export class LiveServer {
     if (r.status >= 0) c.toModel.set(r.status, modelFd);
     return r.status;
   }
+}
+
+/** The caller's bytes with the scalar members `out` names set to their new values (fields: resolved values). */
+function patchMembers(struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>, fields: Record<string, FieldValue>): Uint8Array {
+  const buf = new Uint8Array(Math.max(bytes.length, struct.size));
+  buf.set(bytes);
+  const view = new DataView(buf.buffer);
+  for (const k of Object.keys(out)) {
+    const f = struct.byName.get(k);
+    const v = f && fields[f.name];
+    if (!f || f.count !== undefined || (typeof v !== "number" && typeof v !== "bigint")) continue;
+    if (f.size === 8) view.setBigUint64(f.offset, BigInt.asUintN(64, BigInt(v)), true);
+    else if (f.size === 4) view.setUint32(f.offset, Number(BigInt.asUintN(32, BigInt(v))), true);
+    else if (f.size === 2) view.setUint16(f.offset, Number(v) & 0xffff, true);
+    else view.setUint8(f.offset, Number(v) & 0xff);
+  }
+  return buf;
 }
 
 function errnoOf(out: Outcome): number {

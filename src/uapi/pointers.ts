@@ -4,7 +4,7 @@
 // caller's memory (live mode reads and writes it through the shim).
 
 import type { Decoded, StructDef } from "./layout.ts";
-import { iommu_iova_range } from "./iommufd.ts";
+import { IOMMU_TEST_OPS, iommu_iova_range } from "./iommufd.ts";
 
 /**
  * in: the kernel reads the bytes (copy_from_user); out: it writes them
@@ -51,6 +51,8 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
   iommu_viommu_alloc: [{ member: "data_uptr", length: (m) => u(m.data_len), dir: "inout" }],
   // iova_bitmap: the bitmap is read and written back with the dirty bits set.
   iommu_hwpt_get_dirty_bitmap: [{ member: "data", length: dirtyBitmapBytes, dir: "inout" }],
+  // IOMMU_TEST_CMD: the union's pointer is the op's (iommufd_test_md_check_refs: get_user_pages_fast, one page at a time).
+  iommu_test_cmd: [{ member: "check_refs.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_REFS ? u(m["check_refs.length"]) : 0n), dir: "pin" }],
 };
 
 export function pointerMembers(def: StructDef): readonly PointerMember[] {

@@ -32,7 +32,8 @@ describe("the kernel selftest session (tools/selftest/kernel.mjs)", () => {
     const r = JSON.parse(readFileSync("test/selftest/results.json", "utf8"));
     expect(r.cases.length).toBe(r.total);
     expect(r.cases.map((c: { n: number }) => c.n)).toEqual([...Array(r.total).keys()].map((i) => i + 1));
-    for (const k of ["pass", "fail", "skip"] as const) expect(r.cases.filter((c: { result: string }) => c.result === k).length).toBe(r[`${k === "pass" ? "passed" : k === "fail" ? "failed" : "skipped"}`]);
+    for (const k of ["pass", "fail", "skip"] as const)
+      expect(r.cases.filter((c: { result: string }) => c.result === k).length).toBe(r[`${k === "pass" ? "passed" : k === "fail" ? "failed" : "skipped"}`]);
   });
 
   it("parseTap: kselftest_harness's ok / not ok / # SKIP lines, a failure's assertion lines before it", () => {

@@ -136,7 +136,18 @@ function build(tree) {
   const src = join(tree, "tools/testing/selftests/iommu");
   const bin = join(tree, "iommufd");
   const cc = process.env.CC || "cc";
-  run(cc, ["-Wall", "-O2", "-Wno-unused-function", "-D_GNU_SOURCE", `-I${join(tree, "usr/include")}`, `-I${join(src, "..")}`, "-o", bin, join(src, "iommufd.c"), "-l:libcap.so.2"]);
+  run(cc, [
+    "-Wall",
+    "-O2",
+    "-Wno-unused-function",
+    "-D_GNU_SOURCE",
+    `-I${join(tree, "usr/include")}`,
+    `-I${join(src, "..")}`,
+    "-o",
+    bin,
+    join(src, "iommufd.c"),
+    "-l:libcap.so.2",
+  ]);
   return bin;
 }
 
@@ -181,7 +192,11 @@ function main() {
   // One file for stdout and stderr: the assertion lines stay before the result they explain.
   const log = join(work, "output.txt");
   const fd = openSync(log, "w");
-  run(process.execPath, [iorr, "live", "--prelude", prelude, "-o", db, "--", "./iommufd", ...o.extra], { cwd: tree, allowFail: true, stdio: ["ignore", fd, fd] });
+  run(process.execPath, [iorr, "live", "--prelude", prelude, "-o", db, "--", "./iommufd", ...o.extra], {
+    cwd: tree,
+    allowFail: true,
+    stdio: ["ignore", fd, fd],
+  });
   closeSync(fd);
   const seconds = (Date.now() - t0) / 1000;
   const text = readFileSync(log, "utf8");
