@@ -52,7 +52,11 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
   // iova_bitmap: the bitmap is read and written back with the dirty bits set.
   iommu_hwpt_get_dirty_bitmap: [{ member: "data", length: dirtyBitmapBytes, dir: "inout" }],
   // IOMMU_TEST_CMD: the union's pointer is the op's (iommufd_test_md_check_refs: get_user_pages_fast, one page at a time).
-  iommu_test_cmd: [{ member: "check_refs.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_REFS ? u(m["check_refs.length"]) : 0n), dir: "pin" }],
+  iommu_test_cmd: [
+    { member: "check_refs.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_REFS ? u(m["check_refs.length"]) : 0n), dir: "pin" },
+    // iommufd_test_md_check_pa: get_user_pages_fast of each page under uptr.
+    { member: "check_map.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_MAP ? u(m["check_map.length"]) : 0n), dir: "pin" },
+  ],
 };
 
 export function pointerMembers(def: StructDef): readonly PointerMember[] {

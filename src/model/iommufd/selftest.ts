@@ -19,8 +19,11 @@ import { errno, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
 import { cmdOf, respondFields } from "../uaccess/ucmd.ts";
+import { domainIovaToPhys } from "../domain/domain.ts";
+import { intersects } from "../domain/spans.ts";
 import { NO_PASID } from "../domain/state.ts";
 import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "./device.ts";
+import { firstArea } from "./io_pagetable.ts";
 import { addObject, ctxOf, getObject } from "./objects.ts";
 import { PAGE, pinUser } from "./pages.ts";
 import type { IommufdCtx, SelftestObj } from "./state.ts";
@@ -160,6 +163,52 @@ function mdCheckIotlb(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
   return id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX || dom.iotlb[id] !== cmd["check_iotlb.iotlb"] ? errno("EINVAL") : { ret: 0 };
 }
 
+/**
+ * iommufd_test_add_reserved: iopt_reserve_iova(start, start + length - 1, NULL) in an IOAS
+ * (EINVAL for no length, EOVERFLOW past the end of u64, ENOENT: no IOAS; EADDRINUSE over an
+ * area or an allowed range).
+ */
+function addReserved(call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const start = cmd["add_reserved.start"] as bigint;
+  const length = cmd["add_reserved.length"] as bigint;
+  if (length === 0n) return errno("EINVAL");
+  const last = start + length - 1n;
+  if (last > U64_MAX) return errno("EOVERFLOW");
+  const ioas = getObject(ctx, cmd.id as number, "ioas");
+  if (!ioas) return errno("ENOENT");
+  if (firstArea(ioas, start, last) || intersects(ioas.allowed, start, last)) return errno("EADDRINUSE");
+  ioas.reserved.push({ start, last, owner: "selftest" });
+  return { ret: 0 };
+}
+
+/**
+ * iommufd_test_md_check_pa: for each page of the mock domain's smallest size, the domain's
+ * iova_to_phys must be the physical address behind the user address (EINVAL otherwise, or
+ * for a misaligned iova/length/uptr; EFAULT: the user page is not mapped; ENOENT: no paging
+ * HWPT of that id; EINVAL: a domain of another driver).
+ */
+function mdCheckMap(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const hwpt = getObject(ctx, cmd.id as number, "hwpt_paging");
+  if (!hwpt) return errno("ENOENT");
+  const dom = s.domains.table.get(hwpt.domainId);
+  if (!dom || dom.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
+  let iova = cmd["check_map.iova"] as bigint;
+  let length = cmd["check_map.length"] as bigint;
+  let uptr = cmd["check_map.uptr"] as bigint;
+  const bitmap = dom.pgsizeBitmap;
+  const pageSize = bitmap & -bitmap;
+  if (iova % pageSize !== 0n || length % pageSize !== 0n || uptr % pageSize !== 0n || uptr + length > U64_MAX) return errno("EINVAL");
+  for (; length > 0n; length -= pageSize, iova += pageSize, uptr += pageSize) {
+    const runs = pinUser(s, call.ev.pid as number, uptr - (uptr % PAGE), 0n, PAGE);
+    if (typeof runs === "string") return errno(runs);
+    const io = domainIovaToPhys(s, dom, iova);
+    if (!io || io.pa !== runs[0]!.pa + (uptr % PAGE)) return errno("EINVAL");
+  }
+  return { ret: 0 };
+}
+
 /** iommufd_test: one op per call; an unknown op is EOPNOTSUPP. */
 export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -172,6 +221,10 @@ export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome 
       return mockDomain(s, call, env, ctx, cmd["mock_domain_flags.dev_flags"] as number);
     case OP.MOCK_DOMAIN_REPLACE:
       return mockDomainReplace(s, call, env, ctx);
+    case OP.ADD_RESERVED:
+      return addReserved(call, ctx);
+    case OP.MD_CHECK_MAP:
+      return mdCheckMap(s, call, ctx);
     case OP.DEV_CHECK_CACHE:
       return devCheckCache(call, ctx);
     case OP.MD_CHECK_IOTLB:

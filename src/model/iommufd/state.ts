@@ -46,7 +46,8 @@ export interface Area {
 
 /** A reserved IOVA range and who put it there (a device's reserved regions, the MSI window, ...). */
 export interface ReservedRange extends IovaRange {
-  owner: number | "sw_msi";
+  /** "selftest": IOMMU_TEST_OP_ADD_RESERVED's (owner NULL), gone only with the IOAS. */
+  owner: number | "sw_msi" | "selftest";
 }
 
 /** struct iommufd_ioas with its io_pagetable. */
