@@ -645,6 +645,11 @@ export const iommu_test_cmd = defineStruct("iommu_test_cmd", [
   ["u32", "check_iotlb.iotlb", { at: 20 }],
   ["u32", "check_dev_cache.id", { at: 16 }],
   ["u32", "check_dev_cache.cache", { at: 20 }],
+  ["u32", "dirty.flags", { at: 16 }],
+  ["u64", "dirty.iova", { at: 24 }],
+  ["u64", "dirty.length", { at: 32 }],
+  ["u64", "dirty.page_size", { at: 40 }],
+  ["u64", "dirty.uptr", { at: 48 }],
   ["u64", "dirty.out_nr_dirty", { at: 56 }],
   ["u32", "last", { at: 64 }],
 ]);

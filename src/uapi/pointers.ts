@@ -33,6 +33,13 @@ function dirtyBitmapBytes(m: Decoded): bigint {
   return ((units + 63n) / 64n) * 8n;
 }
 
+/** iommufd_test_dirty: DIV_ROUND_UP(length / page_size, 8) bytes of bitmap. */
+function testDirtyBytes(m: Decoded): bigint {
+  const pageSize = u(m["dirty.page_size"]);
+  if (m.op !== IOMMU_TEST_OPS.DIRTY || pageSize === 0n) return 0n;
+  return (u(m["dirty.length"]) / pageSize + 7n) / 8n;
+}
+
 /** By struct name (src/uapi/iommufd.ts). A struct not listed has no pointer member. */
 export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>> = {
   // iopt_map_user_pages: the pages of [user_va, user_va + length) are pinned.
@@ -56,6 +63,8 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
     { member: "check_refs.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_REFS ? u(m["check_refs.length"]) : 0n), dir: "pin" },
     // iommufd_test_md_check_pa: get_user_pages_fast of each page under uptr.
     { member: "check_map.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_MAP ? u(m["check_map.length"]) : 0n), dir: "pin" },
+    // iommufd_test_dirty: copy_from_user of one bit per page_size unit.
+    { member: "dirty.uptr", length: testDirtyBytes, dir: "in" },
   ],
 };
 

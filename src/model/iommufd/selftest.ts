@@ -18,7 +18,9 @@ import type { HostDevice } from "../host/state.ts";
 import { errno, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
+import { copyFromUser } from "../uaccess/copy.ts";
 import { cmdOf, respondFields } from "../uaccess/ucmd.ts";
+import { domainSetDirty } from "../domain/dirty.ts";
 import { domainIovaToPhys } from "../domain/domain.ts";
 import { intersects } from "../domain/spans.ts";
 import { NO_PASID } from "../domain/state.ts";
@@ -209,6 +211,38 @@ function mdCheckMap(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
   return { ret: 0 };
 }
 
+/**
+ * iommufd_test_dirty: the mock domain's set_dirty for each bit set in the caller's bitmap
+ * (one bit per page_size unit from iova); out_nr_dirty is the count of bits. EINVAL for a
+ * zero or misaligned size or a NULL bitmap, or a domain without dirty tracking on;
+ * EOVERFLOW above SZ_16M * 8 units; EFAULT when the bitmap cannot be read.
+ */
+function dirty(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const iova = cmd["dirty.iova"] as bigint;
+  const length = cmd["dirty.length"] as bigint;
+  const pageSize = cmd["dirty.page_size"] as bigint;
+  const uptr = cmd["dirty.uptr"] as bigint;
+  if (pageSize === 0n || length === 0n || iova % pageSize !== 0n || length % pageSize !== 0n || uptr === 0n) return errno("EINVAL");
+  const max = length / pageSize;
+  if (max > (16n << 20n) * 8n) return errno("EOVERFLOW");
+  const hwpt = getObject(ctx, cmd.id as number, "hwpt_paging");
+  if (!hwpt) return errno("ENOENT");
+  const dom = s.domains.table.get(hwpt.domainId);
+  if (!dom || dom.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
+  if (!dom.dirtyTracking) return errno("EINVAL");
+  const p = s.processes.get(call.ev.pid as number)!;
+  const bitmap = copyFromUser(s, p, uptr, Number((max + 7n) / 8n));
+  if (!bitmap) return errno("EFAULT");
+  let count = 0;
+  for (let i = 0; i < Number(max); i++) {
+    if (!(bitmap[i >> 3]! & (1 << (i & 7)))) continue;
+    domainSetDirty(s, dom, iova + BigInt(i) * pageSize);
+    count++;
+  }
+  return respondFields(call, { "dirty.out_nr_dirty": BigInt(count) });
+}
+
 /** iommufd_test: one op per call; an unknown op is EOPNOTSUPP. */
 export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -225,6 +259,8 @@ export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome 
       return addReserved(call, ctx);
     case OP.MD_CHECK_MAP:
       return mdCheckMap(s, call, ctx);
+    case OP.DIRTY:
+      return dirty(s, call, ctx);
     case OP.DEV_CHECK_CACHE:
       return devCheckCache(call, ctx);
     case OP.MD_CHECK_IOTLB:
