@@ -2,7 +2,10 @@
 // the committed session replays with every expectation holding, without a compiler or the kernel's
 // source, and the committed per-case results agree with themselves and with the TAP parser.
 import { Effect, Exit } from "effect";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { ProfileService } from "../../src/model/framework.ts";
 import { toJsonValue } from "../../src/model/outcome.ts";
@@ -13,10 +16,17 @@ import { readJsonlTrace } from "../../src/trace/jsonl.ts";
 // @ts-expect-error: plain JavaScript tool without declarations
 import { parseTap } from "../../tools/selftest/kernel.mjs";
 
-const SESSION = "test/selftest/session.jsonl";
+/** The committed session, gzip-compressed; replayed from a plain copy in a temporary directory. */
+function sessionFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), "iorr-selftest-"));
+  const file = join(dir, "session.jsonl");
+  writeFileSync(file, gunzipSync(readFileSync("test/selftest/session.jsonl.gz")));
+  return file;
+}
 
 describe("the kernel selftest session (tools/selftest/kernel.mjs)", () => {
   it("replays with --verify: every answer iorr live gave the selftest is the model's answer again", () => {
+    const SESSION = sessionFile();
     const t = Effect.runSync(readJsonlTrace(SESSION));
     const profile = resolveProfile(typeof t.header.profile === "string" ? [t.header.profile] : t.header.profile);
     const exit = Effect.runSyncExit(
@@ -26,6 +36,7 @@ describe("the kernel selftest session (tools/selftest/kernel.mjs)", () => {
     expect(exit.value.divergence && { ...exit.value.divergence, actual: toJsonValue(exit.value.divergence.actual) }).toBeNull();
     expect(exit.value.verified).toBe(t.events.filter((e) => e.expect).length);
     expect(t.events[0]).toMatchObject({ op: "host.iommu", type: "selftest_mock" });
+    rmSync(dirname(SESSION), { recursive: true, force: true });
   });
 
   it("results.json: every case of the harness's plan once, the counts their sum", () => {

@@ -12,7 +12,7 @@
 // 4. It runs under `iorr live -o <session.db>` with test/selftest/prelude.jsonl folded first
 //    (the selftest_mock host, kconfig.IOMMUFD_TEST); the TAP output gives the per-case results,
 //    written to test/selftest/results.json, and the session is exported to
-//    test/selftest/session.jsonl, which CI replays with --verify.
+//    test/selftest/session.jsonl.gz, which CI replays with --verify.
 //
 // Options: --cache DIR (default $XDG_CACHE_HOME/iorr or ~/.cache/iorr), --no-save (print only),
 // -- args... (passed to the selftest binary, e.g. -f iommufd_ioas).
@@ -21,6 +21,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/[\\/]$/, "");
@@ -213,8 +214,11 @@ function main() {
     mkdirSync(dir, { recursive: true });
     const results = { kernel: PACKAGE, total, passed: p, failed: f, skipped: s, seconds: Math.round(seconds), cases };
     writeFileSync(join(dir, "results.json"), `${JSON.stringify(results, null, 1)}\n`);
-    run(process.execPath, [iorr, "export", db, "-o", join(dir, "session.jsonl")]);
-    process.stdout.write("selftest:kernel: wrote test/selftest/results.json and test/selftest/session.jsonl\n");
+    // The session (tens of thousands of events: the sweep cases) is kept gzip-compressed.
+    const jsonl = join(work, "session.jsonl");
+    run(process.execPath, [iorr, "export", db, "-o", jsonl]);
+    writeFileSync(join(dir, "session.jsonl.gz"), gzipSync(readFileSync(jsonl), { level: 9 }));
+    process.stdout.write("selftest:kernel: wrote test/selftest/results.json and test/selftest/session.jsonl.gz\n");
   }
 }
 
