@@ -243,6 +243,45 @@ function dirty(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
   return respondFields(call, { "dirty.out_nr_dirty": BigInt(count) });
 }
 
+/**
+ * iommufd_test_pasid_attach / _replace: iommufd_device_attach (replace: iommufd_device_replace)
+ * of the selftest object's device at a PASID; the struct goes back with pt_id the HWPT.
+ */
+function pasidAttach(s: State, call: IoctlCall, env: ReduceEnv, ctx: IommufdCtx, replace: boolean): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  const r = iommufdDeviceAttach(s, ctx, sobj.devId, cmd["pasid_attach.pt_id"] as number, cmd["pasid_attach.pasid"] as number, env, replace);
+  if (typeof r === "string") return errno(r);
+  return respondFields(call, { "pasid_attach.pt_id": r.ptId });
+}
+
+/** iommufd_test_pasid_detach: iommufd_device_detach at a PASID (nothing attached there: a no-op). */
+function pasidDetach(s: State, call: IoctlCall, env: ReduceEnv, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  iommufdDeviceDetach(s, ctx, sobj.devId, cmd["pasid_attach.pasid"] as number, env);
+  return { ret: 0 };
+}
+
+/**
+ * iommufd_test_pasid_check_hwpt: the domain attached at the PASID of the mock device's group
+ * (iommu_attach_handle_get) must be the HWPT's (EINVAL otherwise); hwpt_id 0 checks that
+ * nothing is attached there. ENOENT: no selftest object, or no HWPT of that id.
+ */
+function pasidCheckHwpt(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  const attached = s.host.devices.get(sobj.bdf)?.attached.get(cmd["pasid_attach.pasid"] as number);
+  const hwptId = cmd["pasid_check.hwpt_id"] as number;
+  if (hwptId === 0) return attached === undefined ? { ret: 0 } : errno("EINVAL");
+  const hwpt = ctx.objects.get(hwptId);
+  if (!hwpt || (hwpt.type !== "hwpt_paging" && hwpt.type !== "hwpt_nested")) return errno("ENOENT");
+  return attached === hwpt.domainId ? { ret: 0 } : errno("EINVAL");
+}
+
 /** iommufd_test: one op per call; an unknown op is EOPNOTSUPP. */
 export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -259,6 +298,14 @@ export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome 
       return addReserved(call, ctx);
     case OP.MD_CHECK_MAP:
       return mdCheckMap(s, call, ctx);
+    case OP.PASID_ATTACH:
+      return pasidAttach(s, call, env, ctx, false);
+    case OP.PASID_REPLACE:
+      return pasidAttach(s, call, env, ctx, true);
+    case OP.PASID_DETACH:
+      return pasidDetach(s, call, env, ctx);
+    case OP.PASID_CHECK_HWPT:
+      return pasidCheckHwpt(s, call, ctx);
     case OP.DIRTY:
       return dirty(s, call, ctx);
     case OP.DEV_CHECK_CACHE:
