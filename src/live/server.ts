@@ -311,7 +311,11 @@ export class LiveServer {
     }
     if (!changed) return;
     const n = Math.min(bytes.length, struct.size);
-    const enc = encodeStruct(struct, fields).subarray(0, n);
+    // A struct with a union (iommu_test_cmd): encoding every decoded member would let a later
+    // union member overwrite the one the kernel set, so the caller's bytes get only the set members.
+    const enc = struct.fields.some((f, i) => i > 0 && f.offset < struct.fields[i - 1]!.offset + struct.fields[i - 1]!.size)
+      ? patchMembers(struct, bytes, out, fields).subarray(0, n)
+      : encodeStruct(struct, fields).subarray(0, n);
     if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) await c.request(writeReq(va, enc));
   }
 
@@ -327,7 +331,9 @@ export class LiveServer {
 export function commandOf(kind: string | undefined, number: number): UapiCommand | undefined {
   const defs = commandsByNumber(number);
   const iommufd = defs.find((d) => d.name.startsWith("IOMMU_"));
-  return kind === "iommufd" ? (iommufd ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
+  // iommufd's type1 compatibility: VFIO_IOMMU_GET_INFO, not VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (one number).
+  const compat = defs.find((d) => !d.name.startsWith("VFIO_DEVICE_"));
+  return kind === "iommufd" ? (iommufd ?? compat ?? defs[0]) : (defs.find((d) => !d.name.startsWith("IOMMU_")) ?? defs[0]);
 }
 
 /** The pointer members of the caller's struct (within its size) and the ranges behind them. */
@@ -343,6 +349,23 @@ export function pointerRanges(struct: StructDef, bytes: Uint8Array): { va: bigin
     out.push({ va, len, dir: p.dir });
   }
   return out;
+}
+
+/** The caller's bytes with the scalar members `out` names set to their new values (fields: resolved values). */
+function patchMembers(struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>, fields: Record<string, FieldValue>): Uint8Array {
+  const buf = new Uint8Array(Math.max(bytes.length, struct.size));
+  buf.set(bytes);
+  const view = new DataView(buf.buffer);
+  for (const k of Object.keys(out)) {
+    const f = struct.byName.get(k);
+    const v = f && fields[f.name];
+    if (!f || f.count !== undefined || (typeof v !== "number" && typeof v !== "bigint")) continue;
+    if (f.size === 8) view.setBigUint64(f.offset, BigInt.asUintN(64, BigInt(v)), true);
+    else if (f.size === 4) view.setUint32(f.offset, Number(BigInt.asUintN(32, BigInt(v))), true);
+    else if (f.size === 2) view.setUint16(f.offset, Number(v) & 0xffff, true);
+    else view.setUint8(f.offset, Number(v) & 0xff);
+  }
+  return buf;
 }
 
 function errnoOf(out: Outcome): number {

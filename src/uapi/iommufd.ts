@@ -66,7 +66,7 @@ export const IOMMU_IOAS_NOIOMMU_GET_PA = IO(IOMMUFD_TYPE, IOMMUFD_CMD.IOAS_NOIOM
 
 /**
  * iommufd_test.h: IOMMU_TEST_CMD = _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32).
- * Only in the dispatch table with CONFIG_IOMMUFD_TEST; not modelled as a command.
+ * Only in the dispatch table with CONFIG_IOMMUFD_TEST (the model's kconfig.IOMMUFD_TEST).
  */
 export const IOMMU_TEST_CMD = IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + 32);
 
@@ -587,6 +587,76 @@ export const iommu_test_hw_info = defineStruct("iommu_test_hw_info", [
   ["u32", "test_reg"],
 ]);
 
+/** iommufd_test.h: enum IOMMU_TEST_OP_* (struct iommu_test_cmd's op). */
+export const IOMMU_TEST_OPS: Readonly<Record<string, number>> = {
+  ADD_RESERVED: 1,
+  MOCK_DOMAIN: 2,
+  MD_CHECK_MAP: 3,
+  MD_CHECK_REFS: 4,
+  CREATE_ACCESS: 5,
+  DESTROY_ACCESS_PAGES: 6,
+  ACCESS_PAGES: 7,
+  ACCESS_RW: 8,
+  SET_TEMP_MEMORY_LIMIT: 9,
+  MOCK_DOMAIN_REPLACE: 10,
+  ACCESS_REPLACE_IOAS: 11,
+  MOCK_DOMAIN_FLAGS: 12,
+  DIRTY: 13,
+  MD_CHECK_IOTLB: 14,
+  TRIGGER_IOPF: 15,
+  DEV_CHECK_CACHE: 16,
+  TRIGGER_VEVENT: 17,
+  PASID_ATTACH: 18,
+  PASID_REPLACE: 19,
+  PASID_DETACH: 20,
+  PASID_CHECK_HWPT: 21,
+  DMABUF_GET: 22,
+  DMABUF_REVOKE: 23,
+};
+
+/** iommufd_test.h: MOCK_FLAGS_DEVICE_* (mock_domain_flags.dev_flags). */
+export const MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;
+export const MOCK_FLAGS_DEVICE_PASID = 1 << 2;
+
+/**
+ * struct iommu_test_cmd: the header, a union at 16 (the members the model answers are
+ * laid out; the largest, dirty, ends at 64), then `last` at 64 (IOCTL_OP's minimum size).
+ */
+export const iommu_test_cmd = defineStruct("iommu_test_cmd", [
+  ["u32", "size"],
+  ["u32", "op", { values: IOMMU_TEST_OPS }],
+  ["u32", "id"],
+  ["u32", "__reserved"],
+  ["u64", "add_reserved.start", { at: 16 }],
+  ["u64", "add_reserved.length", { at: 24 }],
+  ["u32", "mock_domain_flags.out_stdev_id", { at: 16, aliases: ["mock_domain.out_stdev_id"] }],
+  ["u32", "mock_domain_flags.out_hwpt_id", { at: 20, aliases: ["mock_domain.out_hwpt_id"] }],
+  ["u32", "mock_domain_flags.out_idev_id", { at: 24, aliases: ["mock_domain.out_idev_id"] }],
+  ["u32", "mock_domain_flags.dev_flags", { at: 28 }],
+  ["u32", "mock_domain_replace.pt_id", { at: 16 }],
+  ["u32", "pasid_attach.pasid", { at: 16, aliases: ["pasid_replace.pasid", "pasid_detach.pasid", "pasid_check.pasid"] }],
+  ["u32", "pasid_attach.pt_id", { at: 20, aliases: ["pasid_replace.pt_id"] }],
+  ["u32", "pasid_check.hwpt_id", { at: 20 }],
+  ["u64", "check_map.iova", { at: 16 }],
+  ["u64", "check_map.length", { at: 24 }],
+  ["u64", "check_map.uptr", { at: 32 }],
+  ["u64", "check_refs.length", { at: 16 }],
+  ["u64", "check_refs.uptr", { at: 24 }],
+  ["u32", "check_refs.refs", { at: 32 }],
+  ["u32", "memory_limit.limit", { at: 16 }],
+  ["u32", "check_iotlb.id", { at: 16 }],
+  ["u32", "check_iotlb.iotlb", { at: 20 }],
+  ["u32", "check_dev_cache.id", { at: 16 }],
+  ["u32", "check_dev_cache.cache", { at: 20 }],
+  ["u32", "dirty.flags", { at: 16 }],
+  ["u64", "dirty.iova", { at: 24 }],
+  ["u64", "dirty.length", { at: 32 }],
+  ["u64", "dirty.page_size", { at: 40 }],
+  ["u64", "dirty.uptr", { at: 48 }],
+  ["u64", "dirty.out_nr_dirty", { at: 56 }],
+  ["u32", "last", { at: 64 }],
+]);
+
 /** pagetable_type (MOCK_IOMMUPT_*) came with the generic_pt mock; iotlb is the minimum (offsetofend). */
 export const iommu_hwpt_selftest = defineStruct("iommu_hwpt_selftest", [
   ["u32", "iotlb"],
@@ -655,6 +725,7 @@ export const IOMMUFD_STRUCTS: readonly StructDef[] = [
   iommu_veventq_alloc,
   iommu_hw_queue_alloc,
   iommu_test_hw_info,
+  iommu_test_cmd,
   iommu_hwpt_selftest,
   iommu_hwpt_invalidate_selftest,
   iommu_viommu_selftest,
@@ -722,4 +793,5 @@ export const IOMMUFD_COMMANDS = {
   IOMMU_VEVENTQ_ALLOC: cmd("IOMMU_VEVENTQ_ALLOC", IOMMUFD_CMD.VEVENTQ_ALLOC, iommu_veventq_alloc),
   IOMMU_HW_QUEUE_ALLOC: cmd("IOMMU_HW_QUEUE_ALLOC", IOMMUFD_CMD.HW_QUEUE_ALLOC, iommu_hw_queue_alloc),
   IOMMU_IOAS_NOIOMMU_GET_PA: cmd("IOMMU_IOAS_NOIOMMU_GET_PA", IOMMUFD_CMD.IOAS_NOIOMMU_GET_PA, iommu_ioas_noiommu_get_pa, ["IOMMU_IOAS_GET_PA"]),
+  IOMMU_TEST_CMD: cmd("IOMMU_TEST_CMD", IOMMUFD_CMD_BASE + 32, iommu_test_cmd),
 } as const satisfies Record<string, UapiCommand>;

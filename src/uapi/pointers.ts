@@ -4,7 +4,7 @@
 // caller's memory (live mode reads and writes it through the shim).
 
 import type { Decoded, StructDef } from "./layout.ts";
-import { iommu_iova_range } from "./iommufd.ts";
+import { IOMMU_TEST_OPS, iommu_iova_range } from "./iommufd.ts";
 
 /**
  * in: the kernel reads the bytes (copy_from_user); out: it writes them
@@ -33,6 +33,13 @@ function dirtyBitmapBytes(m: Decoded): bigint {
   return ((units + 63n) / 64n) * 8n;
 }
 
+/** iommufd_test_dirty: DIV_ROUND_UP(length / page_size, 8) bytes of bitmap. */
+function testDirtyBytes(m: Decoded): bigint {
+  const pageSize = u(m["dirty.page_size"]);
+  if (m.op !== IOMMU_TEST_OPS.DIRTY || pageSize === 0n) return 0n;
+  return (u(m["dirty.length"]) / pageSize + 7n) / 8n;
+}
+
 /** By struct name (src/uapi/iommufd.ts). A struct not listed has no pointer member. */
 export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>> = {
   // iopt_map_user_pages: the pages of [user_va, user_va + length) are pinned.
@@ -51,6 +58,14 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
   iommu_viommu_alloc: [{ member: "data_uptr", length: (m) => u(m.data_len), dir: "inout" }],
   // iova_bitmap: the bitmap is read and written back with the dirty bits set.
   iommu_hwpt_get_dirty_bitmap: [{ member: "data", length: dirtyBitmapBytes, dir: "inout" }],
+  // IOMMU_TEST_CMD: the union's pointer is the op's (iommufd_test_md_check_refs: get_user_pages_fast, one page at a time).
+  iommu_test_cmd: [
+    { member: "check_refs.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_REFS ? u(m["check_refs.length"]) : 0n), dir: "pin" },
+    // iommufd_test_md_check_pa: get_user_pages_fast of each page under uptr.
+    { member: "check_map.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_MAP ? u(m["check_map.length"]) : 0n), dir: "pin" },
+    // iommufd_test_dirty: copy_from_user of one bit per page_size unit.
+    { member: "dirty.uptr", length: testDirtyBytes, dir: "in" },
+  ],
 };
 
 export function pointerMembers(def: StructDef): readonly PointerMember[] {

@@ -120,6 +120,43 @@ const LAYOUTS: Record<string, [number, Record<string, number>]> = {
   iommu_hw_queue_alloc: [40, { size: 0, flags: 4, viommu_id: 8, type: 12, index: 16, out_hw_queue_id: 20, nesting_parent_iova: 24, length: 32 }],
   // iommufd_test.h
   iommu_test_hw_info: [8, { flags: 0, test_reg: 4 }],
+  iommu_test_cmd: [
+    72,
+    {
+      size: 0,
+      op: 4,
+      id: 8,
+      __reserved: 12,
+      "add_reserved.start": 16,
+      "add_reserved.length": 24,
+      "mock_domain_flags.out_stdev_id": 16,
+      "mock_domain_flags.out_hwpt_id": 20,
+      "mock_domain_flags.out_idev_id": 24,
+      "mock_domain_flags.dev_flags": 28,
+      "mock_domain_replace.pt_id": 16,
+      "pasid_attach.pasid": 16,
+      "pasid_attach.pt_id": 20,
+      "pasid_check.hwpt_id": 20,
+      "check_map.iova": 16,
+      "check_map.length": 24,
+      "check_map.uptr": 32,
+      "check_refs.length": 16,
+      "check_refs.uptr": 24,
+      "check_refs.refs": 32,
+      "memory_limit.limit": 16,
+      "check_iotlb.id": 16,
+      "check_iotlb.iotlb": 20,
+      "check_dev_cache.id": 16,
+      "check_dev_cache.cache": 20,
+      "dirty.flags": 16,
+      "dirty.iova": 24,
+      "dirty.length": 32,
+      "dirty.page_size": 40,
+      "dirty.uptr": 48,
+      "dirty.out_nr_dirty": 56,
+      last: 64,
+    },
+  ],
   iommu_hwpt_selftest: [8, { iotlb: 0, pagetable_type: 4 }],
   iommu_hwpt_invalidate_selftest: [8, { flags: 0, iotlb_id: 4 }],
   iommu_viommu_selftest: [24, { in_data: 0, out_data: 4, out_mmap_offset: 8, out_mmap_length: 16 }],
@@ -165,6 +202,7 @@ const NUMBERS: Record<string, number> = {
   IOMMU_VEVENTQ_ALLOC: 0x3b93,
   IOMMU_HW_QUEUE_ALLOC: 0x3b94,
   IOMMU_IOAS_NOIOMMU_GET_PA: 0x3b95,
+  IOMMU_TEST_CMD: 0x3ba0,
 };
 
 describe("iommufd commands (iommufd.h)", () => {
@@ -192,10 +230,14 @@ describe("iommufd commands (iommufd.h)", () => {
     expect(def.arg.kind === "struct" && def.arg.struct).toBe(iommu_ioas_noiommu_get_pa);
   });
 
-  it("keeps IOMMU_TEST_CMD (_IO(';', IOMMUFD_CMD_BASE + 32)) out of the commands", () => {
+  it("has IOMMU_TEST_CMD (_IO(';', IOMMUFD_CMD_BASE + 32)) with iommufd_test.h's struct iommu_test_cmd: last at 64, 72 bytes", () => {
     expect(IOMMU_TEST_CMD).toBe(0x3ba0);
-    expect(commandsByNumber(0x3ba0)).toEqual([]);
-    expect(commandByName("IOMMU_TEST_CMD")).toBeUndefined();
+    expect(commandsByNumber(0x3ba0).map((c) => c.name)).toEqual(["IOMMU_TEST_CMD"]);
+    const def = structByName("iommu_test_cmd")!;
+    expect(def.byName.get("last")!.offset).toBe(64);
+    expect(def.size).toBe(72);
+    expect(def.byName.get("check_refs.uptr")!.offset).toBe(24);
+    expect(def.byName.get("mock_domain.out_idev_id")!.offset).toBe(24);
   });
 
   it("matches names exactly (no short forms, no case folding)", () => {

@@ -66,3 +66,14 @@ export function markAccess(tm: TableMem, domain: Domain, out: Float64Array, writ
   if (f.accessedLo !== 0) for (let i = 0; i < steps; i++) tm.setLoBits(out[R_ENTRY + i]!, f.accessedLo);
   if (write) tm.setLoBits(out[R_ENTRY + steps - 1]!, f.dirtyLo);
 }
+
+/**
+ * The generic_pt set_dirty op the selftest's mock domain has (IOMMU_TEST_OP_DIRTY): the
+ * leaf mapping iova gets its dirty bit, as the IOMMU would have written it; nothing
+ * mapped there is a no-op (the caller ignores the error).
+ */
+export function domainSetDirty(s: State, domain: Domain, iova: bigint): void {
+  const f = FORMATS[domain.format];
+  const tm = new TableMem(s.memory);
+  forEachLeaf(tm, domain, f, iova, iova, (leaf) => tm.setLoBits(leaf.entry, f.dirtyLo));
+}

@@ -20,6 +20,7 @@ export const PARAMS: Readonly<Record<string, ParamDef>> = {
   "iommufd.allow_unsafe_interrupts": { type: "bool", default: false, summary: "allow interrupts without remapping" },
   // Build options of the simulated kernel, not sysfs files: a trace sets them before it binds devices.
   "kconfig.VFIO_CONTAINER": { type: "bool", default: true, summary: "CONFIG_VFIO_CONTAINER: VFIO's own /dev/vfio/vfio container support is built" },
+  "kconfig.IOMMUFD_TEST": { type: "bool", default: false, summary: "CONFIG_IOMMUFD_TEST: iommufd answers IOMMU_TEST_CMD (drivers/iommu/iommufd/selftest.c)" },
   "kconfig.IOMMUFD_VFIO_CONTAINER": { type: "bool", default: false, summary: "CONFIG_IOMMUFD_VFIO_CONTAINER: iommufd provides /dev/vfio/vfio" },
 };
 

@@ -11,6 +11,7 @@ import type { OpenFile } from "../files/state.ts";
 import { notModelled, type FileOps, type Reducer, type ReduceEnv, type SimulatorFault } from "../framework.ts";
 import { errno, type Outcome } from "../outcome.ts";
 import type { ProcessState } from "../process/state.ts";
+import { paramOf } from "../host/params.ts";
 import type { State } from "../state.ts";
 import { userArg } from "../uaccess/arg.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
@@ -19,8 +20,9 @@ import { ioctlOp, notModelledOp, type IoctlOp, type IoctlTarget } from "./table.
 type EntryPoint = FileOps["ioctl"];
 
 /** The row for `number` on `target`, when the profile has the command (a gated one is unknown: ENOTTY). */
-function availableOp(target: IoctlTarget, number: number, env: ReduceEnv): IoctlOp | undefined {
+function availableOp(target: IoctlTarget, number: number, env: ReduceEnv, s?: State): IoctlOp | undefined {
   const op = ioctlOp(target, number);
+  if (op?.kconfig !== undefined && !(s && paramOf(s.params, op.kconfig))) return undefined;
   return op && (op.gate === undefined || env.profile.on(op.gate)) ? op : undefined;
 }
 
@@ -50,7 +52,7 @@ function run(s: State, target: IoctlTarget, op: IoctlOp, call: IoctlCall, env: R
  * tail past the kernel's struct (E2BIG).
  */
 export const iommufdFopsIoctl: EntryPoint = (s, process, file, number, ev, env) => {
-  const op = availableOp("iommufd", number, env);
+  const op = availableOp("iommufd", number, env, s);
   if (!op) return errno("ENOTTY");
   const a = op.cmd.arg;
   if (IOC_NR(number) < IOMMUFD_CMD_BASE || a.kind !== "struct" || a.sizeField !== "size") return run(s, "iommufd", op, callOf(ev, process, file, op.cmd), env);

@@ -20,6 +20,7 @@ import { iommufdIoasAllocIoctl, iommufdIoasAllowIovas, iommufdIoasIovaRanges, io
 import { iommufdIoasChangeProcess, iommufdIoasCopy, iommufdIoasMapFile } from "../iommufd/ioas_file.ts";
 import { iommufdDestroy } from "../iommufd/main.ts";
 import { iommufdOption } from "../iommufd/option.ts";
+import { iommufdTest } from "../iommufd/selftest.ts";
 import {
   iommufdVfioCheckExtension,
   iommufdVfioIoas,
@@ -61,6 +62,8 @@ export interface IoctlOp {
   readonly on: { readonly [T in IoctlTarget]?: IoctlHandler };
   /** The profile switch that adds the command; without it the number is unknown (ENOTTY). */
   readonly gate?: string;
+  /** The kernel build option (a kconfig.* parameter) that adds the command; without it ENOTTY. */
+  readonly kconfig?: string;
 }
 
 export const IOCTL_OPS: readonly IoctlOp[] = [
@@ -86,6 +89,8 @@ export const IOCTL_OPS: readonly IoctlOp[] = [
   { cmd: I.IOMMU_IOAS_CHANGE_PROCESS, last: "__reserved", on: { iommufd: iommufdIoasChangeProcess } },
   { cmd: I.IOMMU_VEVENTQ_ALLOC, last: "out_veventq_fd", on: { iommufd: iommufdVeventqAlloc } },
   { cmd: I.IOMMU_HW_QUEUE_ALLOC, last: "length", on: { iommufd: iommufdHwQueueAllocIoctl } },
+  // CONFIG_IOMMUFD_TEST: IOCTL_OP(IOMMU_TEST_CMD, iommufd_test, struct iommu_test_cmd, last).
+  { cmd: I.IOMMU_TEST_CMD, last: "last", on: { iommufd: iommufdTest }, kconfig: "kconfig.IOMMUFD_TEST" },
   // Seed 003; its last member is out_phys in V4's IOCTL_OP (main.c as merged was not available to check).
   { cmd: I.IOMMU_IOAS_NOIOMMU_GET_PA, last: "out_phys", on: { iommufd: iommufdIoasNoiommuGetPa }, gate: "ioas-get-pa" },
 

@@ -237,7 +237,7 @@ export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint,
  * iopt_table_enforce_dev_resv_regions does: a range over an area or an allowed
  * range is EADDRINUSE, and then every range of that owner is dropped again.
  */
-export function ioptReserve(ioas: Ioas, owner: number | "sw_msi", ranges: readonly IovaRange[]): string | undefined {
+export function ioptReserve(ioas: Ioas, owner: ReservedRange["owner"], ranges: readonly IovaRange[]): string | undefined {
   for (const r of ranges)
     if (firstArea(ioas, r.start, r.last) || intersects(ioas.allowed, r.start, r.last)) {
       ioptUnreserve(ioas, owner);
@@ -248,7 +248,7 @@ export function ioptReserve(ioas: Ioas, owner: number | "sw_msi", ranges: readon
 }
 
 /** iopt_remove_reserved_iova: drop every reserved range of this owner. */
-export function ioptUnreserve(ioas: Ioas, owner: number | "sw_msi"): void {
+export function ioptUnreserve(ioas: Ioas, owner: ReservedRange["owner"]): void {
   ioas.reserved = ioas.reserved.filter((r: ReservedRange) => r.owner !== owner);
 }
 

@@ -13,6 +13,7 @@ import { iommufdDeviceDestroy } from "./device.ts";
 import { iommufdFaultDestroy, iommufdVeventqDestroy } from "./eventq.ts";
 import { iommufdHwptNestedDestroy, iommufdHwptPagingDestroy } from "./hw_pagetable.ts";
 import { iommufdIoasDestroy } from "./ioas.ts";
+import { iommufdSelftestDestroy } from "./selftest.ts";
 import { ctxOf, destroyWith, type DestroyFn } from "./objects.ts";
 import type { IommufdCtx, IommufdObject, ObjType } from "./state.ts";
 import { iommufdHwQueueDestroy, iommufdVdeviceDestroy, iommufdViommuDestroy } from "./viommu.ts";
@@ -22,6 +23,7 @@ import { iommufdHwQueueDestroy, iommufdVdeviceDestroy, iommufdViommuDestroy } fr
  * is only ever the kernel's own (a HW queue's pin), which its queue destroys.
  */
 const OBJECT_OPS: { readonly [K in ObjType]: { readonly destroy?: DestroyFn<Extract<IommufdObject, { type: K }>> } } = {
+  selftest: { destroy: iommufdSelftestDestroy },
   ioas: { destroy: iommufdIoasDestroy },
   hwpt_paging: { destroy: iommufdHwptPagingDestroy },
   hwpt_nested: { destroy: iommufdHwptNestedDestroy },

@@ -11,7 +11,7 @@ import type { MockDeviceData } from "../iommu/state.ts";
 
 export type { IovaRange, PhysRun };
 
-export type ObjType = "ioas" | "hwpt_paging" | "hwpt_nested" | "device" | "access" | "fault" | "viommu" | "vdevice" | "veventq" | "hw_queue";
+export type ObjType = "selftest" | "ioas" | "hwpt_paging" | "hwpt_nested" | "device" | "access" | "fault" | "viommu" | "vdevice" | "veventq" | "hw_queue";
 
 export interface ObjBase {
   id: number;
@@ -46,7 +46,8 @@ export interface Area {
 
 /** A reserved IOVA range and who put it there (a device's reserved regions, the MSI window, ...). */
 export interface ReservedRange extends IovaRange {
-  owner: number | "sw_msi";
+  /** "selftest": IOMMU_TEST_OP_ADD_RESERVED's (owner NULL), gone only with the IOAS. */
+  owner: number | "sw_msi" | "selftest";
 }
 
 /** struct iommufd_ioas with its io_pagetable. */
@@ -155,7 +156,15 @@ export interface HwQueue extends ObjBase {
   prevId: number | null;
 }
 
-export type IommufdObject = Ioas | HwptPaging | HwptNested | IommufdDevice | Access | Fault | Viommu | Vdevice | Veventq | HwQueue;
+/** struct selftest_obj (TYPE_IDEV), IOMMUFD_OBJ_SELFTEST: a mock device bound (devId) and attached by IOMMU_TEST_CMD. */
+export interface SelftestObj extends ObjBase {
+  type: "selftest";
+  devId: number;
+  /** The mock device's name in the host's devices (iommufd_mockN). */
+  bdf: string;
+}
+
+export type IommufdObject = SelftestObj | Ioas | HwptPaging | HwptNested | IommufdDevice | Access | Fault | Viommu | Vdevice | Veventq | HwQueue;
 
 /** struct iommufd_ctx: one open /dev/iommu. */
 export interface IommufdCtx {

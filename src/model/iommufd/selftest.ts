@@ -1,0 +1,335 @@
+// IOMMU_TEST_CMD (drivers/iommu/iommufd/selftest.c iommufd_test): the test
+// commands of a kernel built with CONFIG_IOMMUFD_TEST (kconfig.IOMMUFD_TEST),
+// for the selftest_mock host. The selftest device object (IOMMUFD_OBJ_SELFTEST)
+// holds a mock device bound to the context and attached to a page table. An op
+// whose answer the model cannot compute from its state is not modelled (the
+// live server answers ENOSYS), never "ok".
+
+import {
+  IOMMU_TEST_OPS as OP,
+  MOCK_DEV_CACHE_ID_MAX,
+  MOCK_FLAGS_DEVICE_NO_DIRTY,
+  MOCK_NESTED_DOMAIN_IOTLB_ID_MAX,
+  MOCK_FLAGS_DEVICE_PASID,
+  MOCK_PASID_WIDTH,
+} from "../../uapi/iommufd.ts";
+import { notModelled, type ReduceEnv } from "../framework.ts";
+import type { HostDevice } from "../host/state.ts";
+import { errno, type Outcome } from "../outcome.ts";
+import type { State } from "../state.ts";
+import type { IoctlCall } from "../uaccess/call.ts";
+import { copyFromUser } from "../uaccess/copy.ts";
+import { cmdOf, respondFields } from "../uaccess/ucmd.ts";
+import { domainSetDirty } from "../domain/dirty.ts";
+import { domainIovaToPhys } from "../domain/domain.ts";
+import { intersects } from "../domain/spans.ts";
+import { NO_PASID } from "../domain/state.ts";
+import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "./device.ts";
+import { firstArea } from "./io_pagetable.ts";
+import { addObject, ctxOf, getObject } from "./objects.ts";
+import { PAGE, pinUser } from "./pages.ts";
+import type { IommufdCtx, SelftestObj } from "./state.ts";
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** mock_dev_create: a device on the mock bus, named iommufd_mock<ida> (lowest free), in its own group. */
+function mockDevCreate(s: State, devFlags: number): HostDevice | "EINVAL" {
+  if (devFlags & ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID)) return "EINVAL";
+  let n = 0;
+  while (s.host.devices.has(`iommufd_mock${n}`)) n++;
+  const groups = new Set([...s.host.devices.values()].map((d) => d.group));
+  let group = 0;
+  while (groups.has(group)) group++;
+  const dev: HostDevice = {
+    bdf: `iommufd_mock${n}`,
+    iommu: true,
+    mdev: false,
+    group,
+    // "pasid-num-bits": MOCK_PASID_WIDTH with MOCK_FLAGS_DEVICE_PASID, else 0.
+    pasid: devFlags & MOCK_FLAGS_DEVICE_PASID ? { maxLog2: MOCK_PASID_WIDTH, exec: false, priv: false } : null,
+    extCaps: [],
+    stdCaps: [],
+    vfToken: null,
+    reset: false,
+    regions: [],
+    vfioIndex: -1,
+    cdev: null,
+    groupNode: null,
+    noiommu: false,
+    attached: new Map(),
+  };
+  if (devFlags & MOCK_FLAGS_DEVICE_NO_DIRTY) dev.dirtyTracking = false;
+  s.host.devices.set(dev.bdf, dev);
+  return dev;
+}
+
+/**
+ * iommufd_test_mock_domain (MOCK_DOMAIN and MOCK_DOMAIN_FLAGS): the selftest object's id
+ * first (iommufd_object_alloc), then the mock device is bound (the idev id) and attached
+ * to `id` (an IOAS gives an automatic HWPT); on failure everything is undone and the ids
+ * are free again (iommufd_object_abort).
+ */
+function mockDomain(s: State, call: IoctlCall, env: ReduceEnv, ctx: IommufdCtx, flags: number): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = addObject(ctx, (id): SelftestObj => ({ id, type: "selftest", users: 1, devId: 0, bdf: "" }));
+  const abort = (rc: string): Outcome => {
+    ctx.objects.delete(sobj.id);
+    return errno(rc);
+  };
+  const dev = mockDevCreate(s, flags);
+  if (typeof dev === "string") return abort(dev);
+  const bound = iommufdDeviceBind(s, ctx, dev.bdf, env);
+  if (typeof bound === "string") {
+    s.host.devices.delete(dev.bdf);
+    return abort(bound);
+  }
+  const attached = iommufdDeviceAttach(s, ctx, bound.devId, cmd.id as number, NO_PASID, env);
+  if (typeof attached === "string") {
+    iommufdDeviceUnbind(s, ctx, bound.devId, env);
+    s.host.devices.delete(dev.bdf);
+    return abort(attached);
+  }
+  sobj.devId = bound.devId;
+  sobj.bdf = dev.bdf;
+  return respondFields(call, {
+    "mock_domain_flags.out_stdev_id": sobj.id,
+    "mock_domain_flags.out_hwpt_id": attached.ptId,
+    "mock_domain_flags.out_idev_id": bound.devId,
+  });
+}
+
+/** iommufd_test_mock_domain_replace: iommufd_device_replace of the selftest object's device (ENOENT: no such object). */
+function mockDomainReplace(s: State, call: IoctlCall, env: ReduceEnv, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  const r = iommufdDeviceAttach(s, ctx, sobj.devId, cmd["mock_domain_replace.pt_id"] as number, NO_PASID, env, true);
+  if (typeof r === "string") return errno(r);
+  return respondFields(call, { "mock_domain_replace.pt_id": r.ptId });
+}
+
+/**
+ * iommufd_test_md_check_refs: every page of [uptr, uptr + length) must be mapped
+ * (get_user_pages_fast: EFAULT) and pinned `refs` times (EIO otherwise). The model
+ * counts the pinned areas (every context's IOAS areas with pinned pages, but dma-buf
+ * areas, which pin nothing) over the page's frame: 0 and 1 are the kernel's counts;
+ * two areas may share one iopt_pages (a COPY, a split) and then hold one pin, which
+ * the model cannot tell from two maps, so that is not modelled. A type1 container's
+ * pins are not counted: with one present the answer is not modelled either.
+ */
+function mdCheckRefs(s: State, call: IoctlCall): Outcome | ReturnType<typeof notModelled> {
+  const cmd = cmdOf(call);
+  const uptr = cmd["check_refs.uptr"] as bigint;
+  const length = cmd["check_refs.length"] as bigint;
+  const refs = cmd["check_refs.refs"] as number;
+  if (length % PAGE !== 0n || uptr % PAGE !== 0n || uptr + length > U64_MAX) return errno("EINVAL");
+  for (const c of s.vfio.containers.values())
+    if (c.type1?.dmaList.some((d) => d.runs)) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS with type1 pins");
+  for (let va = uptr; va < uptr + length; va += PAGE) {
+    const runs = pinUser(s, call.ev.pid as number, va, 0n, PAGE);
+    if (typeof runs === "string") return errno(runs);
+    const pa = runs[0]!.pa;
+    let count = 0;
+    for (const ctx of s.iommufd.values())
+      for (const o of ctx.objects.values()) {
+        if (o.type !== "ioas") continue;
+        for (const a of o.areas) if (a.runs && a.source.kind !== "dmabuf" && !a.revoked && a.runs.some((r) => r.pa <= pa && pa < r.pa + r.length)) count++;
+      }
+    if (count > 1) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS over a page two areas pin (one iopt_pages or two)");
+    if (count !== refs) return errno("EIO");
+  }
+  return { ret: 0 };
+}
+
+/** iommufd_test_dev_check_cache: the mock device's fake cache entry (ENOENT: no device; EINVAL: a bad index or another value). */
+function devCheckCache(call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const idev = getObject(ctx, cmd.id as number, "device");
+  if (!idev) return errno("ENOENT");
+  const id = cmd["check_dev_cache.id"] as number;
+  if (!idev.mock) throw new Error(`IOMMU_TEST_OP_DEV_CHECK_CACHE: device ${idev.id} is not a mock device`);
+  return id > MOCK_DEV_CACHE_ID_MAX || idev.mock.cache[id] !== cmd["check_dev_cache.cache"] ? errno("EINVAL") : { ret: 0 };
+}
+
+/**
+ * iommufd_test_md_check_iotlb: a nested HWPT's mock IOTLB entry (get_md_pagetable_nested:
+ * ENOENT without a nested HWPT of that id; EINVAL for a bad index or another value).
+ */
+function mdCheckIotlb(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const hwpt = getObject(ctx, cmd.id as number, "hwpt_nested");
+  if (!hwpt) return errno("ENOENT");
+  const dom = s.domains.table.get(hwpt.domainId);
+  if (!dom || !("iotlb" in dom) || !dom.iotlb) return errno("EINVAL");
+  const id = cmd["check_iotlb.id"] as number;
+  return id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX || dom.iotlb[id] !== cmd["check_iotlb.iotlb"] ? errno("EINVAL") : { ret: 0 };
+}
+
+/**
+ * iommufd_test_add_reserved: iopt_reserve_iova(start, start + length - 1, NULL) in an IOAS
+ * (EINVAL for no length, EOVERFLOW past the end of u64, ENOENT: no IOAS; EADDRINUSE over an
+ * area or an allowed range).
+ */
+function addReserved(call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const start = cmd["add_reserved.start"] as bigint;
+  const length = cmd["add_reserved.length"] as bigint;
+  if (length === 0n) return errno("EINVAL");
+  const last = start + length - 1n;
+  if (last > U64_MAX) return errno("EOVERFLOW");
+  const ioas = getObject(ctx, cmd.id as number, "ioas");
+  if (!ioas) return errno("ENOENT");
+  if (firstArea(ioas, start, last) || intersects(ioas.allowed, start, last)) return errno("EADDRINUSE");
+  ioas.reserved.push({ start, last, owner: "selftest" });
+  return { ret: 0 };
+}
+
+/**
+ * iommufd_test_md_check_pa: for each page of the mock domain's smallest size, the domain's
+ * iova_to_phys must be the physical address behind the user address (EINVAL otherwise, or
+ * for a misaligned iova/length/uptr; EFAULT: the user page is not mapped; ENOENT: no paging
+ * HWPT of that id; EINVAL: a domain of another driver).
+ */
+function mdCheckMap(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const hwpt = getObject(ctx, cmd.id as number, "hwpt_paging");
+  if (!hwpt) return errno("ENOENT");
+  const dom = s.domains.table.get(hwpt.domainId);
+  if (!dom || dom.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
+  let iova = cmd["check_map.iova"] as bigint;
+  let length = cmd["check_map.length"] as bigint;
+  let uptr = cmd["check_map.uptr"] as bigint;
+  const bitmap = dom.pgsizeBitmap;
+  const pageSize = bitmap & -bitmap;
+  if (iova % pageSize !== 0n || length % pageSize !== 0n || uptr % pageSize !== 0n || uptr + length > U64_MAX) return errno("EINVAL");
+  for (; length > 0n; length -= pageSize, iova += pageSize, uptr += pageSize) {
+    const runs = pinUser(s, call.ev.pid as number, uptr - (uptr % PAGE), 0n, PAGE);
+    if (typeof runs === "string") return errno(runs);
+    const io = domainIovaToPhys(s, dom, iova);
+    if (!io || io.pa !== runs[0]!.pa + (uptr % PAGE)) return errno("EINVAL");
+  }
+  return { ret: 0 };
+}
+
+/**
+ * iommufd_test_dirty: the mock domain's set_dirty for each bit set in the caller's bitmap
+ * (one bit per page_size unit from iova); out_nr_dirty is the count of bits. EINVAL for a
+ * zero or misaligned size or a NULL bitmap, or a domain without dirty tracking on;
+ * EOVERFLOW above SZ_16M * 8 units; EFAULT when the bitmap cannot be read.
+ */
+function dirty(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const iova = cmd["dirty.iova"] as bigint;
+  const length = cmd["dirty.length"] as bigint;
+  const pageSize = cmd["dirty.page_size"] as bigint;
+  const uptr = cmd["dirty.uptr"] as bigint;
+  if (pageSize === 0n || length === 0n || iova % pageSize !== 0n || length % pageSize !== 0n || uptr === 0n) return errno("EINVAL");
+  const max = length / pageSize;
+  if (max > (16n << 20n) * 8n) return errno("EOVERFLOW");
+  const hwpt = getObject(ctx, cmd.id as number, "hwpt_paging");
+  if (!hwpt) return errno("ENOENT");
+  const dom = s.domains.table.get(hwpt.domainId);
+  if (!dom || dom.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
+  if (!dom.dirtyTracking) return errno("EINVAL");
+  const p = s.processes.get(call.ev.pid as number)!;
+  const bitmap = copyFromUser(s, p, uptr, Number((max + 7n) / 8n));
+  if (!bitmap) return errno("EFAULT");
+  let count = 0;
+  for (let i = 0; i < Number(max); i++) {
+    if (!(bitmap[i >> 3]! & (1 << (i & 7)))) continue;
+    domainSetDirty(s, dom, iova + BigInt(i) * pageSize);
+    count++;
+  }
+  return respondFields(call, { "dirty.out_nr_dirty": BigInt(count) });
+}
+
+/**
+ * iommufd_test_pasid_attach / _replace: iommufd_device_attach (replace: iommufd_device_replace)
+ * of the selftest object's device at a PASID; the struct goes back with pt_id the HWPT.
+ */
+function pasidAttach(s: State, call: IoctlCall, env: ReduceEnv, ctx: IommufdCtx, replace: boolean): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  const r = iommufdDeviceAttach(s, ctx, sobj.devId, cmd["pasid_attach.pt_id"] as number, cmd["pasid_attach.pasid"] as number, env, replace);
+  if (typeof r === "string") return errno(r);
+  return respondFields(call, { "pasid_attach.pt_id": r.ptId });
+}
+
+/** iommufd_test_pasid_detach: iommufd_device_detach at a PASID (nothing attached there: a no-op). */
+function pasidDetach(s: State, call: IoctlCall, env: ReduceEnv, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  iommufdDeviceDetach(s, ctx, sobj.devId, cmd["pasid_attach.pasid"] as number, env);
+  return { ret: 0 };
+}
+
+/**
+ * iommufd_test_pasid_check_hwpt: the domain attached at the PASID of the mock device's group
+ * (iommu_attach_handle_get) must be the HWPT's (EINVAL otherwise); hwpt_id 0 checks that
+ * nothing is attached there. ENOENT: no selftest object, or no HWPT of that id.
+ */
+function pasidCheckHwpt(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const sobj = getObject(ctx, cmd.id as number, "selftest");
+  if (!sobj) return errno("ENOENT");
+  const attached = s.host.devices.get(sobj.bdf)?.attached.get(cmd["pasid_attach.pasid"] as number);
+  const hwptId = cmd["pasid_check.hwpt_id"] as number;
+  if (hwptId === 0) return attached === undefined ? { ret: 0 } : errno("EINVAL");
+  const hwpt = ctx.objects.get(hwptId);
+  if (!hwpt || (hwpt.type !== "hwpt_paging" && hwpt.type !== "hwpt_nested")) return errno("ENOENT");
+  return attached === hwpt.domainId ? { ret: 0 } : errno("EINVAL");
+}
+
+/** iommufd_test: one op per call; an unknown op is EOPNOTSUPP. */
+export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome | ReturnType<typeof notModelled> {
+  const cmd = cmdOf(call);
+  const op = cmd.op as number;
+  const ctx = ctxOf(s, call);
+  switch (op) {
+    case OP.MOCK_DOMAIN:
+      return mockDomain(s, call, env, ctx, 0);
+    case OP.MOCK_DOMAIN_FLAGS:
+      return mockDomain(s, call, env, ctx, cmd["mock_domain_flags.dev_flags"] as number);
+    case OP.MOCK_DOMAIN_REPLACE:
+      return mockDomainReplace(s, call, env, ctx);
+    case OP.ADD_RESERVED:
+      return addReserved(call, ctx);
+    case OP.MD_CHECK_MAP:
+      return mdCheckMap(s, call, ctx);
+    case OP.PASID_ATTACH:
+      return pasidAttach(s, call, env, ctx, false);
+    case OP.PASID_REPLACE:
+      return pasidAttach(s, call, env, ctx, true);
+    case OP.PASID_DETACH:
+      return pasidDetach(s, call, env, ctx);
+    case OP.PASID_CHECK_HWPT:
+      return pasidCheckHwpt(s, call, ctx);
+    case OP.DIRTY:
+      return dirty(s, call, ctx);
+    case OP.DEV_CHECK_CACHE:
+      return devCheckCache(call, ctx);
+    case OP.MD_CHECK_IOTLB:
+      return mdCheckIotlb(s, call, ctx);
+    case OP.MD_CHECK_REFS:
+      return mdCheckRefs(s, call);
+    case OP.SET_TEMP_MEMORY_LIMIT:
+      // Protects _batch_init: below sizeof(unsigned long) + sizeof(u32) is EINVAL. The limit
+      // only sizes the kernel's temporary batches, which no answer of the model depends on.
+      if ((cmd["memory_limit.limit"] as number) < 12) return errno("EINVAL");
+      return { ret: 0 };
+    default: {
+      const name = Object.entries(OP).find(([, v]) => v === op)?.[0];
+      if (name === undefined) return errno("EOPNOTSUPP");
+      return notModelled(call.ev, `IOMMU_TEST_OP_${name}`);
+    }
+  }
+}
+
+/** iommufd_selftest_destroy (TYPE_IDEV): the mock device is detached, unbound and unregistered. */
+export function iommufdSelftestDestroy(s: State, ctx: IommufdCtx, sobj: SelftestObj, env: ReduceEnv): void {
+  iommufdDeviceDetach(s, ctx, sobj.devId, NO_PASID, env);
+  iommufdDeviceUnbind(s, ctx, sobj.devId, env);
+  s.host.devices.delete(sobj.bdf);
+}
