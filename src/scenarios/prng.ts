@@ -1,4 +1,4 @@
-// A small deterministic PRNG (mulberry32): a scenario draws every choice from it, so a seed gives one trace.
+// A small deterministic PRNG (mulberry32): a scenario draws every choice from it, so a seed gives one trace; the bench and the fuzzers draw from it too.
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,11 +1,2 @@
-// A small deterministic PRNG (mulberry32): every bench run walks and seeks the same addresses.
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The project's one PRNG (mulberry32, src/scenarios/prng.ts): every bench run walks and seeks the same addresses.
+export { prng } from "../../src/scenarios/prng.ts";
