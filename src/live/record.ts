@@ -6,13 +6,13 @@
 // `mem.map`/`mem.write` before and `mem.write` after, and the real result as
 // `expect`. No model is involved: what is recorded is what the kernel answered.
 
-import { createServer, type Server } from "node:net";
 import { PAGE_SIZE } from "../model/memory/state.ts";
 import { errnoName } from "../uapi/errno.ts";
 import { decodeStruct, type StructDef } from "../uapi/layout.ts";
 import { FD_MEMBERS, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
 import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame } from "./protocol.ts";
-import { Conn, commandOf, pointerRanges } from "./server.ts";
+import { commandOf, pointerRanges } from "./server.ts";
+import { type Conn, ShimServer } from "./shim_server.ts";
 
 const PAGE = BigInt(PAGE_SIZE);
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
@@ -30,11 +30,8 @@ interface Proc {
 /** An ioctl the trace cannot express (it still went to the kernel): why. */
 class NotRecorded extends Error {}
 
-export class RecordServer {
-  private readonly server: Server;
-  private readonly conns = new Set<Conn>();
+export class RecordServer extends ShimServer {
   private readonly procs = new Map<Conn, Proc>();
-  private queue: Promise<void> = Promise.resolve();
   /** The recorded events, raw, each with the real outcome as `expect`. */
   readonly events: Record<string, unknown>[] = [];
   /** Calls made but not recorded, by reason. */
@@ -43,38 +40,19 @@ export class RecordServer {
   readonly parents = new Map<number, number>();
   calls = 0;
 
-  constructor(readonly socketPath: string) {
-    this.server = createServer((sock) => {
-      const c = new Conn(sock, (conn, f) => this.enqueue(() => this.handle(conn, f)));
-      this.conns.add(c);
-      sock.on("error", () => {});
-      sock.on("close", () => {
-        this.conns.delete(c);
-        this.enqueue(async () => {
-          const p = this.procs.get(c);
-          // do_exit: the kernel closes what the process left open.
-          if (p) this.events.push({ op: "process.exit", pid: p.pid, expect: { ok: true } });
-          this.procs.delete(c);
-        });
-      });
-    });
+  constructor(socketPath: string) {
+    super(socketPath);
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.socketPath, () => resolve());
-    });
+  // do_exit: the kernel closes what the process left open.
+  protected async ended(c: Conn): Promise<void> {
+    const p = this.procs.get(c);
+    if (p) this.events.push({ op: "process.exit", pid: p.pid, expect: { ok: true } });
+    this.procs.delete(c);
   }
 
-  /** Wait for every connection to end (at most `ms`), then for the calls in hand, and stop. */
-  async close(ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const c of this.conns) c.sock.destroy();
-    while (this.conns.size) await new Promise((r) => setTimeout(r, 5));
-    await this.queue;
-    await new Promise<void>((r) => this.server.close(() => r()));
+  protected failed(message: string): void {
+    this.skip(`record server: ${message}`);
   }
 
   notRecordedTotal(): number {
@@ -87,11 +65,7 @@ export class RecordServer {
     this.notRecorded.set(why, (this.notRecorded.get(why) ?? 0) + 1);
   }
 
-  private enqueue(job: () => Promise<void>): void {
-    this.queue = this.queue.then(job).catch((e: unknown) => this.skip(`record server: ${(e as Error).message}`));
-  }
-
-  private async handle(c: Conn, f: Frame): Promise<void> {
+  protected async handle(c: Conn, f: Frame): Promise<void> {
     if (f.type === M.HELLO) {
       const pid = f.body.readUInt32LE(0);
       const parent = f.body.readUInt32LE(4);

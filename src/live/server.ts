@@ -4,7 +4,6 @@
 // out-struct and the memory behind pointer members written into the caller.
 // Calls from all processes are handled one at a time, in arrival order.
 
-import { createServer, type Server, type Socket } from "node:net";
 import { PAGE_SIZE } from "../model/memory/state.ts";
 import type { Outcome, OutValue } from "../model/outcome.ts";
 import { regionAt } from "../model/process/state.ts";
@@ -14,8 +13,11 @@ import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
 import { FD_MEMBERS, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
-import { type Frame, FrameReader, M, OTHER_KINDS, parseIoctl, parseReply, probeReq, readReq, result, S, frame, writeReq } from "./protocol.ts";
+import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
+import { Conn, ShimServer } from "./shim_server.ts";
+
+export { Conn };
 
 const PAGE = BigInt(PAGE_SIZE);
 /** The most caller memory mirrored for one pointer member (pinned ranges only map pages, they read nothing). */
@@ -26,55 +28,6 @@ const ENOSYS = -ERRNO.ENOSYS!;
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 const h64 = (v: bigint) => `0x${v.toString(16)}`;
 
-/** One process under the shim. */
-export class Conn {
-  pid = 0;
-  started = false;
-  /** The caller's placeholder fd -> the model's fd, and back. */
-  readonly toModel = new Map<number, number>();
-  private readonly reader = new FrameReader();
-  private waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
-  closed = false;
-
-  constructor(
-    readonly sock: Socket,
-    private readonly onCall: (c: Conn, f: Frame) => void,
-  ) {
-    sock.on("data", (chunk: Buffer) => {
-      for (const f of this.reader.push(chunk)) {
-        if ((f.type === M.REPLY || f.type === M.DONE) && this.waiter) {
-          const w = this.waiter;
-          this.waiter = undefined;
-          w.resolve(f);
-        } else this.onCall(this, f);
-      }
-    });
-    sock.on("close", () => {
-      this.closed = true;
-      this.waiter?.reject(new Error("the process went away"));
-      this.waiter = undefined;
-    });
-  }
-
-  /** Send a request to the shim and wait for its REPLY. */
-  async request(buf: Buffer): Promise<{ status: number; data: Buffer }> {
-    return parseReply(await this.exchange(buf));
-  }
-
-  /** Send a frame to the shim and wait for the frame that answers it (a REPLY, or record mode's DONE after CALL). */
-  exchange(buf: Buffer): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error("the process went away"));
-      this.waiter = { resolve, reject };
-      this.sock.write(buf);
-    });
-  }
-
-  answer(ret: number | bigint): void {
-    if (!this.closed) this.sock.write(result(ret));
-  }
-}
-
 /** A caller's range behind a pointer member, and its bytes before the call when the kernel writes it. */
 interface Mirrored {
   va: bigint;
@@ -83,54 +36,24 @@ interface Mirrored {
   before?: Uint8Array;
 }
 
-export class LiveServer {
-  private readonly server: Server;
-  private readonly conns = new Set<Conn>();
-  private queue: Promise<void> = Promise.resolve();
-
+export class LiveServer extends ShimServer {
   constructor(
     readonly session: LiveSession,
-    readonly socketPath: string,
+    socketPath: string,
   ) {
-    this.server = createServer((sock) => {
-      const c = new Conn(sock, (conn, f) => this.enqueue(() => this.handle(conn, f)));
-      this.conns.add(c);
-      sock.on("error", () => {});
-      sock.on("close", () => {
-        c.closed = true;
-        this.conns.delete(c);
-        // do_exit: the process's fds are closed (close_files), as process.exit folds them.
-        this.enqueue(async () => {
-          if (c.started) this.session.fold({ op: "process.exit", pid: c.pid });
-        });
-      });
-    });
+    super(socketPath);
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once("error", reject);
-      this.server.listen(this.socketPath, () => resolve());
-    });
+  // do_exit: the process's fds are closed (close_files), as process.exit folds them.
+  protected async ended(c: Conn): Promise<void> {
+    if (c.started) this.session.fold({ op: "process.exit", pid: c.pid });
   }
 
-  /** Wait for every connection to end (at most `ms`), then for the calls in hand, and stop. */
-  async close(ms: number): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (this.conns.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const c of this.conns) c.sock.destroy();
-    while (this.conns.size) await new Promise((r) => setTimeout(r, 5));
-    await this.queue;
-    await new Promise<void>((r) => this.server.close(() => r()));
+  protected failed(message: string): void {
+    this.session.unmodelled(`live server: ${message}`);
   }
 
-  private enqueue(job: () => Promise<void>): void {
-    this.queue = this.queue.then(job).catch((e: unknown) => {
-      this.session.unmodelled(`live server: ${(e as Error).message}`);
-    });
-  }
-
-  private async handle(c: Conn, f: Frame): Promise<void> {
+  protected async handle(c: Conn, f: Frame): Promise<void> {
     const s = this.session;
     if (f.type === M.HELLO) {
       c.pid = f.body.readUInt32LE(0);
