@@ -291,6 +291,30 @@ __attribute__((unused)) static int ret_errno(int64_t r) {
     va_end(ap);                                                                                                                                      \
   }
 
+/* An ioctl message's head: fd, command, argument pointer, and status 0 (the size is
+ * unreadable, or no pointer) or 1 (the struct follows). */
+struct call_head {
+  int32_t fd;
+  uint32_t cmd;
+  uint64_t arg;
+  uint32_t status;
+} __attribute__((packed));
+
+/* The caller's struct as the kernel reads it: its first u32 (size / argsz), then that
+ * many bytes, at most MAX_ARG; sets h->status and *size, NULL when unreadable. */
+static unsigned char *read_arg_struct(struct call_head *h, uint32_t *size) {
+  unsigned char *bytes = NULL;
+  if (self_copy(0, h->arg, size, 4) == 0 && *size >= 4) {
+    uint32_t n = *size < MAX_ARG ? *size : MAX_ARG;
+    bytes = malloc(n);
+    if (bytes && self_copy(0, h->arg, bytes, n) == 0) {
+      h->status = 1;
+      *size = n;
+    }
+  }
+  return bytes;
+}
+
 #if IORR_RECORD
 
 /* ---- record mode: the real call first (the next library: the kernel, or iorr live's shim when stacked), then its report ---- */
@@ -366,22 +390,9 @@ int ioctl(int fd, unsigned long cmd, ...) {
     errno = e;
     return r;
   }
-  struct {
-    int32_t fd;
-    uint32_t cmd;
-    uint64_t arg;
-    uint32_t status;
-  } __attribute__((packed)) h = {fd, (uint32_t)cmd, (uint64_t)(uintptr_t)argp, 0};
+  struct call_head h = {fd, (uint32_t)cmd, (uint64_t)(uintptr_t)argp, 0};
   uint32_t size = 0;
-  unsigned char *bytes = NULL;
-  if (self_copy(0, h.arg, &size, 4) == 0 && size >= 4) {
-    uint32_t n = size < MAX_ARG ? size : MAX_ARG;
-    bytes = malloc(n);
-    if (bytes && self_copy(0, h.arg, bytes, n) == 0) {
-      h.status = 1;
-      size = n;
-    }
-  }
+  unsigned char *bytes = read_arg_struct(&h, &size);
   pthread_mutex_lock(&lock);
   int reported = connect_server() == 0 && send_msg(M_IOCTL, &h, sizeof h, bytes, h.status ? size : 0) == 0 && serve() == SERVE_CALL;
   int r = real_ioctl(fd, cmd, argp), e = errno;
@@ -526,22 +537,9 @@ int ioctl(int fd, unsigned long cmd, ...) {
   va_end(ap);
   if (!owned_fd(fd)) return real_ioctl(fd, cmd, argp);
   if (owned[fd] == 2) return ret_errno(other(fd, O_INHERITED));
-  struct {
-    int32_t fd;
-    uint32_t cmd;
-    uint64_t arg;
-    uint32_t status; /* 0: size unreadable (or no pointer), 1: the struct follows */
-  } __attribute__((packed)) h = {fd, (uint32_t)cmd, (uint64_t)(uintptr_t)argp, 0};
+  struct call_head h = {fd, (uint32_t)cmd, (uint64_t)(uintptr_t)argp, 0};
   uint32_t size = 0;
-  unsigned char *bytes = NULL;
-  if (self_copy(0, h.arg, &size, 4) == 0 && size >= 4) {
-    uint32_t n = size < MAX_ARG ? size : MAX_ARG;
-    bytes = malloc(n);
-    if (bytes && self_copy(0, h.arg, bytes, n) == 0) {
-      h.status = 1;
-      size = n;
-    }
-  }
+  unsigned char *bytes = read_arg_struct(&h, &size);
   int64_t r = call(M_IOCTL, &h, sizeof h, bytes, h.status ? size : 0);
   free(bytes);
   return ret_errno(r);
