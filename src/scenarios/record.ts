@@ -114,7 +114,9 @@ export function recordScenario(opts: RecordOptions): Effect.Effect<RecordResult,
       const visit = (ev: TraceEvent, out: Outcome): boolean => {
         last = out;
         ev.expect = normaliseExpect(toJsonValue(out));
-        pending.push({ ...eventToStored(ev), outcome: out as Record<string, unknown> });
+        const row = eventToStored(ev); // a fresh object: the stored outcome goes on it, no copy
+        row.outcome = out as Record<string, unknown>;
+        pending.push(row);
         return true;
       };
       let state: State = initialState();
