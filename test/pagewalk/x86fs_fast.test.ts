@@ -38,6 +38,7 @@ import {
 } from "../../src/pagewalk/index.ts";
 import { field51to12, index9, offsetIn } from "../../src/pagewalk/bits.ts";
 import { WordMem } from "./helpers.ts";
+import { prng } from "../../src/scenarios/prng.ts";
 
 /** The first-stage walk as written before the fast path (one loop, every check in order). */
 function refWalk(mem: PhysReader, writer: PhysMemory | null, pt: PageTable, iovaHi: number, iovaLo: number, access: number, out: Float64Array): number {
@@ -93,18 +94,6 @@ function refWalk(mem: PhysReader, writer: PhysMemory | null, pt: PageTable, iova
     table = field51to12(hi, lo) * 4096;
   }
   return FAULT_RESERVED;
-}
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A copy of a WordMem that records its writes in order. */
