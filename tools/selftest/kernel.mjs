@@ -14,11 +14,12 @@
 //    written to test/selftest/results.json, and the session is exported to
 //    test/selftest/session.jsonl.gz, which CI replays with --verify.
 //
-// Options: --cache DIR (default $XDG_CACHE_HOME/iorr or ~/.cache/iorr), --no-save (print only),
+// Options: --cache DIR (default $XDG_CACHE_HOME/iorr or ~/.cache/iorr), --run-dir DIR (where
+// the session and the output go; default <cache>/selftest-run), --no-save (print only),
 // -- args... (passed to the selftest binary, e.g. -f iommufd_ioas).
 
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -61,8 +62,9 @@ function parseArgs(argv) {
       break;
     }
     if (a === "--cache" && argv[i + 1]) o.cache = argv[++i];
+    else if (a === "--run-dir" && argv[i + 1]) o.runDir = argv[++i];
     else if (a === "--no-save") o.save = false;
-    else die(`unknown argument ${a} (usage: npm run selftest:kernel -- [--cache DIR] [--no-save] [-- selftest args])`, 2);
+    else die(`unknown argument ${a} (usage: npm run selftest:kernel -- [--cache DIR] [--run-dir DIR] [--no-save] [-- selftest args])`, 2);
   }
   return o;
 }
@@ -136,6 +138,7 @@ function kernelTree(cache) {
 function build(tree) {
   const src = join(tree, "tools/testing/selftests/iommu");
   const bin = join(tree, "iommufd");
+  const tmp = `${bin}.${process.pid}`;
   const cc = process.env.CC || "cc";
   run(cc, [
     "-Wall",
@@ -145,10 +148,12 @@ function build(tree) {
     `-I${join(tree, "usr/include")}`,
     `-I${join(src, "..")}`,
     "-o",
-    bin,
+    tmp,
     join(src, "iommufd.c"),
     "-l:libcap.so.2",
   ]);
+  // Built under a private name, then renamed: a run beside this one never executes a half-written binary.
+  renameSync(tmp, bin);
   return bin;
 }
 
@@ -183,7 +188,7 @@ function main() {
   const o = parseArgs(process.argv.slice(2));
   const tree = kernelTree(o.cache);
   build(tree);
-  const work = join(o.cache, "selftest-run");
+  const work = o.runDir ?? join(o.cache, "selftest-run");
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const db = join(work, "session.db");
