@@ -2,8 +2,16 @@
 // server (server.ts), as docs/live.md describes it: frames of a u32 length
 // then a body (u8 type, fields), little-endian.
 
-/** Shim to server (DONE: record mode's real result of an ioctl, after CALL). */
-export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7 } as const;
+/**
+ * Shim to server (DONE: record mode's real result of an ioctl, after CALL; CAPS: the
+ * process's effective capability mask, after HELLO and whenever it changed before a call).
+ */
+export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7, CAPS: 8 } as const;
+
+/** A CAPS frame's mask as the `caps` field of a `process.caps` event (CAP_* bit numbers are below 41). */
+export function capsOf(f: Frame): number {
+  return Number(f.body.readBigUInt64LE(0));
+}
 /** Server to shim, during a call (CALL: record mode's "make the real call now"). */
 export const S = { READ: 16, WRITE: 17, PROBE: 18, NEWFD: 19, RESULT: 20, CALL: 21 } as const;
 /** What an OTHER message names. */

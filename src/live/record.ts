@@ -10,7 +10,7 @@ import { PAGE_SIZE } from "../model/memory/state.ts";
 import { errnoName } from "../uapi/errno.ts";
 import { decodeStruct, type StructDef } from "../uapi/layout.ts";
 import { FD_MEMBERS, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
-import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame } from "./protocol.ts";
+import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame } from "./protocol.ts";
 import { commandOf, pointerRanges } from "./server.ts";
 import { type Conn, ShimServer } from "./shim_server.ts";
 
@@ -76,6 +76,10 @@ export class RecordServer extends ShimServer {
     }
     const p = this.procs.get(c);
     if (!p) return;
+    if (f.type === M.CAPS) {
+      this.events.push({ op: "process.caps", pid: p.pid, caps: capsOf(f), expect: { ok: true } });
+      return;
+    }
     this.calls++;
     try {
       await this.call(c, p, f);

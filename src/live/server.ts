@@ -13,7 +13,7 @@ import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
 import { FD_MEMBERS, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
-import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
+import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 import { Conn, ShimServer } from "./shim_server.ts";
 
@@ -59,6 +59,10 @@ export class LiveServer extends ShimServer {
       c.pid = f.body.readUInt32LE(0);
       const out = s.fold({ op: "process", pid: c.pid });
       c.started = !isUnmodelled(out) && out.ok === true;
+      return;
+    }
+    if (f.type === M.CAPS) {
+      if (c.started) s.fold({ op: "process.caps", pid: c.pid, caps: capsOf(f) });
       return;
     }
     s.calls++;

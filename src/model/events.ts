@@ -97,6 +97,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   param: { fields: { name: { kind: "string", required: true }, value: { kind: "scalar", required: true } } },
   process: { fields: { pid, caps: flags(CAPABILITIES) } },
   "process.exit": { fields: { pid } },
+  "process.caps": { fields: { pid, caps: { ...flags(CAPABILITIES), required: true } } },
   "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" } }, check: checkHuge },
   "mem.write": { fields: { pid, va: reqU64 }, bytes: true },
   // --- kernel system calls ---

@@ -9,7 +9,7 @@ import { hostDevice, hostIommu, param } from "./host/reducers.ts";
 import { hostDeviceDma } from "./iommu/dma.ts";
 import { ioctl } from "./ioctl/dispatch.ts";
 import { memMap, memWrite } from "./process/mm.ts";
-import { close, open, processExit, processStart } from "./process/reducers.ts";
+import { close, open, processCaps, processExit, processStart } from "./process/reducers.ts";
 import { qemuDevice } from "./qemu/device.ts";
 import { guestCfgRead, guestCfgWrite } from "./qemu/guest_cfg.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
@@ -33,6 +33,7 @@ export const REDUCERS: Readonly<Record<string, Reducer>> = {
   param,
   process: processStart,
   "process.exit": processExit,
+  "process.caps": processCaps,
   "mem.map": memMap,
   "mem.write": memWrite,
   // kernel system calls

@@ -69,12 +69,13 @@ describe.skipIf(!haveCc)("iorr live", () => {
     for (const f of [db, rec]) {
       const v = JSON.parse(iorr(["replay", f, "--verify", "--json"]).stdout);
       expect(v.divergence).toBeNull();
-      expect(v.events).toBe(24);
+      // 2 platform events, the process and its capabilities (CAPS: capable() checks), 21 calls and memory events.
+      expect(v.events).toBe(25);
       const ev = iorr(["export", f])
         .stdout.split("\n")
         .filter((l) => l.startsWith('{"op"'))
         .map((l) => JSON.parse(l));
-      expect(ev.slice(0, 2).map((e) => e.op)).toEqual(["host.iommu", "host.device"]);
+      expect(ev.slice(0, 4).map((e) => e.op)).toEqual(["host.iommu", "host.device", "process", "process.caps"]);
       expect(ev.filter((e) => e.cmd === "VFIO_DEVICE_ATTACH_IOMMUFD_PT" && e.expect.ret === 0)).toHaveLength(2);
     }
   });

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -31,7 +33,7 @@
 #endif
 #define SOCK_ENV (IORR_RECORD ? "IORR_RECORD_SOCK" : "IORR_LIVE_SOCK")
 
-enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7 };
+enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_CAPS = 8 };
 enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21 };
 /* serve()'s answer to S_CALL (record mode: make the real call now). */
 #define SERVE_CALL INT64_MIN
@@ -124,8 +126,32 @@ static int send_msg(uint8_t type, const void *a, uint32_t alen, const void *b, u
   return rc;
 }
 
+/* The calling thread's effective capabilities (capget): the kernel's capable() reads them at each call. */
+static uint64_t effective_caps(void) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+  if (syscall(SYS_capget, &h, d) != 0) return 0;
+  return (uint64_t)d[0].effective | (uint64_t)d[1].effective << 32;
+}
+
+static uint64_t sent_caps;
+static int caps_known;
+static int open_connection(void);
+
+/* Connected, and the server knows this process's capabilities as they are now (CAPS when they changed). */
 static int connect_server(void) {
-  if (sock >= 0 && sock_pid == getpid()) return 0;
+  if (!(sock >= 0 && sock_pid == getpid())) {
+    if (open_connection() < 0) return -1;
+    caps_known = 0;
+  }
+  uint64_t caps = effective_caps();
+  if (caps_known && caps == sent_caps) return 0;
+  sent_caps = caps;
+  caps_known = 1;
+  return send_msg(M_CAPS, &caps, sizeof caps, NULL, 0);
+}
+
+static int open_connection(void) {
   const char *path = getenv(SOCK_ENV);
   if (!path) return -1;
   int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -304,8 +330,10 @@ struct call_head {
  * many bytes, at most MAX_ARG; sets h->status and *size, NULL when unreadable. */
 static unsigned char *read_arg_struct(struct call_head *h, uint32_t *size) {
   unsigned char *bytes = NULL;
-  if (self_copy(0, h->arg, size, 4) == 0 && *size >= 4) {
-    uint32_t n = *size < MAX_ARG ? *size : MAX_ARG;
+  if (self_copy(0, h->arg, size, 4) == 0) {
+    /* A size below 4 still sends the 4 bytes that hold it: the kernel copies its minimum
+     * and refuses the size itself (EINVAL), it does not fault. */
+    uint32_t n = *size < 4 ? 4 : *size < MAX_ARG ? *size : MAX_ARG;
     bytes = malloc(n);
     if (bytes && self_copy(0, h->arg, bytes, n) == 0) {
       h->status = 1;

@@ -10,13 +10,26 @@ import { errno, ok, ret0, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { ProcessState } from "./state.ts";
 
+/**
+ * caps is the capability mask (events.ts; a database written before flag fields were
+ * normalised holds the list it was given): the state keeps its CAP_* names.
+ */
+function capNames(caps: unknown): string[] {
+  return caps === undefined ? [] : flagNames(CAPABILITIES, parseFlags(caps, CAPABILITIES, "caps")).map((n) => CAPABILITIES.prefix + n);
+}
+
 export const processStart: Reducer = (s: State, ev): Outcome => {
   const pid = ev.pid as number;
   if (s.processes.has(pid)) return errno("EEXIST");
-  // caps is the capability mask (events.ts; a database written before flag fields were
-  // normalised holds the list it was given): the state keeps its CAP_* names.
-  const caps = ev.caps === undefined ? [] : flagNames(CAPABILITIES, parseFlags(ev.caps, CAPABILITIES, "caps")).map((n) => CAPABILITIES.prefix + n);
-  s.processes.set(pid, { pid, caps, fds: new Map(), nextFd: 3, mm: [] });
+  s.processes.set(pid, { pid, caps: capNames(ev.caps), fds: new Map(), nextFd: 3, mm: [] });
+  return ok();
+};
+
+/** capset(2): the process's effective set is now `caps`; capable() reads it at each later call. */
+export const processCaps: Reducer = (s: State, ev): Outcome => {
+  const p = s.processes.get(ev.pid as number);
+  if (!p) return errno("ESRCH");
+  p.caps = capNames(ev.caps);
   return ok();
 };
 
