@@ -21,6 +21,9 @@
 //                       audit_vs_replay_ratio, that pass against a plain replay of the same events
 //   live_calls_per_s    IOAS_MAP/IOAS_UNMAP calls per second from tools/bench/live_loop.c under `iorr live`,
 //                       each a synchronous round trip through the shim and the server (null without cc, with the reason)
+//   selftest_live_vs_replay_ratio
+//                       wall time of the kernel's iommufd selftest under `iorr live` over the replay --verify of its
+//                       session (tools/bench/selftest.ts; null without a build from npm run selftest:kernel)
 //   cli_startup_ratio   median wall time of `node bin/iorr.mjs replay traces/01-process-fds.jsonl --verify --json`
 //                       / median of `node -e 0`, run alternately (<= 4)
 //   record_events_per_s, record_vs_replay_ratio, record_peak_mb
@@ -51,6 +54,7 @@ import { benchAppend } from "./append.ts";
 import { benchDiff } from "./diff.ts";
 import { benchAudit } from "./audit.ts";
 import { benchLive } from "./live.ts";
+import { benchSelftest } from "./selftest.ts";
 import { benchMapUnmap } from "./mapunmap.ts";
 import { benchRecord } from "./record.ts";
 import { benchReplay } from "./replay.ts";
@@ -176,6 +180,11 @@ async function main(): Promise<void> {
       `live           ${lv.live_calls_per_s === null ? `null (${lv.live_reason})` : `${lv.live_calls_per_s} calls/s`}: IOAS_MAP/IOAS_UNMAP from C under iorr live, ${lv.live_calls} synchronous round trips`,
     );
 
+    const sf = benchSelftest();
+    log(
+      `selftest live  ${sf.selftest_live_vs_replay_ratio === null ? `null (${sf.selftest_reason})` : `${sf.selftest_live_vs_replay_ratio}x its replay: the kernel's iommufd selftest under iorr live ${sf.selftest_live_s} s, its ${sf.selftest_events}-event session replayed with --verify ${sf.selftest_replay_s} s`}`,
+    );
+
     const wy = benchWhy();
     log(`why            ${wy.why_ms} ms for a DMA probe at the end of a ${wy.why_events}-event guest trace (replay with provenance, then the probe)`);
     const au = benchAudit(20_000);
@@ -211,6 +220,7 @@ async function main(): Promise<void> {
       walk_reader: wk.reader,
       live_calls_per_s: lv.live_calls_per_s,
       ...(lv.live_reason ? { live_calls_reason: lv.live_reason } : {}),
+      ...sf,
       why_ms: wy.why_ms,
       audit_events_per_s: au.audit_events_per_s,
       audit_vs_replay_ratio: au.audit_vs_replay_ratio,

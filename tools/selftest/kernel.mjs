@@ -53,8 +53,18 @@ function run(cmd, args, opts = {}) {
   return r;
 }
 
+/** The cache directory: $XDG_CACHE_HOME/iorr, or ~/.cache/iorr. */
+export const DEFAULT_CACHE = join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "iorr");
+
+/** A selftest binary an earlier run built (the tree it runs in and the binary), or null: nothing is downloaded. */
+export function builtSelftest(cache = DEFAULT_CACHE) {
+  const tree = join(cache, `linux-${VERSION}`);
+  const bin = join(tree, "iommufd");
+  return existsSync(join(tree, ".iorr-extracted")) && existsSync(bin) ? { tree, bin } : null;
+}
+
 function parseArgs(argv) {
-  const o = { cache: join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "iorr"), save: true, extra: [] };
+  const o = { cache: DEFAULT_CACHE, save: true, extra: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") {
