@@ -56,6 +56,8 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
   iommu_hwpt_invalidate: [{ member: "data_uptr", length: (m) => u(m.entry_len) * u(m.entry_num), dir: "in" }],
   // The driver reads its data and may copy a reply back into it (iommu_copy_struct_to_user).
   iommu_viommu_alloc: [{ member: "data_uptr", length: (m) => u(m.data_len), dir: "inout" }],
+  // iommufd_vfio_map_dma (VFIO_IOMMU_MAP_DMA on an iommufd): iopt_map_user_pages pins [vaddr, vaddr + size).
+  vfio_iommu_type1_dma_map: [{ member: "vaddr", length: (m) => u(m.size), dir: "pin" }],
   // iova_bitmap: the bitmap is read and written back with the dirty bits set.
   iommu_hwpt_get_dirty_bitmap: [{ member: "data", length: dirtyBitmapBytes, dir: "inout" }],
   // IOMMU_TEST_CMD: the union's pointer is the op's (iommufd_test_md_check_refs: get_user_pages_fast, one page at a time).

@@ -32,6 +32,11 @@ describe("uAPI pointer members", () => {
     expect(len("iommu_hwpt_get_dirty_bitmap", { length: 4096, page_size: 0 })).toEqual([0n]);
   });
 
+  it("iommufd_vfio_map_dma pins size bytes at vaddr (iopt_map_user_pages), as IOMMU_IOAS_MAP does at user_va", () => {
+    expect(len("vfio_iommu_type1_dma_map", { vaddr: 0x7f0000000000n, size: 0x10000n })).toEqual([0x10000n]);
+    expect(pointerMembers(structByName("vfio_iommu_type1_dma_map")!).map((p) => [p.member, p.dir])).toEqual([["vaddr", "pin"]]);
+  });
+
   it("a struct without pointers has none (iommu_ioas_alloc)", () => {
     expect(pointerMembers(structByName("iommu_ioas_alloc")!)).toEqual([]);
   });

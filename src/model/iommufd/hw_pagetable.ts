@@ -297,7 +297,7 @@ const NO_CLEAR = 1;
  * a bitmap whose first page cannot be pinned (iova_bitmap_get: EFAULT) is
  * left alone and the command still succeeds; the walk covers the areas
  * contiguous from iova only (__iommu_read_and_clear_dirty stops at a hole,
- * without error); one bit per page_size unit of a dirty leaf is set in the
+ * without error); one bit per page_size unit record_dirty reports (domainReadDirty) is set in the
  * caller's u64 array at `data` (never cleared). The result also comes back
  * inline as `out.data`, the u64 words as hex strings.
  */
