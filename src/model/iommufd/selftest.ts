@@ -57,6 +57,7 @@ function mockDevCreate(s: State, devFlags: number): HostDevice | "EINVAL" {
     groupNode: null,
     noiommu: false,
     attached: new Map(),
+    mockDev: true,
   };
   if (devFlags & MOCK_FLAGS_DEVICE_NO_DIRTY) dev.dirtyTracking = false;
   s.host.devices.set(dev.bdf, dev);
