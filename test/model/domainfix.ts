@@ -84,7 +84,7 @@ export function attached(s: State, pasids: number[] = [NO_PASID], domain?: Pagin
 export function area(runs: [bigint, bigint, bigint][], prot = 3): Area {
   const iova = runs[0]![0];
   const last = runs.reduce((end, [i, , l]) => (i + l - 1n > end ? i + l - 1n : end), iova);
-  return { iova, last, prot, source: { kind: "user", pid: 1, va: 0n }, runs: runs.map(([i, pa, length]) => ({ iova: i, pa, length })), accesses: 0 };
+  return { iova, last, prot, source: { kind: "user", pid: 1, va: 0n }, runs: runs.map(([i, pa, length]) => ({ iova: i, pa, length })), accesses: 0, pages: 1 };
 }
 
 export function mapArea(x: Setup, a: Area): void {

@@ -39,7 +39,7 @@ describe("the debugger (src/query/debug.ts)", () => {
     expect(d.position).toBe(18); // IOMMU_IOAS_UNMAP (the ENOENT one at 17 changes nothing)
     // The process exits: iommufd_fops_release destroys every object, the IOAS with them.
     expect(run("continue")).toContain(
-      "watch 1: iommufd.1.objects.2.areas: [{iova: 0x40000000, last: 0x401fffff, prot: 1, source: {kind: user, pid: 100, va: 0x7f0000000000}, runs: [{iova: 0x40000000, pa: 0x40000000, length: 0x200000}], accesses: 0, writable: false}] -> (not there)",
+      "watch 1: iommufd.1.objects.2.areas: [{iova: 0x40000000, last: 0x401fffff, prot: 1, source: {kind: user, pid: 100, va: 0x7f0000000000}, runs: [{iova: 0x40000000, pa: 0x40000000, length: 0x200000}], accesses: 0, writable: false, pages: 2}] -> (not there)",
     );
     expect(d.position).toBe(21);
     expect(run("continue")[0]).toBe("no watch changed: at the end");

@@ -47,6 +47,8 @@ export interface HostDevice {
    * false; the selftest's MOCK_FLAGS_DEVICE_NO_DIRTY). Absent: as the host.
    */
   dirtyTracking?: boolean;
+  /** Made by IOMMU_TEST_CMD's mock_dev_create (iommufd_selftest_is_mock_dev): binding it takes no reference on the context. */
+  mockDev?: true;
   /**
    * The IOMMU domain translating each PASID of the device (NO_PASID -1 for
    * the RID), by domain id: the iommu core's group->domain and pasid_array,

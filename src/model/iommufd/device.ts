@@ -14,8 +14,8 @@
 // Users: the driver holds one on its device object from bind to unbind (so
 // IOMMU_DESTROY of a device is always EBUSY), every attachment one more on
 // the device and one on the HWPT; a bound device holds the context's file
-// (iommufd_ctx_get), so closing /dev/iommu does not release the context
-// before the device is unbound.
+// (iommufd_ctx_get; a selftest mock device does not), so closing /dev/iommu
+// does not release the context before the device is unbound.
 
 import { iommuAttach, iommuDetach } from "../domain/attach.ts";
 import { domainOf } from "../domain/domain.ts";
@@ -387,7 +387,8 @@ export function iommufdDeviceBind(s: State, ctx: IommufdCtx, bdf: string, env: R
     if (mock) d.mock = mock;
     return d;
   });
-  fileGet(s, ctx.fileId);
+  // iommufd_device_bind: a mock device takes no iommufd_ctx_get (the selftest object would hold its own context).
+  if (!hd.mockDev) fileGet(s, ctx.fileId);
   return { devId: idev.id };
 }
 
@@ -474,7 +475,7 @@ function removeVdev(s: State, ctx: IommufdCtx, idev: IommufdDevice, env: ReduceE
   destroyWith(s, ctx, vdev, iommufdVdeviceDestroy, env);
 }
 
-/** iommufd_device_destroy: the device's reference on the context goes (iommufd_ctx_put). */
-export function iommufdDeviceDestroy(s: State, ctx: IommufdCtx, _idev: IommufdDevice, env: ReduceEnv): void {
-  filePut(s, ctx.fileId, env);
+/** iommufd_device_destroy: the device's reference on the context goes (iommufd_ctx_put), a mock device's excepted. */
+export function iommufdDeviceDestroy(s: State, ctx: IommufdCtx, idev: IommufdDevice, env: ReduceEnv): void {
+  if (!s.host.devices.get(idev.bdf)?.mockDev) filePut(s, ctx.fileId, env);
 }

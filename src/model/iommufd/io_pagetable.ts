@@ -27,6 +27,8 @@ export interface PagesElm {
   /** PFNs already known (dma-buf, or a copy of a pinned area), with iova counted from 0. */
   runs: PhysRun[] | null;
   revoked?: boolean;
+  /** The iopt_pages the slice comes from (IOAS_COPY); absent: a new one (a MAP). */
+  pages?: number;
 }
 
 /** The lowest area intersecting [start, last] (iopt_area_iter_first). */
@@ -119,6 +121,15 @@ export function allocIova(ioas: Ioas, addr: bigint, length: bigint): bigint | st
   return "ENOSPC";
 }
 
+/** iopt_alloc_pages: a new iopt_pages, numbered by the lowest number no area of the context uses. */
+function newPagesId(ctx: IommufdCtx): number {
+  const used = new Set<number>();
+  for (const o of ctx.objects.values()) if (o.type === "ioas") for (const a of o.areas) used.add(a.pages);
+  let id = 1;
+  while (used.has(id)) id++;
+  return id;
+}
+
 /** Insert keeping the list sorted by IOVA. */
 function insertArea(ioas: Ioas, area: Area): void {
   let i = ioas.areas.length;
@@ -194,10 +205,12 @@ export function mapPages(
   const pinned = ioas.domains.length > 0;
   const areas: Area[] = [];
   let at = iova;
+  // iopt_map_user_pages / iopt_map_file_pages: one new iopt_pages for the elements a MAP brings.
+  const fresh = elms.some((e) => e.pages === undefined) ? newPagesId(ctx) : 0;
   for (const e of elms) {
     const runs = elmRuns(s, e, at, pinned);
     if (typeof runs === "string") return runs;
-    const area: Area = { iova: at, last: at + e.length - 1n, prot, source: e.source, runs, accesses: 0, writable: e.writable };
+    const area: Area = { iova: at, last: at + e.length - 1n, prot, source: e.source, runs, accesses: 0, writable: e.writable, pages: e.pages ?? fresh };
     if (e.revoked) area.revoked = true;
     areas.push(area);
     at += e.length;

@@ -72,7 +72,7 @@ export function iommufdIoasMapFile(s: State, call: IoctlCall) {
 /**
  * iopt_get_pages: the source range must be covered by areas that follow each
  * other without a gap (ENOENT otherwise); one element per area touched, with
- * the source's pages (and their PFNs when pinned).
+ * the source's pages (the same iopt_pages, kref'd) and their PFNs when pinned.
  */
 function getPages(ioas: Ioas, iova: bigint, length: bigint): PagesElm[] | string {
   if (length === 0n) return "EINVAL";
@@ -88,6 +88,7 @@ function getPages(ioas: Ioas, iova: bigint, length: bigint): PagesElm[] | string
       length: end - cur + 1n,
       writable: a.writable ?? (a.prot & 2) !== 0,
       runs: a.runs && !a.revoked ? sliceRuns(a.runs, cur, end, 0n) : null,
+      pages: a.pages,
     };
     if (a.revoked) e.revoked = true;
     elms.push(e);

@@ -133,6 +133,7 @@ function splitArea(ioas: Ioas, a: Area, iova: bigint): string | undefined {
       source: advance(a.source, first - a.iova),
       runs: a.runs && sliceRuns(a.runs, first, last, first),
       accesses: 0,
+      pages: a.pages, // iopt_area_split: both halves keep the area's iopt_pages
     };
     if (a.writable !== undefined) h.writable = a.writable;
     return h;

@@ -15,6 +15,7 @@ import {
 } from "../../uapi/iommufd.ts";
 import { notModelled, type ReduceEnv } from "../framework.ts";
 import type { HostDevice } from "../host/state.ts";
+import { regionAt } from "../process/state.ts";
 import { errno, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
@@ -27,7 +28,7 @@ import { NO_PASID } from "../domain/state.ts";
 import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "./device.ts";
 import { firstArea } from "./io_pagetable.ts";
 import { addObject, ctxOf, getObject } from "./objects.ts";
-import { PAGE, pinUser } from "./pages.ts";
+import { PAGE, pinUser, sourceAddr } from "./pages.ts";
 import type { IommufdCtx, SelftestObj } from "./state.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -57,6 +58,7 @@ function mockDevCreate(s: State, devFlags: number): HostDevice | "EINVAL" {
     groupNode: null,
     noiommu: false,
     attached: new Map(),
+    mockDev: true,
   };
   if (devFlags & MOCK_FLAGS_DEVICE_NO_DIRTY) dev.dirtyTracking = false;
   s.host.devices.set(dev.bdf, dev);
@@ -109,13 +111,39 @@ function mockDomainReplace(s: State, call: IoctlCall, env: ReduceEnv, ctx: Iommu
 }
 
 /**
+ * The pins on the frame at `pa` (page_ref_count / GUP_PIN_COUNTING_BIAS): one per page of
+ * each struct iopt_pages that holds it pinned (pages.c pins an index once, however many
+ * areas, domains and accesses use it). An area holds its pages pinned while its IOAS has a
+ * domain (iopt_area_fill_domains); without one, only what an access pinned is held, and
+ * the model keeps no per-access range, so such a frame is not modelled (undefined). A
+ * dma-buf pins nothing.
+ */
+function framePins(s: State, pa: bigint): number | undefined {
+  const held = new Set<string>();
+  const byAccess = new Set<string>();
+  for (const ctx of s.iommufd.values())
+    for (const o of ctx.objects.values()) {
+      if (o.type !== "ioas") continue;
+      const into = o.domains.length > 0 ? held : byAccess;
+      for (const a of o.areas) {
+        if (!a.runs || a.source.kind === "dmabuf" || a.revoked) continue;
+        for (const r of a.runs) {
+          if (r.pa >= pa + PAGE || r.pa + r.length <= pa) continue;
+          // The index of the iopt_pages: the source page behind the run's part in this frame.
+          const src = sourceAddr(a.source) + (r.iova + (r.pa > pa ? 0n : pa - r.pa) - a.iova);
+          into.add(`${ctx.fileId}:${a.pages}:${src - (src % PAGE)}`);
+        }
+      }
+    }
+  for (const k of byAccess) if (!held.has(k)) return undefined;
+  return held.size;
+}
+
+/**
  * iommufd_test_md_check_refs: every page of [uptr, uptr + length) must be mapped
- * (get_user_pages_fast: EFAULT) and pinned `refs` times (EIO otherwise). The model
- * counts the pinned areas (every context's IOAS areas with pinned pages, but dma-buf
- * areas, which pin nothing) over the page's frame: 0 and 1 are the kernel's counts;
- * two areas may share one iopt_pages (a COPY, a split) and then hold one pin, which
- * the model cannot tell from two maps, so that is not modelled. A type1 container's
- * pins are not counted: with one present the answer is not modelled either.
+ * (get_user_pages_fast: EFAULT) and, unless it is a compound (huge) page, pinned `refs`
+ * times (EIO otherwise): framePins. Pins the model cannot count (a type1 container's, an
+ * access's over part of an area) make the op not modelled.
  */
 function mdCheckRefs(s: State, call: IoctlCall): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -125,17 +153,13 @@ function mdCheckRefs(s: State, call: IoctlCall): Outcome | ReturnType<typeof not
   if (length % PAGE !== 0n || uptr % PAGE !== 0n || uptr + length > U64_MAX) return errno("EINVAL");
   for (const c of s.vfio.containers.values())
     if (c.type1?.dmaList.some((d) => d.runs)) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS with type1 pins");
+  const p = s.processes.get(call.ev.pid as number);
   for (let va = uptr; va < uptr + length; va += PAGE) {
     const runs = pinUser(s, call.ev.pid as number, va, 0n, PAGE);
     if (typeof runs === "string") return errno(runs);
-    const pa = runs[0]!.pa;
-    let count = 0;
-    for (const ctx of s.iommufd.values())
-      for (const o of ctx.objects.values()) {
-        if (o.type !== "ioas") continue;
-        for (const a of o.areas) if (a.runs && a.source.kind !== "dmabuf" && !a.revoked && a.runs.some((r) => r.pa <= pa && pa < r.pa + r.length)) count++;
-      }
-    if (count > 1) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS over a page two areas pin (one iopt_pages or two)");
+    if (regionAt(p!, va)!.pageSize > Number(PAGE)) continue; // PageCompound: not checked
+    const count = framePins(s, runs[0]!.pa);
+    if (count === undefined) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS over a page an access pins in an IOAS without a domain");
     if (count !== refs) return errno("EIO");
   }
   return { ret: 0 };

@@ -42,6 +42,13 @@ export interface Area {
   writable?: boolean;
   /** A dma-buf area whose exporter revoked it: unmapped from every domain, never filled again. */
   revoked?: boolean;
+  /**
+   * The struct iopt_pages behind the area, by a number unique among the context's areas:
+   * a new one per MAP (iopt_map_user_pages, iopt_map_file_pages), shared by IOAS_COPY
+   * (iopt_get_pages) and by both halves of a split (iopt_area_split). A page is pinned
+   * once per iopt_pages however many areas, domains and accesses use it.
+   */
+  pages: number;
 }
 
 /** A reserved IOVA range and who put it there (a device's reserved regions, the MSI window, ...). */
