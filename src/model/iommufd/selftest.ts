@@ -136,7 +136,7 @@ function mdCheckRefs(s: State, call: IoctlCall): Outcome | ReturnType<typeof not
     for (const ctx of s.iommufd.values())
       for (const o of ctx.objects.values()) {
         if (o.type !== "ioas") continue;
-        for (const a of o.areas) if (a.runs && a.source.kind !== "dmabuf" && !a.revoked && a.runs.some((r) => r.pa < pa + PAGE && pa < r.pa + r.length)) count++; // a pin holds the whole page, wherever in it the area starts
+        for (const a of o.areas) if (a.runs && a.source.kind !== "dmabuf" && !a.revoked && a.runs.some((r) => r.pa <= pa && pa < r.pa + r.length)) count++;
       }
     if (count > 1) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS over a page two areas pin (one iopt_pages or two)");
     if (count !== refs) return errno("EIO");
