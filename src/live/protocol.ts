@@ -6,14 +6,14 @@
  * Shim to server (DONE: record mode's real result of an ioctl, after CALL; CAPS: the
  * process's effective capability mask, after HELLO and whenever it changed before a call).
  */
-export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7, CAPS: 8 } as const;
+export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7, MEMFD: 8, MEMFD_SIZE: 9, MEMFD_MMAP: 10, CAPS: 11 } as const;
 
 /** A CAPS frame's mask as the `caps` field of a `process.caps` event (CAP_* bit numbers are below 41). */
 export function capsOf(f: Frame): number {
   return Number(f.body.readBigUInt64LE(0));
 }
 /** Server to shim, during a call (CALL: record mode's "make the real call now"). */
-export const S = { READ: 16, WRITE: 17, PROBE: 18, NEWFD: 19, RESULT: 20, CALL: 21 } as const;
+export const S = { READ: 16, WRITE: 17, PROBE: 18, NEWFD: 19, RESULT: 20, CALL: 21, FDOPEN: 22 } as const;
 /** What an OTHER message names. */
 export const OTHER_KINDS: Readonly<Record<number, string>> = { 1: "read", 2: "write", 3: "mmap", 4: "poll", 5: "inherited-fd" };
 
@@ -65,6 +65,13 @@ export function probeReq(va: bigint, pages: number): Buffer {
   b.writeBigUInt64LE(va, 0);
   b.writeUInt32LE(pages, 8);
   return frame(S.PROBE, b);
+}
+
+/** FDOPEN: is the caller's fd open (the shim answers 0, or -EBADF)? */
+export function fdOpenReq(fd: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(fd, 0);
+  return frame(S.FDOPEN, b);
 }
 
 export function result(ret: bigint | number): Buffer {

@@ -12,8 +12,8 @@ import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
-import { FD_MEMBERS, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
-import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
+import { fdMembersOfBytes, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
+import { capsOf, type Frame, fdOpenReq, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 import { Conn, ShimServer } from "./shim_server.ts";
 
@@ -97,11 +97,48 @@ export class LiveServer extends ShimServer {
       }
       case M.IOCTL:
         return this.ioctl(c, parseIoctl(f.body));
+      case M.MEMFD:
+        return this.memfd(c, f.body);
+      case M.MEMFD_SIZE:
+        return this.memfdSize(c, f.body);
+      case M.MEMFD_MMAP:
+        return this.memfdMmap(c, f.body);
       case M.OTHER:
         return this.enosys(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a ${this.kindOf(c, f.body.readInt32LE(0)) ?? "model"} fd`);
       default:
         return this.enosys(`unknown message ${f.type}`);
     }
+  }
+
+  /** memfd_create made the caller's memfd (its fd, then its name): the model gets a `memfd` event and the caller's fd maps to the model's. */
+  private memfd(c: Conn, body: Buffer): number {
+    const real = body.readInt32LE(0);
+    const out = this.session.fold({ op: "memfd", pid: c.pid, name: body.subarray(4).toString("utf8") });
+    if (isUnmodelled(out)) return this.enosys(`memfd_create: ${out.why}`);
+    if (out.fd === undefined) return -errnoOf(out);
+    c.toModel.set(real, out.fd);
+    return 0;
+  }
+
+  /** ftruncate/fallocate changed a memfd's size (the caller's call succeeded): `memfd.size`. */
+  private memfdSize(c: Conn, body: Buffer): number {
+    const fd = c.toModel.get(body.readInt32LE(0));
+    if (fd === undefined) return -ERRNO.EBADF!;
+    const out = this.session.fold({ op: "memfd.size", pid: c.pid, fd, size: h64(body.readBigUInt64LE(4)) });
+    if (isUnmodelled(out)) return this.enosys(`ftruncate: ${out.why}`);
+    return out.errno ? -errnoOf(out) : 0;
+  }
+
+  /** A MAP_SHARED mmap of a memfd (fd, va, length, offset): `mem.map` with `fd`/`offset`, the length rounded up to pages. */
+  private memfdMmap(c: Conn, body: Buffer): number {
+    const fd = c.toModel.get(body.readInt32LE(0));
+    if (fd === undefined) return -ERRNO.EBADF!;
+    const len = ((body.readBigUInt64LE(12) + PAGE - 1n) / PAGE) * PAGE;
+    const ev = { op: "mem.map", pid: c.pid, va: h64(body.readBigUInt64LE(4)), length: h64(len), fd, offset: h64(body.readBigUInt64LE(20)) };
+    const out = this.session.fold(ev);
+    if (isUnmodelled(out)) return this.enosys(`mmap of a memfd: ${out.why}`);
+    if (out.errno) return this.enosys(`mmap of a memfd: the model's mem.map answers ${out.errno} (a mapping the caller removed: munmap is not intercepted)`);
+    return 0;
   }
 
   private enosys(why: string): number {
@@ -124,18 +161,19 @@ export class LiveServer extends ShimServer {
     const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
     const struct = def?.arg.kind === "struct" ? def.arg.struct : undefined;
     const mirrored: Mirrored[] = [];
+    let temp: number[] = [];
     if (def?.arg.kind === "struct") {
       if (call.bytes && call.arg !== 0n) {
         // The event's copy of the struct carries model fds; the caller's bytes stay as they are.
         const bytes = Uint8Array.from(call.bytes);
-        const unknownFd = this.fdsToModel(c, def.arg.struct, bytes);
-        if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
+        temp = await this.fdsToModel(c, def.arg.struct, bytes);
         raw.argHex = hex(bytes);
         for (const m of pointerRanges(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
     else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
     const out = s.fold(raw);
+    for (const fd of temp) s.fold({ op: "close", pid: c.pid, fd });
     if (isUnmodelled(out)) return this.enosys(`${name}: ${out.why}`);
     // What the kernel wrote back: the struct (on an error too, when the outcome carries it), then pointed-to output.
     if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out);
@@ -148,19 +186,27 @@ export class LiveServer extends ShimServer {
   /**
    * An fd member names the caller's fd: the event gets the model's number for it
    * (writeStruct never writes these members back). A caller fd the model does not
-   * know (a memfd: memfd_create is not intercepted) cannot be passed: its reason.
+   * know is asked about (FDOPEN): an open one becomes a `file` event (a file the
+   * model does not simulate, closed again after the call: the returned list), one
+   * that is not open is -1 (fdget fails: EBADF), so the kernel's order of checks decides.
    */
-  private fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): string | undefined {
+  private async fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): Promise<number[]> {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const name of FD_MEMBERS[struct.name] ?? []) {
+    const temp: number[] = [];
+    for (const name of fdMembersOfBytes(struct, bytes)) {
       const f = struct.byName.get(name)!;
       if (f.offset + 4 > bytes.length) continue;
       const real = view.getInt32(f.offset, true);
-      const fd = c.toModel.get(real);
+      let fd = c.toModel.get(real);
+      if (fd === undefined && real >= 0) {
+        const r = await c.request(fdOpenReq(real));
+        const out = r.status === 0 ? this.session.fold({ op: "file", pid: c.pid, path: `caller fd ${real}` }) : undefined;
+        fd = out && !isUnmodelled(out) && out.fd !== undefined ? out.fd : -1;
+        if (fd >= 0) temp.push(fd);
+      }
       if (fd !== undefined) view.setInt32(f.offset, fd, true);
-      else if (real >= 0) return `${name} names an fd the model does not know`;
     }
-    return undefined;
+    return temp;
   }
 
   /**
@@ -226,7 +272,7 @@ export class LiveServer extends ShimServer {
     const fields: Record<string, FieldValue> = {};
     for (const [k, v] of Object.entries(decodeStruct(struct, bytes))) fields[k] = v as FieldValue;
     let changed = false;
-    const fdMembers = FD_MEMBERS[struct.name] ?? [];
+    const fdMembers = fdMembersOfBytes(struct, bytes);
     for (const [k, v] of Object.entries(out)) {
       const f = struct.byName.get(k);
       if (!f || fdMembers.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;

@@ -98,11 +98,16 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   process: { fields: { pid, caps: flags(CAPABILITIES) } },
   "process.exit": { fields: { pid } },
   "process.caps": { fields: { pid, caps: { ...flags(CAPABILITIES), required: true } } },
-  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" } }, check: checkHuge },
+  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" }, fd: int, offset: u64 }, check: checkMemMap },
   "mem.write": { fields: { pid, va: reqU64 }, bytes: true },
   // --- kernel system calls ---
   open: { fields: { pid, path: { kind: "string", required: true } } },
   close: { fields: { pid, fd: { kind: "int", required: true } } },
+  // memfd_create(name): a shmem file at the lowest free fd ({"fd": N}); memfd.size: ftruncate (or fallocate growing it).
+  memfd: { fields: { pid, name: { kind: "string" } } },
+  "memfd.size": { fields: { pid, fd: { kind: "int", required: true }, size: reqU64 } },
+  // An open file of a kind the model does not simulate (a regular file, a pipe), at the lowest free fd.
+  file: { fields: { pid, path: { kind: "string" } } },
   ioctl: {
     fields: { pid, fd: { kind: "int", required: true }, cmd: { kind: "any", required: true }, arg: { kind: "any" }, argHex: { kind: "string" } },
     check: (ev) => {
@@ -196,6 +201,15 @@ export interface TraceEvent {
   op: string;
   expect?: Expect;
   [field: string]: unknown;
+}
+
+/** mem.map: `huge` as checkHuge says; `fd` (a memfd's MAP_SHARED mapping) with `offset`, neither with `pa` or `huge`. */
+function checkMemMap(ev: Record<string, unknown>): void {
+  checkHuge(ev);
+  if (ev.offset !== undefined && ev.fd === undefined) throw new EventError("offset", "offset needs fd (the mapped file)");
+  if (ev.fd !== undefined && ev.pa !== undefined) throw new EventError("pa", "a file mapping (fd) takes the file's pages: no pa");
+  if (ev.fd !== undefined && ev.huge !== undefined) throw new EventError("huge", "a file mapping (fd) takes the file's pages: no huge");
+  if (ev.fd !== undefined && (ev.fd as number) < 0) throw new EventError("fd", `expected an fd (0 or more), got ${ev.fd}`);
 }
 
 function checkHuge(ev: Record<string, unknown>): void {

@@ -12,6 +12,7 @@ import { VFIO_DEVICE_FOPS } from "./vfio/cdev.ts";
 import { VFIO_CONTAINER_FOPS } from "./vfio/container.ts";
 import { DMABUF_FOPS } from "./vfio/dmabuf.ts";
 import { VFIO_GROUP_FOPS } from "./vfio/group.ts";
+import { MEMFD_FOPS } from "./memfd/memfd.ts";
 
 export const FILE_OPS: Readonly<Record<FileKind, FileOps>> = {
   // /dev/iommu (iommufd_fops)
@@ -27,4 +28,8 @@ export const FILE_OPS: Readonly<Record<FileKind, FileOps>> = {
   veventq: { ...EVENTQ_FOPS, ioctl: noIoctl },
   // a dma-buf exported by vfio-pci (dma_buf_fops)
   dmabuf: { ...DMABUF_FOPS, ioctl: noIoctl },
+  // a memfd (shmem_file_operations: no ioctl the model answers)
+  memfd: { ...MEMFD_FOPS, ioctl: noIoctl },
+  // a file the model does not simulate
+  other: { ioctl: noIoctl },
 };

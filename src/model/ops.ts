@@ -9,7 +9,8 @@ import { hostDevice, hostIommu, param } from "./host/reducers.ts";
 import { hostDeviceDma } from "./iommu/dma.ts";
 import { ioctl } from "./ioctl/dispatch.ts";
 import { memMap, memWrite } from "./process/mm.ts";
-import { close, open, processCaps, processExit, processStart } from "./process/reducers.ts";
+import { memfdCreate, memfdSize } from "./memfd/memfd.ts";
+import { close, open, openOther, processCaps, processExit, processStart } from "./process/reducers.ts";
 import { qemuDevice } from "./qemu/device.ts";
 import { guestCfgRead, guestCfgWrite } from "./qemu/guest_cfg.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
@@ -39,6 +40,9 @@ export const REDUCERS: Readonly<Record<string, Reducer>> = {
   // kernel system calls
   open,
   close,
+  memfd: memfdCreate,
+  "memfd.size": memfdSize,
+  file: openOther,
   ioctl,
   // VMM (QEMU) behaviour
   "qemu.machine": qemuMachine,

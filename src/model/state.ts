@@ -5,6 +5,7 @@
 // memory frames are Uint8Array (replaced on write, never written in place).
 
 import type { DmaBuf } from "./dmabuf/state.ts";
+import type { Memfd } from "./memfd/state.ts";
 import type { DomainState } from "./domain/state.ts";
 import type { HostState } from "./host/state.ts";
 import type { MemoryState } from "./memory/state.ts";
@@ -37,6 +38,8 @@ export interface State {
   vfio: VfioState;
   /** dma-bufs, by the id of their file (src/model/dmabuf/state.ts). */
   dmabufs: Map<number, DmaBuf>;
+  /** memfds, by the id of their file (src/model/memfd/state.ts). */
+  memfds: Map<number, Memfd>;
   /** Seed 002 PASID allocator, per-process quotas and the audit ledger (src/model/pasid/state.ts). */
   pasid: PasidState;
   /** QEMU machines, by the pid of their process (src/model/qemu/state.ts). */
@@ -55,6 +58,7 @@ export function initialState(): State {
     iommufd: new Map(),
     vfio: initialVfio(),
     dmabufs: new Map(),
+    memfds: new Map(),
     pasid: initialPasid(),
     qemu: new Map(),
   };

@@ -654,6 +654,10 @@ export const iommu_test_cmd = defineStruct("iommu_test_cmd", [
   ["u64", "dirty.page_size", { at: 40 }],
   ["u64", "dirty.uptr", { at: 48 }],
   ["u64", "dirty.out_nr_dirty", { at: 56 }],
+  ["u32", "dmabuf_get.length", { at: 16 }],
+  ["u32", "dmabuf_get.open_flags", { at: 20 }],
+  ["s32", "dmabuf_revoke.dmabuf_fd", { at: 16 }],
+  ["u32", "dmabuf_revoke.revoked", { at: 20 }],
   ["u32", "last", { at: 64 }],
 ]);
 

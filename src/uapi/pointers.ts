@@ -3,7 +3,7 @@
 // touch, and in which direction. One definition for every tool that moves the
 // caller's memory (live mode reads and writes it through the shim).
 
-import type { Decoded, StructDef } from "./layout.ts";
+import { decodeStruct, type Decoded, type StructDef } from "./layout.ts";
 import { IOMMU_TEST_OPS, iommu_iova_range } from "./iommufd.ts";
 
 /**
@@ -81,4 +81,22 @@ export function pointerMembers(def: StructDef): readonly PointerMember[] {
 export const FD_MEMBERS: Readonly<Record<string, readonly string[]>> = {
   vfio_device_bind_iommufd: ["iommufd"],
   iommu_ioas_map_file: ["fd"],
+  // iommufd_test_dmabuf_revoke: dma_buf_get(cmd->dmabuf_revoke.dmabuf_fd), for that op only (FD_MEMBER_WHEN).
+  iommu_test_cmd: ["dmabuf_revoke.dmabuf_fd"],
 };
+
+/** A union member that is an fd only for some values of the struct (by "struct.member"). */
+const FD_MEMBER_WHEN: Readonly<Record<string, (m: Decoded) => boolean>> = {
+  "iommu_test_cmd.dmabuf_revoke.dmabuf_fd": (m) => m.op === IOMMU_TEST_OPS.DMABUF_REVOKE,
+};
+
+/** The fd members of the caller's struct as it stands (a union member only when its op selects it). */
+export function fdMembers(def: StructDef, m: Decoded): string[] {
+  return (FD_MEMBERS[def.name] ?? []).filter((n) => FD_MEMBER_WHEN[`${def.name}.${n}`]?.(m) ?? true);
+}
+
+/** fdMembers of the caller's bytes (shorter than the struct: zero-padded, as the kernel's copy is). */
+export function fdMembersOfBytes(def: StructDef, bytes: Uint8Array): string[] {
+  if (!FD_MEMBERS[def.name]) return [];
+  return fdMembers(def, decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0)));
+}

@@ -33,8 +33,8 @@
 #endif
 #define SOCK_ENV (IORR_RECORD ? "IORR_RECORD_SOCK" : "IORR_LIVE_SOCK")
 
-enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_CAPS = 8 };
-enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21 };
+enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_MEMFD = 8, M_MEMFD_SIZE = 9, M_MEMFD_MMAP = 10, M_CAPS = 11 };
+enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21, S_FDOPEN = 22 };
 /* serve()'s answer to S_CALL (record mode: make the real call now). */
 #define SERVE_CALL INT64_MIN
 enum { O_READ = 1, O_WRITE = 2, O_MMAP = 3, O_POLL = 4, O_INHERITED = 5 };
@@ -49,6 +49,9 @@ static ssize_t (*real_read)(int, void *, size_t);
 static ssize_t (*real_write)(int, const void *, size_t);
 static int (*real_poll)(struct pollfd *, nfds_t, int);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_memfd_create)(const char *, unsigned int);
+static int (*real_ftruncate)(int, off_t);
+static int (*real_fallocate)(int, int, off_t, off_t);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
@@ -58,6 +61,8 @@ static unsigned char rbuf[1 << 16];
 static size_t rhead, rtail;
 /* 1: the fd is a placeholder of this process's model fd; 2: inherited over fork (the model has no fork). */
 static unsigned char owned[MAX_FD];
+/* 1: a memfd this process made (live mode): the fd is the caller's real memfd, the model mirrors it. */
+static unsigned char memfds[MAX_FD];
 
 static void init(void) {
   if (real_open) return;
@@ -69,6 +74,9 @@ static void init(void) {
   real_write = dlsym(RTLD_NEXT, "write");
   real_poll = dlsym(RTLD_NEXT, "poll");
   real_mmap = dlsym(RTLD_NEXT, "mmap");
+  real_memfd_create = dlsym(RTLD_NEXT, "memfd_create");
+  real_ftruncate = dlsym(RTLD_NEXT, "ftruncate");
+  real_fallocate = dlsym(RTLD_NEXT, "fallocate");
 }
 
 static void atfork_child(void) {
@@ -76,6 +84,8 @@ static void atfork_child(void) {
   sock = -1;
   for (int i = 0; i < MAX_FD; i++)
     if (owned[i]) owned[i] = 2;
+  /* The child's memfds are its parent's files: the model has no fork, so they are not the child's to report. */
+  memset(memfds, 0, sizeof memfds);
   pthread_mutex_init(&lock, NULL);
 }
 
@@ -269,6 +279,12 @@ static int64_t serve(void) {
       for (uint32_t i = 0; map && i < n; i++) map[i] = mincore((void *)(uintptr_t)(va + (uint64_t)i * pg), 1, &v) == 0;
       rc = map ? reply(0, map, n) : reply(-ENOMEM, NULL, 0);
       free(map);
+      break;
+    }
+    case S_FDOPEN: {
+      int32_t fd;
+      memcpy(&fd, body + 1, 4);
+      rc = reply(fcntl(fd, F_GETFD) >= 0 ? 0 : -EBADF, NULL, 0);
       break;
     }
     case S_NEWFD: {
@@ -552,8 +568,62 @@ int close(int fd) {
     real_close(fd);
     return ret_errno(r);
   }
+  if (fd >= 0 && fd < MAX_FD && memfds[fd]) {
+    /* The caller's memfd: the real close, then the model's. */
+    memfds[fd] = 0;
+    int r = real_close(fd), e = errno;
+    int32_t a = fd;
+    if (r == 0) call(M_CLOSE, &a, 4, NULL, 0);
+    errno = e;
+    return r;
+  }
   return real_close(fd);
 }
+
+/* ---- memfds: the caller's own (the real calls), reported so that the model has the file, its size and its shared mappings ---- */
+
+static int is_memfd(int fd) { return fd >= 0 && fd < MAX_FD && memfds[fd]; }
+
+int memfd_create(const char *name, unsigned int flags) {
+  init();
+  int fd = real_memfd_create(name, flags);
+  if (fd < 0 || fd >= MAX_FD || !getenv(SOCK_ENV) || (flags & MFD_HUGETLB)) return fd;
+  int e = errno;
+  int32_t a = fd;
+  if (call(M_MEMFD, &a, 4, name, (uint32_t)strlen(name)) == 0) memfds[fd] = 1;
+  errno = e;
+  return fd;
+}
+
+static void report_size(int fd, uint64_t size) {
+  int e = errno;
+  struct {
+    int32_t fd;
+    uint64_t size;
+  } __attribute__((packed)) a = {fd, size};
+  call(M_MEMFD_SIZE, &a, sizeof a, NULL, 0);
+  errno = e;
+}
+
+int ftruncate(int fd, off_t len) {
+  init();
+  int r = real_ftruncate(fd, len);
+  if (r == 0 && is_memfd(fd)) report_size(fd, (uint64_t)len);
+  return r;
+}
+
+int ftruncate64(int fd, off_t len) { return ftruncate(fd, len); }
+
+int fallocate(int fd, int mode, off_t off, off_t len) {
+  init();
+  int r = real_fallocate(fd, mode, off, len);
+  struct stat st;
+  /* shmem_fallocate grows i_size unless FALLOC_FL_KEEP_SIZE: the file's size after the call. */
+  if (r == 0 && is_memfd(fd) && !(mode & FALLOC_FL_KEEP_SIZE) && fstat(fd, &st) == 0) report_size(fd, (uint64_t)st.st_size);
+  return r;
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len) { return fallocate(fd, mode, off, len); }
 
 /* ---- ioctl: the argument's bytes as the caller has them (size/argsz first, then the whole struct) ---- */
 
@@ -600,7 +670,18 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
     errno = (int)-other(fd, owned[fd] == 2 ? O_INHERITED : O_MMAP);
     return MAP_FAILED;
   }
-  return real_mmap(addr, len, prot, flags, fd, off);
+  void *r = real_mmap(addr, len, prot, flags, fd, off);
+  if (r != MAP_FAILED && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_SHARED && is_memfd(fd)) {
+    /* A shared mapping of the caller's memfd: the model maps the file's pages there. */
+    int e = errno;
+    struct {
+      int32_t fd;
+      uint64_t va, len, off;
+    } __attribute__((packed)) a = {fd, (uint64_t)(uintptr_t)r, (uint64_t)len, (uint64_t)off};
+    call(M_MEMFD_MMAP, &a, sizeof a, NULL, 0);
+    errno = e;
+  }
+  return r;
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return mmap(addr, len, prot, flags, fd, off); }

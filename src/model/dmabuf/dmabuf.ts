@@ -9,8 +9,10 @@ export function dmabufOfFile(s: State, fileId: number): DmaBuf | undefined {
 }
 
 /**
- * vfio_pci_dma_buf_iommufd_map: a revoked buffer is ENODEV, more than one
- * range EOPNOTSUPP (iommufd takes single-range buffers only), else its range.
+ * sym_vfio_pci_dma_buf_iommufd_map: the selftest's exporter first
+ * (iommufd_test_dma_buf_iommufd_map), then vfio_pci_dma_buf_iommufd_map; for
+ * both a revoked buffer is ENODEV, more than one range EOPNOTSUPP (iommufd
+ * takes single-range buffers only), else its range.
  */
 export function vfioPciDmaBufIommufdMap(b: DmaBuf): readonly { pa: bigint; length: bigint }[] | string {
   if (b.revoked) return "ENODEV";

@@ -19,6 +19,8 @@ export interface DmaBuf {
   size: bigint;
   /** priv->revoked: importers can no longer map it (vfio_pci_dma_buf_iommufd_map: ENODEV). */
   revoked: boolean;
+  /** The selftest's mock exporter (iommufd_test_dmabuf_ops: IOMMU_TEST_OP_DMABUF_GET); absent: vfio-pci. */
+  exporter?: "iommufd_test";
   /** How many times the exporter revoked it (dma_buf_move_notify to revoked): importers alive then are dead for good. */
   revokeGen: number;
 }

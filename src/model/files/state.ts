@@ -6,9 +6,11 @@
  * The kind of an open file: it decides the file's operations (src/model/fops.ts).
  * "fault" and "veventq" are the anonymous-inode files iommufd hands out for
  * IOMMU_FAULT_QUEUE_ALLOC and IOMMU_VEVENTQ_ALLOC (read/write/poll only: no
- * ioctl); "dmabuf" is a dma-buf file (VFIO_DEVICE_FEATURE_DMA_BUF).
+ * ioctl); "dmabuf" is a dma-buf file (VFIO_DEVICE_FEATURE_DMA_BUF); "memfd" a
+ * shmem file from memfd_create (src/model/memfd); "other" an open file of a kind
+ * the model does not simulate (a regular file, a pipe: the `file` event).
  */
-export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf";
+export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf" | "memfd" | "other";
 
 export interface OpenFile {
   id: number;

@@ -11,6 +11,7 @@ import type { State } from "../state.ts";
 import { U64_MAX } from "../values.ts";
 import { domainMapRuns, domainUnmap, pagingDomainOf } from "../domain/domain.ts";
 import type { IovaRange, PhysRun } from "../domain/state.ts";
+import { memfdPinFolios } from "../memfd/memfd.ts";
 import { appendRun, PAGE, pinArea, pinUser, sourceAddr, sliceRuns } from "./pages.ts";
 import { holes, intersects, spans } from "../domain/spans.ts";
 import type { Area, AreaSource, HwptPaging, IommufdCtx, Ioas, ReservedRange } from "./state.ts";
@@ -166,7 +167,7 @@ function elmRuns(s: State, e: PagesElm, at: bigint, pinned: boolean): PhysRun[] 
   if (e.runs && (pinned || e.source.kind === "dmabuf")) return sliceRuns(e.runs, 0n, e.length - 1n, at);
   if (!pinned) return null;
   if (e.source.kind === "user") return pinUser(s, e.source.pid, e.source.va, at, e.length);
-  return "EINVAL"; // memfd_pin_folios refuses a file that is not shmem or hugetlbfs
+  return memfdPinFolios(s, e.source.fileId, e.source.start, at, e.length); // pin_memfd_pages: a memfd's pages, EINVAL for any other file
 }
 
 /**

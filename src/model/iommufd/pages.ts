@@ -8,6 +8,7 @@ import type { PhysRun } from "../domain/state.ts";
 import { regionAt, vaToPa } from "../process/state.ts";
 import { PAGE_SIZE } from "../memory/state.ts";
 import type { State } from "../state.ts";
+import { memfdPinFolios } from "../memfd/memfd.ts";
 import type { Area, AreaSource } from "./state.ts";
 
 export const PAGE = BigInt(PAGE_SIZE);
@@ -62,13 +63,13 @@ export function dmabufRuns(ranges: readonly { pa: bigint; length: bigint }[], st
 
 /**
  * The PFNs of an area that has none yet (iopt_area_fill_domain's pfn_reader):
- * user memory is pinned now; a non-shmem file fails in memfd_pin_folios (EINVAL);
+ * user memory is pinned now; a file through memfd_pin_folios (a memfd's pages, or EINVAL);
  * a dma-buf area always has its runs from map time.
  */
 export function pinArea(s: State, area: Area): PhysRun[] | string {
   const src = area.source;
   if (src.kind === "user") return pinUser(s, src.pid, src.va, area.iova, area.last - area.iova + 1n);
-  if (src.kind === "file") return "EINVAL";
+  if (src.kind === "file") return memfdPinFolios(s, src.fileId, src.start, area.iova, area.last - area.iova + 1n); // pin_memfd_pages
   return area.runs ?? [];
 }
 

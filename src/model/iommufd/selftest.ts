@@ -27,6 +27,9 @@ import { intersects } from "../domain/spans.ts";
 import { NO_PASID } from "../domain/state.ts";
 import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "./device.ts";
 import { firstArea } from "./io_pagetable.ts";
+import { ioptRevokeFile } from "./ioas_file.ts";
+import { dmabufOfFile } from "../dmabuf/dmabuf.ts";
+import { installFile, unusedFd } from "../files/fd.ts";
 import { addObject, ctxOf, getObject } from "./objects.ts";
 import { PAGE, pinUser, sourceAddr } from "./pages.ts";
 import type { IommufdCtx, SelftestObj } from "./state.ts";
@@ -306,6 +309,54 @@ function pasidCheckHwpt(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
   return attached === hwpt.domainId ? { ret: 0 } : errno("EINVAL");
 }
 
+/**
+ * iommufd_test_dmabuf_get: a dma-buf of the selftest's own zeroed kernel memory
+ * (kzalloc: contiguous frames of the kernel allocator, never reused here) of
+ * `length` rounded up to pages; EINVAL for 0 or more than 512 pages; the new
+ * fd (dma_buf_fd: EMFILE) is the return value.
+ */
+function dmabufGet(s: State, call: IoctlCall): Outcome {
+  const cmd = cmdOf(call);
+  const len = ((BigInt(cmd["dmabuf_get.length"] as number) + PAGE - 1n) / PAGE) * PAGE;
+  if (len === 0n || len > PAGE * 512n) return errno("EINVAL");
+  const fd = unusedFd(call.process);
+  if (fd === "EMFILE") return errno("EMFILE");
+  const pa = BigInt(s.memory.kernelNextPfn) * PAGE;
+  s.memory.kernelNextPfn += Number(len / PAGE);
+  const file = installFile(s, call.process, fd, { path: "anon_inode:dmabuf", kind: "dmabuf" });
+  s.dmabufs.set(file.id, {
+    fileId: file.id,
+    bdf: null,
+    regionIndex: -1,
+    ranges: [{ offset: 0n, length: len }],
+    phys: [{ pa, length: len }],
+    size: len,
+    revoked: false,
+    revokeGen: 0,
+    exporter: "iommufd_test",
+  });
+  return { fd };
+}
+
+/**
+ * iommufd_test_dmabuf_revoke: dma_buf_get (EBADF: no such fd; EINVAL: not a
+ * dma-buf), EOPNOTSUPP for another exporter's buffer; priv->revoked is set as
+ * asked, then dma_buf_invalidate_mappings: every importer is revoked
+ * (iopt_revoke_notify), whether the buffer was revoked or restored.
+ */
+function dmabufRevoke(s: State, call: IoctlCall): Outcome {
+  const cmd = cmdOf(call);
+  const id = call.process.fds.get(cmd["dmabuf_revoke.dmabuf_fd"] as number);
+  if (id === undefined) return errno("EBADF");
+  const b = dmabufOfFile(s, id);
+  if (!b) return errno("EINVAL");
+  if (b.exporter !== "iommufd_test") return errno("EOPNOTSUPP");
+  b.revoked = (cmd["dmabuf_revoke.revoked"] as number) !== 0;
+  b.revokeGen++;
+  ioptRevokeFile(s, id);
+  return { ret: 0 };
+}
+
 /** iommufd_test: one op per call; an unknown op is EOPNOTSUPP. */
 export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -338,6 +389,10 @@ export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome 
       return mdCheckIotlb(s, call, ctx);
     case OP.MD_CHECK_REFS:
       return mdCheckRefs(s, call);
+    case OP.DMABUF_GET:
+      return dmabufGet(s, call);
+    case OP.DMABUF_REVOKE:
+      return dmabufRevoke(s, call);
     case OP.SET_TEMP_MEMORY_LIMIT:
       // Protects _batch_init: below sizeof(unsigned long) + sizeof(u32) is EINVAL. The limit
       // only sizes the kernel's temporary batches, which no answer of the model depends on.

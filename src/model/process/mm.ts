@@ -10,7 +10,8 @@ import { PAGE_SHIFT, PAGE_SIZE } from "../memory/state.ts";
 import { errno, ok, type Outcome } from "../outcome.ts";
 import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
-import { vaToPa, type VmRegion } from "./state.ts";
+import { memfdOfFd, memfdRegions } from "../memfd/memfd.ts";
+import { vaToPa, type ProcessState, type VmRegion } from "./state.ts";
 
 const HUGE_SIZES: Record<string, number> = { "2M": 2 << 20, "1G": 1 << 30 };
 
@@ -28,6 +29,7 @@ export const memMap: Reducer = (s: State, ev): Outcome => {
   if (pa !== undefined && pa % ps !== 0n) return errno("EINVAL");
   for (const r of p.mm) if (va < r.va + r.length && r.va < va + length) return errno("EEXIST");
 
+  if (ev.fd !== undefined) return mapMemfd(s, p, va, length, ev.fd as number, (ev.offset as bigint | undefined) ?? 0n);
   let region: VmRegion;
   const pages = Number(length >> BigInt(PAGE_SHIFT));
   if (pa !== undefined) {
@@ -48,6 +50,30 @@ export const memMap: Reducer = (s: State, ev): Outcome => {
   provenance()?.mark(`mm:${p.pid}:${va}`);
   return ok();
 };
+
+/**
+ * mmap(MAP_SHARED) of a memfd at `offset` (shmem_mmap): EBADF for an fd that is
+ * not open, ENODEV for a file the model cannot map (not a memfd), EINVAL for an
+ * offset not page aligned. The file's pages are mapped (the same frames as
+ * every other mapping of the file and its pins); pages past its end stay
+ * unmapped, as touching them faults (SIGBUS) and pinning them is EFAULT.
+ */
+function mapMemfd(s: State, p: ProcessState, va: bigint, length: bigint, fd: number, offset: bigint): Outcome {
+  if (p.fds.get(fd) === undefined) return errno("EBADF");
+  const m = memfdOfFd(s, p.pid, fd);
+  if (!m) return errno("ENODEV");
+  if (offset % BigInt(PAGE_SIZE) !== 0n) return errno("EINVAL");
+  const pgoff = Number(offset >> BigInt(PAGE_SHIFT));
+  for (const r of memfdRegions(m, pgoff, Number(length >> BigInt(PAGE_SHIFT)))) {
+    const at = va + (BigInt(r.pgoff - pgoff) << BigInt(PAGE_SHIFT));
+    const region: VmRegion = { va: at, length: BigInt(r.pages) << BigInt(PAGE_SHIFT), pa: BigInt(r.pfn) << BigInt(PAGE_SHIFT), stride: 2, pageSize: PAGE_SIZE };
+    const i = p.mm.findIndex((x) => x.va > at);
+    if (i < 0) p.mm.push(region);
+    else p.mm.splice(i, 0, region);
+  }
+  provenance()?.mark(`mm:${p.pid}:${va}`);
+  return ok();
+}
 
 /** Write process memory page by page through its mapping; EFAULT where nothing is mapped (nothing written then). */
 export const memWrite: Reducer = (s: State, ev): Outcome => {

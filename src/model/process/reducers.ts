@@ -80,3 +80,13 @@ export const close: Reducer = (s: State, ev, env): Outcome => {
   if (!s.processes.has(pid)) return errno("ESRCH");
   return closeFd(s, pid, ev.fd as number, env) ? ret0() : errno("EBADF");
 };
+
+/** An open file the model does not simulate (a regular file, a pipe): installed at the lowest free fd; no file operation of it is modelled. */
+export const openOther: Reducer = (s: State, ev): Outcome => {
+  const p = s.processes.get(ev.pid as number);
+  if (!p) return errno("ESRCH");
+  const fd = unusedFd(p);
+  if (fd === "EMFILE") return errno("EMFILE");
+  installFile(s, p, fd, { path: (ev.path as string | undefined) ?? "", kind: "other" });
+  return { fd };
+};
