@@ -102,6 +102,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   // --- kernel system calls ---
   open: { fields: { pid, path: { kind: "string", required: true } } },
   close: { fields: { pid, fd: { kind: "int", required: true } } },
+  read: { fields: { pid, fd: reqInt, va: reqU64, count: reqU64 } },
+  write: { fields: { pid, fd: reqInt, va: reqU64, count: reqU64 } },
+  poll: { fields: { pid, fd: reqInt } },
+  mmap: { fields: { pid, fd: reqInt, va: reqU64, length: reqU64, offset: u64, prot: int, flags: int } },
+  munmap: { fields: { pid, va: reqU64, length: reqU64 } },
   ioctl: {
     fields: { pid, fd: { kind: "int", required: true }, cmd: { kind: "any", required: true }, arg: { kind: "any" }, argHex: { kind: "string" } },
     check: (ev) => {

@@ -10,6 +10,7 @@ import { hostDeviceDma } from "./iommu/dma.ts";
 import { ioctl } from "./ioctl/dispatch.ts";
 import { memMap, memWrite } from "./process/mm.ts";
 import { close, open, processExit, processStart } from "./process/reducers.ts";
+import { mmap, munmap, poll, read, write } from "./files/rw.ts";
 import { qemuDevice } from "./qemu/device.ts";
 import { guestCfgRead, guestCfgWrite } from "./qemu/guest_cfg.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
@@ -39,6 +40,11 @@ export const REDUCERS: Readonly<Record<string, Reducer>> = {
   open,
   close,
   ioctl,
+  read,
+  write,
+  poll,
+  mmap,
+  munmap,
   // VMM (QEMU) behaviour
   "qemu.machine": qemuMachine,
   "qemu.viommu": qemuViommu,
