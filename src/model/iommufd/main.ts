@@ -112,6 +112,21 @@ function iommufdFopsMmap(s: State, _p: unknown, file: OpenFile, vma: FileMapping
   return { ret: 0 };
 }
 
+/**
+ * The bytes a file mapping shows from its start (live mode copies them into the caller's
+ * anonymous memory): the mock vIOMMU's page holds in_data in its first u32 (mock_viommu_init),
+ * zeros after. undefined: no file mapping at va.
+ */
+export function mappingContents(s: State, pid: number, va: bigint): Uint8Array | undefined {
+  const vma = s.processes.get(pid)?.fileMaps?.find((m) => m.va === va);
+  const ctx = vma && s.iommufd.get(vma.fileId);
+  const owner = ctx && vma.ownerId !== undefined ? ctx.objects.get(vma.ownerId) : undefined;
+  if (owner?.type !== "viommu") return undefined;
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, owner.mmapWord ?? 0, true);
+  return b;
+}
+
 /** iommufd_destroy: remove an object nothing else uses (ENOENT, EBUSY). */
 export function iommufdDestroy(s: State, call: IoctlCall, env: ReduceEnv): Outcome {
   const cmd = cmdOf(call);
