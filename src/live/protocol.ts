@@ -15,7 +15,13 @@ export function capsOf(f: Frame): number {
 /** Server to shim, during a call (CALL: record mode's "make the real call now"). */
 export const S = { READ: 16, WRITE: 17, PROBE: 18, NEWFD: 19, RESULT: 20, CALL: 21, FDOPEN: 22 } as const;
 /** What an OTHER message names. */
-export const OTHER_KINDS: Readonly<Record<number, string>> = { 1: "read", 2: "write", 3: "mmap", 4: "poll", 5: "inherited-fd" };
+export const OTHER_KINDS: Readonly<Record<number, string>> = { 1: "read", 2: "write", 3: "mmap", 4: "poll", 5: "inherited-fd", 6: "munmap" };
+
+/** An OTHER call: the fd, what, and the call's arguments when the shim sent them (read/write: buf, count; poll: events; mmap: va, length, prot, flags, offset; munmap: va, length). */
+export function parseOther(body: Buffer): { fd: number; what: number; args: bigint[] | undefined } {
+  const args = body.length >= 48 ? [0, 1, 2, 3, 4].map((i) => body.readBigUInt64LE(8 + 8 * i)) : undefined;
+  return { fd: body.readInt32LE(0), what: body.readInt32LE(4), args };
+}
 
 export interface Frame {
   type: number;

@@ -113,7 +113,7 @@ export class RecordServer extends ShimServer {
       case M.IOCTL:
         return this.ioctl(c, p, parseIoctl(f.body));
       case M.OTHER:
-        throw new NotRecorded(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a recorded fd (no trace event for it)`);
+        throw new NotRecorded(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a recorded fd (the recorder does not make its event yet)`);
       default:
         throw new NotRecorded(`unknown message ${f.type}`);
     }

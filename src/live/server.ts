@@ -13,7 +13,8 @@ import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
 import { fdMembersOfBytes, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
-import { capsOf, type Frame, fdOpenReq, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
+import { capsOf, type Frame, fdOpenReq, M, OTHER_KINDS, parseIoctl, parseOther, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
+import { mappingContents } from "../model/iommufd/main.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 import { Conn, ShimServer } from "./shim_server.ts";
 
@@ -104,7 +105,7 @@ export class LiveServer extends ShimServer {
       case M.MEMFD_MMAP:
         return this.memfdMmap(c, f.body);
       case M.OTHER:
-        return this.enosys(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a ${this.kindOf(c, f.body.readInt32LE(0)) ?? "model"} fd`);
+        return this.other(c, parseOther(f.body));
       default:
         return this.enosys(`unknown message ${f.type}`);
     }
@@ -139,6 +140,52 @@ export class LiveServer extends ShimServer {
     if (isUnmodelled(out)) return this.enosys(`mmap of a memfd: ${out.why}`);
     if (out.errno) return this.enosys(`mmap of a memfd: the model's mem.map answers ${out.errno} (a mapping the caller removed: munmap is not intercepted)`);
     return 0;
+  }
+
+  /**
+   * read, write, poll, mmap and munmap of a model fd as events: the caller's buffer is made
+   * known as for an ioctl's pointer member (read: written back after), an mmap's window is
+   * filled with what the model's mapping shows.
+   */
+  private async other(c: Conn, call: { fd: number; what: number; args: bigint[] | undefined }): Promise<number | bigint> {
+    const s = this.session;
+    const name = OTHER_KINDS[call.what] ?? "unknown call";
+    const fd = call.fd >= 0 ? c.toModel.get(call.fd) : undefined;
+    const a = call.args;
+    if (!a || call.what === 5 || (fd === undefined && call.what !== 6))
+      return this.enosys(call.what === 4 && a === undefined ? "poll of a model fd with other fds" : `${name} on a ${this.kindOf(c, call.fd) ?? "model"} fd`);
+    const fold = async (raw: Record<string, unknown>): Promise<number | bigint> => {
+      const out = s.fold(raw);
+      if (isUnmodelled(out)) return this.enosys(`${name}: ${out.why}`);
+      return out.errno ? -errnoOf(out) : (out.ret ?? 0);
+    };
+    switch (name) {
+      case "read":
+      case "write": {
+        const [va, count] = [a[0]!, a[1]!];
+        const m = count > 0n && count <= MAX_COPY ? await this.mirror(c, { va, len: count, dir: name === "read" ? "out" : "in" }) : undefined;
+        if (count > MAX_COPY) return this.enosys(`${name} of more than ${MAX_COPY} bytes`);
+        const r = await fold({ op: name, pid: c.pid, fd, va: h64(va), count: h64(count) });
+        if (m?.before) await this.writeBack(c, m);
+        return r;
+      }
+      case "poll":
+        return fold({ op: "poll", pid: c.pid, fd });
+      case "mmap": {
+        const [va, length, prot, flags, offset] = a as [bigint, bigint, bigint, bigint, bigint];
+        const r = await fold({ op: "mmap", pid: c.pid, fd, va: h64(va), length: h64(length), offset: h64(offset), prot: Number(prot), flags: Number(flags) });
+        if (r >= 0) {
+          // What the mapping shows (the mock vIOMMU's page) goes into the caller's anonymous memory.
+          const bytes = mappingContents(s.state, c.pid, va);
+          if (bytes?.some((b) => b !== 0)) await c.request(writeReq(va, bytes));
+        }
+        return r;
+      }
+      case "munmap":
+        return fold({ op: "munmap", pid: c.pid, va: h64(a[0]!), length: h64(a[1]!) });
+      default:
+        return this.enosys(`${name} on a model fd`);
+    }
   }
 
   private enosys(why: string): number {

@@ -108,6 +108,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   "memfd.size": { fields: { pid, fd: { kind: "int", required: true }, size: reqU64 } },
   // An open file of a kind the model does not simulate (a regular file, a pipe), at the lowest free fd.
   file: { fields: { pid, path: { kind: "string" } } },
+  read: { fields: { pid, fd: reqInt, va: reqU64, count: reqU64 } },
+  write: { fields: { pid, fd: reqInt, va: reqU64, count: reqU64 } },
+  poll: { fields: { pid, fd: reqInt } },
+  mmap: { fields: { pid, fd: reqInt, va: reqU64, length: reqU64, offset: u64, prot: int, flags: int } },
+  munmap: { fields: { pid, va: reqU64, length: reqU64 } },
   ioctl: {
     fields: { pid, fd: { kind: "int", required: true }, cmd: { kind: "any", required: true }, arg: { kind: "any" }, argHex: { kind: "string" } },
     check: (ev) => {

@@ -49,6 +49,27 @@ export interface FileOps {
   ioctl(s: State, p: ProcessState, file: OpenFile, number: number, ev: TraceEvent, env: ReduceEnv): Outcome | SimulatorFault;
   /** ->release, when the last reference to the file goes. */
   release?(s: State, file: OpenFile, env: ReduceEnv): void;
+  /**
+   * ->read / ->write of `count` bytes at the caller's `va`, ->poll (the mask as `ret`), ->mmap;
+   * absent: the kind's file_operations have none (src/model/files/rw.ts answers as the VFS does).
+   */
+  read?(s: State, p: ProcessState, file: OpenFile, va: bigint, count: bigint, ev: TraceEvent): Outcome | SimulatorFault;
+  write?(s: State, p: ProcessState, file: OpenFile, va: bigint, count: bigint, ev: TraceEvent): Outcome | SimulatorFault;
+  poll?(s: State, file: OpenFile, ev: TraceEvent): Outcome | SimulatorFault;
+  mmap?(s: State, p: ProcessState, file: OpenFile, vma: FileMapping, ev: TraceEvent): Outcome | SimulatorFault;
+}
+
+/** A vma of a file mapping (mmap of a model fd): where, how long, the page offset, and what the file's ->mmap tied it to. */
+export interface FileMapping {
+  va: bigint;
+  length: bigint;
+  /** vm_pgoff << PAGE_SHIFT: the offset mmap(2) was given. */
+  offset: bigint;
+  prot: number;
+  flags: number;
+  fileId: number;
+  /** iommufd_fops_mmap: the iommufd object owning the window (vma->vm_private_data's owner), which the vma holds a user on. */
+  ownerId?: number;
 }
 
 export interface ReduceEnv {

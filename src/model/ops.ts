@@ -11,6 +11,7 @@ import { ioctl } from "./ioctl/dispatch.ts";
 import { memMap, memWrite } from "./process/mm.ts";
 import { memfdCreate, memfdSize } from "./memfd/memfd.ts";
 import { close, open, openOther, processCaps, processExit, processStart } from "./process/reducers.ts";
+import { mmap, munmap, poll, read, write } from "./files/rw.ts";
 import { qemuDevice } from "./qemu/device.ts";
 import { guestCfgRead, guestCfgWrite } from "./qemu/guest_cfg.ts";
 import { guestDma, guestMemWrite, guestMmioRead, guestMmioWrite } from "./qemu/guest.ts";
@@ -44,6 +45,11 @@ export const REDUCERS: Readonly<Record<string, Reducer>> = {
   "memfd.size": memfdSize,
   file: openOther,
   ioctl,
+  read,
+  write,
+  poll,
+  mmap,
+  munmap,
   // VMM (QEMU) behaviour
   "qemu.machine": qemuMachine,
   "qemu.viommu": qemuViommu,

@@ -4,6 +4,7 @@
 // argv[1]: iterations of the timed IOAS_MAP/IOAS_UNMAP loop (default 1000).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -123,9 +124,12 @@ int main(int argc, char **argv) {
   FAILS(ioctl(fd, IOMMU_IOAS_ALLOC, NULL), EFAULT, "a NULL argument is EFAULT (get_user of size)");
   FAILS(ioctl(fd, _IO(IOMMUFD_TYPE, 0xfe), &d), ENOTTY, "an unknown command number is ENOTTY");
 
-  /* a call the model does not cover: ENOSYS, never a made-up success */
+  /* read, poll and mmap of the iommufd fd are events: vfs_read without ->read, vfs_poll's DEFAULT_POLLMASK, iommufd_fops_mmap */
   char c;
-  FAILS(read(fd, &c, 1), ENOSYS, "read() on iommufd is not modelled: ENOSYS");
+  FAILS(read(fd, &c, 1), EINVAL, "read() on iommufd is EINVAL (iommufd_fops has no ->read: vfs_read)");
+  struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLOUT};
+  CHECK(poll(&pfd, 1, 0) == 1 && pfd.revents == (POLLIN | POLLOUT), "poll() on iommufd is DEFAULT_POLLMASK (no ->poll)");
+  CHECK(mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED && errno == ENXIO, "mmap of iommufd without a driver window is ENXIO (iommufd_fops_mmap)");
   /* a memfd: memfd_create and ftruncate are intercepted, so the model has the file (iopt_map_file_pages: no domain, nothing pinned yet) */
   int mfd = memfd_create("iorr-live", 0);
   CHECK(mfd >= 0 && ftruncate(mfd, 4096) == 0, "memfd_create");

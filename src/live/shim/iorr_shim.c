@@ -37,7 +37,7 @@ enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY =
 enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21, S_FDOPEN = 22 };
 /* serve()'s answer to S_CALL (record mode: make the real call now). */
 #define SERVE_CALL INT64_MIN
-enum { O_READ = 1, O_WRITE = 2, O_MMAP = 3, O_POLL = 4, O_INHERITED = 5 };
+enum { O_READ = 1, O_WRITE = 2, O_MMAP = 3, O_POLL = 4, O_INHERITED = 5, O_MUNMAP = 6 };
 #define MAX_FD 65536
 #define MAX_ARG (1u << 20)
 
@@ -52,6 +52,7 @@ static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
 static int (*real_memfd_create)(const char *, unsigned int);
 static int (*real_ftruncate)(int, off_t);
 static int (*real_fallocate)(int, int, off_t, off_t);
+static int (*real_munmap)(void *, size_t);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
@@ -77,6 +78,7 @@ static void init(void) {
   real_memfd_create = dlsym(RTLD_NEXT, "memfd_create");
   real_ftruncate = dlsym(RTLD_NEXT, "ftruncate");
   real_fallocate = dlsym(RTLD_NEXT, "fallocate");
+  real_munmap = dlsym(RTLD_NEXT, "munmap");
 }
 
 static void atfork_child(void) {
@@ -314,6 +316,15 @@ static int64_t call(uint8_t type, const void *a, uint32_t alen, const void *b, u
 static int64_t other(int fd, uint8_t what) {
   int32_t a[2] = {fd, what};
   return call(M_OTHER, a, sizeof a, NULL, 0);
+}
+
+/* OTHER with the call's arguments: read/write (buf, count), poll (events), mmap (va, length, prot, flags, offset), munmap (va, length). */
+__attribute__((unused)) static int64_t other_args(int fd, uint8_t what, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
+  struct {
+    int32_t fd, what;
+    uint64_t a[5];
+  } __attribute__((packed)) m = {fd, what, {a0, a1, a2, a3, a4}};
+  return call(M_OTHER, &m, sizeof m, NULL, 0);
 }
 
 __attribute__((unused)) static int ret_errno(int64_t r) {
@@ -647,43 +658,109 @@ int ioctl(int fd, unsigned long cmd, ...) {
 
 ssize_t read(int fd, void *buf, size_t n) {
   init();
-  if (owned_fd(fd)) return ret_errno(other(fd, owned[fd] == 2 ? O_INHERITED : O_READ));
-  return real_read(fd, buf, n);
+  if (!owned_fd(fd)) return real_read(fd, buf, n);
+  if (owned[fd] == 2) return ret_errno(other(fd, O_INHERITED));
+  int64_t r = other_args(fd, O_READ, (uint64_t)(uintptr_t)buf, n, 0, 0, 0);
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return (ssize_t)r;
 }
 
 ssize_t write(int fd, const void *buf, size_t n) {
   init();
-  if (owned_fd(fd)) return ret_errno(other(fd, owned[fd] == 2 ? O_INHERITED : O_WRITE));
-  return real_write(fd, buf, n);
+  if (!owned_fd(fd)) return real_write(fd, buf, n);
+  if (owned[fd] == 2) return ret_errno(other(fd, O_INHERITED));
+  int64_t r = other_args(fd, O_WRITE, (uint64_t)(uintptr_t)buf, n, 0, 0, 0);
+  if (r < 0) {
+    errno = (int)-r;
+    return -1;
+  }
+  return (ssize_t)r;
 }
 
+/* poll of model fds only: each fd's ->poll mask, filtered by its events (do_pollfd); the model
+ * cannot wait, so nothing ready returns 0 at once. A model fd polled with another fd: ENOSYS. */
 int poll(struct pollfd *fds, nfds_t n, int timeout) {
   init();
-  for (nfds_t i = 0; i < n; i++)
-    if (owned_fd(fds[i].fd)) return ret_errno(other(fds[i].fd, O_POLL));
-  return real_poll(fds, n, timeout);
+  nfds_t ours = 0;
+  for (nfds_t i = 0; i < n; i++) ours += owned_fd(fds[i].fd);
+  if (!ours) return real_poll(fds, n, timeout);
+  int ready = 0, first = -1;
+  for (nfds_t i = 0; i < n && first < 0; i++)
+    if (owned_fd(fds[i].fd)) first = fds[i].fd;
+  for (nfds_t i = 0; i < n; i++) {
+    if (!owned_fd(fds[i].fd)) return ret_errno(other(first, O_POLL)); /* no arguments: the server answers ENOSYS */
+    if (owned[fds[i].fd] == 2) return ret_errno(other(fds[i].fd, O_INHERITED));
+    int64_t mask = other_args(fds[i].fd, O_POLL, (uint16_t)fds[i].events, 0, 0, 0, 0);
+    if (mask < 0) return ret_errno(mask);
+    fds[i].revents = (short)(mask & (fds[i].events | POLLERR | POLLHUP));
+    ready += fds[i].revents != 0;
+  }
+  return ready;
 }
+
+/* The caller's mappings of model fds (the iommufd fd's mmap windows): anonymous shared memory. */
+#define MAX_MAPS 64
+static struct {
+  uint64_t va, len;
+} maps[MAX_MAPS];
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   init();
-  if (!(flags & MAP_ANONYMOUS) && owned_fd(fd)) {
-    errno = (int)-other(fd, owned[fd] == 2 ? O_INHERITED : O_MMAP);
+  if ((flags & MAP_ANONYMOUS) || !owned_fd(fd)) {
+    void *r = real_mmap(addr, len, prot, flags, fd, off);
+    if (r != MAP_FAILED && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_SHARED && is_memfd(fd)) {
+      /* A shared mapping of the caller's memfd: the model maps the file's pages there. */
+      int e = errno;
+      struct {
+        int32_t fd;
+        uint64_t va, len, off;
+      } __attribute__((packed)) a = {fd, (uint64_t)(uintptr_t)r, (uint64_t)len, (uint64_t)off};
+      call(M_MEMFD_MMAP, &a, sizeof a, NULL, 0);
+      errno = e;
+    }
+    return r;
+  }
+  if (owned[fd] == 2) {
+    errno = (int)-other(fd, O_INHERITED);
     return MAP_FAILED;
   }
-  void *r = real_mmap(addr, len, prot, flags, fd, off);
-  if (r != MAP_FAILED && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_SHARED && is_memfd(fd)) {
-    /* A shared mapping of the caller's memfd: the model maps the file's pages there. */
-    int e = errno;
-    struct {
-      int32_t fd;
-      uint64_t va, len, off;
-    } __attribute__((packed)) a = {fd, (uint64_t)(uintptr_t)r, (uint64_t)len, (uint64_t)off};
-    call(M_MEMFD_MMAP, &a, sizeof a, NULL, 0);
-    errno = e;
+  int slot = 0;
+  while (slot < MAX_MAPS && maps[slot].len) slot++;
+  if (slot == MAX_MAPS) {
+    errno = (int)-other(fd, O_MMAP);
+    return MAP_FAILED;
   }
-  return r;
+  /* The place: real anonymous memory, writable until the server has filled it. */
+  void *p = len ? real_mmap(addr, len, PROT_READ | PROT_WRITE, (flags & ~(MAP_TYPE | MAP_ANONYMOUS)) | MAP_SHARED | MAP_ANONYMOUS, -1, 0) : MAP_FAILED;
+  int64_t r = p == MAP_FAILED ? -EINVAL : other_args(fd, O_MMAP, (uint64_t)(uintptr_t)p, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)off);
+  if (r < 0) {
+    if (p != MAP_FAILED) real_munmap(p, len);
+    errno = (int)-r;
+    return MAP_FAILED;
+  }
+  mprotect(p, len, prot);
+  maps[slot].va = (uint64_t)(uintptr_t)p;
+  maps[slot].len = len;
+  return p;
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { return mmap(addr, len, prot, flags, fd, off); }
+
+int munmap(void *addr, size_t len) {
+  init();
+  uint64_t va = (uint64_t)(uintptr_t)addr;
+  int hit = 0;
+  for (int i = 0; i < MAX_MAPS; i++)
+    if (maps[i].len && maps[i].va < va + len && va < maps[i].va + maps[i].len) hit = 1;
+  if (!hit) return real_munmap(addr, len);
+  int64_t r = other_args(-1, O_MUNMAP, va, len, 0, 0, 0);
+  if (r < 0) return ret_errno(r);
+  for (int i = 0; i < MAX_MAPS; i++)
+    if (maps[i].len && maps[i].va >= va && maps[i].va + maps[i].len <= va + len) maps[i].len = 0;
+  return real_munmap(addr, len);
+}
 
 #endif

@@ -25,6 +25,7 @@ import { NotModelledError, type ReduceEnv } from "../framework.ts";
 import { domainOwner, driverOf, isErr, maxPasids, NOIOMMU_DRIVER, Unmodelled, type AttachTarget, type IommuDriver, type Verdict } from "../iommu/index.ts";
 import type { State } from "../state.ts";
 import { driverDevice, findHwptPaging, hwptPagingAlloc, iommufdHwptPagingDestroy, pasidCompat } from "./hw_pagetable.ts";
+import { iommufdAutoResponseFaults } from "./eventq.ts";
 import { ioptReserve, ioptUnreserve } from "./io_pagetable.ts";
 import { addObject, destroyWith, getObject, hostDeviceOf } from "./objects.ts";
 import type { HwptNested, HwptPaging, IommufdCtx, IommufdDevice, Ioas } from "./state.ts";
@@ -215,6 +216,8 @@ function hwptDetach(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: numbe
   idev.attach.delete(pasid);
   iommuDetach(s, idev.bdf, pasid);
   if (ga.devs.length === 1 && pasid !== NO_PASID && !idev.noiommu) driverOfDevice(s, idev).blockPasid?.(driverDevice(s, idev), pasid);
+  // iommufd_hwpt_detach_device: the handle's pending faults are answered (iommufd_auto_response_faults)
+  if (ga.devs.length === 1) iommufdAutoResponseFaults(ctx, hwpt.faultId, hwpt.id, idev.id, pasid);
   const paging = findHwptPaging(ctx, hwpt);
   if (paging && pasid === NO_PASID) ioptUnreserve(ioasOf(ctx, paging), idev.id);
   hwptPut(s, ctx, hwpt, env);
@@ -265,6 +268,8 @@ function doReplace(s: State, ctx: IommufdCtx, idev: IommufdDevice, pasid: number
     d.attach.set(pasid, hwpt.id);
     iommuAttach(s, d.bdf, pasid, domainOf(s, hwpt.domainId));
   }
+  // iommufd_hwpt_replace_device: the old HWPT's faults of the handle are answered (iommufd_auto_response_faults)
+  iommufdAutoResponseFaults(ctx, old.faultId, old.id, idev.id, pasid);
   const n = ga.devs.length;
   hwpt.users += n;
   old.users -= n - 1;

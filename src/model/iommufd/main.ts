@@ -4,7 +4,8 @@
 // handlers of each object kind live beside this file, one file per kind, and
 // the command table is src/model/ioctl/table.ts.
 
-import type { FileOps, ReduceEnv } from "../framework.ts";
+import type { OpenFile } from "../files/state.ts";
+import type { FileMapping, FileOps, ReduceEnv } from "../framework.ts";
 import { errno, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
@@ -83,7 +84,48 @@ export const IOMMUFD_FOPS: Omit<FileOps, "ioctl"> = {
     releaseContext(s, ctx, env);
     s.iommufd.delete(file.id);
   },
+  mmap: iommufdFopsMmap,
 };
+
+const MAP_TYPE = 0x0f;
+const MAP_PRIVATE = 0x02;
+const PROT_EXEC = 0x4;
+
+/**
+ * iommufd_fops_mmap: a shared (EINVAL), non-executable (EPERM) mapping at an offset inside a
+ * window a driver allocated (iommufd_viommu_alloc_mmap: the mock vIOMMU's), else ENXIO; only
+ * the window's exact offset and length (ENXIO). The vma holds a user on the window's owner
+ * (iommufd_fops_vma_open/close), so IOMMU_DESTROY of it is EBUSY until the munmap.
+ */
+function iommufdFopsMmap(s: State, _p: unknown, file: OpenFile, vma: FileMapping): Outcome {
+  const ctx = s.iommufd.get(file.id)!;
+  // do_mmap: MAP_SHARED and MAP_SHARED_VALIDATE give VM_SHARED, MAP_PRIVATE does not
+  if ((vma.flags & MAP_TYPE) === MAP_PRIVATE) return errno("EINVAL");
+  if (vma.prot & PROT_EXEC) return errno("EPERM");
+  const owner = [...ctx.objects.values()].find(
+    (o) => o.type === "viommu" && o.mmap !== null && o.mmap.offset <= vma.offset && vma.offset < o.mmap.offset + o.mmap.length,
+  );
+  if (owner?.type !== "viommu" || owner.mmap === null || owner.users === 0) return errno("ENXIO");
+  if (vma.offset !== owner.mmap.offset || vma.length !== owner.mmap.length) return errno("ENXIO");
+  owner.users++;
+  vma.ownerId = owner.id;
+  return { ret: 0 };
+}
+
+/**
+ * The bytes a file mapping shows from its start (live mode copies them into the caller's
+ * anonymous memory): the mock vIOMMU's page holds in_data in its first u32 (mock_viommu_init),
+ * zeros after. undefined: no file mapping at va.
+ */
+export function mappingContents(s: State, pid: number, va: bigint): Uint8Array | undefined {
+  const vma = s.processes.get(pid)?.fileMaps?.find((m) => m.va === va);
+  const ctx = vma && s.iommufd.get(vma.fileId);
+  const owner = ctx && vma.ownerId !== undefined ? ctx.objects.get(vma.ownerId) : undefined;
+  if (owner?.type !== "viommu") return undefined;
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, owner.mmapWord ?? 0, true);
+  return b;
+}
 
 /** iommufd_destroy: remove an object nothing else uses (ENOENT, EBUSY). */
 export function iommufdDestroy(s: State, call: IoctlCall, env: ReduceEnv): Outcome {

@@ -12,7 +12,10 @@ import {
   MOCK_NESTED_DOMAIN_IOTLB_ID_MAX,
   MOCK_FLAGS_DEVICE_PASID,
   MOCK_PASID_WIDTH,
+  IOMMU_VEVENTQ_TYPE_SELFTEST,
+  iommu_viommu_event_selftest,
 } from "../../uapi/iommufd.ts";
+import { encodeStruct } from "../../uapi/layout.ts";
 import { notModelled, type ReduceEnv } from "../framework.ts";
 import type { HostDevice } from "../host/state.ts";
 import { regionAt } from "../process/state.ts";
@@ -26,6 +29,7 @@ import { domainIovaToPhys } from "../domain/domain.ts";
 import { intersects } from "../domain/spans.ts";
 import { NO_PASID } from "../domain/state.ts";
 import { iommufdDeviceAttach, iommufdDeviceBind, iommufdDeviceDetach, iommufdDeviceUnbind } from "./device.ts";
+import { iommufdFaultIopfHandler, iommufdViommuReportEvent } from "./eventq.ts";
 import { firstArea } from "./io_pagetable.ts";
 import { ioptRevokeFile } from "./ioas_file.ts";
 import { dmabufOfFile } from "../dmabuf/dmabuf.ts";
@@ -357,6 +361,67 @@ function dmabufRevoke(s: State, call: IoctlCall): Outcome {
   return { ret: 0 };
 }
 
+/** IOMMU_FAULT_PAGE_REQUEST_PASID_VALID and _LAST_PAGE (include/linux/iommu.h), as iommu_hwpt_pgfault.flags carries them. */
+const FAULT_PASID_VALID = 1 << 0;
+const FAULT_LAST_PAGE = 1 << 1;
+
+/**
+ * iommufd_test_trigger_iopf: a last-page request from the mock device (ENOENT: no device;
+ * EINVAL: not a mock device), PASID_VALID unless pasid is IOMMU_NO_PASID (0), reported with
+ * iommu_report_device_fault, whose failure the op ignores. find_fault_handler: the handle at
+ * the PASID, or (mock_ops.user_pasid_table) a nested domain at the RID; without a PASID the
+ * RID's handle; it delivers only to a domain with an iopf_handler (a HWPT with a fault queue).
+ */
+function triggerIopf(call: IoctlCall, ctx: IommufdCtx): Outcome {
+  const cmd = cmdOf(call);
+  const idev = getObject(ctx, cmd["trigger_iopf.dev_id"] as number, "device");
+  if (!idev) return errno("ENOENT");
+  if (!idev.mock) return errno("EINVAL");
+  const pasid = cmd["trigger_iopf.pasid"] as number;
+  const flags = FAULT_LAST_PAGE | (pasid !== 0 ? FAULT_PASID_VALID : 0);
+  let attachPasid = pasid !== 0 ? pasid : NO_PASID;
+  let hwpt = ctx.objects.get(idev.attach.get(attachPasid) ?? -1);
+  if (!hwpt && pasid !== 0) {
+    attachPasid = NO_PASID;
+    hwpt = ctx.objects.get(idev.attach.get(NO_PASID) ?? -1);
+    if (hwpt?.type !== "hwpt_nested") hwpt = undefined;
+  }
+  if ((hwpt?.type === "hwpt_nested" || hwpt?.type === "hwpt_paging") && hwpt.faultId !== null) {
+    const fault = getObject(ctx, hwpt.faultId, "fault")!;
+    iommufdFaultIopfHandler(fault, {
+      hwptId: hwpt.id,
+      attachPasid,
+      devId: idev.id,
+      flags,
+      pasid,
+      grpid: cmd["trigger_iopf.grpid"] as number,
+      perm: cmd["trigger_iopf.perm"] as number,
+      addr: cmd["trigger_iopf.addr"] as bigint,
+    });
+  }
+  return { ret: 0 };
+}
+
+/**
+ * iommufd_test_trigger_vevent: the device (ENOENT); the mock device's vIOMMU and virtual id,
+ * which mock_domain_nop_attach records from the nested HWPT of a vIOMMU at the RID and the
+ * device's vDEVICE under it (none: ENOENT); iommufd_viommu_report_event of an
+ * iommu_viommu_event_selftest to the vIOMMU's IOMMU_VEVENTQ_TYPE_SELFTEST queue.
+ */
+function triggerVevent(call: IoctlCall, ctx: IommufdCtx): Outcome | ReturnType<typeof notModelled> {
+  const cmd = cmdOf(call);
+  const idev = getObject(ctx, cmd["trigger_iopf.dev_id"] as number, "device");
+  if (!idev) return errno("ENOENT");
+  if (!idev.mock) return notModelled(call.ev, "IOMMU_TEST_OP_TRIGGER_VEVENT on a device that is not a mock device");
+  const hwpt = ctx.objects.get(idev.attach.get(NO_PASID) ?? -1);
+  const vdev = idev.vdevId == null ? undefined : ctx.objects.get(idev.vdevId);
+  if (hwpt?.type !== "hwpt_nested" || hwpt.viommuId === null || vdev?.type !== "vdevice" || vdev.viommuId !== hwpt.viommuId || !vdev.virtId)
+    return errno("ENOENT");
+  const data = encodeStruct(iommu_viommu_event_selftest, { virt_id: Number(vdev.virtId & 0xffffffffn) });
+  const rc = iommufdViommuReportEvent(ctx, hwpt.viommuId, IOMMU_VEVENTQ_TYPE_SELFTEST, data);
+  return rc ? errno(rc) : { ret: 0 };
+}
+
 /** iommufd_test: one op per call; an unknown op is EOPNOTSUPP. */
 export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -383,6 +448,10 @@ export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome 
       return pasidCheckHwpt(s, call, ctx);
     case OP.DIRTY:
       return dirty(s, call, ctx);
+    case OP.TRIGGER_IOPF:
+      return triggerIopf(call, ctx);
+    case OP.TRIGGER_VEVENT:
+      return triggerVevent(call, ctx);
     case OP.DEV_CHECK_CACHE:
       return devCheckCache(call, ctx);
     case OP.MD_CHECK_IOTLB:

@@ -119,9 +119,27 @@ export interface Access extends ObjBase {
   internal?: boolean;
 }
 
+/** struct iopf_group of one page request (the mock reports LAST_PAGE only, so one fault a group), as the fault queue keeps it. */
+export interface IopfGroup {
+  /** The attach handle: the HWPT and the PASID it is attached at (NO_PASID: the RID), and the handle's device. */
+  hwptId: number;
+  attachPasid: number;
+  devId: number;
+  /** struct iommu_fault_page_request: flags (IOMMU_FAULT_PAGE_REQUEST_*), pasid, grpid, perm, addr. */
+  flags: number;
+  pasid: number;
+  grpid: number;
+  perm: number;
+  addr: bigint;
+}
+
 export interface Fault extends ObjBase {
   type: "fault";
   fileId: number;
+  /** fault->common.deliver: groups not read yet (absent: none ever). */
+  deliver?: IopfGroup[];
+  /** fault->response: groups read and awaiting a response, by cookie (xa_alloc from 1). */
+  response?: { cookie: number; group: IopfGroup }[];
 }
 
 export interface Viommu extends ObjBase {
@@ -131,6 +149,8 @@ export interface Viommu extends ObjBase {
   devId: number;
   /** iommufd_viommu_alloc_mmap: the mmap window the driver exposes (selftest: two pages), or null. */
   mmap: { offset: bigint; length: bigint } | null;
+  /** mock_viommu->page's first u32 (in_data): what the mmap window shows at its start. */
+  mmapWord?: number;
 }
 
 export interface Vdevice extends ObjBase {
@@ -146,6 +166,12 @@ export interface Veventq extends ObjBase {
   veventqType: number;
   depth: number;
   fileId: number;
+  /** eventq->deliver: vEVENTs not read yet; `lost` is the lost_events_header (data absent). Absent: none ever. */
+  deliver?: { sequence: number; lost?: true; data?: string }[];
+  /** veventq->num_events: normal vEVENTs queued (at most depth). */
+  numEvents?: number;
+  /** veventq->sequence: the next vEVENT's sequence number (INT_MAX wraps to 0). */
+  sequence?: number;
 }
 
 export interface HwQueue extends ObjBase {

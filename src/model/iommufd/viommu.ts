@@ -75,6 +75,7 @@ export function iommufdViommuAllocIoctl(s: State, call: IoctlCall) {
   if (len === 0 && inline !== undefined) len = inlineBytes(inline, IOMMU_VIOMMU_DATA_STRUCTS.get(type), "arg.data").length;
   cmd.data_len = len;
   let mmap: Viommu["mmap"] = null;
+  let mmapWord: number | undefined;
   const extra: Record<string, OutValue> = {};
   if (len) {
     const ud = userData(s, call, type, len, cmd.data_uptr as bigint, inline, (t) => IOMMU_VIOMMU_DATA_STRUCTS.get(t));
@@ -89,12 +90,13 @@ export function iommufdViommuAllocIoctl(s: State, call: IoctlCall) {
     });
     const err = copyStructToUserData(ud, type, iommu_viommu_selftest, "out_data", reply);
     if (err) return errno(err);
+    mmapWord = data.in_data as number; // *mock_viommu->page = data.in_data
     const shown = decodeStruct(iommu_viommu_selftest, reply.subarray(0, Math.min(len, reply.length)));
     const out: Record<string, OutValue> = {};
     for (const f of iommu_viommu_selftest.fields) if (f.offset + f.size <= len) out[f.name] = shown[f.name] as OutValue;
     extra.data = out;
   }
-  const viommu = addObject(ctx, (id): Viommu => ({ id, type: "viommu", users: 1, hwptId: hwpt.id, viommuType: type, devId: idev.id, mmap }));
+  const viommu = addObject(ctx, (id): Viommu => ({ id, type: "viommu", users: 1, hwptId: hwpt.id, viommuType: type, devId: idev.id, mmap, ...(mmapWord !== undefined ? { mmapWord } : {}) }));
   hwpt.users++;
   cmd.out_viommu_id = viommu.id;
   return respond(call, cmd, extra);

@@ -4,6 +4,7 @@ import { CAPABILITIES } from "../../uapi/capability.ts";
 import { flagNames, parseFlags } from "../../uapi/layout.ts";
 import { installFile, unusedFd } from "../files/fd.ts";
 import { closeFd } from "../files/lifecycle.ts";
+import { exitFileMaps } from "../files/rw.ts";
 import { resolvePath } from "../files/paths.ts";
 import type { Reducer } from "../framework.ts";
 import { errno, ok, ret0, type Outcome } from "../outcome.ts";
@@ -38,6 +39,7 @@ export const processExit: Reducer = (s: State, ev, env): Outcome => {
   const pid = ev.pid as number;
   const p = s.processes.get(pid);
   if (!p) return errno("ESRCH");
+  exitFileMaps(s, p, env);
   for (const fd of [...p.fds.keys()].sort((a, b) => a - b)) closeFd(s, pid, fd, env);
   s.processes.delete(pid);
   return ok();

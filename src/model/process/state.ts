@@ -1,6 +1,7 @@
 // A process: one VMM or userspace driver, one mm, one fd table; and which
 // physical page backs a virtual address, as the process's page tables say.
 
+import type { FileMapping } from "../framework.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "../memory/state.ts";
 
 export interface VmRegion {
@@ -23,6 +24,8 @@ export interface ProcessState {
   nextFd: number;
   /** Mapped regions, sorted by va, never overlapping. */
   mm: VmRegion[];
+  /** vmas mapping a model file (mmap of the iommufd fd), each holding the file (absent: none ever). */
+  fileMaps?: FileMapping[];
 }
 
 /** The region holding `va`, by binary search over the sorted map. */
