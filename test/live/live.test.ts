@@ -31,7 +31,7 @@ describe.skipIf(!haveCc)("iorr live", () => {
     expect(r.stdout).toContain("checks failed: 0");
     expect(r.status).toBe(0);
     // The unmodelled calls are counted, with what they were: the fd the child inherited.
-    expect(r.stderr).toContain("1 calls not modelled (answered ENOSYS)");
+    expect(r.stderr).toContain("1 call not modelled (answered ENOSYS)");
     expect(r.stderr).toContain("1 x inherited-fd on a model fd");
     const v = iorr(["replay", db, "--verify", "--json"]);
     expect(v.status).toBe(0);
