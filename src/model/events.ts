@@ -95,9 +95,9 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     check: checkHostDevice,
   },
   param: { fields: { name: { kind: "string", required: true }, value: { kind: "scalar", required: true } } },
-  process: { fields: { pid, caps: flags(CAPABILITIES) } },
+  process: { fields: { pid, caps: flags(CAPABILITIES), parent: int }, check: checkFork },
   "process.exit": { fields: { pid } },
-  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" } }, check: checkHuge },
+  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" }, shared: { kind: "bool" } }, check: checkHuge },
   "mem.write": { fields: { pid, va: reqU64 }, bytes: true },
   // --- kernel system calls ---
   open: { fields: { pid, path: { kind: "string", required: true } } },
@@ -195,6 +195,14 @@ export interface TraceEvent {
   op: string;
   expect?: Expect;
   [field: string]: unknown;
+}
+
+/** A forked child (`parent`) inherits the parent's credentials (copy_creds): `caps` cannot be given too. */
+function checkFork(ev: Record<string, unknown>): void {
+  if (ev.parent === undefined) return;
+  if (ev.caps !== undefined) throw new EventError("caps", "a forked process (parent) inherits the parent's capabilities; give one of caps and parent");
+  if ((ev.parent as number) < 0) throw new EventError("parent", `expected a pid, got ${ev.parent}`);
+  if (ev.parent === ev.pid) throw new EventError("parent", "a process cannot be its own parent");
 }
 
 function checkHuge(ev: Record<string, unknown>): void {
