@@ -2,8 +2,8 @@
 // server (server.ts), as docs/live.md describes it: frames of a u32 length
 // then a body (u8 type, fields), little-endian.
 
-/** Shim to server (DONE: record mode's real result of an ioctl, after CALL). */
-export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7 } as const;
+/** Shim to server (DONE: record mode's real result of an ioctl, after CALL; FORK: the parent's new child; EXIT: exit()). */
+export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7, FORK: 8, EXIT: 9 } as const;
 /** Server to shim, during a call (CALL: record mode's "make the real call now"). */
 export const S = { READ: 16, WRITE: 17, PROBE: 18, NEWFD: 19, RESULT: 20, CALL: 21 } as const;
 /** What an OTHER message names. */
