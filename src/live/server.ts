@@ -46,14 +46,25 @@ export class LiveServer extends ShimServer {
 
   /** The connection of each process that has one (a pinned page is read from its own process). */
   readonly byPid = new Map<number, Conn>();
-  /** A MAP_SHARED page (its file's device, inode and offset, as PROBE names it) -> the model's frame for it. */
+  /**
+   * A MAP_SHARED page (its file's device, inode and offset, as PROBE names it) -> the model's frame
+   * for it, per family of processes the model forked from one another (the root's pid). Processes
+   * the model does not know to be related keep their own frames: the model's mm begins at a
+   * process's first call, and what it shared with unrelated processes is not its memory.
+   */
   private readonly sharedFrames = new Map<string, bigint>();
+  /** A live pid -> its fork family (a serial: a new one for a process not forked by a known process). */
+  private readonly family = new Map<number, number>();
+  private families = 0;
   /** A child the model forked (FORK) whose connection has not come yet: its fd numbers, the parent's at the fork. */
   private readonly forked = new Map<number, Map<number, number>>();
 
   // do_exit: the process's fds are closed (close_files), as process.exit folds them.
   protected async ended(c: Conn): Promise<void> {
-    if (this.byPid.get(c.pid) === c) this.byPid.delete(c.pid);
+    if (this.byPid.get(c.pid) === c) {
+      this.byPid.delete(c.pid);
+      this.family.delete(c.pid);
+    }
     if (c.started) this.session.fold({ op: "process.exit", pid: c.pid });
     c.started = false;
   }
@@ -71,6 +82,7 @@ export class LiveServer extends ShimServer {
       const fds = this.forked.get(c.pid);
       this.forked.delete(c.pid);
       if (fds) for (const [real, fd] of fds) c.toModel.set(real, fd);
+      if (!fds) this.family.set(c.pid, ++this.families);
       const out = fds ? undefined : s.fold({ op: "process", pid: c.pid });
       c.started = out === undefined || (!isUnmodelled(out) && out.ok === true);
       return;
@@ -125,6 +137,7 @@ export class LiveServer extends ShimServer {
     if (isUnmodelled(out)) return this.enosys(`fork: ${out.why}`);
     if (out.errno) return -errnoOf(out);
     this.forked.set(child, new Map(c.toModel));
+    this.family.set(child, this.family.get(c.pid)!);
     return 0;
   }
 
@@ -224,21 +237,23 @@ export class LiveServer extends ShimServer {
           continue;
         }
         // A MAP_SHARED page another process mapped already (the same file page) is the same frame.
-        const pa = probe.data[k] === 2 ? this.sharedFrames.get(ids.get(k)!) : undefined;
+        const fam = this.family.get(c.pid);
+      const key = (m: number) => `${fam}:${ids.get(m)}`;
+      const pa = probe.data[k] === 2 ? this.sharedFrames.get(key(k)) : undefined;
         if (pa !== undefined) {
           this.session.fold({ op: "mem.map", pid: c.pid, va: h64(va(k)), length: h64(PAGE), pa: h64(pa), shared: true });
           k++;
           continue;
         }
         let l = k;
-        while (l < j - i && probe.data[l] === probe.data[k] && (probe.data[l] !== 2 || !this.sharedFrames.has(ids.get(l)!))) l++;
+        while (l < j - i && probe.data[l] === probe.data[k] && (probe.data[l] !== 2 || !this.sharedFrames.has(key(l)))) l++;
         // PROBE answers 2 for a MAP_SHARED page: a forked child shares it.
         const shared = probe.data[k] === 2 ? { shared: true } : {};
         this.session.fold({ op: "mem.map", pid: c.pid, va: h64(va(k)), length: h64(BigInt(l - k) * PAGE), ...shared });
         const p = this.session.state.processes.get(c.pid);
         for (let m = k; p && probe.data[k] === 2 && m < l; m++) {
           const pa = vaToPa(p, va(m));
-          if (pa !== undefined) this.sharedFrames.set(ids.get(m)!, pa);
+          if (pa !== undefined) this.sharedFrames.set(key(m), pa);
         }
         k = l;
       }
