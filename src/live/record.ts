@@ -36,6 +36,8 @@ export class RecordServer extends ShimServer {
   readonly events: Record<string, unknown>[] = [];
   /** Calls made but not recorded, by reason. */
   readonly notRecorded = new Map<string, number>();
+  /** A child reported by its parent (FORK) whose connection has not come yet. */
+  private readonly forked = new Map<number, Proc>();
   /** pid -> the parent's pid, for processes forked by a recorded process. */
   readonly parents = new Map<number, number>();
   calls = 0;
@@ -70,14 +72,31 @@ export class RecordServer extends ShimServer {
       const pid = f.body.readUInt32LE(0);
       const parent = f.body.readUInt32LE(4);
       if ([...this.procs.values()].some((p) => p.pid === parent)) this.parents.set(pid, parent);
-      this.procs.set(c, { pid, fds: new Map(), mapped: [] });
-      this.events.push({ op: "process", pid, expect: { ok: true } });
+      // A child its parent reported (FORK) is recorded already, with the parent's fds and memory.
+      const child = this.forked.get(pid);
+      this.forked.delete(pid);
+      this.procs.set(c, child ?? { pid, fds: new Map(), mapped: [] });
+      if (!child) this.events.push({ op: "process", pid, expect: { ok: true } });
       return;
     }
     const p = this.procs.get(c);
     if (!p) return;
     if (f.type === M.CAPS) {
       this.events.push({ op: "process.caps", pid: p.pid, caps: capsOf(f), expect: { ok: true } });
+      return;
+    }
+    if (f.type === M.FORK) {
+      // The fork as the event: the child's fd table and mm are the parent's (docs/trace-format.md `process` `parent`).
+      const pid = f.body.readInt32LE(0);
+      this.parents.set(pid, p.pid);
+      this.forked.set(pid, { pid, fds: new Map(p.fds), mapped: p.mapped.map(([a, b]) => [a, b]) });
+      this.events.push({ op: "process", pid, parent: p.pid, expect: { ok: true } });
+      c.answer(0);
+      return;
+    }
+    if (f.type === M.EXIT) {
+      await this.ended(c);
+      c.answer(0);
       return;
     }
     this.calls++;
@@ -229,10 +248,12 @@ export class RecordServer extends ShimServer {
           continue;
         }
         let l = k;
-        while (l < Number(j - i) && probe.data[l]) l++;
+        while (l < Number(j - i) && probe.data[l] === probe.data[k]) l++;
         const s = i + BigInt(k);
         p.mapped.push([s, i + BigInt(l)]);
-        pre.push({ op: "mem.map", pid: p.pid, va: h64(s * PAGE), length: h64(BigInt(l - k) * PAGE), expect: { ok: true } });
+        // PROBE answers 2 for a MAP_SHARED page (a forked child shares it).
+        const shared = probe.data[k] === 2 ? { shared: true } : {};
+        pre.push({ op: "mem.map", pid: p.pid, va: h64(s * PAGE), length: h64(BigInt(l - k) * PAGE), ...shared, expect: { ok: true } });
         k = l;
       }
       i = j;

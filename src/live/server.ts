@@ -6,7 +6,7 @@
 
 import { PAGE_SIZE } from "../model/memory/state.ts";
 import type { Outcome, OutValue } from "../model/outcome.ts";
-import { regionAt } from "../model/process/state.ts";
+import { regionAt, vaToPa } from "../model/process/state.ts";
 import { copyFromUser } from "../model/uaccess/copy.ts";
 import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
@@ -45,9 +45,29 @@ export class LiveServer extends ShimServer {
     super(socketPath);
   }
 
+  /** The connection of each process that has one (a pinned page is read from its own process). */
+  readonly byPid = new Map<number, Conn>();
+  /**
+   * A MAP_SHARED page (its file's device, inode and offset, as PROBE names it) -> the model's frame
+   * for it, per family of processes the model forked from one another (the root's pid). Processes
+   * the model does not know to be related keep their own frames: the model's mm begins at a
+   * process's first call, and what it shared with unrelated processes is not its memory.
+   */
+  private readonly sharedFrames = new Map<string, bigint>();
+  /** A live pid -> its fork family (a serial: a new one for a process not forked by a known process). */
+  private readonly family = new Map<number, number>();
+  private families = 0;
+  /** A child the model forked (FORK) whose connection has not come yet: its fd numbers, the parent's at the fork. */
+  private readonly forked = new Map<number, Map<number, number>>();
+
   // do_exit: the process's fds are closed (close_files), as process.exit folds them.
   protected async ended(c: Conn): Promise<void> {
+    if (this.byPid.get(c.pid) === c) {
+      this.byPid.delete(c.pid);
+      this.family.delete(c.pid);
+    }
     if (c.started) this.session.fold({ op: "process.exit", pid: c.pid });
+    c.started = false;
   }
 
   protected failed(message: string): void {
@@ -58,8 +78,18 @@ export class LiveServer extends ShimServer {
     const s = this.session;
     if (f.type === M.HELLO) {
       c.pid = f.body.readUInt32LE(0);
-      const out = s.fold({ op: "process", pid: c.pid });
-      c.started = !isUnmodelled(out) && out.ok === true;
+      this.byPid.set(c.pid, c);
+      // A child the parent reported (FORK) is in the model already, with the parent's fds under the same numbers.
+      const fds = this.forked.get(c.pid);
+      this.forked.delete(c.pid);
+      if (fds) for (const [real, fd] of fds) c.toModel.set(real, fd);
+      if (!fds) this.family.set(c.pid, ++this.families);
+      const out = fds ? undefined : s.fold({ op: "process", pid: c.pid });
+      c.started = out === undefined || (!isUnmodelled(out) && out.ok === true);
+      return;
+    }
+    if (f.type === M.FORK || f.type === M.EXIT) {
+      c.answer(f.type === M.FORK ? this.fork(c, f.body.readInt32LE(0)) : this.exit(c));
       return;
     }
     if (f.type === M.CAPS) {
@@ -188,6 +218,25 @@ export class LiveServer extends ShimServer {
     }
   }
 
+  /** kernel_clone: the child is folded as a `process` with `parent`; its connection takes the parent's fd numbers. */
+  private fork(c: Conn, child: number): number {
+    if (!c.started) return ENOSYS;
+    const out = this.session.fold({ op: "process", pid: child, parent: c.pid });
+    if (isUnmodelled(out)) return this.enosys(`fork: ${out.why}`);
+    if (out.errno) return -errnoOf(out);
+    this.forked.set(child, new Map(c.toModel));
+    this.family.set(child, this.family.get(c.pid)!);
+    return 0;
+  }
+
+  /** exit(): do_exit now, before the parent's wait can return (the connection's close would come later). */
+  private exit(c: Conn): number {
+    if (c.started) this.session.fold({ op: "process.exit", pid: c.pid });
+    c.started = false;
+    c.toModel.clear();
+    return 0;
+  }
+
   private enosys(why: string): number {
     this.session.unmodelled(why);
     return ENOSYS;
@@ -277,14 +326,32 @@ export class LiveServer extends ShimServer {
       let j = i;
       while (j < pages && !regionAt(p, first + BigInt(j) * PAGE)) j++;
       const probe = await c.request(probeReq(first + BigInt(i) * PAGE, j - i));
+      const ids = sharedIds(probe.data, j - i);
+      const va = (k: number) => first + BigInt(i + k) * PAGE;
       for (let k = 0; k < j - i; ) {
         if (!probe.data[k]) {
           k++;
           continue;
         }
+        // A MAP_SHARED page another process mapped already (the same file page) is the same frame.
+        const fam = this.family.get(c.pid);
+      const key = (m: number) => `${fam}:${ids.get(m)}`;
+      const pa = probe.data[k] === 2 ? this.sharedFrames.get(key(k)) : undefined;
+        if (pa !== undefined) {
+          this.session.fold({ op: "mem.map", pid: c.pid, va: h64(va(k)), length: h64(PAGE), pa: h64(pa), shared: true });
+          k++;
+          continue;
+        }
         let l = k;
-        while (l < j - i && probe.data[l]) l++;
-        this.session.fold({ op: "mem.map", pid: c.pid, va: h64(first + BigInt(i + k) * PAGE), length: h64(BigInt(l - k) * PAGE) });
+        while (l < j - i && probe.data[l] === probe.data[k] && (probe.data[l] !== 2 || !this.sharedFrames.has(key(l)))) l++;
+        // PROBE answers 2 for a MAP_SHARED page: a forked child shares it.
+        const shared = probe.data[k] === 2 ? { shared: true } : {};
+        this.session.fold({ op: "mem.map", pid: c.pid, va: h64(va(k)), length: h64(BigInt(l - k) * PAGE), ...shared });
+        const p = this.session.state.processes.get(c.pid);
+        for (let m = k; p && probe.data[k] === 2 && m < l; m++) {
+          const pa = vaToPa(p, va(m));
+          if (pa !== undefined) this.sharedFrames.set(key(m), pa);
+        }
         k = l;
       }
       i = j;
@@ -386,6 +453,18 @@ function patchMembers(struct: StructDef, bytes: Uint8Array, out: Record<string, 
     else view.setUint8(f.offset, Number(v) & 0xff);
   }
   return buf;
+}
+
+/** PROBE's answer past its one byte per page: (dev, inode, offset) of each shared page (2), in page order, as a key per page index. */
+function sharedIds(data: Buffer, pages: number): Map<number, string> {
+  const ids = new Map<number, string>();
+  let at = pages;
+  for (let k = 0; k < pages; k++) {
+    if (data[k] !== 2 || at + 24 > data.length) continue;
+    ids.set(k, `${data.readBigUInt64LE(at)}:${data.readBigUInt64LE(at + 8)}:${data.readBigUInt64LE(at + 16)}`);
+    at += 24;
+  }
+  return ids;
 }
 
 function errnoOf(out: Outcome): number {

@@ -95,10 +95,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     check: checkHostDevice,
   },
   param: { fields: { name: { kind: "string", required: true }, value: { kind: "scalar", required: true } } },
-  process: { fields: { pid, caps: flags(CAPABILITIES) } },
+  process: { fields: { pid, caps: flags(CAPABILITIES), parent: int }, check: checkFork },
   "process.exit": { fields: { pid } },
   "process.caps": { fields: { pid, caps: { ...flags(CAPABILITIES), required: true } } },
-  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" }, fd: int, offset: u64 }, check: checkMemMap },
+  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" }, fd: int, offset: u64, shared: { kind: "bool" } }, check: checkMemMap },
   "mem.write": { fields: { pid, va: reqU64 }, bytes: true },
   // --- kernel system calls ---
   open: { fields: { pid, path: { kind: "string", required: true } } },
@@ -215,6 +215,14 @@ function checkMemMap(ev: Record<string, unknown>): void {
   if (ev.fd !== undefined && ev.pa !== undefined) throw new EventError("pa", "a file mapping (fd) takes the file's pages: no pa");
   if (ev.fd !== undefined && ev.huge !== undefined) throw new EventError("huge", "a file mapping (fd) takes the file's pages: no huge");
   if (ev.fd !== undefined && (ev.fd as number) < 0) throw new EventError("fd", `expected an fd (0 or more), got ${ev.fd}`);
+}
+
+/** A forked child (`parent`) inherits the parent's credentials (copy_creds): `caps` cannot be given too. */
+function checkFork(ev: Record<string, unknown>): void {
+  if (ev.parent === undefined) return;
+  if (ev.caps !== undefined) throw new EventError("caps", "a forked process (parent) inherits the parent's capabilities; give one of caps and parent");
+  if ((ev.parent as number) < 0) throw new EventError("parent", `expected a pid, got ${ev.parent}`);
+  if (ev.parent === ev.pid) throw new EventError("parent", "a process cannot be its own parent");
 }
 
 function checkHuge(ev: Record<string, unknown>): void {

@@ -137,20 +137,23 @@ int main(int argc, char **argv) {
   CHECK(ioctl(fd, IOMMU_IOAS_MAP_FILE, &mf) == 0, "IOAS_MAP_FILE of the caller's memfd maps");
   close(mfd);
 
-  /* fork: the child has its own connection and its own iommufd context */
+  /* fork: the child has its own connection; its own open is a new iommufd context, its inherited fd the parent's (dup_fd) */
+  struct iommu_ioas_alloc pa = {.size = sizeof pa};
+  CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &pa) == 0, "IOAS_ALLOC before the fork");
   pid_t pid = fork();
   if (pid == 0) {
     int bad = 0;
     int cfd = open("/dev/iommu", O_RDWR);
     struct iommu_ioas_alloc a = {.size = sizeof a};
     if (cfd < 0 || ioctl(cfd, IOMMU_IOAS_ALLOC, &a) != 0 || a.out_ioas_id != 1) bad |= 1; /* a new iommufd_ctx numbers from 1 */
-    if (!(ioctl(fd, IOMMU_IOAS_ALLOC, &a) == -1 && errno == ENOSYS)) bad |= 2;          /* the inherited fd: no fork in the model */
+    if (ioctl(fd, IOMMU_IOAS_ALLOC, &a) != 0 || a.out_ioas_id != pa.out_ioas_id + 1) bad |= 2; /* the parent's context: its next id */
     close(cfd);
     _exit(bad);
   }
   int st = -1;
   waitpid(pid, &st, 0);
-  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the forked child's own /dev/iommu works, its inherited fd answers ENOSYS");
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the forked child's own /dev/iommu is a new context, its inherited fd the parent's");
+  CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &pa) == 0, "the parent's fd works after the child exited");
 
   /* a tight MAP/UNMAP loop, timed */
   struct timespec t0, t1;

@@ -38,7 +38,7 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
     expect(run.stdout).toContain("checks failed: 0");
     expect(run.status).toBe(0);
     // What the trace format has no event for went to the "kernel" all the same, and is counted.
-    expect(run.stderr).toContain("5 calls made but not recorded");
+    expect(run.stderr).toContain("4 calls made but not recorded");
     expect(run.stderr).toContain("1 x poll on a recorded fd (the recorder does not make its event yet)");
     expect(run.stderr).toContain("1 x IOMMU_IOAS_MAP_FILE: fd names an fd the trace has no file for");
     const v = JSON.parse(iorr(["replay", r, "--verify", "--json"]).stdout);
@@ -67,11 +67,12 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
     expect(rec[firstMap - 1]!.op).toBe("mem.map");
     const ranges = rec.findIndex((e) => e.cmd === "IOMMU_IOAS_IOVA_RANGES" && (e.expect as { ret?: number }).ret === 0);
     expect(rec[ranges + 1]).toMatchObject({ op: "mem.write", hex: expect.stringMatching(/^0{16}f{16}(a5)+$/) });
-    // fork: the child is its own process, its parent in the header.
+    // fork: the child is a `process` with `parent` (and in the header's forks); its calls on the inherited fd are recorded.
     const header = JSON.parse(iorr(["export", r]).stdout.split("\n")[0]!);
-    const pids = rec.filter((e) => e.op === "process").map((e) => e.pid);
-    expect(pids).toHaveLength(2);
-    expect(header.forks).toEqual({ [String(pids[1])]: pids[0] });
+    const procs = rec.filter((e) => e.op === "process");
+    expect(procs.map((e) => [e.pid, e.parent])).toEqual([[procs[0]!.pid, undefined], [procs[1]!.pid, procs[0]!.pid]]);
+    expect(header.forks).toEqual({ [String(procs[1]!.pid)]: procs[0]!.pid });
+    expect(rec.some((e) => e.pid === procs[1]!.pid && e.cmd === "IOMMU_IOAS_ALLOC" && e.fd === 3)).toBe(true);
   });
 
   it("iorr import decodes the recording's raw struct bytes into members where the format can say them, and it still replays with --verify", () => {

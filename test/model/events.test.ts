@@ -33,6 +33,15 @@ describe("event validation", () => {
     expect(fieldOf({ op: "process", pid: 1, seq: 5 })).toBe("seq");
   });
 
+  it("a fork (process with parent, kernel_clone) inherits the parent's capabilities: caps with parent, a negative parent or the pid itself are bad input", () => {
+    expect(fieldOf({ op: "process", pid: 2, parent: 1, caps: ["CAP_SYS_RAWIO"] })).toBe("caps");
+    expect(fieldOf({ op: "process", pid: 2, parent: -1 })).toBe("parent");
+    expect(fieldOf({ op: "process", pid: 2, parent: 2 })).toBe("parent");
+    expect(fieldOf({ op: "process", pid: 2, parent: "one" })).toBe("parent");
+    expect(fieldOf({ op: "mem.map", pid: 1, va: 0, length: 4096, shared: "yes" })).toBe("shared");
+    expect(parseTraceEvent({ op: "process", pid: 2, parent: 1 }, 1).parent).toBe(1);
+  });
+
   it("reads 64-bit values from numbers, hex and decimal strings exactly", () => {
     const ev = parseTraceEvent({ op: "mem.map", pid: 1, va: "18446744073709551615", length: "0x1000", pa: 4096 }, 1);
     expect([ev.va, ev.length, ev.pa]).toEqual([(1n << 64n) - 1n, 0x1000n, 4096n]);
@@ -46,7 +55,7 @@ describe("event validation", () => {
   });
 
   it("refuses a field version 1 does not define, naming the known field it is closest to", () => {
-    expect(() => parseTraceEvent({ op: "process", pid: 1, comment: "vmm" }, 1)).toThrow(/unknown field for op "process" \(known: op, seq, pid, caps, expect\)/);
+    expect(() => parseTraceEvent({ op: "process", pid: 1, comment: "vmm" }, 1)).toThrow(/unknown field for op "process" \(known: op, seq, pid, caps, parent, expect\)/);
     expect(fieldOf({ op: "ioctl", pid: 1, fd: 3, cmd: "IOMMU_IOAS_ALLOC", ARG: {} })).toBe("ARG");
   });
 });

@@ -90,3 +90,28 @@ describe("mem.write", () => {
     expect(after.host).toBe(before.host);
   });
 });
+
+describe("fork (process with parent): dup_mmap", () => {
+  it("a MAP_SHARED mapping is the parent's frames; private memory is new frames holding the parent's bytes, and later writes stay apart", () => {
+    const s = run([
+      proc,
+      { op: "mem.map", pid: 1, va: "0x10000", length: "0x2000", shared: true },
+      { op: "mem.map", pid: 1, va: "0x20000", length: "0x1000" },
+      { op: "mem.write", pid: 1, va: "0x20010", hex: "a5a5" },
+      { op: "process", pid: 2, parent: 1 },
+      { op: "mem.write", pid: 2, va: "0x20010", hex: "5a" },
+      { op: "mem.write", pid: 2, va: "0x10000", hex: "77" },
+    ]).result.state;
+    const [p, c] = [s.processes.get(1)!, s.processes.get(2)!];
+    expect(vaToPa(c, 0x11000n)).toBe(vaToPa(p, 0x11000n));
+    expect(vaToPa(c, 0x20000n)).not.toBe(vaToPa(p, 0x20000n));
+    const byte = (q: typeof p, va: bigint, n: number) => {
+      const b = new Uint8Array(n);
+      readPhys(s.memory, vaToPa(q, va)!, b);
+      return [...b];
+    };
+    expect(byte(p, 0x20010n, 2)).toEqual([0xa5, 0xa5]);
+    expect(byte(c, 0x20010n, 2)).toEqual([0x5a, 0xa5]);
+    expect(byte(p, 0x10000n, 1)).toEqual([0x77]);
+  });
+});

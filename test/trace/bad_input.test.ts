@@ -34,7 +34,7 @@ describe("unknown event fields", () => {
     expect(read(HEADER, `${ev},"exepct":{"ret":0}}`)).toMatch(/field exepct: .*did you mean "expect"/);
     expect(read(HEADER, '{"op":"process","Pid":1}')).toMatch(/field Pid: .*did you mean "pid"/);
     expect(read(HEADER, '{"op":"process","pid":1,"comment":"vmm"}')).toMatch(
-      /field comment: unknown field for op "process" \(known: op, seq, pid, caps, expect\)/,
+      /field comment: unknown field for op "process" \(known: op, seq, pid, caps, parent, expect\)/,
     );
     expect(read(HEADER, '{"op":"proces","pid":1}')).toMatch(/field op: unknown op "proces" \(did you mean "process"\?\)/);
   });

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,7 +34,7 @@
 #endif
 #define SOCK_ENV (IORR_RECORD ? "IORR_RECORD_SOCK" : "IORR_LIVE_SOCK")
 
-enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_MEMFD = 8, M_MEMFD_SIZE = 9, M_MEMFD_MMAP = 10, M_CAPS = 11 };
+enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_MEMFD = 8, M_MEMFD_SIZE = 9, M_MEMFD_MMAP = 10, M_CAPS = 11, M_FORK = 12, M_EXIT = 13 };
 enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21, S_FDOPEN = 22 };
 /* serve()'s answer to S_CALL (record mode: make the real call now). */
 #define SERVE_CALL INT64_MIN
@@ -53,6 +54,7 @@ static int (*real_memfd_create)(const char *, unsigned int);
 static int (*real_ftruncate)(int, off_t);
 static int (*real_fallocate)(int, int, off_t, off_t);
 static int (*real_munmap)(void *, size_t);
+static pid_t (*real_fork)(void);
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int sock = -1;
@@ -60,7 +62,7 @@ static pid_t sock_pid;
 /* Received from the server, not yet consumed: rbuf[rhead, rtail) (next_frame). */
 static unsigned char rbuf[1 << 16];
 static size_t rhead, rtail;
-/* 1: the fd is a placeholder of this process's model fd; 2: inherited over fork (the model has no fork). */
+/* 1: the fd is a placeholder of this process's model fd; 2: inherited over a fork the server was not told of (fork() below tells it). */
 static unsigned char owned[MAX_FD];
 /* 1: a memfd this process made (live mode): the fd is the caller's real memfd, the model mirrors it. */
 static unsigned char memfds[MAX_FD];
@@ -79,6 +81,7 @@ static void init(void) {
   real_ftruncate = dlsym(RTLD_NEXT, "ftruncate");
   real_fallocate = dlsym(RTLD_NEXT, "fallocate");
   real_munmap = dlsym(RTLD_NEXT, "munmap");
+  real_fork = dlsym(RTLD_NEXT, "fork");
 }
 
 static void atfork_child(void) {
@@ -235,6 +238,42 @@ static unsigned char *next_frame(uint32_t *len, int *heap) {
   return b;
 }
 
+/*
+ * Pages of [va, va + n pages) in a MAP_SHARED mapping ('s' in /proc/self/maps) become 2 in map
+ * (1: mapped), and ids[3 * i ..] says which page of which file backs page i (dev, inode, offset):
+ * the same shared page seen from another process has the same three numbers.
+ */
+static void mark_shared(unsigned char *map, uint64_t *ids, uint64_t va, uint32_t n, uint64_t pg) {
+  int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[8192], line[512];
+  size_t ll = 0;
+  ssize_t r;
+  uint64_t end = va + (uint64_t)n * pg;
+  while ((r = real_read(fd, buf, sizeof buf)) > 0)
+    for (ssize_t i = 0; i < r; i++) {
+      if (buf[i] != '\n') {
+        if (ll < sizeof line - 1) line[ll++] = buf[i];
+        continue;
+      }
+      line[ll] = 0;
+      ll = 0;
+      unsigned long long lo, hi, off, ino;
+      unsigned maj, min;
+      char perms[8];
+      if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &lo, &hi, perms, &off, &maj, &min, &ino) != 7 || perms[3] != 's' || hi <= va || lo >= end) continue;
+      for (uint64_t a = lo > va ? lo : va; a < hi && a < end; a += pg) {
+        uint64_t k = (a - va) / pg;
+        if (!map[k]) continue;
+        map[k] = 2;
+        ids[3 * k] = ((uint64_t)maj << 32) | min;
+        ids[3 * k + 1] = ino;
+        ids[3 * k + 2] = off + (a - lo);
+      }
+    }
+  real_close(fd);
+}
+
 /* Serve the server's requests until it gives the result of the call. */
 static int64_t serve(void) {
   for (;;) {
@@ -272,15 +311,27 @@ static int64_t serve(void) {
       rc = reply(self_copy(1, va, body + 9, len - 9), NULL, 0);
       break;
     case S_PROBE: {
-      /* One byte per page of [va, va + n pages): 1 when the page is mapped (mincore answers ENOMEM otherwise). */
+      /* One byte per page of [va, va + n pages): 1 when the page is mapped (mincore answers ENOMEM otherwise), 2 when MAP_SHARED. */
       memcpy(&va, body + 1, 8);
       memcpy(&n, body + 9, 4);
       unsigned char *map = calloc(n ? n : 1, 1);
+      uint64_t *ids = calloc(3 * (size_t)(n ? n : 1), 8);
       long pg = sysconf(_SC_PAGESIZE);
       unsigned char v;
       for (uint32_t i = 0; map && i < n; i++) map[i] = mincore((void *)(uintptr_t)(va + (uint64_t)i * pg), 1, &v) == 0;
-      rc = map ? reply(0, map, n) : reply(-ENOMEM, NULL, 0);
+      if (map && ids) mark_shared(map, ids, va, n, (uint64_t)pg);
+      /* The bytes, then (dev, inode, offset) of each shared page, in page order. */
+      uint32_t nshared = 0;
+      for (uint32_t i = 0; map && ids && i < n; i++)
+        if (map[i] == 2) memmove(ids + 3 * nshared++, ids + 3 * i, 24);
+      unsigned char *out = map && ids ? realloc(map, n + 24 * (size_t)nshared) : NULL;
+      if (out) {
+        map = out;
+        memcpy(map + n, ids, 24 * (size_t)nshared);
+      }
+      rc = out ? reply(0, map, n + 24 * nshared) : reply(-ENOMEM, NULL, 0);
       free(map);
+      free(ids);
       break;
     }
     case S_FDOPEN: {
@@ -326,6 +377,59 @@ __attribute__((unused)) static int64_t other_args(int fd, uint8_t what, uint64_t
   } __attribute__((packed)) m = {fd, what, {a0, a1, a2, a3, a4}};
   return call(M_OTHER, &m, sizeof m, NULL, 0);
 }
+
+/*
+ * fork of a process the server knows: the parent reports the child (FORK, the
+ * server folds the fork: the child's fd table and mm are copies of the parent's)
+ * and only then lets the child run (a pipe), so nothing either does can come
+ * before the fork in the session; the child connects at once, so that its
+ * exit is seen even when it makes no call. Inherited fds then stay ours.
+ */
+pid_t fork(void) {
+  init();
+  int known = sock >= 0 && sock_pid == getpid();
+  int p[2];
+  if (!known || pipe2(p, O_CLOEXEC) < 0) return real_fork();
+  pid_t r = real_fork();
+  if (r == 0) {
+    char ok = 0;
+    while (real_read(p[0], &ok, 1) < 0 && errno == EINTR) {}
+    real_close(p[0]);
+    real_close(p[1]);
+    if (ok == 1) {
+      for (int i = 0; i < MAX_FD; i++)
+        if (owned[i] == 2) owned[i] = 1;
+      pthread_mutex_lock(&lock);
+      connect_server();
+      pthread_mutex_unlock(&lock);
+    }
+    return 0;
+  }
+  int e = errno;
+  if (r > 0) {
+    int32_t child = r;
+    char ok = call(M_FORK, &child, 4, NULL, 0) == 0;
+    real_write(p[1], &ok, 1);
+  }
+  real_close(p[0]);
+  real_close(p[1]);
+  errno = e;
+  return r;
+}
+
+/* exit() and _exit(): the process's end reaches the server before its parent can wait for it (the socket's close may come later). */
+__attribute__((destructor)) static void shim_exit(void) {
+  if (sock >= 0 && sock_pid == getpid()) call(M_EXIT, NULL, 0, NULL, 0);
+}
+
+void _exit(int status) {
+  shim_exit();
+  void (*real)(int) = dlsym(RTLD_NEXT, "_exit");
+  real(status);
+  __builtin_unreachable();
+}
+
+void _Exit(int status) { _exit(status); }
 
 __attribute__((unused)) static int ret_errno(int64_t r) {
   if (r < 0) {

@@ -21,7 +21,11 @@ export function closeFd(s: State, pid: number, fd: number, env: ReduceEnv): bool
   p.fds.delete(fd);
   if (fd < p.nextFd) p.nextFd = fd;
   const file = s.files.get(id);
-  if (file) {
+  // filp_close -> fput: another fd table (a forked process's) still holds the file.
+  if (file?.fdRefs) {
+    if (--file.fdRefs === 0) delete file.fdRefs;
+  }
+  else if (file) {
     if (file.kernelRefs) file.closed = true;
     else releaseFile(s, file, env);
   }

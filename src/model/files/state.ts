@@ -29,6 +29,8 @@ export interface OpenFile {
    * vEVENTQ files (iommufd_ctx_get). The file is released when the last goes.
    */
   kernelRefs?: number;
+  /** fd-table entries beyond the first that hold this file (fork's dup_fd takes a reference per fd): a close drops one of them first. */
+  fdRefs?: number;
   /** The fd was closed while kernel references remained: the file lives on until filePut drops the last. */
   closed?: boolean;
   /** fault / veventq files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */

@@ -5,13 +5,13 @@
 // their page size (EINVAL otherwise, as hugetlbfs mmap answers).
 
 import type { Reducer } from "../framework.ts";
-import { writePhys } from "../memory/physmem.ts";
+import { readPhys, writePhys } from "../memory/physmem.ts";
 import { PAGE_SHIFT, PAGE_SIZE } from "../memory/state.ts";
 import { errno, ok, type Outcome } from "../outcome.ts";
 import { provenance } from "../provenance.ts";
 import type { State } from "../state.ts";
 import { memfdOfFd, memfdRegions } from "../memfd/memfd.ts";
-import { vaToPa, type ProcessState, type VmRegion } from "./state.ts";
+import { type ProcessState, vaToPa, type VmRegion } from "./state.ts";
 
 const HUGE_SIZES: Record<string, number> = { "2M": 2 << 20, "1G": 1 << 30 };
 
@@ -30,20 +30,8 @@ export const memMap: Reducer = (s: State, ev): Outcome => {
   for (const r of p.mm) if (va < r.va + r.length && r.va < va + length) return errno("EEXIST");
 
   if (ev.fd !== undefined) return mapMemfd(s, p, va, length, ev.fd as number, (ev.offset as bigint | undefined) ?? 0n);
-  let region: VmRegion;
-  const pages = Number(length >> BigInt(PAGE_SHIFT));
-  if (pa !== undefined) {
-    region = { va, length, pa, stride: 1, pageSize };
-  } else if (huge) {
-    const align = pageSize >> PAGE_SHIFT;
-    const base = Math.ceil(s.memory.nextPfn / align) * align;
-    region = { va, length, pa: BigInt(base) << BigInt(PAGE_SHIFT), stride: 1, pageSize };
-    s.memory.nextPfn = base + pages;
-  } else {
-    const base = s.memory.nextPfn;
-    region = { va, length, pa: BigInt(base) << BigInt(PAGE_SHIFT), stride: 2, pageSize };
-    s.memory.nextPfn = base + 2 * pages;
-  }
+  const region: VmRegion = pa !== undefined ? { va, length, pa, stride: 1, pageSize } : allocRegion(s, va, length, pageSize);
+  if (ev.shared === true) region.shared = true;
   const at = p.mm.findIndex((r) => r.va > va);
   if (at < 0) p.mm.push(region);
   else p.mm.splice(at, 0, region);
@@ -66,13 +54,48 @@ function mapMemfd(s: State, p: ProcessState, va: bigint, length: bigint, fd: num
   const pgoff = Number(offset >> BigInt(PAGE_SHIFT));
   for (const r of memfdRegions(m, pgoff, Number(length >> BigInt(PAGE_SHIFT)))) {
     const at = va + (BigInt(r.pgoff - pgoff) << BigInt(PAGE_SHIFT));
-    const region: VmRegion = { va: at, length: BigInt(r.pages) << BigInt(PAGE_SHIFT), pa: BigInt(r.pfn) << BigInt(PAGE_SHIFT), stride: 2, pageSize: PAGE_SIZE };
+    // MAP_SHARED: a forked child maps the same file pages (dupMmap).
+    const region: VmRegion = { va: at, length: BigInt(r.pages) << BigInt(PAGE_SHIFT), pa: BigInt(r.pfn) << BigInt(PAGE_SHIFT), stride: 2, pageSize: PAGE_SIZE, shared: true };
     const i = p.mm.findIndex((x) => x.va > at);
     if (i < 0) p.mm.push(region);
     else p.mm.splice(i, 0, region);
   }
   provenance()?.mark(`mm:${p.pid}:${va}`);
   return ok();
+}
+
+/** Frames for a new mapping from the allocator (docs/trace-format.md): huge pages aligned and contiguous, 4 KiB pages every other frame. */
+function allocRegion(s: State, va: bigint, length: bigint, pageSize: number): VmRegion {
+  const pages = Number(length >> BigInt(PAGE_SHIFT));
+  if (pageSize !== PAGE_SIZE) {
+    const align = pageSize >> PAGE_SHIFT;
+    const base = Math.ceil(s.memory.nextPfn / align) * align;
+    s.memory.nextPfn = base + pages;
+    return { va, length, pa: BigInt(base) << BigInt(PAGE_SHIFT), stride: 1, pageSize };
+  }
+  const base = s.memory.nextPfn;
+  s.memory.nextPfn = base + 2 * pages;
+  return { va, length, pa: BigInt(base) << BigInt(PAGE_SHIFT), stride: 2, pageSize };
+}
+
+/**
+ * dup_mmap for fork: the child's mm has the parent's mappings. A MAP_SHARED
+ * mapping is the same frames; private memory is copy-on-write in the kernel,
+ * which the model resolves at fork: the child gets new frames (the allocator's)
+ * holding the parent's bytes, the parent keeps its own, as copy_present_page
+ * does for a page pinned for DMA (and as any page ends after either side writes).
+ */
+export function dupMmap(s: State, parent: ProcessState): VmRegion[] {
+  return parent.mm.map((r) => {
+    if (r.shared) return { ...r };
+    const c = allocRegion(s, r.va, r.length, r.pageSize);
+    const buf = new Uint8Array(PAGE_SIZE);
+    for (let off = 0n; off < r.length; off += BigInt(PAGE_SIZE)) {
+      readPhys(s.memory, vaToPa(parent, r.va + off)!, buf);
+      if (buf.some((b) => b !== 0)) writePhys(s.memory, vaToPa({ ...parent, mm: [c] }, r.va + off)!, buf);
+    }
+    return c;
+  });
 }
 
 /** Write process memory page by page through its mapping; EFAULT where nothing is mapped (nothing written then). */

@@ -6,6 +6,7 @@ import { installFile, unusedFd } from "../files/fd.ts";
 import { closeFd } from "../files/lifecycle.ts";
 import { exitFileMaps } from "../files/rw.ts";
 import { resolvePath } from "../files/paths.ts";
+import { dupMmap } from "./mm.ts";
 import type { Reducer } from "../framework.ts";
 import { errno, ok, ret0, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
@@ -22,6 +23,7 @@ function capNames(caps: unknown): string[] {
 export const processStart: Reducer = (s: State, ev): Outcome => {
   const pid = ev.pid as number;
   if (s.processes.has(pid)) return errno("EEXIST");
+  if (ev.parent !== undefined) return fork(s, pid, ev.parent as number);
   s.processes.set(pid, { pid, caps: capNames(ev.caps), fds: new Map(), nextFd: 3, mm: [] });
   return ok();
 };
@@ -33,6 +35,23 @@ export const processCaps: Reducer = (s: State, ev): Outcome => {
   p.caps = capNames(ev.caps);
   return ok();
 };
+
+/**
+ * kernel_clone (fork): the child gets the parent's credentials (copy_creds),
+ * a copy of its fd table whose fds name the same open files (dup_fd: one more
+ * reference per fd, so a file lives until both tables close it), and a copy
+ * of its mm (dup_mmap). A parent that does not exist: ESRCH.
+ */
+function fork(s: State, pid: number, parentPid: number): Outcome {
+  const parent = s.processes.get(parentPid);
+  if (!parent) return errno("ESRCH");
+  for (const id of parent.fds.values()) {
+    const f = s.files.get(id);
+    if (f) f.fdRefs = (f.fdRefs ?? 0) + 1;
+  }
+  s.processes.set(pid, { pid, caps: [...parent.caps], fds: new Map(parent.fds), nextFd: parent.nextFd, mm: dupMmap(s, parent) });
+  return ok();
+}
 
 /** do_exit closes the fd table in ascending fd order (close_files). */
 export const processExit: Reducer = (s: State, ev, env): Outcome => {

@@ -13,6 +13,8 @@ export interface VmRegion {
   stride: number;
   /** Page size the mapping was made with (4 KiB, 2 MiB or 1 GiB): what GUP and huge-page IOVA alignment see. */
   pageSize: number;
+  /** MAP_SHARED: a forked child maps the same frames (dup_mmap shares them); private memory is copied. */
+  shared?: boolean;
 }
 
 export interface ProcessState {
