@@ -39,14 +39,7 @@ struct test_cmd {
   uint32_t last;
 };
 
-static int failed;
-#define CHECK(cond, what)                                                                              \
-  do {                                                                                                 \
-    if (!(cond)) {                                                                                     \
-      failed++;                                                                                        \
-      fprintf(stderr, "FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, what, errno, strerror(errno)); \
-    }                                                                                                  \
-  } while (0)
+#include "check.h"
 
 static int map(int fd, uint32_t ioas, void *va, uint64_t len, uint64_t iova) {
   struct iommu_ioas_map m = {.size = sizeof m, .flags = MAP_FLAGS, .ioas_id = ioas, .user_va = (uintptr_t)va, .length = len, .iova = iova};

@@ -35,16 +35,7 @@ struct iommu_ioas_map { uint32_t size, flags, ioas_id, __reserved; uint64_t user
 struct iommu_ioas_unmap { uint32_t size, ioas_id; uint64_t iova, length; };
 struct iommu_ioas_map_file { uint32_t size, flags, ioas_id; int32_t fd; uint64_t start, length, iova; };
 
-static int failed;
-#define CHECK(cond, what)                                                                                                             \
-  do {                                                                                                                                \
-    if (!(cond)) {                                                                                                                    \
-      failed++;                                                                                                                       \
-      fprintf(stderr, "FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, what, errno, strerror(errno));                            \
-    }                                                                                                                                 \
-  } while (0)
-/* ioctl fails with exactly this errno */
-#define FAILS(call, e, what) CHECK((call) == -1 && errno == (e), what)
+#include "check.h"
 
 static uint32_t ioas_alloc(int fd) {
   struct iommu_ioas_alloc a = {.size = sizeof a};

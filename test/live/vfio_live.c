@@ -30,15 +30,7 @@ struct vfio_device_bind_iommufd { uint32_t argsz, flags; int32_t iommufd; uint32
 struct vfio_device_attach_iommufd_pt { uint32_t argsz, flags, pt_id, pasid; };
 struct vfio_device_detach_iommufd_pt { uint32_t argsz, flags, pasid; };
 
-static int failed;
-#define CHECK(cond, what)                                                                                                  \
-  do {                                                                                                                     \
-    if (!(cond)) {                                                                                                         \
-      failed++;                                                                                                            \
-      fprintf(stderr, "FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, what, errno, strerror(errno));                 \
-    }                                                                                                                      \
-  } while (0)
-#define FAILS(call, e, what) CHECK((call) == -1 && errno == (e), what)
+#include "check.h"
 
 static uint32_t ioas_alloc(int fd) {
   struct iommu_ioas_alloc a = {.size = sizeof a};

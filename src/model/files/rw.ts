@@ -26,25 +26,23 @@ function fileOf(s: State, pid: number, fd: number) {
   return p && file ? { p, file } : undefined;
 }
 
-/** vfs_read: EBADF without the fd, EINVAL without ->read (FMODE_CAN_READ); count clamped to MAX_RW_COUNT. */
-export const read: Reducer = (s, ev, env) => {
-  const f = fileOf(s, ev.pid as number, ev.fd as number);
-  if (!f) return s.processes.has(ev.pid as number) ? errno("EBADF") : errno("ESRCH");
-  const op = env.fops[f.file.kind].read;
-  if (!op) return errno("EINVAL");
-  const count = ev.count as bigint;
-  return op(s, f.p, f.file, ev.va as bigint, count > MAX_RW_COUNT ? MAX_RW_COUNT : count, ev);
-};
+/**
+ * vfs_read / vfs_write: EBADF without the fd, EINVAL without the file's ->read or
+ * ->write (FMODE_CAN_READ / FMODE_CAN_WRITE); count clamped to MAX_RW_COUNT.
+ */
+function vfsRw(which: "read" | "write"): Reducer {
+  return (s, ev, env) => {
+    const f = fileOf(s, ev.pid as number, ev.fd as number);
+    if (!f) return s.processes.has(ev.pid as number) ? errno("EBADF") : errno("ESRCH");
+    const op = env.fops[f.file.kind][which];
+    if (!op) return errno("EINVAL");
+    const count = ev.count as bigint;
+    return op(s, f.p, f.file, ev.va as bigint, count > MAX_RW_COUNT ? MAX_RW_COUNT : count, ev);
+  };
+}
 
-/** vfs_write: EBADF without the fd, EINVAL without ->write (FMODE_CAN_WRITE); count clamped to MAX_RW_COUNT. */
-export const write: Reducer = (s, ev, env) => {
-  const f = fileOf(s, ev.pid as number, ev.fd as number);
-  if (!f) return s.processes.has(ev.pid as number) ? errno("EBADF") : errno("ESRCH");
-  const op = env.fops[f.file.kind].write;
-  if (!op) return errno("EINVAL");
-  const count = ev.count as bigint;
-  return op(s, f.p, f.file, ev.va as bigint, count > MAX_RW_COUNT ? MAX_RW_COUNT : count, ev);
-};
+export const read: Reducer = vfsRw("read");
+export const write: Reducer = vfsRw("write");
 
 /** vfs_poll: the file's ->poll mask as `ret`, DEFAULT_POLLMASK without one (do_pollfd filters it by the events asked). */
 export const poll: Reducer = (s, ev, env) => {
