@@ -8,6 +8,7 @@ import type { FileOps } from "./framework.ts";
 import { iommufdFopsIoctl, noIoctl, vfioDeviceFopsUnlIoctl, vfioFopsUnlIoctl, vfioGroupFopsUnlIoctl } from "./ioctl/dispatch.ts";
 import { EVENTQ_FOPS } from "./iommufd/eventq.ts";
 import { IOMMUFD_FOPS } from "./iommufd/main.ts";
+import { STACCESS_FOPS } from "./iommufd/selftest_access.ts";
 import { VFIO_DEVICE_FOPS } from "./vfio/cdev.ts";
 import { VFIO_CONTAINER_FOPS } from "./vfio/container.ts";
 import { DMABUF_FOPS } from "./vfio/dmabuf.ts";
@@ -27,4 +28,6 @@ export const FILE_OPS: Readonly<Record<FileKind, FileOps>> = {
   veventq: { ...EVENTQ_FOPS, ioctl: noIoctl },
   // a dma-buf exported by vfio-pci (dma_buf_fops)
   dmabuf: { ...DMABUF_FOPS, ioctl: noIoctl },
+  // the selftest's access file (iommfd_test_staccess_fops)
+  staccess: { ...STACCESS_FOPS, ioctl: noIoctl },
 };

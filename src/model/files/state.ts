@@ -6,9 +6,10 @@
  * The kind of an open file: it decides the file's operations (src/model/fops.ts).
  * "fault" and "veventq" are the anonymous-inode files iommufd hands out for
  * IOMMU_FAULT_QUEUE_ALLOC and IOMMU_VEVENTQ_ALLOC (read/write/poll only: no
- * ioctl); "dmabuf" is a dma-buf file (VFIO_DEVICE_FEATURE_DMA_BUF).
+ * ioctl); "dmabuf" is a dma-buf file (VFIO_DEVICE_FEATURE_DMA_BUF); "staccess" is the
+ * selftest's access file (IOMMU_TEST_OP_CREATE_ACCESS, whose release destroys the access).
  */
-export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf";
+export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf" | "staccess";
 
 export interface OpenFile {
   id: number;
@@ -29,7 +30,7 @@ export interface OpenFile {
   kernelRefs?: number;
   /** The fd was closed while kernel references remained: the file lives on until filePut drops the last. */
   closed?: boolean;
-  /** fault / veventq files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */
+  /** fault / veventq / staccess files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */
   ctxFileId?: number;
   objectId?: number;
 }
