@@ -8,11 +8,12 @@ import { PAGE_SIZE } from "../model/memory/state.ts";
 import type { Outcome, OutValue } from "../model/outcome.ts";
 import { regionAt } from "../model/process/state.ts";
 import { copyFromUser } from "../model/uaccess/copy.ts";
+import { pinnedTouched } from "../model/uaccess/pinned.ts";
 import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
-import { FD_MEMBERS, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
+import { fdMembers, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
 import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 import { Conn, ShimServer } from "./shim_server.ts";
@@ -128,6 +129,9 @@ export class LiveServer extends ShimServer {
         if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
         raw.argHex = hex(bytes);
         for (const m of pointerRanges(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
+        // Memory the call reaches through pinned pages (the caller's own; another process's is not re-read).
+        for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, bytes))
+          if (t.pid === c.pid && t.len <= MAX_COPY) mirrored.push(await this.mirror(c, { va: t.va, len: t.len, dir: t.write ? "inout" : "in" }));
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
     else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
@@ -148,7 +152,7 @@ export class LiveServer extends ShimServer {
    */
   private fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): string | undefined {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const name of FD_MEMBERS[struct.name] ?? []) {
+    for (const name of fdMembers(struct, bytes)) {
       const f = struct.byName.get(name)!;
       if (f.offset + 4 > bytes.length) continue;
       const real = view.getInt32(f.offset, true);
@@ -222,10 +226,10 @@ export class LiveServer extends ShimServer {
     const fields: Record<string, FieldValue> = {};
     for (const [k, v] of Object.entries(decodeStruct(struct, bytes))) fields[k] = v as FieldValue;
     let changed = false;
-    const fdMembers = FD_MEMBERS[struct.name] ?? [];
+    const fds = fdMembers(struct, bytes);
     for (const [k, v] of Object.entries(out)) {
       const f = struct.byName.get(k);
-      if (!f || fdMembers.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
+      if (!f || fds.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
       if (Array.isArray(v) !== (f.count !== undefined)) continue; // an inline reply (allowed_iovas): the memory carries it
       // An fd the model installed (out_fault_fd, ...) is a placeholder fd in the caller.
       const value = /_fd$/.test(f.name) && typeof v === "number" ? await this.newFd(c, v) : v;

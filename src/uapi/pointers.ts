@@ -3,8 +3,8 @@
 // touch, and in which direction. One definition for every tool that moves the
 // caller's memory (live mode reads and writes it through the shim).
 
-import type { Decoded, StructDef } from "./layout.ts";
-import { IOMMU_TEST_OPS, iommu_iova_range } from "./iommufd.ts";
+import { decodeStruct, type Decoded, type StructDef } from "./layout.ts";
+import { IOMMU_TEST_OPS, iommu_iova_range, MOCK_ACCESS_RW_WRITE } from "./iommufd.ts";
 
 /**
  * in: the kernel reads the bytes (copy_from_user); out: it writes them
@@ -65,18 +65,42 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
     { member: "check_map.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_MAP ? u(m["check_map.length"]) : 0n), dir: "pin" },
     // iommufd_test_dirty: copy_from_user of one bit per page_size unit.
     { member: "dirty.uptr", length: testDirtyBytes, dir: "in" },
+    // iommufd_test_access_pages: iommufd_test_check_pages looks up each page under uptr (get_user_pages_fast).
+    { member: "access_pages.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.ACCESS_PAGES ? u(m["access_pages.length"]) : 0n), dir: "pin" },
+    // iommufd_test_access_rw: a write copies the buffer in (copy_from_user), a read copies it out (copy_to_user).
+    { member: "access_rw.uptr", length: (m) => (accessRw(m) && Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE ? u(m["access_rw.length"]) : 0n), dir: "in" },
+    { member: "access_rw.uptr", length: (m) => (accessRw(m) && !(Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE) ? u(m["access_rw.length"]) : 0n), dir: "out" },
   ],
 };
+
+function accessRw(m: Decoded): boolean {
+  return m.op === IOMMU_TEST_OPS.ACCESS_RW;
+}
 
 export function pointerMembers(def: StructDef): readonly PointerMember[] {
   return POINTER_MEMBERS[def.name] ?? [];
 }
 
+/** A member naming a caller's fd: in every call with the struct, or only where `when` holds (a union member, one op's). */
+export type FdMember = string | { readonly member: string; readonly when: (m: Decoded) => boolean };
+
+/** The selftest ops whose `id` is the access's fd (iommufd_access_get: fget(cmd->id)). */
+const ACCESS_FD_OPS = [IOMMU_TEST_OPS.ACCESS_PAGES, IOMMU_TEST_OPS.ACCESS_RW, IOMMU_TEST_OPS.DESTROY_ACCESS_PAGES, IOMMU_TEST_OPS.ACCESS_REPLACE_IOAS];
+
 /**
  * Members that name one of the caller's fds (fdget in the kernel): a tool that
  * renumbers fds translates them. By struct name.
  */
-export const FD_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+export const FD_MEMBERS: Readonly<Record<string, readonly FdMember[]>> = {
   vfio_device_bind_iommufd: ["iommufd"],
   iommu_ioas_map_file: ["fd"],
+  iommu_test_cmd: [{ member: "id", when: (m) => ACCESS_FD_OPS.includes(m.op as number) }],
 };
+
+/** The fd members of this call's struct (the caller's bytes; short ones read as zero past their end). */
+export function fdMembers(def: StructDef, bytes: Uint8Array): string[] {
+  const list = FD_MEMBERS[def.name] ?? [];
+  if (list.every((f) => typeof f === "string")) return list as string[];
+  const m = decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0));
+  return list.flatMap((f) => (typeof f === "string" ? [f] : f.when(m) ? [f.member] : []));
+}
