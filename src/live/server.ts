@@ -8,12 +8,12 @@ import { PAGE_SIZE } from "../model/memory/state.ts";
 import type { Outcome, OutValue } from "../model/outcome.ts";
 import { regionAt } from "../model/process/state.ts";
 import { copyFromUser } from "../model/uaccess/copy.ts";
-import { pinnedTouched } from "../model/uaccess/pinned.ts";
+import { PINNED_TOUCH, pinnedTouched } from "../model/uaccess/pinned.ts";
 import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
-import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
-import { fdMembers, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
+import { type Decoded, decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
+import { decodePadded, fdMembers, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
 import { type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 import { Conn, ShimServer } from "./shim_server.ts";
@@ -121,25 +121,31 @@ export class LiveServer extends ShimServer {
     const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
     const struct = def?.arg.kind === "struct" ? def.arg.struct : undefined;
     const mirrored: Mirrored[] = [];
+    let decoded: Decoded | undefined;
     if (def?.arg.kind === "struct") {
       if (call.bytes && call.arg !== 0n) {
         // The event's copy of the struct carries model fds; the caller's bytes stay as they are.
         const bytes = Uint8Array.from(call.bytes);
-        const unknownFd = this.fdsToModel(c, def.arg.struct, bytes);
+        decoded = decodePadded(def.arg.struct, call.bytes);
+        const unknownFd = this.fdsToModel(c, def.arg.struct, bytes, decoded);
         if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
         raw.argHex = hex(bytes);
-        for (const m of pointerRanges(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
+        for (const m of pointerRanges(def.arg.struct, call.bytes, decoded)) mirrored.push(await this.mirror(c, m));
         // Memory the call reaches through pinned pages (the caller's own; another process's is not re-read).
-        for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, bytes))
-          if (t.pid === c.pid && t.len <= MAX_COPY) mirrored.push(await this.mirror(c, { va: t.va, len: t.len, dir: t.write ? "inout" : "in" }));
+        if (PINNED_TOUCH[def.arg.struct.name]) {
+          const modelFds = { ...decoded };
+          for (const n of fdMembers(def.arg.struct, bytes, decoded)) modelFds[n] = new DataView(bytes.buffer).getInt32(def.arg.struct.byName.get(n)!.offset, true);
+          for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, modelFds))
+            if (t.pid === c.pid && t.len <= MAX_COPY) mirrored.push(await this.mirror(c, { va: t.va, len: t.len, dir: t.write ? "inout" : "in" }));
+        }
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
     else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
     const out = s.fold(raw);
     if (isUnmodelled(out)) return this.enosys(`${name}: ${out.why}`);
     // What the kernel wrote back: the struct (on an error too, when the outcome carries it), then pointed-to output.
-    if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out);
-    for (const m of mirrored) if (m.before) await this.writeBack(c, m);
+    if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out, decoded);
+    for (const m of mirrored) if (m.before || (m.dir === "fill" && !out.errno)) await this.writeBack(c, m);
     if (out.errno) return -errnoOf(out);
     if (out.fd !== undefined) return this.newFd(c, out.fd);
     return out.ret ?? 0;
@@ -150,9 +156,9 @@ export class LiveServer extends ShimServer {
    * (writeStruct never writes these members back). A caller fd the model does not
    * know (a memfd: memfd_create is not intercepted) cannot be passed: its reason.
    */
-  private fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): string | undefined {
+  private fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array, decoded: Decoded): string | undefined {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const name of fdMembers(struct, bytes)) {
+    for (const name of fdMembers(struct, bytes, decoded)) {
       const f = struct.byName.get(name)!;
       if (f.offset + 4 > bytes.length) continue;
       const real = view.getInt32(f.offset, true);
@@ -196,7 +202,8 @@ export class LiveServer extends ShimServer {
       }
       i = j;
     }
-    if (m.dir === "pin") return { va: m.va, len: Number(m.len), dir: m.dir };
+    // Pinned pages are not read; a range the call fills is written whole after it (writeBack), never read.
+    if (m.dir === "pin" || m.dir === "fill") return { va: m.va, len: Number(m.len), dir: m.dir };
     const len = Number(m.len);
     const r = await c.request(readReq(m.va, len));
     // A range partly unmapped: the kernel's copy faults; nothing to mirror or write back.
@@ -208,10 +215,11 @@ export class LiveServer extends ShimServer {
     return { va: m.va, len, dir: m.dir, ...(m.dir === "in" ? {} : { before: new Uint8Array(r.data) }) };
   }
 
-  /** copy_to_user of pointed-to output: the bytes the model changed go back to the caller. */
+  /** copy_to_user of pointed-to output: the bytes the model changed go back to the caller (a filled range: all of them). */
   private async writeBack(c: Conn, m: Mirrored): Promise<void> {
     const p = this.session.state.processes.get(c.pid);
     const after = p && copyFromUser(this.session.state, p, m.va, m.len);
+    if (after && m.dir === "fill") return void (await c.request(writeReq(m.va, after)));
     if (!after || !m.before) return;
     let lo = 0;
     while (lo < m.len && after[lo] === m.before[lo]) lo++;
@@ -222,11 +230,11 @@ export class LiveServer extends ShimServer {
   }
 
   /** The out-struct: the caller's struct with the members the kernel set, at most the caller's size (iommufd_ucmd_respond). */
-  private async writeStruct(c: Conn, va: bigint, struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>): Promise<void> {
+  private async writeStruct(c: Conn, va: bigint, struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>, decoded?: Decoded): Promise<void> {
     const fields: Record<string, FieldValue> = {};
     for (const [k, v] of Object.entries(decodeStruct(struct, bytes))) fields[k] = v as FieldValue;
     let changed = false;
-    const fds = fdMembers(struct, bytes);
+    const fds = fdMembers(struct, bytes, decoded);
     for (const [k, v] of Object.entries(out)) {
       const f = struct.byName.get(k);
       if (!f || fds.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
@@ -264,8 +272,9 @@ export function commandOf(kind: string | undefined, number: number): UapiCommand
 }
 
 /** The pointer members of the caller's struct (within its size) and the ranges behind them. */
-export function pointerRanges(struct: StructDef, bytes: Uint8Array): { va: bigint; len: bigint; dir: PointerDir }[] {
-  const m = decodeStruct(struct, bytes.length >= struct.size ? bytes : Uint8Array.from({ length: struct.size }, (_, i) => bytes[i] ?? 0));
+export function pointerRanges(struct: StructDef, bytes: Uint8Array, decoded?: Decoded): { va: bigint; len: bigint; dir: PointerDir }[] {
+  if (pointerMembers(struct).length === 0) return [];
+  const m = decoded ?? decodePadded(struct, bytes);
   const out: { va: bigint; len: bigint; dir: PointerDir }[] = [];
   for (const p of pointerMembers(struct)) {
     const f = struct.byName.get(p.member)!;

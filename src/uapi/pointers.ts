@@ -8,11 +8,13 @@ import { IOMMU_TEST_OPS, iommu_iova_range, MOCK_ACCESS_RW_WRITE } from "./iommuf
 
 /**
  * in: the kernel reads the bytes (copy_from_user); out: it writes them
- * (copy_to_user); inout: both; pin: it pins the pages (pin_user_pages), which
- * must be mapped, and reads their contents only when a device or an access
- * object touches them.
+ * (copy_to_user); inout: both; fill: it writes every byte when the call
+ * succeeds and none when it fails (one copy_to_user of a whole kernel buffer
+ * as the call's last step), so a tool need not read them first; pin: it pins
+ * the pages (pin_user_pages), which must be mapped, and reads their contents
+ * only when a device or an access object touches them.
  */
-export type PointerDir = "in" | "out" | "inout" | "pin";
+export type PointerDir = "in" | "out" | "inout" | "fill" | "pin";
 
 export interface PointerMember {
   /** The member holding the address. */
@@ -67,14 +69,19 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
     { member: "dirty.uptr", length: testDirtyBytes, dir: "in" },
     // iommufd_test_access_pages: iommufd_test_check_pages looks up each page under uptr (get_user_pages_fast).
     { member: "access_pages.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.ACCESS_PAGES ? u(m["access_pages.length"]) : 0n), dir: "pin" },
-    // iommufd_test_access_rw: a write copies the buffer in (copy_from_user), a read copies it out (copy_to_user).
+    // iommufd_test_access_rw: a write copies the buffer in (copy_from_user), a read copies all of it out last (copy_to_user).
     { member: "access_rw.uptr", length: (m) => (accessRw(m) && Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE ? u(m["access_rw.length"]) : 0n), dir: "in" },
-    { member: "access_rw.uptr", length: (m) => (accessRw(m) && !(Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE) ? u(m["access_rw.length"]) : 0n), dir: "out" },
+    { member: "access_rw.uptr", length: (m) => (accessRw(m) && !(Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE) ? u(m["access_rw.length"]) : 0n), dir: "fill" },
   ],
 };
 
 function accessRw(m: Decoded): boolean {
   return m.op === IOMMU_TEST_OPS.ACCESS_RW;
+}
+
+/** The struct as the kernel copies it in: bytes past a short caller's size read as zero. */
+export function decodePadded(def: StructDef, bytes: Uint8Array): Decoded {
+  return decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0));
 }
 
 export function pointerMembers(def: StructDef): readonly PointerMember[] {
@@ -97,10 +104,10 @@ export const FD_MEMBERS: Readonly<Record<string, readonly FdMember[]>> = {
   iommu_test_cmd: [{ member: "id", when: (m) => ACCESS_FD_OPS.includes(m.op as number) }],
 };
 
-/** The fd members of this call's struct (the caller's bytes; short ones read as zero past their end). */
-export function fdMembers(def: StructDef, bytes: Uint8Array): string[] {
+/** The fd members of this call's struct (the caller's bytes, short ones read as zero past their end; or the struct decoded so). */
+export function fdMembers(def: StructDef, bytes: Uint8Array, decoded?: Decoded): string[] {
   const list = FD_MEMBERS[def.name] ?? [];
   if (list.every((f) => typeof f === "string")) return list as string[];
-  const m = decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0));
+  const m = decoded ?? decodePadded(def, bytes);
   return list.flatMap((f) => (typeof f === "string" ? [f] : f.when(m) ? [f.member] : []));
 }

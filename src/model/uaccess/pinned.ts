@@ -7,7 +7,7 @@
 // writes back what the call changed (docs/live.md "Memory").
 
 import { IOMMU_TEST_OPS } from "../../uapi/iommufd.ts";
-import { decodeStruct, type Decoded, type StructDef } from "../../uapi/layout.ts";
+import type { Decoded, StructDef } from "../../uapi/layout.ts";
 import { accessRwTouched } from "../iommufd/selftest_access.ts";
 import type { State } from "../state.ts";
 
@@ -28,9 +28,7 @@ export const PINNED_TOUCH: Readonly<Record<string, (s: State, pid: number, m: De
       : [],
 };
 
-/** The touched ranges of one call: its struct as the kernel copies it (short: zero past the caller's size). */
-export function pinnedTouched(s: State, pid: number, def: StructDef, bytes: Uint8Array): TouchedRange[] {
-  const f = PINNED_TOUCH[def.name];
-  if (!f) return [];
-  return f(s, pid, decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0)));
+/** The touched ranges of one call, from its struct as the kernel copies it (src/uapi/pointers.ts decodePadded), fds the model's. */
+export function pinnedTouched(s: State, pid: number, def: StructDef, m: Decoded): TouchedRange[] {
+  return PINNED_TOUCH[def.name]?.(s, pid, m) ?? [];
 }
