@@ -143,7 +143,8 @@ export class RecordServer extends ShimServer {
         const r = await c.request(readReq(m.va, Number(m.len)));
         const before = r.status === 0 ? Buffer.from(r.data) : undefined;
         // copy_from_user reads these bytes: the caller's memory as it was.
-        if (before && (m.dir === "in" || m.dir === "inout")) pre.push({ op: "mem.write", pid: p.pid, va: h64(m.va), hex: before.toString("hex"), expect: { ok: true } });
+        if (before && (m.dir === "in" || m.dir === "inout"))
+          pre.push({ op: "mem.write", pid: p.pid, va: h64(m.va), hex: before.toString("hex"), expect: { ok: true } });
         ranges.push({ va: m.va, len: Number(m.len), dir: m.dir, before });
       }
     } else if (def?.arg.kind === "struct") ev.arg = null;

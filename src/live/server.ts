@@ -134,7 +134,8 @@ export class LiveServer extends ShimServer {
         // Memory the call reaches through pinned pages (the caller's own; another process's is not re-read).
         if (PINNED_TOUCH[def.arg.struct.name]) {
           const modelFds = { ...decoded };
-          for (const n of fdMembers(def.arg.struct, bytes, decoded)) modelFds[n] = new DataView(bytes.buffer).getInt32(def.arg.struct.byName.get(n)!.offset, true);
+          for (const n of fdMembers(def.arg.struct, bytes, decoded))
+            modelFds[n] = new DataView(bytes.buffer).getInt32(def.arg.struct.byName.get(n)!.offset, true);
           for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, modelFds))
             if (t.pid === c.pid && t.len <= MAX_COPY) mirrored.push(await this.mirror(c, { va: t.va, len: t.len, dir: t.write ? "inout" : "in" }));
         }

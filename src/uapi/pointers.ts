@@ -70,8 +70,16 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
     // iommufd_test_access_pages: iommufd_test_check_pages looks up each page under uptr (get_user_pages_fast).
     { member: "access_pages.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.ACCESS_PAGES ? u(m["access_pages.length"]) : 0n), dir: "pin" },
     // iommufd_test_access_rw: a write copies the buffer in (copy_from_user), a read copies all of it out last (copy_to_user).
-    { member: "access_rw.uptr", length: (m) => (accessRw(m) && Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE ? u(m["access_rw.length"]) : 0n), dir: "in" },
-    { member: "access_rw.uptr", length: (m) => (accessRw(m) && !(Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE) ? u(m["access_rw.length"]) : 0n), dir: "fill" },
+    {
+      member: "access_rw.uptr",
+      length: (m) => (accessRw(m) && Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE ? u(m["access_rw.length"]) : 0n),
+      dir: "in",
+    },
+    {
+      member: "access_rw.uptr",
+      length: (m) => (accessRw(m) && !(Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE) ? u(m["access_rw.length"]) : 0n),
+      dir: "fill",
+    },
   ],
 };
 

@@ -93,8 +93,7 @@ function accessOpsUnmap(s: State, ctx: IommufdCtx, access: Access, iova: bigint,
  * unpins its items there.
  */
 export function iommufdAccessNotifyUnmap(s: State, ctx: IommufdCtx, ioas: Ioas, iova: bigint, length: bigint): void {
-  for (const o of [...ctx.objects.values()])
-    if (o.type === "access" && o.ioasId === ioas.id && !o.internal) accessOpsUnmap(s, ctx, o, iova, length);
+  for (const o of [...ctx.objects.values()]) if (o.type === "access" && o.ioasId === ioas.id && !o.internal) accessOpsUnmap(s, ctx, o, iova, length);
 }
 
 /** The area holding `cur` when it starts there or earlier (iopt_for_each_contig_area's next step), else undefined: a hole. */

@@ -103,7 +103,14 @@ export function accessReplaceIoas(s: State, call: IoctlCall): Outcome {
  * its page) must be mapped (get_user_pages_fast: EFAULT) and be the page pinned
  * for it (EBADE).
  */
-function checkPages(s: State, pid: number, uptr: bigint, iova: bigint, length: bigint, runs: { iova: bigint; pa: bigint; length: bigint }[]): string | undefined {
+function checkPages(
+  s: State,
+  pid: number,
+  uptr: bigint,
+  iova: bigint,
+  length: bigint,
+  runs: { iova: bigint; pa: bigint; length: bigint }[],
+): string | undefined {
   const down = iova - (iova % PAGE);
   const npages = (iova + length + PAGE - 1n) / PAGE - down / PAGE;
   const start = uptr - (iova - down);
@@ -197,7 +204,14 @@ export function accessRw(s: State, call: IoctlCall): Outcome | SimulatorFault {
  * ranges), resolved from the state before the call, with whether the call
  * writes it: what a live server must read first and write back after.
  */
-export function accessRwTouched(s: State, pid: number, fd: number, iova: bigint, length: bigint, flags: number): { pid: number; va: bigint; len: bigint; write: boolean }[] {
+export function accessRwTouched(
+  s: State,
+  pid: number,
+  fd: number,
+  iova: bigint,
+  length: bigint,
+  flags: number,
+): { pid: number; va: bigint; len: bigint; write: boolean }[] {
   const id = s.processes.get(pid)?.fds.get(fd);
   const file = id === undefined ? undefined : s.files.get(id);
   if (file?.kind !== "staccess" || length > MAX_LENGTH) return [];
