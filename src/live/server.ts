@@ -130,15 +130,20 @@ export class LiveServer extends ShimServer {
         const unknownFd = this.fdsToModel(c, def.arg.struct, bytes, decoded);
         if (unknownFd) return this.enosys(`${name}: ${unknownFd}`);
         raw.argHex = hex(bytes);
-        for (const m of pointerRanges(def.arg.struct, call.bytes, decoded)) mirrored.push(await this.mirror(c, m));
+        const ranges = pointerRanges(def.arg.struct, call.bytes, decoded);
         // Memory the call reaches through pinned pages (the caller's own; another process's is not re-read).
         if (PINNED_TOUCH[def.arg.struct.name]) {
           const modelFds = { ...decoded };
           for (const n of fdMembers(def.arg.struct, bytes, decoded))
             modelFds[n] = new DataView(bytes.buffer).getInt32(def.arg.struct.byName.get(n)!.offset, true);
           for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, modelFds))
-            if (t.pid === c.pid && t.len <= MAX_COPY) mirrored.push(await this.mirror(c, { va: t.va, len: t.len, dir: t.write ? "inout" : "in" }));
+            if (t.pid === c.pid && t.len <= MAX_COPY) ranges.push({ va: t.va, len: t.len, dir: t.write ? "inout" : "in" });
         }
+        for (const m of ranges) await this.mapRange(c, m);
+        // Every READ goes out at once (the shim answers in order), then each is mirrored in turn.
+        const reads = ranges.map((m) => (m.dir === "pin" || m.dir === "fill" ? undefined : c.request(readReq(m.va, Number(m.len)))));
+        for (const r of reads) r?.catch(() => {});
+        for (let i = 0; i < ranges.length; i++) mirrored.push(await this.mirror(c, ranges[i]!, reads[i]));
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
     else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
@@ -146,7 +151,7 @@ export class LiveServer extends ShimServer {
     if (isUnmodelled(out)) return this.enosys(`${name}: ${out.why}`);
     // What the kernel wrote back: the struct (on an error too, when the outcome carries it), then pointed-to output.
     if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out, decoded);
-    for (const m of mirrored) if (m.before || (m.dir === "fill" && !out.errno)) await this.writeBack(c, m);
+    for (const m of mirrored) if (m.before || (m.dir === "fill" && !out.errno)) this.writeBack(c, m);
     if (out.errno) return -errnoOf(out);
     if (out.fd !== undefined) return this.newFd(c, out.fd);
     return out.ret ?? 0;
@@ -173,11 +178,9 @@ export class LiveServer extends ShimServer {
   /**
    * Make the caller's range known to the model before the call: the pages
    * the caller has mapped and the model not yet become mem.map events (pages
-   * the caller has not mapped stay unmapped: the kernel's copy or pin faults),
-   * and for a range the kernel reads or writes, the caller's current bytes a
-   * mem.write where the model's differ.
+   * the caller has not mapped stay unmapped: the kernel's copy or pin faults).
    */
-  private async mirror(c: Conn, m: { va: bigint; len: bigint; dir: PointerDir }): Promise<Mirrored> {
+  private async mapRange(c: Conn, m: { va: bigint; len: bigint; dir: PointerDir }): Promise<void> {
     const first = m.va - (m.va % PAGE);
     const end = m.va + m.len;
     const pages = Number((end - first + PAGE - 1n) / PAGE);
@@ -203,10 +206,18 @@ export class LiveServer extends ShimServer {
       }
       i = j;
     }
+  }
+
+  /** The caller's bytes of a range (its READ, already sent) against the model's: a mem.write where they differ. */
+  private async mirror(
+    c: Conn,
+    m: { va: bigint; len: bigint; dir: PointerDir },
+    read: Promise<{ status: number; data: Buffer }> | undefined,
+  ): Promise<Mirrored> {
     // Pinned pages are not read; a range the call fills is written whole after it (writeBack), never read.
-    if (m.dir === "pin" || m.dir === "fill") return { va: m.va, len: Number(m.len), dir: m.dir };
     const len = Number(m.len);
-    const r = await c.request(readReq(m.va, len));
+    if (!read) return { va: m.va, len, dir: m.dir };
+    const r = await read;
     // A range partly unmapped: the kernel's copy faults; nothing to mirror or write back.
     if (r.status !== 0) return { va: m.va, len, dir: m.dir };
     const p = this.session.state.processes.get(c.pid)!;
@@ -217,17 +228,17 @@ export class LiveServer extends ShimServer {
   }
 
   /** copy_to_user of pointed-to output: the bytes the model changed go back to the caller (a filled range: all of them). */
-  private async writeBack(c: Conn, m: Mirrored): Promise<void> {
+  private writeBack(c: Conn, m: Mirrored): void {
     const p = this.session.state.processes.get(c.pid);
     const after = p && copyFromUser(this.session.state, p, m.va, m.len);
-    if (after && m.dir === "fill") return void (await c.request(writeReq(m.va, after)));
+    if (after && m.dir === "fill") return c.post(writeReq(m.va, after));
     if (!after || !m.before) return;
     let lo = 0;
     while (lo < m.len && after[lo] === m.before[lo]) lo++;
     if (lo === m.len) return;
     let hi = m.len;
     while (after[hi - 1] === m.before[hi - 1]) hi--;
-    await c.request(writeReq(m.va + BigInt(lo), after.subarray(lo, hi)));
+    c.post(writeReq(m.va + BigInt(lo), after.subarray(lo, hi)));
   }
 
   /** The out-struct: the caller's struct with the members the kernel set, at most the caller's size (iommufd_ucmd_respond). */
@@ -252,7 +263,7 @@ export class LiveServer extends ShimServer {
     const enc = struct.fields.some((f, i) => i > 0 && f.offset < struct.fields[i - 1]!.offset + struct.fields[i - 1]!.size)
       ? patchMembers(struct, bytes, out, fields).subarray(0, n)
       : encodeStruct(struct, fields).subarray(0, n);
-    if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) await c.request(writeReq(va, enc));
+    if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) c.post(writeReq(va, enc));
   }
 
   /** A placeholder fd in the caller for a model fd. */
