@@ -9,7 +9,7 @@
 import { PAGE_SIZE } from "../model/memory/state.ts";
 import { errnoName } from "../uapi/errno.ts";
 import { decodeStruct, type StructDef } from "../uapi/layout.ts";
-import { fdMembersOfBytes, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
+import { fdMembers, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
 import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame } from "./protocol.ts";
 import { commandOf, pointerRanges } from "./server.ts";
 import { type Conn, ShimServer } from "./shim_server.ts";
@@ -166,7 +166,8 @@ export class RecordServer extends ShimServer {
         const r = await c.request(readReq(m.va, Number(m.len)));
         const before = r.status === 0 ? Buffer.from(r.data) : undefined;
         // copy_from_user reads these bytes: the caller's memory as it was.
-        if (before && m.dir !== "out") pre.push({ op: "mem.write", pid: p.pid, va: h64(m.va), hex: before.toString("hex"), expect: { ok: true } });
+        if (before && (m.dir === "in" || m.dir === "inout"))
+          pre.push({ op: "mem.write", pid: p.pid, va: h64(m.va), hex: before.toString("hex"), expect: { ok: true } });
         ranges.push({ va: m.va, len: Number(m.len), dir: m.dir, before });
       }
     } else if (def?.arg.kind === "struct") ev.arg = null;
@@ -201,7 +202,7 @@ export class RecordServer extends ShimServer {
   /** An fd member names the caller's fd: the trace names its own number for it; a caller fd the trace has no file for cannot be written. */
   private fdsToTrace(p: Proc, name: string, struct: StructDef, bytes: Uint8Array): void {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const member of fdMembersOfBytes(struct, bytes)) {
+    for (const member of fdMembers(struct, bytes)) {
       const f = struct.byName.get(member)!;
       if (f.offset + 4 > bytes.length) continue;
       const real = view.getInt32(f.offset, true);
@@ -216,7 +217,7 @@ export class RecordServer extends ShimServer {
     const pad = (b: Uint8Array) => (b.length >= struct.size ? b : Uint8Array.from({ length: struct.size }, (_, i) => b[i] ?? 0));
     const a = decodeStruct(struct, pad(before));
     const b = decodeStruct(struct, pad(after));
-    const skip = new Set([...pointerMembers(struct).map((m) => m.member), ...fdMembersOfBytes(struct, before)]);
+    const skip = new Set([...pointerMembers(struct).map((m) => m.member), ...fdMembers(struct, before)]);
     const out: Record<string, unknown> = {};
     for (const f of struct.fields) {
       if (skip.has(f.name) || f.offset + f.size > before.length) continue;

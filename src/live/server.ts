@@ -8,11 +8,12 @@ import { PAGE_SIZE } from "../model/memory/state.ts";
 import type { Outcome, OutValue } from "../model/outcome.ts";
 import { regionAt, vaToPa } from "../model/process/state.ts";
 import { copyFromUser } from "../model/uaccess/copy.ts";
+import { PINNED_TOUCH, pinnedTouched } from "../model/uaccess/pinned.ts";
 import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
-import { decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
-import { fdMembersOfBytes, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
+import { type Decoded, decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
+import { decodePadded, fdMembers, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
 import { capsOf, type Frame, fdOpenReq, M, OTHER_KINDS, parseIoctl, parseOther, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { mappingContents } from "../model/iommufd/main.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
@@ -193,7 +194,12 @@ export class LiveServer extends ShimServer {
       case "read":
       case "write": {
         const [va, count] = [a[0]!, a[1]!];
-        const m = count > 0n && count <= MAX_COPY ? await this.mirror(c, { va, len: count, dir: name === "read" ? "out" : "in" }) : undefined;
+        const range = { va, len: count, dir: name === "read" ? ("out" as const) : ("in" as const) };
+        let m: Mirrored | undefined;
+        if (count > 0n && count <= MAX_COPY) {
+          await this.mapRange(c, range);
+          m = await this.mirror(c, range, c.request(readReq(va, Number(count))));
+        }
         if (count > MAX_COPY) return this.enosys(`${name} of more than ${MAX_COPY} bytes`);
         const r = await fold({ op: name, pid: c.pid, fd, va: h64(va), count: h64(count) });
         if (m?.before) await this.writeBack(c, m);
@@ -258,13 +264,28 @@ export class LiveServer extends ShimServer {
     const struct = def?.arg.kind === "struct" ? def.arg.struct : undefined;
     const mirrored: Mirrored[] = [];
     let temp: number[] = [];
+    let decoded: Decoded | undefined;
     if (def?.arg.kind === "struct") {
       if (call.bytes && call.arg !== 0n) {
         // The event's copy of the struct carries model fds; the caller's bytes stay as they are.
         const bytes = Uint8Array.from(call.bytes);
-        temp = await this.fdsToModel(c, def.arg.struct, bytes);
+        decoded = decodePadded(def.arg.struct, call.bytes);
+        temp = await this.fdsToModel(c, def.arg.struct, bytes, decoded);
         raw.argHex = hex(bytes);
-        for (const m of pointerRanges(def.arg.struct, call.bytes)) mirrored.push(await this.mirror(c, m));
+        const ranges = pointerRanges(def.arg.struct, call.bytes, decoded);
+        // Memory the call reaches through pinned pages (the caller's own; another process's is not re-read).
+        if (PINNED_TOUCH[def.arg.struct.name]) {
+          const modelFds = { ...decoded };
+          for (const n of fdMembers(def.arg.struct, bytes, decoded))
+            modelFds[n] = new DataView(bytes.buffer).getInt32(def.arg.struct.byName.get(n)!.offset, true);
+          for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, modelFds))
+            if (t.pid === c.pid && t.len <= MAX_COPY) ranges.push({ va: t.va, len: t.len, dir: t.write ? "inout" : "in" });
+        }
+        for (const m of ranges) await this.mapRange(c, m);
+        // Every READ goes out at once (the shim answers in order), then each is mirrored in turn.
+        const reads = ranges.map((m) => (m.dir === "pin" || m.dir === "fill" ? undefined : c.request(readReq(m.va, Number(m.len)))));
+        for (const r of reads) r?.catch(() => {});
+        for (let i = 0; i < ranges.length; i++) mirrored.push(await this.mirror(c, ranges[i]!, reads[i]));
       } else raw.arg = null;
     } else if (def?.arg.kind === "int") raw.arg = h64(call.arg);
     else if (def && def.arg.kind !== "none") return this.enosys(`${name}: a ${def.arg.kind} argument (live mode passes structs and integers)`);
@@ -272,8 +293,8 @@ export class LiveServer extends ShimServer {
     for (const fd of temp) s.fold({ op: "close", pid: c.pid, fd });
     if (isUnmodelled(out)) return this.enosys(`${name}: ${out.why}`);
     // What the kernel wrote back: the struct (on an error too, when the outcome carries it), then pointed-to output.
-    if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out);
-    for (const m of mirrored) if (m.before) await this.writeBack(c, m);
+    if (out.out && struct && call.bytes) await this.writeStruct(c, call.arg, struct, call.bytes, out.out, decoded);
+    for (const m of mirrored) if (m.before || (m.dir === "fill" && !out.errno)) this.writeBack(c, m);
     if (out.errno) return -errnoOf(out);
     if (out.fd !== undefined) return this.newFd(c, out.fd);
     return out.ret ?? 0;
@@ -286,10 +307,10 @@ export class LiveServer extends ShimServer {
    * model does not simulate, closed again after the call: the returned list), one
    * that is not open is -1 (fdget fails: EBADF), so the kernel's order of checks decides.
    */
-  private async fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array): Promise<number[]> {
+  private async fdsToModel(c: Conn, struct: StructDef, bytes: Uint8Array, decoded: Decoded): Promise<number[]> {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const temp: number[] = [];
-    for (const name of fdMembersOfBytes(struct, bytes)) {
+    for (const name of fdMembers(struct, bytes, decoded)) {
       const f = struct.byName.get(name)!;
       if (f.offset + 4 > bytes.length) continue;
       const real = view.getInt32(f.offset, true);
@@ -308,11 +329,9 @@ export class LiveServer extends ShimServer {
   /**
    * Make the caller's range known to the model before the call: the pages
    * the caller has mapped and the model not yet become mem.map events (pages
-   * the caller has not mapped stay unmapped: the kernel's copy or pin faults),
-   * and for a range the kernel reads or writes, the caller's current bytes a
-   * mem.write where the model's differ.
+   * the caller has not mapped stay unmapped: the kernel's copy or pin faults).
    */
-  private async mirror(c: Conn, m: { va: bigint; len: bigint; dir: PointerDir }): Promise<Mirrored> {
+  private async mapRange(c: Conn, m: { va: bigint; len: bigint; dir: PointerDir }): Promise<void> {
     const first = m.va - (m.va % PAGE);
     const end = m.va + m.len;
     const pages = Number((end - first + PAGE - 1n) / PAGE);
@@ -356,9 +375,18 @@ export class LiveServer extends ShimServer {
       }
       i = j;
     }
-    if (m.dir === "pin") return { va: m.va, len: Number(m.len), dir: m.dir };
+  }
+
+  /** The caller's bytes of a range (its READ, already sent) against the model's: a mem.write where they differ. */
+  private async mirror(
+    c: Conn,
+    m: { va: bigint; len: bigint; dir: PointerDir },
+    read: Promise<{ status: number; data: Buffer }> | undefined,
+  ): Promise<Mirrored> {
+    // Pinned pages are not read; a range the call fills is written whole after it (writeBack), never read.
     const len = Number(m.len);
-    const r = await c.request(readReq(m.va, len));
+    if (!read) return { va: m.va, len, dir: m.dir };
+    const r = await read;
     // A range partly unmapped: the kernel's copy faults; nothing to mirror or write back.
     if (r.status !== 0) return { va: m.va, len, dir: m.dir };
     const p = this.session.state.processes.get(c.pid)!;
@@ -368,28 +396,29 @@ export class LiveServer extends ShimServer {
     return { va: m.va, len, dir: m.dir, ...(m.dir === "in" ? {} : { before: new Uint8Array(r.data) }) };
   }
 
-  /** copy_to_user of pointed-to output: the bytes the model changed go back to the caller. */
-  private async writeBack(c: Conn, m: Mirrored): Promise<void> {
+  /** copy_to_user of pointed-to output: the bytes the model changed go back to the caller (a filled range: all of them). */
+  private writeBack(c: Conn, m: Mirrored): void {
     const p = this.session.state.processes.get(c.pid);
     const after = p && copyFromUser(this.session.state, p, m.va, m.len);
+    if (after && m.dir === "fill") return c.post(writeReq(m.va, after));
     if (!after || !m.before) return;
     let lo = 0;
     while (lo < m.len && after[lo] === m.before[lo]) lo++;
     if (lo === m.len) return;
     let hi = m.len;
     while (after[hi - 1] === m.before[hi - 1]) hi--;
-    await c.request(writeReq(m.va + BigInt(lo), after.subarray(lo, hi)));
+    c.post(writeReq(m.va + BigInt(lo), after.subarray(lo, hi)));
   }
 
   /** The out-struct: the caller's struct with the members the kernel set, at most the caller's size (iommufd_ucmd_respond). */
-  private async writeStruct(c: Conn, va: bigint, struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>): Promise<void> {
+  private async writeStruct(c: Conn, va: bigint, struct: StructDef, bytes: Uint8Array, out: Record<string, OutValue>, decoded?: Decoded): Promise<void> {
     const fields: Record<string, FieldValue> = {};
     for (const [k, v] of Object.entries(decodeStruct(struct, bytes))) fields[k] = v as FieldValue;
     let changed = false;
-    const fdMembers = fdMembersOfBytes(struct, bytes);
+    const fds = fdMembers(struct, bytes, decoded);
     for (const [k, v] of Object.entries(out)) {
       const f = struct.byName.get(k);
-      if (!f || fdMembers.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
+      if (!f || fds.includes(f.name) || (typeof v === "object" && v !== null && !Array.isArray(v))) continue;
       if (Array.isArray(v) !== (f.count !== undefined)) continue; // an inline reply (allowed_iovas): the memory carries it
       // An fd the model installed (out_fault_fd, ...) is a placeholder fd in the caller.
       const value = /_fd$/.test(f.name) && typeof v === "number" ? await this.newFd(c, v) : v;
@@ -403,7 +432,7 @@ export class LiveServer extends ShimServer {
     const enc = struct.fields.some((f, i) => i > 0 && f.offset < struct.fields[i - 1]!.offset + struct.fields[i - 1]!.size)
       ? patchMembers(struct, bytes, out, fields).subarray(0, n)
       : encodeStruct(struct, fields).subarray(0, n);
-    if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) await c.request(writeReq(va, enc));
+    if (Buffer.compare(Buffer.from(enc), Buffer.from(bytes.subarray(0, n))) !== 0) c.post(writeReq(va, enc));
   }
 
   /** A placeholder fd in the caller for a model fd. */
@@ -424,8 +453,9 @@ export function commandOf(kind: string | undefined, number: number): UapiCommand
 }
 
 /** The pointer members of the caller's struct (within its size) and the ranges behind them. */
-export function pointerRanges(struct: StructDef, bytes: Uint8Array): { va: bigint; len: bigint; dir: PointerDir }[] {
-  const m = decodeStruct(struct, bytes.length >= struct.size ? bytes : Uint8Array.from({ length: struct.size }, (_, i) => bytes[i] ?? 0));
+export function pointerRanges(struct: StructDef, bytes: Uint8Array, decoded?: Decoded): { va: bigint; len: bigint; dir: PointerDir }[] {
+  if (pointerMembers(struct).length === 0) return [];
+  const m = decoded ?? decodePadded(struct, bytes);
   const out: { va: bigint; len: bigint; dir: PointerDir }[] = [];
   for (const p of pointerMembers(struct)) {
     const f = struct.byName.get(p.member)!;

@@ -13,7 +13,8 @@ export class Conn {
   /** The caller's placeholder fd -> the model's fd, and back. */
   readonly toModel = new Map<number, number>();
   private readonly reader = new FrameReader();
-  private waiter: { resolve: (f: Frame) => void; reject: (e: Error) => void } | undefined;
+  /** The requests sent and not answered yet, in order: the shim answers them one by one, in the order it got them. */
+  private readonly waiters: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
   closed = false;
 
   constructor(
@@ -22,17 +23,14 @@ export class Conn {
   ) {
     sock.on("data", (chunk: Buffer) => {
       for (const f of this.reader.push(chunk)) {
-        if ((f.type === M.REPLY || f.type === M.DONE) && this.waiter) {
-          const w = this.waiter;
-          this.waiter = undefined;
-          w.resolve(f);
-        } else this.onCall(this, f);
+        const w = f.type === M.REPLY || f.type === M.DONE ? this.waiters.shift() : undefined;
+        if (w) w.resolve(f);
+        else this.onCall(this, f);
       }
     });
     sock.on("close", () => {
       this.closed = true;
-      this.waiter?.reject(new Error("the process went away"));
-      this.waiter = undefined;
+      for (const w of this.waiters.splice(0)) w.reject(new Error("the process went away"));
     });
   }
 
@@ -41,13 +39,21 @@ export class Conn {
     return parseReply(await this.exchange(buf));
   }
 
-  /** Send a frame to the shim and wait for the frame that answers it (a REPLY, or record mode's DONE after CALL). */
+  /**
+   * Send a frame to the shim and wait for the frame that answers it (a REPLY, or record mode's DONE after CALL).
+   * Several may be in flight: the shim serves its requests in order (a READ for each pointer range at once).
+   */
   exchange(buf: Buffer): Promise<Frame> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new Error("the process went away"));
-      this.waiter = { resolve, reject };
+      this.waiters.push({ resolve, reject });
       this.sock.write(buf);
     });
+  }
+
+  /** Send a request whose REPLY nobody needs (a WRITE back into the caller): the shim serves it before the RESULT that follows. */
+  post(buf: Buffer): void {
+    this.exchange(buf).catch(() => {});
   }
 
   answer(ret: number | bigint): void {

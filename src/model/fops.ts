@@ -8,6 +8,7 @@ import { notModelled, type FileOps } from "./framework.ts";
 import { iommufdFopsIoctl, noIoctl, vfioDeviceFopsUnlIoctl, vfioFopsUnlIoctl, vfioGroupFopsUnlIoctl } from "./ioctl/dispatch.ts";
 import { FAULT_FOPS, VEVENTQ_FOPS } from "./iommufd/eventq.ts";
 import { IOMMUFD_FOPS } from "./iommufd/main.ts";
+import { STACCESS_FOPS } from "./iommufd/selftest_access.ts";
 import { VFIO_DEVICE_FOPS } from "./vfio/cdev.ts";
 import { VFIO_CONTAINER_FOPS } from "./vfio/container.ts";
 import { DMABUF_FOPS } from "./vfio/dmabuf.ts";
@@ -42,4 +43,6 @@ export const FILE_OPS: Readonly<Record<FileKind, FileOps>> = {
   memfd: { ...MEMFD_FOPS, ioctl: noIoctl },
   // a file the model does not simulate
   other: { ioctl: noIoctl },
+  // the selftest's access file (iommfd_test_staccess_fops)
+  staccess: { ...STACCESS_FOPS, ioctl: noIoctl },
 };

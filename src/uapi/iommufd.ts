@@ -618,6 +618,13 @@ export const IOMMU_TEST_OPS: Readonly<Record<string, number>> = {
 export const MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;
 export const MOCK_FLAGS_DEVICE_PASID = 1 << 2;
 
+/** iommufd_test.h: create_access.flags, access_pages.flags, access_rw.flags. */
+export const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0;
+export const MOCK_FLAGS_ACCESS_WRITE = 1 << 0;
+export const MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
+export const MOCK_ACCESS_RW_WRITE = 1 << 0;
+export const MOCK_ACCESS_RW_SLOW_PATH = 1 << 2;
+
 /**
  * struct iommu_test_cmd: the header, a union at 16 (the members the model answers are
  * laid out; the largest, dirty, ends at 64), then `last` at 64 (IOCTL_OP's minimum size).
@@ -644,6 +651,19 @@ export const iommu_test_cmd = defineStruct("iommu_test_cmd", [
   ["u64", "check_refs.uptr", { at: 24 }],
   ["u32", "check_refs.refs", { at: 32 }],
   ["u32", "memory_limit.limit", { at: 16 }],
+  ["u32", "create_access.out_access_fd", { at: 16 }],
+  ["u32", "create_access.flags", { at: 20 }],
+  ["u32", "destroy_access_pages.access_pages_id", { at: 16 }],
+  ["u32", "access_pages.flags", { at: 16 }],
+  ["u32", "access_pages.out_access_pages_id", { at: 20 }],
+  ["u64", "access_pages.iova", { at: 24 }],
+  ["u64", "access_pages.length", { at: 32 }],
+  ["u64", "access_pages.uptr", { at: 40 }],
+  ["u64", "access_rw.iova", { at: 16 }],
+  ["u64", "access_rw.length", { at: 24 }],
+  ["u64", "access_rw.uptr", { at: 32 }],
+  ["u32", "access_rw.flags", { at: 40 }],
+  ["u32", "access_replace_ioas.ioas_id", { at: 16 }],
   ["u32", "check_iotlb.id", { at: 16 }],
   ["u32", "check_iotlb.iotlb", { at: 20 }],
   ["u32", "trigger_iopf.dev_id", { at: 16, aliases: ["trigger_vevent.dev_id"] }],

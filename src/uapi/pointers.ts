@@ -4,15 +4,17 @@
 // caller's memory (live mode reads and writes it through the shim).
 
 import { decodeStruct, type Decoded, type StructDef } from "./layout.ts";
-import { IOMMU_TEST_OPS, iommu_iova_range } from "./iommufd.ts";
+import { IOMMU_TEST_OPS, iommu_iova_range, MOCK_ACCESS_RW_WRITE } from "./iommufd.ts";
 
 /**
  * in: the kernel reads the bytes (copy_from_user); out: it writes them
- * (copy_to_user); inout: both; pin: it pins the pages (pin_user_pages), which
- * must be mapped, and reads their contents only when a device or an access
- * object touches them.
+ * (copy_to_user); inout: both; fill: it writes every byte when the call
+ * succeeds and none when it fails (one copy_to_user of a whole kernel buffer
+ * as the call's last step), so a tool need not read them first; pin: it pins
+ * the pages (pin_user_pages), which must be mapped, and reads their contents
+ * only when a device or an access object touches them.
  */
-export type PointerDir = "in" | "out" | "inout" | "pin";
+export type PointerDir = "in" | "out" | "inout" | "fill" | "pin";
 
 export interface PointerMember {
   /** The member holding the address. */
@@ -67,36 +69,60 @@ export const POINTER_MEMBERS: Readonly<Record<string, readonly PointerMember[]>>
     { member: "check_map.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.MD_CHECK_MAP ? u(m["check_map.length"]) : 0n), dir: "pin" },
     // iommufd_test_dirty: copy_from_user of one bit per page_size unit.
     { member: "dirty.uptr", length: testDirtyBytes, dir: "in" },
+    // iommufd_test_access_pages: iommufd_test_check_pages looks up each page under uptr (get_user_pages_fast).
+    { member: "access_pages.uptr", length: (m) => (m.op === IOMMU_TEST_OPS.ACCESS_PAGES ? u(m["access_pages.length"]) : 0n), dir: "pin" },
+    // iommufd_test_access_rw: a write copies the buffer in (copy_from_user), a read copies all of it out last (copy_to_user).
+    {
+      member: "access_rw.uptr",
+      length: (m) => (accessRw(m) && Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE ? u(m["access_rw.length"]) : 0n),
+      dir: "in",
+    },
+    {
+      member: "access_rw.uptr",
+      length: (m) => (accessRw(m) && !(Number(m["access_rw.flags"]) & MOCK_ACCESS_RW_WRITE) ? u(m["access_rw.length"]) : 0n),
+      dir: "fill",
+    },
   ],
 };
+
+function accessRw(m: Decoded): boolean {
+  return m.op === IOMMU_TEST_OPS.ACCESS_RW;
+}
+
+/** The struct as the kernel copies it in: bytes past a short caller's size read as zero. */
+export function decodePadded(def: StructDef, bytes: Uint8Array): Decoded {
+  return decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0));
+}
 
 export function pointerMembers(def: StructDef): readonly PointerMember[] {
   return POINTER_MEMBERS[def.name] ?? [];
 }
 
+/** A member naming a caller's fd: in every call with the struct, or only where `when` holds (a union member, one op's). */
+export type FdMember = string | { readonly member: string; readonly when: (m: Decoded) => boolean };
+
+/** The selftest ops whose `id` is the access's fd (iommufd_access_get: fget(cmd->id)). */
+const ACCESS_FD_OPS = [IOMMU_TEST_OPS.ACCESS_PAGES, IOMMU_TEST_OPS.ACCESS_RW, IOMMU_TEST_OPS.DESTROY_ACCESS_PAGES, IOMMU_TEST_OPS.ACCESS_REPLACE_IOAS];
+
 /**
  * Members that name one of the caller's fds (fdget in the kernel): a tool that
  * renumbers fds translates them. By struct name.
  */
-export const FD_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+export const FD_MEMBERS: Readonly<Record<string, readonly FdMember[]>> = {
   vfio_device_bind_iommufd: ["iommufd"],
   iommu_ioas_map_file: ["fd"],
-  // iommufd_test_dmabuf_revoke: dma_buf_get(cmd->dmabuf_revoke.dmabuf_fd), for that op only (FD_MEMBER_WHEN).
-  iommu_test_cmd: ["dmabuf_revoke.dmabuf_fd"],
+  // The access ops name the access by its fd (iommufd_test_access_get: fget(cmd->id));
+  // iommufd_test_dmabuf_revoke: dma_buf_get(cmd->dmabuf_revoke.dmabuf_fd). Union members: by op.
+  iommu_test_cmd: [
+    { member: "id", when: (m) => ACCESS_FD_OPS.includes(m.op as number) },
+    { member: "dmabuf_revoke.dmabuf_fd", when: (m) => m.op === IOMMU_TEST_OPS.DMABUF_REVOKE },
+  ],
 };
 
-/** A union member that is an fd only for some values of the struct (by "struct.member"). */
-const FD_MEMBER_WHEN: Readonly<Record<string, (m: Decoded) => boolean>> = {
-  "iommu_test_cmd.dmabuf_revoke.dmabuf_fd": (m) => m.op === IOMMU_TEST_OPS.DMABUF_REVOKE,
-};
-
-/** The fd members of the caller's struct as it stands (a union member only when its op selects it). */
-export function fdMembers(def: StructDef, m: Decoded): string[] {
-  return (FD_MEMBERS[def.name] ?? []).filter((n) => FD_MEMBER_WHEN[`${def.name}.${n}`]?.(m) ?? true);
-}
-
-/** fdMembers of the caller's bytes (shorter than the struct: zero-padded, as the kernel's copy is). */
-export function fdMembersOfBytes(def: StructDef, bytes: Uint8Array): string[] {
-  if (!FD_MEMBERS[def.name]) return [];
-  return fdMembers(def, decodeStruct(def, bytes.length >= def.size ? bytes : Uint8Array.from({ length: def.size }, (_, i) => bytes[i] ?? 0)));
+/** The fd members of this call's struct (the caller's bytes, short ones read as zero past their end; or the struct decoded so). */
+export function fdMembers(def: StructDef, bytes: Uint8Array, decoded?: Decoded): string[] {
+  const list = FD_MEMBERS[def.name] ?? [];
+  if (list.every((f) => typeof f === "string")) return list as string[];
+  const m = decoded ?? decodePadded(def, bytes);
+  return list.flatMap((f) => (typeof f === "string" ? [f] : f.when(m) ? [f.member] : []));
 }

@@ -10,7 +10,7 @@ import type { DomainFormat, PagingDomain } from "../../src/model/domain/state.ts
 import { foldBatch } from "../../src/model/fold.ts";
 import { FILE_OPS } from "../../src/model/fops.ts";
 import { ProfileService, type ReduceEnv } from "../../src/model/framework.ts";
-import { ioptAccessPin, ioptAccessUnpin, ioptReserve, ioptUnreserve } from "../../src/model/iommufd/io_pagetable.ts";
+import { ioptReserve, ioptUnreserve } from "../../src/model/iommufd/io_pagetable.ts";
 import { ioptRevokeFile } from "../../src/model/iommufd/ioas_file.ts";
 import { ioptAddDomain, ioptCutIova, ioptRemoveDomain } from "../../src/model/iommufd/iopt_domain.ts";
 import type { HwptPaging, IommufdCtx, Ioas } from "../../src/model/iommufd/state.ts";
@@ -198,22 +198,6 @@ describe("reserved ranges (iopt_reserve_iova, iopt_table_enforce_dev_resv_region
       { start: 0x20000n, last: U64_MAX },
     ]);
     expect(ioasOf(change(ok.state, (_d, _c, ioas) => ioptUnreserve(ioas, 7)).state).reserved).toEqual([]);
-  });
-});
-
-describe("in-kernel accesses (iommufd_access_pin_pages / unpin, as a HW queue uses them)", () => {
-  it("pins lazy areas across a boundary, makes UNMAP EBUSY until unpinned; a gap is ENOENT", () => {
-    const s = run([...fixture(), map(P, P), map(2 * P, P, BUF + 0x1000n)]).result.state;
-    expect(change(s, (d, _c, ioas) => ioptAccessPin(d, ioas, BigInt(P), BigInt(4 * P))).value).toBe("ENOENT");
-    const pinned = change(s, (d, _c, ioas) => ioptAccessPin(d, ioas, BigInt(P + 0x800), BigInt(P)));
-    expect(pinned.value).toEqual([{ iova: BigInt(P + 0x800), pa: PA + 0x800n, length: BigInt(P) }]);
-    expect(more(pinned.state, [io("IOMMU_IOAS_UNMAP", { ioas_id: 1, iova: 0, length: U64_MAX })]).outcomes[0]).toEqual({ errno: "EBUSY" });
-    const freed = change(pinned.state, (_d, _c, ioas) => ioptAccessUnpin(ioas, BigInt(P + 0x800), BigInt(P))).state;
-    expect(ioasOf(freed).areas.map((a) => a.runs)).toEqual([null, null]);
-    expect(more(freed, [io("IOMMU_IOAS_UNMAP", { ioas_id: 1, iova: 0, length: U64_MAX })]).outcomes[0]).toMatchObject({
-      ret: 0,
-      out: { length: BigInt(2 * P) },
-    });
   });
 });
 

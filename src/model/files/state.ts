@@ -8,9 +8,10 @@
  * IOMMU_FAULT_QUEUE_ALLOC and IOMMU_VEVENTQ_ALLOC (read/write/poll only: no
  * ioctl); "dmabuf" is a dma-buf file (VFIO_DEVICE_FEATURE_DMA_BUF); "memfd" a
  * shmem file from memfd_create (src/model/memfd); "other" an open file of a kind
- * the model does not simulate (a regular file, a pipe: the `file` event).
+ * the model does not simulate (a regular file, a pipe: the `file` event); "staccess" is the
+ * selftest's access file (IOMMU_TEST_OP_CREATE_ACCESS, whose release destroys the access).
  */
-export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf" | "memfd" | "other";
+export type FileKind = "iommufd" | "vfio-container" | "vfio-group" | "vfio-device" | "fault" | "veventq" | "dmabuf" | "memfd" | "other" | "staccess";
 
 export interface OpenFile {
   id: number;
@@ -33,7 +34,7 @@ export interface OpenFile {
   fdRefs?: number;
   /** The fd was closed while kernel references remained: the file lives on until filePut drops the last. */
   closed?: boolean;
-  /** fault / veventq files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */
+  /** fault / veventq / staccess files: the iommufd context file (struct iommufd_eventq.ictx) and the object behind it. */
   ctxFileId?: number;
   objectId?: number;
 }

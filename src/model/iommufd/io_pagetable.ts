@@ -12,7 +12,8 @@ import { U64_MAX } from "../values.ts";
 import { domainMapRuns, domainUnmap, pagingDomainOf } from "../domain/domain.ts";
 import type { IovaRange, PhysRun } from "../domain/state.ts";
 import { memfdPinFolios } from "../memfd/memfd.ts";
-import { appendRun, PAGE, pinArea, pinUser, sourceAddr, sliceRuns } from "./pages.ts";
+import { areaLocks, iommufdAccessNotifyUnmap } from "./access.ts";
+import { PAGE, pinUser, sourceAddr, sliceRuns } from "./pages.ts";
 import { holes, intersects, spans } from "../domain/spans.ts";
 import type { Area, AreaSource, HwptPaging, IommufdCtx, Ioas, ReservedRange } from "./state.ts";
 
@@ -226,8 +227,11 @@ export function mapPages(
 
 /**
  * iopt_unmap_iova_range: remove every area inside [start, last] in IOVA order.
- * An area with accesses (a HW queue or access holds it) is EBUSY and one that
+ * An area locked by an internal access (a HW queue) is EBUSY and one that
  * sticks out of the range is ENOENT; areas removed before either stay removed.
+ * An area a driver's access pinned asks the IOAS's accesses to unpin
+ * (iommufd_access_notify_unmap) and is looked at again; still pinned, the
+ * kernel gives up after 100 tries (EDEADLOCK).
  */
 export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint, last: bigint): { unmapped: bigint; errno?: string } {
   let unmapped = 0n;
@@ -235,8 +239,12 @@ export function unmapRange(s: State, ctx: IommufdCtx, ioas: Ioas, start: bigint,
   for (;;) {
     const a = firstArea(ioas, from, last);
     if (!a) break;
-    if (a.accesses > 0) return { unmapped, errno: "EBUSY" };
+    if (areaLocks(ctx, ioas, a) > 0) return { unmapped, errno: "EBUSY" };
     if (a.iova < from || a.last > last) return { unmapped, errno: "ENOENT" };
+    if (a.accesses > 0) {
+      iommufdAccessNotifyUnmap(s, ctx, ioas, a.iova, areaLength(a));
+      if (a.accesses > 0) return { unmapped, errno: "EDEADLOCK" };
+    }
     unfillArea(s, ctx, ioas, a);
     ioas.areas.splice(ioas.areas.indexOf(a), 1);
     unmapped += areaLength(a);
@@ -271,58 +279,6 @@ export function setAllowed(ioas: Ioas, ranges: IovaRange[]): string | undefined 
   for (const r of ranges) if (intersects(ioas.reserved, r.start, r.last)) return "EADDRINUSE";
   ioas.allowed = [...ranges].sort((a, b) => (a.start < b.start ? -1 : 1));
   return undefined;
-}
-
-/** The areas that cover [iova, last] one after another (iopt_for_each_contig_area), or ENOENT at a gap. */
-function contigAreas(ioas: Ioas, iova: bigint, last: bigint): Area[] | "ENOENT" {
-  const out: Area[] = [];
-  for (let cur = iova; ; ) {
-    const a = firstArea(ioas, cur, cur);
-    if (!a || a.iova > cur) return "ENOENT";
-    out.push(a);
-    if (a.last >= last) return out;
-    cur = a.last + 1n;
-  }
-}
-
-/**
- * The io_pagetable side of iommufd_access_pin_pages (iopt_area_add_access),
- * for an in-kernel access such as a HW queue: [iova, iova + length) must be
- * covered by areas without a gap (ENOENT); areas without PFNs are pinned now
- * (EFAULT); each area counts one more access, so UNMAP answers EBUSY until
- * ioptAccessUnpin. Returns the PFN runs of the range.
- */
-export function ioptAccessPin(s: State, ioas: Ioas, iova: bigint, length: bigint): PhysRun[] | string {
-  if (length === 0n) return "EINVAL";
-  const last = iova + length - 1n;
-  if (last > U64_MAX) return "EOVERFLOW";
-  const areas = contigAreas(ioas, iova, last);
-  if (typeof areas === "string") return areas;
-  const pins: (PhysRun[] | null)[] = [];
-  for (const a of areas) {
-    if (a.revoked) return "EINVAL";
-    const r = a.runs ? null : pinArea(s, a);
-    if (typeof r === "string") return r;
-    pins.push(r);
-  }
-  const runs: PhysRun[] = [];
-  areas.forEach((a, i) => {
-    if (pins[i]) a.runs = pins[i]!;
-    a.accesses++;
-    const from = iova > a.iova ? iova : a.iova;
-    for (const r of sliceRuns(a.runs!, from, last < a.last ? last : a.last, from)) appendRun(runs, r.iova, r.pa, r.length);
-  });
-  return runs;
-}
-
-/** iommufd_access_unpin_pages: drop the accesses ioptAccessPin took; with no domain and no access left the pins go. */
-export function ioptAccessUnpin(ioas: Ioas, iova: bigint, length: bigint): void {
-  const last = iova + length - 1n;
-  for (const a of ioas.areas) {
-    if (a.last < iova || a.iova > last || a.accesses === 0) continue;
-    a.accesses--;
-    if (a.accesses === 0 && ioas.domains.length === 0 && a.source.kind !== "dmabuf") a.runs = null;
-  }
 }
 
 /** IOMMU_IOAS_IOVA_RANGES: the holes of the reserved ranges over the whole IOVA space. */

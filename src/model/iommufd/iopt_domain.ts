@@ -9,7 +9,7 @@ import { U64_MAX } from "../values.ts";
 import { areaLength, domainsOf, firstArea, mapAreaInto, pageOffset, unfillArea, unmapFrom } from "./io_pagetable.ts";
 import { advance, PAGE, pinArea, sliceRuns } from "./pages.ts";
 import { intersects } from "../domain/spans.ts";
-import type { Area, HwptPaging, IommufdCtx, Ioas, ReservedRange } from "./state.ts";
+import type { Access, Area, HwptPaging, IommufdCtx, Ioas, ReservedRange } from "./state.ts";
 
 /** 1UL << __ffs(pgsize_bitmap): the domain's smallest page. */
 function minPage(s: State, h: HwptPaging): bigint {
@@ -18,16 +18,30 @@ function minPage(s: State, h: HwptPaging): bigint {
 }
 
 /** iopt_check_iova_alignment: every area's IOVA, length and page offset fit the new alignment, else EADDRINUSE. */
-function checkAlignment(ioas: Ioas, align: bigint): string | undefined {
+export function checkAlignment(ioas: Ioas, align: bigint): string | undefined {
   for (const a of ioas.areas) if (a.iova % align || areaLength(a) % align || pageOffset(a) % align) return "EADDRINUSE";
   return undefined;
 }
 
-/** iopt_calculate_iova_alignment without the check: PAGE_SIZE without large pages, else 1, raised to each domain's smallest page. */
+/** access->iova_alignment (iommufd_access_create: PAGE_SIZE with ops->needs_pin_pages, else 1; internal: PAGE_SIZE). */
+export function accessAlignment(a: Access): bigint {
+  return a.iovaAlignment ?? (a.internal ? PAGE : 1n);
+}
+
+/**
+ * iopt_calculate_iova_alignment without the check: PAGE_SIZE without large pages, else 1,
+ * raised to each domain's smallest page and to each attached access's alignment.
+ */
 function wantedAlignment(s: State, ctx: IommufdCtx, ioas: Ioas, hugePages: boolean): bigint {
   let align = hugePages ? 1n : PAGE;
   for (const h of domainsOf(ctx, ioas)) if (minPage(s, h) > align) align = minPage(s, h);
+  for (const o of ctx.objects.values()) if (o.type === "access" && o.ioasId === ioas.id && accessAlignment(o) > align) align = accessAlignment(o);
   return align;
+}
+
+/** iopt_remove_access's iopt_calculate_iova_alignment: the alignment can only drop. */
+export function recalcAlignment(s: State, ctx: IommufdCtx, ioas: Ioas): void {
+  ioas.iovaAlignment = wantedAlignment(s, ctx, ioas, ioas.hugePages);
 }
 
 /**

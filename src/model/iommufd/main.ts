@@ -10,6 +10,7 @@ import { errno, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
 import { cmdOf, respond } from "../uaccess/ucmd.ts";
+import { iommufdAccessDestroyObject } from "./access.ts";
 import { iommufdDeviceDestroy } from "./device.ts";
 import { iommufdFaultDestroy, iommufdVeventqDestroy } from "./eventq.ts";
 import { iommufdHwptNestedDestroy, iommufdHwptPagingDestroy } from "./hw_pagetable.ts";
@@ -20,8 +21,9 @@ import type { IommufdCtx, IommufdObject, ObjType } from "./state.ts";
 import { iommufdHwQueueDestroy, iommufdVdeviceDestroy, iommufdViommuDestroy } from "./viommu.ts";
 
 /**
- * iommufd_object_ops[]: what destroying each kind releases. An access object
- * is only ever the kernel's own (a HW queue's pin), which its queue destroys.
+ * iommufd_object_ops[]: what destroying each kind releases. An access is
+ * destroyed by its owner (a HW queue, the selftest's access file), never by
+ * IOMMU_DESTROY (its owner holds a user).
  */
 const OBJECT_OPS: { readonly [K in ObjType]: { readonly destroy?: DestroyFn<Extract<IommufdObject, { type: K }>> } } = {
   selftest: { destroy: iommufdSelftestDestroy },
@@ -29,7 +31,7 @@ const OBJECT_OPS: { readonly [K in ObjType]: { readonly destroy?: DestroyFn<Extr
   hwpt_paging: { destroy: iommufdHwptPagingDestroy },
   hwpt_nested: { destroy: iommufdHwptNestedDestroy },
   device: { destroy: iommufdDeviceDestroy },
-  access: {},
+  access: { destroy: iommufdAccessDestroyObject },
   fault: { destroy: iommufdFaultDestroy },
   viommu: { destroy: iommufdViommuDestroy },
   vdevice: { destroy: iommufdVdeviceDestroy },

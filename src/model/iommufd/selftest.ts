@@ -36,6 +36,7 @@ import { dmabufOfFile } from "../dmabuf/dmabuf.ts";
 import { installFile, unusedFd } from "../files/fd.ts";
 import { addObject, ctxOf, getObject } from "./objects.ts";
 import { PAGE, pinUser, sourceAddr } from "./pages.ts";
+import { accessPages, accessReplaceIoas, accessRw, createAccess, destroyAccessPages } from "./selftest_access.ts";
 import type { IommufdCtx, SelftestObj } from "./state.ts";
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -462,6 +463,16 @@ export function iommufdTest(s: State, call: IoctlCall, env: ReduceEnv): Outcome 
       return dmabufGet(s, call);
     case OP.DMABUF_REVOKE:
       return dmabufRevoke(s, call);
+    case OP.CREATE_ACCESS:
+      return createAccess(s, call, env, ctx);
+    case OP.ACCESS_REPLACE_IOAS:
+      return accessReplaceIoas(s, call);
+    case OP.ACCESS_PAGES:
+      return accessPages(s, call);
+    case OP.DESTROY_ACCESS_PAGES:
+      return destroyAccessPages(s, call);
+    case OP.ACCESS_RW:
+      return accessRw(s, call);
     case OP.SET_TEMP_MEMORY_LIMIT:
       // Protects _batch_init: below sizeof(unsigned long) + sizeof(u32) is EINVAL. The limit
       // only sizes the kernel's temporary batches, which no answer of the model depends on.

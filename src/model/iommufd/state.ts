@@ -117,6 +117,17 @@ export interface Access extends ObjBase {
   ioasId: number | null;
   /** iommufd_access_create_internal: the kernel's own access (a HW queue's pin), not a driver's. */
   internal?: boolean;
+  /** access->iova_alignment: PAGE_SIZE for ops->needs_pin_pages (and internal accesses), else 1. Absent: internal ? PAGE_SIZE : 1. */
+  iovaAlignment?: bigint;
+  /** The selftest's struct selftest_access (IOMMU_TEST_OP_CREATE_ACCESS): its pin items, in list order. */
+  staccess?: { needsPin: boolean; items: AccessItem[]; nextId: number };
+}
+
+/** struct selftest_access_item: one IOMMU_TEST_OP_ACCESS_PAGES pin. */
+export interface AccessItem {
+  id: number;
+  iova: bigint;
+  length: bigint;
 }
 
 /** struct iopf_group of one page request (the mock reports LAST_PAGE only, so one fault a group), as the fault queue keeps it. */
