@@ -7,7 +7,21 @@
  * process's effective capability mask, after HELLO and whenever it changed before a call;
  * FORK: the parent's new child; EXIT: exit()).
  */
-export const M = { HELLO: 1, OPEN: 2, CLOSE: 3, IOCTL: 4, OTHER: 5, REPLY: 6, DONE: 7, MEMFD: 8, MEMFD_SIZE: 9, MEMFD_MMAP: 10, CAPS: 11, FORK: 12, EXIT: 13 } as const;
+export const M = {
+  HELLO: 1,
+  OPEN: 2,
+  CLOSE: 3,
+  IOCTL: 4,
+  OTHER: 5,
+  REPLY: 6,
+  DONE: 7,
+  MEMFD: 8,
+  MEMFD_SIZE: 9,
+  MEMFD_MMAP: 10,
+  CAPS: 11,
+  FORK: 12,
+  EXIT: 13,
+} as const;
 
 /** A CAPS frame's mask as the `caps` field of a `process.caps` event (CAP_* bit numbers are below 41). */
 export function capsOf(f: Frame): number {

@@ -354,8 +354,8 @@ export class LiveServer extends ShimServer {
         }
         // A MAP_SHARED page another process mapped already (the same file page) is the same frame.
         const fam = this.family.get(c.pid);
-      const key = (m: number) => `${fam}:${ids.get(m)}`;
-      const pa = probe.data[k] === 2 ? this.sharedFrames.get(key(k)) : undefined;
+        const key = (m: number) => `${fam}:${ids.get(m)}`;
+        const pa = probe.data[k] === 2 ? this.sharedFrames.get(key(k)) : undefined;
         if (pa !== undefined) {
           this.session.fold({ op: "mem.map", pid: c.pid, va: h64(va(k)), length: h64(PAGE), pa: h64(pa), shared: true });
           k++;

@@ -98,7 +98,10 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   process: { fields: { pid, caps: flags(CAPABILITIES), parent: int }, check: checkFork },
   "process.exit": { fields: { pid } },
   "process.caps": { fields: { pid, caps: { ...flags(CAPABILITIES), required: true } } },
-  "mem.map": { fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" }, fd: int, offset: u64, shared: { kind: "bool" } }, check: checkMemMap },
+  "mem.map": {
+    fields: { pid, va: reqU64, length: reqU64, pa: u64, huge: { kind: "any" }, fd: int, offset: u64, shared: { kind: "bool" } },
+    check: checkMemMap,
+  },
   "mem.write": { fields: { pid, va: reqU64 }, bytes: true },
   // --- kernel system calls ---
   open: { fields: { pid, path: { kind: "string", required: true } } },

@@ -51,7 +51,9 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
     const rs = syscalls(rec);
     // Record mode does not report memfds (docs/live.md): the live session's memfd events and the memfd's close are its own.
     const memfdFds = new Set(live.filter((e) => e.op === "memfd").map((e) => `${e.pid}:${(e.expect as { fd?: number }).fd}`));
-    const ls = syscalls(live).filter((e) => e.op !== "memfd" && e.op !== "memfd.size" && !(e.op === "close" && memfdFds.has(`${e.pid}:${e.fd}`)) && e.cmd !== "IOMMU_IOAS_MAP_FILE");
+    const ls = syscalls(live).filter(
+      (e) => e.op !== "memfd" && e.op !== "memfd.size" && !(e.op === "close" && memfdFds.has(`${e.pid}:${e.fd}`)) && e.cmd !== "IOMMU_IOAS_MAP_FILE",
+    );
     expect(rs.map((e) => [e.op, e.pid, e.fd, e.cmd])).toEqual(ls.map((e) => [e.op, e.pid, e.fd, e.cmd]));
     for (const [i, e] of rs.entries()) {
       const want = ls[i]!.expect!;
@@ -70,7 +72,10 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
     // fork: the child is a `process` with `parent` (and in the header's forks); its calls on the inherited fd are recorded.
     const header = JSON.parse(iorr(["export", r]).stdout.split("\n")[0]!);
     const procs = rec.filter((e) => e.op === "process");
-    expect(procs.map((e) => [e.pid, e.parent])).toEqual([[procs[0]!.pid, undefined], [procs[1]!.pid, procs[0]!.pid]]);
+    expect(procs.map((e) => [e.pid, e.parent])).toEqual([
+      [procs[0]!.pid, undefined],
+      [procs[1]!.pid, procs[0]!.pid],
+    ]);
     expect(header.forks).toEqual({ [String(procs[1]!.pid)]: procs[0]!.pid });
     expect(rec.some((e) => e.pid === procs[1]!.pid && e.cmd === "IOMMU_IOAS_ALLOC" && e.fd === 3)).toBe(true);
   });

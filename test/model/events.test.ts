@@ -55,7 +55,9 @@ describe("event validation", () => {
   });
 
   it("refuses a field version 1 does not define, naming the known field it is closest to", () => {
-    expect(() => parseTraceEvent({ op: "process", pid: 1, comment: "vmm" }, 1)).toThrow(/unknown field for op "process" \(known: op, seq, pid, caps, parent, expect\)/);
+    expect(() => parseTraceEvent({ op: "process", pid: 1, comment: "vmm" }, 1)).toThrow(
+      /unknown field for op "process" \(known: op, seq, pid, caps, parent, expect\)/,
+    );
     expect(fieldOf({ op: "ioctl", pid: 1, fd: 3, cmd: "IOMMU_IOAS_ALLOC", ARG: {} })).toBe("ARG");
   });
 });

@@ -52,6 +52,8 @@ function sample(fs: FieldSpec): unknown {
       return [];
     case "object":
       return {};
+    case "flags":
+      return 0;
     default:
       throw new Error(`no sample for a required ${fs.kind} field`);
   }

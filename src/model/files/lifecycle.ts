@@ -24,8 +24,7 @@ export function closeFd(s: State, pid: number, fd: number, env: ReduceEnv): bool
   // filp_close -> fput: another fd table (a forked process's) still holds the file.
   if (file?.fdRefs) {
     if (--file.fdRefs === 0) delete file.fdRefs;
-  }
-  else if (file) {
+  } else if (file) {
     if (file.kernelRefs) file.closed = true;
     else releaseFile(s, file, env);
   }

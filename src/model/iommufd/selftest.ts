@@ -119,39 +119,56 @@ function mockDomainReplace(s: State, call: IoctlCall, env: ReduceEnv, ctx: Iommu
 }
 
 /**
+ * The IOVA ranges accesses hold pinned in an IOAS (iopt_area_add_access pins
+ * [iova, iova + length) of the area, not the whole of it): the selftest access's
+ * ACCESS_PAGES items and a HW queue's internal pin.
+ */
+function accessPinned(ctx: IommufdCtx, ioasId: number): { start: bigint; last: bigint }[] {
+  const out: { start: bigint; last: bigint }[] = [];
+  for (const o of ctx.objects.values()) {
+    if (o.type === "access" && o.ioasId === ioasId) for (const it of o.staccess?.items ?? []) out.push({ start: it.iova, last: it.iova + it.length - 1n });
+    if (o.type === "hw_queue") {
+      const acc = ctx.objects.get(o.accessId);
+      if (acc?.type === "access" && acc.ioasId === ioasId) out.push(o.pinned);
+    }
+  }
+  return out;
+}
+
+/**
  * The pins on the frame at `pa` (page_ref_count / GUP_PIN_COUNTING_BIAS): one per page of
  * each struct iopt_pages that holds it pinned (pages.c pins an index once, however many
- * areas, domains and accesses use it). An area holds its pages pinned while its IOAS has a
- * domain (iopt_area_fill_domains); without one, only what an access pinned is held, and
- * the model keeps no per-access range, so such a frame is not modelled (undefined). A
- * dma-buf pins nothing.
+ * areas, domains and accesses use it). An area holds all its pages pinned while its IOAS
+ * has a domain (iopt_area_fill_domains); without one, only the pages an access pinned
+ * (accessPinned). A dma-buf pins nothing.
  */
-function framePins(s: State, pa: bigint): number | undefined {
+function framePins(s: State, pa: bigint): number {
   const held = new Set<string>();
-  const byAccess = new Set<string>();
   for (const ctx of s.iommufd.values())
     for (const o of ctx.objects.values()) {
       if (o.type !== "ioas") continue;
-      const into = o.domains.length > 0 ? held : byAccess;
+      const byAccess = o.domains.length > 0 ? null : accessPinned(ctx, o.id);
+      if (byAccess?.length === 0) continue;
       for (const a of o.areas) {
         if (!a.runs || a.source.kind === "dmabuf" || a.revoked) continue;
         for (const r of a.runs) {
           if (r.pa >= pa + PAGE || r.pa + r.length <= pa) continue;
+          const iova = r.iova + (r.pa > pa ? 0n : pa - r.pa);
+          if (byAccess && !byAccess.some((p) => p.start <= iova && iova <= p.last)) continue;
           // The index of the iopt_pages: the source page behind the run's part in this frame.
-          const src = sourceAddr(a.source) + (r.iova + (r.pa > pa ? 0n : pa - r.pa) - a.iova);
-          into.add(`${ctx.fileId}:${a.pages}:${src - (src % PAGE)}`);
+          const src = sourceAddr(a.source) + (iova - a.iova);
+          held.add(`${ctx.fileId}:${a.pages}:${src - (src % PAGE)}`);
         }
       }
     }
-  for (const k of byAccess) if (!held.has(k)) return undefined;
   return held.size;
 }
 
 /**
  * iommufd_test_md_check_refs: every page of [uptr, uptr + length) must be mapped
  * (get_user_pages_fast: EFAULT) and, unless it is a compound (huge) page, pinned `refs`
- * times (EIO otherwise): framePins. Pins the model cannot count (a type1 container's, an
- * access's over part of an area) make the op not modelled.
+ * times (EIO otherwise): framePins. A type1 container's pins, which the model does not
+ * count per page, make the op not modelled.
  */
 function mdCheckRefs(s: State, call: IoctlCall): Outcome | ReturnType<typeof notModelled> {
   const cmd = cmdOf(call);
@@ -166,9 +183,7 @@ function mdCheckRefs(s: State, call: IoctlCall): Outcome | ReturnType<typeof not
     const runs = pinUser(s, call.ev.pid as number, va, 0n, PAGE);
     if (typeof runs === "string") return errno(runs);
     if (regionAt(p!, va)!.pageSize > Number(PAGE)) continue; // PageCompound: not checked
-    const count = framePins(s, runs[0]!.pa);
-    if (count === undefined) return notModelled(call.ev, "IOMMU_TEST_OP_MD_CHECK_REFS over a page an access pins in an IOAS without a domain");
-    if (count !== refs) return errno("EIO");
+    if (framePins(s, runs[0]!.pa) !== refs) return errno("EIO");
   }
   return { ret: 0 };
 }

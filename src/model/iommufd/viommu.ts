@@ -96,7 +96,19 @@ export function iommufdViommuAllocIoctl(s: State, call: IoctlCall) {
     for (const f of iommu_viommu_selftest.fields) if (f.offset + f.size <= len) out[f.name] = shown[f.name] as OutValue;
     extra.data = out;
   }
-  const viommu = addObject(ctx, (id): Viommu => ({ id, type: "viommu", users: 1, hwptId: hwpt.id, viommuType: type, devId: idev.id, mmap, ...(mmapWord !== undefined ? { mmapWord } : {}) }));
+  const viommu = addObject(
+    ctx,
+    (id): Viommu => ({
+      id,
+      type: "viommu",
+      users: 1,
+      hwptId: hwpt.id,
+      viommuType: type,
+      devId: idev.id,
+      mmap,
+      ...(mmapWord !== undefined ? { mmapWord } : {}),
+    }),
+  );
   hwpt.users++;
   cmd.out_viommu_id = viommu.id;
   return respond(call, cmd, extra);

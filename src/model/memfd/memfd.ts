@@ -105,7 +105,7 @@ export function memfdPinFolios(s: State, fileId: number, start: bigint, iova: bi
     if (pfn === undefined) return "EINVAL";
     const lo = off > start ? off : start;
     const hi = off + PAGE < start + length ? off + PAGE : start + length;
-    const pa = (BigInt(pfn) * PAGE) + (lo - off);
+    const pa = BigInt(pfn) * PAGE + (lo - off);
     const at = iova + (lo - start);
     const prev = runs[runs.length - 1];
     if (prev && prev.iova + prev.length === at && prev.pa + prev.length === pa) prev.length += hi - lo;

@@ -55,7 +55,14 @@ function mapMemfd(s: State, p: ProcessState, va: bigint, length: bigint, fd: num
   for (const r of memfdRegions(m, pgoff, Number(length >> BigInt(PAGE_SHIFT)))) {
     const at = va + (BigInt(r.pgoff - pgoff) << BigInt(PAGE_SHIFT));
     // MAP_SHARED: a forked child maps the same file pages (dupMmap).
-    const region: VmRegion = { va: at, length: BigInt(r.pages) << BigInt(PAGE_SHIFT), pa: BigInt(r.pfn) << BigInt(PAGE_SHIFT), stride: 2, pageSize: PAGE_SIZE, shared: true };
+    const region: VmRegion = {
+      va: at,
+      length: BigInt(r.pages) << BigInt(PAGE_SHIFT),
+      pa: BigInt(r.pfn) << BigInt(PAGE_SHIFT),
+      stride: 2,
+      pageSize: PAGE_SIZE,
+      shared: true,
+    };
     const i = p.mm.findIndex((x) => x.va > at);
     if (i < 0) p.mm.push(region);
     else p.mm.splice(i, 0, region);
