@@ -400,7 +400,10 @@ export class LiveServer extends ShimServer {
   private writeBack(c: Conn, m: Mirrored): void {
     const p = this.session.state.processes.get(c.pid);
     const after = p && copyFromUser(this.session.state, p, m.va, m.len);
-    if (after && m.dir === "fill") return c.post(writeReq(m.va, after));
+    if (after && m.dir === "fill") {
+      c.post(writeReq(m.va, after));
+      return;
+    }
     if (!after || !m.before) return;
     let lo = 0;
     while (lo < m.len && after[lo] === m.before[lo]) lo++;

@@ -74,7 +74,8 @@ export const mmap: Reducer = (s, ev, env) => {
   const out = op(s, f.p, f.file, vma, ev);
   if (out instanceof SimulatorFault || out.errno) return out;
   fileGet(s, f.file.id);
-  (f.p.fileMaps ??= []).push(vma);
+  if (!f.p.fileMaps) f.p.fileMaps = [];
+  f.p.fileMaps.push(vma);
   return { ret: Number(va) };
 };
 

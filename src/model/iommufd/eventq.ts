@@ -75,7 +75,8 @@ function faultRead(s: State, p: ProcessState, file: OpenFile, va: bigint, count:
       if (done === 0n) rc = "EINVAL";
       break;
     }
-    const response = (fault.response ??= []);
+    if (!fault.response) fault.response = [];
+    const response = fault.response;
     let cookie = 1;
     while (response.some((r) => r.cookie === cookie)) cookie++;
     // iommufd_compose_fault_message
@@ -174,7 +175,8 @@ export const VEVENTQ_FOPS: Omit<FileOps, "ioctl"> = { release: releaseQueueFile,
  * queue of the HWPT the handle attaches.
  */
 export function iommufdFaultIopfHandler(fault: Fault, group: IopfGroup): void {
-  (fault.deliver ??= []).push(group);
+  if (!fault.deliver) fault.deliver = [];
+  fault.deliver.push(group);
 }
 
 /**
@@ -198,7 +200,8 @@ export function iommufdViommuReportEvent(ctx: IommufdCtx, viommuId: number, type
   let q: Veventq | undefined;
   for (const o of ctx.objects.values()) if (o.type === "veventq" && o.viommuId === viommuId && o.veventqType === type) q = o;
   if (!q) return "EOPNOTSUPP";
-  const deliver = (q.deliver ??= []);
+  if (!q.deliver) q.deliver = [];
+  const deliver = q.deliver;
   const full = (q.numEvents ?? 0) === q.depth;
   if (deliver.at(-1)?.lost) deliver.pop();
   const sequence = q.sequence ?? 0;

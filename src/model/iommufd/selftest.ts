@@ -242,7 +242,7 @@ function mdCheckMap(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
   const hwpt = getObject(ctx, cmd.id as number, "hwpt_paging");
   if (!hwpt) return errno("ENOENT");
   const dom = s.domains.table.get(hwpt.domainId);
-  if (!dom || dom.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
+  if (dom?.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
   let iova = cmd["check_map.iova"] as bigint;
   let length = cmd["check_map.length"] as bigint;
   let uptr = cmd["check_map.uptr"] as bigint;
@@ -276,7 +276,7 @@ function dirty(s: State, call: IoctlCall, ctx: IommufdCtx): Outcome {
   const hwpt = getObject(ctx, cmd.id as number, "hwpt_paging");
   if (!hwpt) return errno("ENOENT");
   const dom = s.domains.table.get(hwpt.domainId);
-  if (!dom || dom.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
+  if (dom?.type !== "paging" || dom.format !== "selftest") return errno("EINVAL");
   if (!dom.dirtyTracking) return errno("EINVAL");
   const p = s.processes.get(call.ev.pid as number)!;
   const bitmap = copyFromUser(s, p, uptr, Number((max + 7n) / 8n));
