@@ -6,9 +6,10 @@
 
 import { PAGE_SIZE } from "../model/memory/state.ts";
 import type { Outcome, OutValue } from "../model/outcome.ts";
-import { regionAt, vaToPa } from "../model/process/state.ts";
+import { type ProcessState, regionAt, vaToPa } from "../model/process/state.ts";
+import type { State } from "../model/state.ts";
 import { copyFromUser } from "../model/uaccess/copy.ts";
-import { PINNED_TOUCH, pinnedTouched } from "../model/uaccess/pinned.ts";
+import { PINNED_TOUCH, pinnedTouched, type TouchedRange } from "../model/uaccess/pinned.ts";
 import type { UapiCommand } from "../uapi/commands.ts";
 import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
@@ -278,8 +279,12 @@ export class LiveServer extends ShimServer {
           const modelFds = { ...decoded };
           for (const n of fdMembers(def.arg.struct, bytes, decoded))
             modelFds[n] = new DataView(bytes.buffer).getInt32(def.arg.struct.byName.get(n)!.offset, true);
-          for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, modelFds))
-            if (t.pid === c.pid && t.len <= MAX_COPY) ranges.push({ va: t.va, len: t.len, dir: t.write ? "inout" : "in" });
+          for (const t of pinnedTouched(s.state, c.pid, def.arg.struct, modelFds)) {
+            if (t.len > MAX_COPY) continue;
+            // Another process's pages: the caller may map the same MAP_SHARED pages at the same address (inherited over fork).
+            if (t.pid !== c.pid) await this.mapRange(c, { va: t.va, len: t.len, dir: "in" });
+            for (const r of callerView(s.state, c.pid, t)) ranges.push({ ...r, dir: t.write ? "inout" : "in" });
+          }
         }
         for (const m of ranges) await this.mapRange(c, m);
         // Every READ goes out at once (the shim answers in order), then each is mirrored in turn.
@@ -502,4 +507,47 @@ function sharedIds(data: Buffer, pages: number): Map<number, string> {
 
 function errnoOf(out: Outcome): number {
   return ERRNO[out.errno ?? "EIO"] ?? ERRNO.EIO!;
+}
+
+/**
+ * Where the caller sees a touched range: its own memory as it is; another process's (an
+ * area a forked child mapped: the selftest's fork_present) only through the frames the
+ * caller shares with it (MAP_SHARED), at the caller's addresses for them. Pages the caller
+ * does not share are read as the model last saw them.
+ */
+function callerView(st: State, pid: number, t: TouchedRange): { va: bigint; len: bigint }[] {
+  if (t.pid === pid) return [{ va: t.va, len: t.len }];
+  const owner = st.processes.get(t.pid);
+  const caller = st.processes.get(pid);
+  if (!caller) return [];
+  const out: { va: bigint; len: bigint }[] = [];
+  for (let va = t.va; va < t.va + t.len; ) {
+    const next = va - (va % PAGE) + PAGE;
+    const end = next < t.va + t.len ? next : t.va + t.len;
+    // The pinned frame (the owner may have exited: the pin holds the page), else the owner's page now.
+    const iova = t.iova + (va - t.va);
+    const run = t.runs?.find((r) => r.iova <= iova && iova < r.iova + r.length);
+    const pa = run ? run.pa + (iova - run.iova) : owner && vaToPa(owner, va);
+    const at = pa === undefined ? undefined : sharedVa(caller, pa);
+    if (at !== undefined) {
+      const last = out[out.length - 1];
+      if (last && last.va + last.len === at) last.len += end - va;
+      else out.push({ va: at, len: end - va });
+    }
+    va = end;
+  }
+  return out;
+}
+
+/** The caller's address of physical `pa` in one of its MAP_SHARED regions, if it maps it. */
+function sharedVa(p: ProcessState, pa: bigint): bigint | undefined {
+  for (const r of p.mm) {
+    if (!r.shared) continue;
+    const step = BigInt(r.stride) * PAGE;
+    const d = pa - r.pa;
+    if (d < 0n || d % step >= PAGE) continue;
+    const page = d / step;
+    if (page * PAGE < r.length) return r.va + page * PAGE + (d % step);
+  }
+  return undefined;
 }

@@ -238,16 +238,21 @@ export function iommufdAccessRw(s: State, ctx: IommufdCtx, access: Access, pid: 
  * the source user ranges of the areas there (IOVA -> area -> process and
  * address), for a live server to read before the call and write back after.
  */
-export function accessRwUserRanges(ctx: IommufdCtx, access: Access, iova: bigint, length: bigint): { pid: number; va: bigint; len: bigint }[] {
+export function accessRwUserRanges(
+  ctx: IommufdCtx,
+  access: Access,
+  iova: bigint,
+  length: bigint,
+): { pid: number; va: bigint; len: bigint; iova: bigint; runs: readonly PhysRun[] | null }[] {
   const ioas = access.ioasId === null ? undefined : getObject(ctx, access.ioasId, "ioas");
   if (!ioas || length === 0n || iova + length - 1n > U64_MAX) return [];
   const last = iova + length - 1n;
-  const out: { pid: number; va: bigint; len: bigint }[] = [];
+  const out: { pid: number; va: bigint; len: bigint; iova: bigint; runs: readonly PhysRun[] | null }[] = [];
   for (let cur = iova; ; ) {
     const a = areaAt(ioas, cur);
     if (!a) return out;
     const stop = last < a.last ? last : a.last;
-    if (a.source.kind === "user") out.push({ pid: a.source.pid, va: a.source.va + (cur - a.iova), len: stop - cur + 1n });
+    if (a.source.kind === "user") out.push({ pid: a.source.pid, va: a.source.va + (cur - a.iova), len: stop - cur + 1n, iova: cur, runs: a.runs });
     if (stop === last) return out;
     cur = a.last + 1n;
   }

@@ -18,6 +18,7 @@ import type { OpenFile } from "../files/state.ts";
 import { notModelled, type FileOps, type ReduceEnv, type SimulatorFault } from "../framework.ts";
 import { errno, type Outcome } from "../outcome.ts";
 import type { State } from "../state.ts";
+import type { TouchedRange } from "../uaccess/pinned.ts";
 import type { IoctlCall } from "../uaccess/call.ts";
 import { copyFromUser, copyToUser } from "../uaccess/copy.ts";
 import { cmdOf, respondFields } from "../uaccess/ucmd.ts";
@@ -204,14 +205,7 @@ export function accessRw(s: State, call: IoctlCall): Outcome | SimulatorFault {
  * ranges), resolved from the state before the call, with whether the call
  * writes it: what a live server must read first and write back after.
  */
-export function accessRwTouched(
-  s: State,
-  pid: number,
-  fd: number,
-  iova: bigint,
-  length: bigint,
-  flags: number,
-): { pid: number; va: bigint; len: bigint; write: boolean }[] {
+export function accessRwTouched(s: State, pid: number, fd: number, iova: bigint, length: bigint, flags: number): TouchedRange[] {
   const id = s.processes.get(pid)?.fds.get(fd);
   const file = id === undefined ? undefined : s.files.get(id);
   if (file?.kind !== "staccess" || length > MAX_LENGTH) return [];

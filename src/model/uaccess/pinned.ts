@@ -9,14 +9,21 @@
 import { IOMMU_TEST_OPS } from "../../uapi/iommufd.ts";
 import type { Decoded, StructDef } from "../../uapi/layout.ts";
 import { accessRwTouched } from "../iommufd/selftest_access.ts";
+import type { PhysRun } from "../iommufd/state.ts";
 import type { State } from "../state.ts";
 
-/** A range of a process's memory the call reads, or writes when `write`. */
+/**
+ * A range of a process's memory the call reads, or writes when `write`; through IOVA
+ * `iova` of an area whose pinned frames are `runs` (null: not pinned), which outlive
+ * the process that mapped them.
+ */
 export interface TouchedRange {
   pid: number;
   va: bigint;
   len: bigint;
   write: boolean;
+  iova: bigint;
+  runs: readonly PhysRun[] | null;
 }
 
 /** By struct name: the ranges a call with this struct touches through pinned pages, from the state before it (fds are the model's). */
