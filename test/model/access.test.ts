@@ -83,7 +83,7 @@ describe("IOMMU_TEST_OP_ACCESS_RW (TEST_F(iommufd_ioas, access_rw): iommufd_acce
 
   it("declares the caller memory it reaches through the IOAS (the area's source range), for a live server to re-read", () => {
     const s = run(fixture(false)).result.state;
-    expect(accessRwTouched(s, 1, 4, IOVA + 0x10n, 0x20n, 1)).toEqual([{ pid: 1, va: BUF + 0x10n, len: 0x20n, write: true }]);
+    expect(accessRwTouched(s, 1, 4, IOVA + 0x10n, 0x20n, 1)).toEqual([{ pid: 1, va: BUF + 0x10n, len: 0x20n, write: true, iova: IOVA + 0x10n, runs: null }]);
     expect(accessRwTouched(s, 1, 3, IOVA, 0x20n, 0)).toEqual([]);
   });
 });
