@@ -10,13 +10,15 @@ import { PAGE_SIZE } from "../model/memory/state.ts";
 import { errnoName } from "../uapi/errno.ts";
 import { decodeStruct, type StructDef } from "../uapi/layout.ts";
 import { fdMembers, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
-import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, probeReq, readReq, S, frame } from "./protocol.ts";
+import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, parseOther, probeReq, readReq, S, frame } from "./protocol.ts";
 import { commandOf, pointerRanges } from "./server.ts";
 import { type Conn, ShimServer } from "./shim_server.ts";
 
 const PAGE = BigInt(PAGE_SIZE);
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 const h64 = (v: bigint) => `0x${v.toString(16)}`;
+/** The most bytes of a read or write buffer recorded (16 MiB), as live mode mirrors at most. */
+const MAX_COPY = 1n << 24n;
 
 /** A recorded process: its fds as the trace numbers them, and the pages already recorded as mapped. */
 interface Proc {
@@ -132,10 +134,64 @@ export class RecordServer extends ShimServer {
       case M.IOCTL:
         return this.ioctl(c, p, parseIoctl(f.body));
       case M.OTHER:
-        throw new NotRecorded(`${OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call"} on a recorded fd (the recorder does not make its event yet)`);
+        if (f.body.length < 56) {
+          const what = OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call";
+          throw new NotRecorded(
+            what === "poll" ? "poll on a recorded fd (revents are filtered by the events asked: no poll event)" : `${what} on a recorded fd`,
+          );
+        }
+        return this.other(c, p, f.body);
       default:
         throw new NotRecorded(`unknown message ${f.type}`);
     }
+  }
+
+  /**
+   * read/write/mmap/munmap made on a recorded fd, reported after the real call with its
+   * result: the event with that result as `expect`; a read's or write's buffer made known
+   * (mem.map), a write's bytes before it and a read's bytes after it as mem.write, as for
+   * an ioctl's pointer ranges.
+   */
+  private async other(c: Conn, p: Proc, body: Buffer): Promise<void> {
+    const { fd: real, what, args } = parseOther(body);
+    const [a0, a1, a2, a3, a4] = args!;
+    const ret = body.readBigInt64LE(48);
+    const expect = ret < 0n ? errnoExpect(Number(-ret)) : { ret: Number(ret) };
+    const name = OTHER_KINDS[what];
+    if (name === "munmap") {
+      this.events.push({ op: "munmap", pid: p.pid, va: h64(a0!), length: h64(a1!), expect });
+      return;
+    }
+    const t = p.fds.get(real);
+    if (!t) throw new NotRecorded(`${name ?? "unknown call"} on an fd not recorded`);
+    // The model answers these on iommufd and its event-queue files; a VFIO region or a dma-buf's are not modelled.
+    if (t.kind === "vfio" || t.kind === "dma-buf") throw new NotRecorded(`${name ?? "unknown call"} on a ${t.kind} fd (not modelled)`);
+    if (name === "mmap") {
+      this.events.push({
+        op: "mmap",
+        pid: p.pid,
+        fd: t.fd,
+        va: h64(a0!),
+        length: h64(a1!),
+        prot: Number(a2),
+        flags: Number(a3),
+        offset: h64(a4!),
+        expect: ret < 0n ? expect : { ret: Number(a0) },
+      });
+      return;
+    }
+    if (name !== "read" && name !== "write") throw new NotRecorded(`${name ?? "unknown call"} on a recorded fd`);
+    const [va, count] = [a0!, a1!];
+    const pre: Record<string, unknown>[] = [];
+    const post: Record<string, unknown>[] = [];
+    const bytes = name === "write" ? count : ret > 0n ? ret : 0n;
+    if (count > 0n && count <= MAX_COPY) await this.mapPages(c, p, va, count, pre);
+    if (bytes > 0n && bytes <= MAX_COPY) {
+      const r = await c.request(readReq(va, Number(bytes)));
+      // write: copy_from_user read these bytes; read: copy_to_user left them.
+      if (r.status === 0) (name === "write" ? pre : post).push({ op: "mem.write", pid: p.pid, va: h64(va), hex: r.data.toString("hex"), expect: { ok: true } });
+    }
+    this.events.push(...pre, { op: name, pid: p.pid, fd: t.fd, va: h64(va), count: h64(count), expect }, ...post);
   }
 
   /** A new fd in the trace for the caller's `real`: the lowest free one from 3, as the kernel's fd table for these files alone. */

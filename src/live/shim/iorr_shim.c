@@ -568,12 +568,25 @@ int ioctl(int fd, unsigned long cmd, ...) {
   return r;
 }
 
-/* read/write/poll/mmap on a recorded fd: the trace format has no event for them; the server counts them. */
+/* read/write/mmap/munmap on a recorded fd: reported after the real call, with its result (read/write/mmap/munmap events). */
+/* Record mode's report of a read/write/mmap/munmap made on a recorded fd: the arguments and, last, the real result. */
+static void report(int fd, uint8_t what, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, int64_t ret) {
+  struct {
+    int32_t fd, what;
+    uint64_t a[5];
+    int64_t ret;
+  } __attribute__((packed)) m = {fd, what, {a0, a1, a2, a3, a4}, ret};
+  call(M_OTHER, &m, sizeof m, NULL, 0);
+}
+
 ssize_t read(int fd, void *buf, size_t n) {
   init();
   ssize_t r = real_read(fd, buf, n);
   int e = errno;
-  if (owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_READ);
+  if (owned_fd(fd)) {
+    if (owned[fd] == 2) other(fd, O_INHERITED);
+    else report(fd, O_READ, (uint64_t)(uintptr_t)buf, n, 0, 0, 0, r < 0 ? -e : r);
+  }
   errno = e;
   return r;
 }
@@ -582,11 +595,15 @@ ssize_t write(int fd, const void *buf, size_t n) {
   init();
   ssize_t r = real_write(fd, buf, n);
   int e = errno;
-  if (owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_WRITE);
+  if (owned_fd(fd)) {
+    if (owned[fd] == 2) other(fd, O_INHERITED);
+    else report(fd, O_WRITE, (uint64_t)(uintptr_t)buf, n, 0, 0, 0, r < 0 ? -e : r);
+  }
   errno = e;
   return r;
 }
 
+/* poll's revents are the file's mask filtered by the events asked: the trace's poll event is the unfiltered mask, so it is counted, not recorded. */
 int poll(struct pollfd *fds, nfds_t n, int timeout) {
   init();
   int r = real_poll(fds, n, timeout), e = errno;
@@ -599,11 +616,44 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
   return r;
 }
 
+/* The recorded fds' mappings, so that their munmap is reported too. */
+#define MAX_RMAPS 64
+static struct {
+  uint64_t va, len;
+} rmaps[MAX_RMAPS];
+
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   init();
   void *r = real_mmap(addr, len, prot, flags, fd, off);
   int e = errno;
-  if (!(flags & MAP_ANONYMOUS) && owned_fd(fd)) other(fd, owned[fd] == 2 ? O_INHERITED : O_MMAP);
+  if (!(flags & MAP_ANONYMOUS) && owned_fd(fd)) {
+    if (owned[fd] == 2) other(fd, O_INHERITED);
+    else {
+      report(fd, O_MMAP, r == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)r, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)off, r == MAP_FAILED ? -e : 0);
+      for (int i = 0; r != MAP_FAILED && i < MAX_RMAPS; i++)
+        if (!rmaps[i].len) {
+          rmaps[i].va = (uint64_t)(uintptr_t)r;
+          rmaps[i].len = len;
+          break;
+        }
+    }
+  }
+  errno = e;
+  return r;
+}
+
+int munmap(void *addr, size_t len) {
+  init();
+  uint64_t va = (uint64_t)(uintptr_t)addr;
+  int hit = 0;
+  for (int i = 0; i < MAX_RMAPS; i++)
+    if (rmaps[i].len && rmaps[i].va < va + len && va < rmaps[i].va + rmaps[i].len) hit = 1;
+  int r = real_munmap(addr, len), e = errno;
+  if (hit) {
+    report(-1, O_MUNMAP, va, len, 0, 0, 0, r < 0 ? -e : 0);
+    for (int i = 0; r == 0 && i < MAX_RMAPS; i++)
+      if (rmaps[i].len && rmaps[i].va >= va && rmaps[i].va + rmaps[i].len <= va + len) rmaps[i].len = 0;
+  }
   errno = e;
   return r;
 }
