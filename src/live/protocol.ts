@@ -5,7 +5,7 @@
 /**
  * Shim to server (DONE: record mode's real result of an ioctl, after CALL; CAPS: the
  * process's effective capability mask, after HELLO and whenever it changed before a call;
- * FORK: the parent's new child; EXIT: exit()).
+ * FORK: the parent's new child; EXIT: exit(); UNMAP: the caller's munmap of its own memory, no answer).
  */
 export const M = {
   HELLO: 1,
@@ -21,6 +21,7 @@ export const M = {
   CAPS: 11,
   FORK: 12,
   EXIT: 13,
+  UNMAP: 14,
 } as const;
 
 /** A CAPS frame's mask as the `caps` field of a `process.caps` event (CAP_* bit numbers are below 41). */

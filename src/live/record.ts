@@ -83,6 +83,21 @@ export class RecordServer extends ShimServer {
     }
     const p = this.procs.get(c);
     if (!p) return;
+    if (f.type === M.UNMAP) {
+      // The caller unmapped memory the trace has mapped: a munmap event, and those pages are no longer recorded as mapped.
+      const va = f.body.readBigUInt64LE(0);
+      const [first, end] = [va / PAGE, (va + f.body.readBigUInt64LE(8) + PAGE - 1n) / PAGE];
+      if (!p.mapped.some(([a, b]) => a < end && first < b)) return;
+      p.mapped = p.mapped.flatMap(([a, b]): [bigint, bigint][] => {
+        if (b <= first || end <= a) return [[a, b]];
+        const keep: [bigint, bigint][] = [];
+        if (a < first) keep.push([a, first]);
+        if (end < b) keep.push([end, b]);
+        return keep;
+      });
+      this.events.push({ op: "munmap", pid: p.pid, va: h64(first * PAGE), length: h64((end - first) * PAGE), expect: { ret: 0 } });
+      return;
+    }
     if (f.type === M.CAPS) {
       this.events.push({ op: "process.caps", pid: p.pid, caps: capsOf(f), expect: { ok: true } });
       return;

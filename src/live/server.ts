@@ -94,6 +94,13 @@ export class LiveServer extends ShimServer {
       c.answer(f.type === M.FORK ? this.fork(c, f.body.readInt32LE(0)) : this.exit(c));
       return;
     }
+    if (f.type === M.UNMAP) {
+      // The caller unmapped its memory: what the model mirrored of the range goes too (munmap).
+      const [va, len] = [f.body.readBigUInt64LE(0), f.body.readBigUInt64LE(8)];
+      const p = c.started ? s.state.processes.get(c.pid) : undefined;
+      if (p?.mm.some((r) => r.va < va + len && va < r.va + r.length)) s.fold({ op: "munmap", pid: c.pid, va: h64(va), length: h64(len) });
+      return;
+    }
     if (f.type === M.CAPS) {
       if (c.started) s.fold({ op: "process.caps", pid: c.pid, caps: capsOf(f) });
       return;

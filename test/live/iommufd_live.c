@@ -94,6 +94,12 @@ int main(int argc, char **argv) {
   CHECK(map(fd, ioas, gone, 4096, 0x40000000, MAP_FIXED_IOVA | RW, NULL) == 0, "MAP of an unmapped user range succeeds while no domain needs its pages");
   struct iommu_ioas_iova_ranges rf = {.size = sizeof rf, .ioas_id = ioas, .num_iovas = 4, .allowed_iovas = (uintptr_t)gone};
   FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &rf), EFAULT, "IOVA_RANGES into an unmapped array is EFAULT (copy_to_user)");
+  struct iommu_iova_range *arr = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  struct iommu_ioas_iova_ranges ra = {.size = sizeof ra, .ioas_id = ioas, .num_iovas = 4, .allowed_iovas = (uintptr_t)arr};
+  CHECK(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &ra) == 0, "IOVA_RANGES into a mapped array succeeds");
+  munmap(arr, 4096);
+  ra.num_iovas = 4;
+  FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &ra), EFAULT, "after munmap the array is gone for the kernel too: EFAULT (the caller's munmap reaches the model)");
   FAILS(map(fd, ioas, buf, 0, 0x200000, MAP_FIXED_IOVA | RW, NULL), EINVAL, "a zero length is EINVAL (iopt_map_user_pages)");
 
   /* IOAS_UNMAP writes back the length unmapped */

@@ -34,7 +34,7 @@
 #endif
 #define SOCK_ENV (IORR_RECORD ? "IORR_RECORD_SOCK" : "IORR_LIVE_SOCK")
 
-enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_MEMFD = 8, M_MEMFD_SIZE = 9, M_MEMFD_MMAP = 10, M_CAPS = 11, M_FORK = 12, M_EXIT = 13 };
+enum { M_HELLO = 1, M_OPEN = 2, M_CLOSE = 3, M_IOCTL = 4, M_OTHER = 5, M_REPLY = 6, M_DONE = 7, M_MEMFD = 8, M_MEMFD_SIZE = 9, M_MEMFD_MMAP = 10, M_CAPS = 11, M_FORK = 12, M_EXIT = 13, M_UNMAP = 14 };
 enum { S_READ = 16, S_WRITE = 17, S_PROBE = 18, S_NEWFD = 19, S_RESULT = 20, S_CALL = 21, S_FDOPEN = 22 };
 /* serve()'s answer to S_CALL (record mode: make the real call now). */
 #define SERVE_CALL INT64_MIN
@@ -182,6 +182,17 @@ static int open_connection(void) {
   rhead = rtail = 0;
   uint32_t hello[2] = {(uint32_t)getpid(), (uint32_t)getppid()};
   return send_msg(M_HELLO, hello, sizeof hello, NULL, 0);
+}
+
+/* The caller's munmap of its own memory (not a model fd's mapping): one frame, no answer, and
+ * only from a process the server knows, which drops what it mirrored of the range. */
+static void unmapped(uint64_t va, uint64_t len) {
+  pthread_mutex_lock(&lock);
+  if (sock >= 0 && sock_pid == getpid()) {
+    uint64_t a[2] = {va, len};
+    send_msg(M_UNMAP, a, sizeof a, NULL, 0);
+  }
+  pthread_mutex_unlock(&lock);
 }
 
 /* The caller's own memory, read and written without faulting: EFAULT where nothing is mapped. */
@@ -649,6 +660,7 @@ int munmap(void *addr, size_t len) {
   for (int i = 0; i < MAX_RMAPS; i++)
     if (rmaps[i].len && rmaps[i].va < va + len && va < rmaps[i].va + rmaps[i].len) hit = 1;
   int r = real_munmap(addr, len), e = errno;
+  if (!hit && r == 0) unmapped(va, len);
   if (hit) {
     report(-1, O_MUNMAP, va, len, 0, 0, 0, r < 0 ? -e : 0);
     for (int i = 0; r == 0 && i < MAX_RMAPS; i++)
@@ -909,7 +921,12 @@ int munmap(void *addr, size_t len) {
   int hit = 0;
   for (int i = 0; i < MAX_MAPS; i++)
     if (maps[i].len && maps[i].va < va + len && va < maps[i].va + maps[i].len) hit = 1;
-  if (!hit) return real_munmap(addr, len);
+  if (!hit) {
+    int r = real_munmap(addr, len), e = errno;
+    if (r == 0) unmapped(va, len);
+    errno = e;
+    return r;
+  }
   int64_t r = other_args(-1, O_MUNMAP, va, len, 0, 0, 0);
   if (r < 0) return ret_errno(r);
   for (int i = 0; i < MAX_MAPS; i++)

@@ -6,7 +6,7 @@
 import { notModelled, SimulatorFault, type FileMapping, type Reducer, type ReduceEnv } from "../framework.ts";
 import { errno } from "../outcome.ts";
 import type { State } from "../state.ts";
-import type { ProcessState } from "../process/state.ts";
+import type { ProcessState, VmRegion } from "../process/state.ts";
 import { fileGet, filePut } from "./lifecycle.ts";
 
 const PAGE = 4096n;
@@ -91,7 +91,9 @@ function closeVma(s: State, p: ProcessState, vma: FileMapping, env: ReduceEnv): 
 
 /**
  * munmap(2): EINVAL for an address not page aligned or a zero length; every file vma
- * inside the range is closed. A vma the range cuts (a split) is not modelled.
+ * inside the range is closed (a vma the range cuts, a split, is not modelled), and the
+ * process's memory in the range is gone (do_vmi_munmap: a region the range cuts keeps
+ * its other parts). Pages pinned from it stay pinned: the pin holds the frame.
  */
 export const munmap: Reducer = (s, ev, env) => {
   const p = s.processes.get(ev.pid as number);
@@ -102,8 +104,27 @@ export const munmap: Reducer = (s, ev, env) => {
   const hit = (p.fileMaps ?? []).filter((m) => m.va < end && va < m.va + m.length);
   for (const m of hit) if (m.va < va || m.va + m.length > end) return notModelled(ev, "munmap of part of a file mapping (a vma split)");
   for (const m of hit) closeVma(s, p, m, env);
+  unmapRange(p, va, end);
   return { ret: 0 };
 };
+
+/** [va, end) leaves the process's memory map; a region it cuts keeps the parts outside (their frames unchanged). */
+function unmapRange(p: ProcessState, va: bigint, end: bigint): void {
+  if (!p.mm.some((r) => r.va < end && va < r.va + r.length)) return;
+  const out: VmRegion[] = [];
+  for (const r of p.mm) {
+    const rEnd = r.va + r.length;
+    if (rEnd <= va || end <= r.va) {
+      out.push(r);
+      continue;
+    }
+    // Whole pages of the region's size: a huge region is cut at its page boundaries (the caller's munmap is aligned so).
+    const frameAt = (at: bigint) => r.pa + ((at - r.va) / PAGE) * BigInt(r.stride) * PAGE;
+    if (r.va < va) out.push({ ...r, length: va - r.va });
+    if (end < rEnd) out.push({ ...r, va: end, length: rEnd - end, pa: r.stride === 1 ? r.pa + (end - r.va) : frameAt(end) });
+  }
+  p.mm = out;
+}
 
 /** exit_mmap: the process's file vmas go before its fds (do_exit: exit_mm, then exit_files). */
 export function exitFileMaps(s: State, p: ProcessState, env: ReduceEnv): void {
