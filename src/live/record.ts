@@ -148,6 +148,28 @@ export class RecordServer extends ShimServer {
       }
       case M.IOCTL:
         return this.ioctl(c, p, parseIoctl(f.body));
+      case M.MEMFD: {
+        // memfd_create made the caller's memfd (its fd, then its name): a memfd in the trace.
+        const real = f.body.readInt32LE(0);
+        this.events.push({ op: "memfd", pid: p.pid, name: f.body.subarray(4).toString("utf8"), expect: { fd: this.install(p, real, "memfd") } });
+        return;
+      }
+      case M.MEMFD_SIZE: {
+        const t = p.fds.get(f.body.readInt32LE(0));
+        if (!t) throw new NotRecorded("ftruncate of a memfd not recorded");
+        this.events.push({ op: "memfd.size", pid: p.pid, fd: t.fd, size: h64(f.body.readBigUInt64LE(4)), expect: { ret: 0 } });
+        return;
+      }
+      case M.MEMFD_MMAP: {
+        // A MAP_SHARED mapping of the memfd: mem.map with fd/offset, and its pages are the trace's from now on.
+        const t = p.fds.get(f.body.readInt32LE(0));
+        if (!t) throw new NotRecorded("mmap of a memfd not recorded");
+        const va = f.body.readBigUInt64LE(4);
+        const len = ((f.body.readBigUInt64LE(12) + PAGE - 1n) / PAGE) * PAGE;
+        p.mapped.push([va / PAGE, (va + len) / PAGE]);
+        this.events.push({ op: "mem.map", pid: p.pid, va: h64(va), length: h64(len), fd: t.fd, offset: h64(f.body.readBigUInt64LE(20)), expect: { ok: true } });
+        return;
+      }
       case M.OTHER:
         if (f.body.length < 56) {
           const what = OTHER_KINDS[f.body.readInt32LE(4)] ?? "unknown call";

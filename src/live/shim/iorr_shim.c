@@ -485,6 +485,64 @@ static unsigned char *read_arg_struct(struct call_head *h, uint32_t *size) {
   return bytes;
 }
 
+/* ---- memfds: the caller's own (the real calls), reported so that the model (live) or the trace (record)
+ * has the file, its size and its shared mappings ---- */
+
+static int is_memfd(int fd) { return fd >= 0 && fd < MAX_FD && memfds[fd]; }
+
+int memfd_create(const char *name, unsigned int flags) {
+  init();
+  int fd = real_memfd_create(name, flags);
+  if (fd < 0 || fd >= MAX_FD || !getenv(SOCK_ENV) || (flags & MFD_HUGETLB)) return fd;
+  int e = errno;
+  int32_t a = fd;
+  if (call(M_MEMFD, &a, 4, name, (uint32_t)strlen(name)) == 0) memfds[fd] = 1;
+  errno = e;
+  return fd;
+}
+
+static void report_size(int fd, uint64_t size) {
+  int e = errno;
+  struct {
+    int32_t fd;
+    uint64_t size;
+  } __attribute__((packed)) a = {fd, size};
+  call(M_MEMFD_SIZE, &a, sizeof a, NULL, 0);
+  errno = e;
+}
+
+int ftruncate(int fd, off_t len) {
+  init();
+  int r = real_ftruncate(fd, len);
+  if (r == 0 && is_memfd(fd)) report_size(fd, (uint64_t)len);
+  return r;
+}
+
+int ftruncate64(int fd, off_t len) { return ftruncate(fd, len); }
+
+int fallocate(int fd, int mode, off_t off, off_t len) {
+  init();
+  int r = real_fallocate(fd, mode, off, len);
+  struct stat st;
+  /* shmem_fallocate grows i_size unless FALLOC_FL_KEEP_SIZE: the file's size after the call. */
+  if (r == 0 && is_memfd(fd) && !(mode & FALLOC_FL_KEEP_SIZE) && fstat(fd, &st) == 0) report_size(fd, (uint64_t)st.st_size);
+  return r;
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len) { return fallocate(fd, mode, off, len); }
+
+/* A shared mapping of the caller's memfd: the model (live) or the trace (record) maps the file's pages there. */
+static void report_memfd_mmap(void *r, size_t len, int flags, int fd, off_t off) {
+  if (r == MAP_FAILED || (flags & MAP_ANONYMOUS) || (flags & MAP_TYPE) != MAP_SHARED || !is_memfd(fd)) return;
+  int e = errno;
+  struct {
+    int32_t fd;
+    uint64_t va, len, off;
+  } __attribute__((packed)) a = {fd, (uint64_t)(uintptr_t)r, (uint64_t)len, (uint64_t)off};
+  call(M_MEMFD_MMAP, &a, sizeof a, NULL, 0);
+  errno = e;
+}
+
 #if IORR_RECORD
 
 /* ---- record mode: the real call first (the next library: the kernel, or iorr live's shim when stacked), then its report ---- */
@@ -534,9 +592,10 @@ int __openat64_2(int dirfd, const char *path, int flags) { return openat64(dirfd
 
 int close(int fd) {
   init();
-  if (!owned_fd(fd)) return real_close(fd);
-  int inherited = owned[fd] == 2;
-  owned[fd] = 0;
+  if (!owned_fd(fd) && !is_memfd(fd)) return real_close(fd);
+  int inherited = owned_fd(fd) && owned[fd] == 2;
+  if (owned_fd(fd)) owned[fd] = 0;
+  else memfds[fd] = 0;
   int r = real_close(fd), e = errno;
   if (!inherited) {
     int32_t a[2] = {fd, r < 0 ? -e : 0};
@@ -637,6 +696,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   init();
   void *r = real_mmap(addr, len, prot, flags, fd, off);
   int e = errno;
+  report_memfd_mmap(r, len, flags, fd, off);
   if (!(flags & MAP_ANONYMOUS) && owned_fd(fd)) {
     if (owned[fd] == 2) other(fd, O_INHERITED);
     else {
@@ -757,50 +817,6 @@ int close(int fd) {
   return real_close(fd);
 }
 
-/* ---- memfds: the caller's own (the real calls), reported so that the model has the file, its size and its shared mappings ---- */
-
-static int is_memfd(int fd) { return fd >= 0 && fd < MAX_FD && memfds[fd]; }
-
-int memfd_create(const char *name, unsigned int flags) {
-  init();
-  int fd = real_memfd_create(name, flags);
-  if (fd < 0 || fd >= MAX_FD || !getenv(SOCK_ENV) || (flags & MFD_HUGETLB)) return fd;
-  int e = errno;
-  int32_t a = fd;
-  if (call(M_MEMFD, &a, 4, name, (uint32_t)strlen(name)) == 0) memfds[fd] = 1;
-  errno = e;
-  return fd;
-}
-
-static void report_size(int fd, uint64_t size) {
-  int e = errno;
-  struct {
-    int32_t fd;
-    uint64_t size;
-  } __attribute__((packed)) a = {fd, size};
-  call(M_MEMFD_SIZE, &a, sizeof a, NULL, 0);
-  errno = e;
-}
-
-int ftruncate(int fd, off_t len) {
-  init();
-  int r = real_ftruncate(fd, len);
-  if (r == 0 && is_memfd(fd)) report_size(fd, (uint64_t)len);
-  return r;
-}
-
-int ftruncate64(int fd, off_t len) { return ftruncate(fd, len); }
-
-int fallocate(int fd, int mode, off_t off, off_t len) {
-  init();
-  int r = real_fallocate(fd, mode, off, len);
-  struct stat st;
-  /* shmem_fallocate grows i_size unless FALLOC_FL_KEEP_SIZE: the file's size after the call. */
-  if (r == 0 && is_memfd(fd) && !(mode & FALLOC_FL_KEEP_SIZE) && fstat(fd, &st) == 0) report_size(fd, (uint64_t)st.st_size);
-  return r;
-}
-
-int fallocate64(int fd, int mode, off_t off, off_t len) { return fallocate(fd, mode, off, len); }
 
 /* ---- ioctl: the argument's bytes as the caller has them (size/argsz first, then the whole struct) ---- */
 
@@ -877,16 +893,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   init();
   if ((flags & MAP_ANONYMOUS) || !owned_fd(fd)) {
     void *r = real_mmap(addr, len, prot, flags, fd, off);
-    if (r != MAP_FAILED && !(flags & MAP_ANONYMOUS) && (flags & MAP_TYPE) == MAP_SHARED && is_memfd(fd)) {
-      /* A shared mapping of the caller's memfd: the model maps the file's pages there. */
-      int e = errno;
-      struct {
-        int32_t fd;
-        uint64_t va, len, off;
-      } __attribute__((packed)) a = {fd, (uint64_t)(uintptr_t)r, (uint64_t)len, (uint64_t)off};
-      call(M_MEMFD_MMAP, &a, sizeof a, NULL, 0);
-      errno = e;
-    }
+    report_memfd_mmap(r, len, flags, fd, off);
     return r;
   }
   if (owned[fd] == 2) {
