@@ -2,6 +2,8 @@
 // server (server.ts), as docs/live.md describes it: frames of a u32 length
 // then a body (u8 type, fields), little-endian.
 
+import type { StructDef } from "../uapi/layout.ts";
+
 /**
  * Shim to server (DONE: record mode's real result of an ioctl, after CALL; CAPS: the
  * process's effective capability mask, after HELLO and whenever it changed before a call;
@@ -108,12 +110,26 @@ export function parseReply(f: Frame): { status: number; data: Buffer } {
 }
 
 /** An IOCTL call: the caller's fd, the command number, the argument, and the struct's bytes when they could be read. */
-export function parseIoctl(body: Buffer): { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined } {
+export function parseIoctl(body: Buffer): { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined; partial: boolean } {
   const status = body.readUInt32LE(16);
   return {
     fd: body.readInt32LE(0),
     cmd: body.readUInt32LE(4),
     arg: body.readBigUInt64LE(8),
-    bytes: status === 1 ? new Uint8Array(body.subarray(20)) : undefined,
+    bytes: status === 1 || status === 2 ? new Uint8Array(body.subarray(20)) : undefined,
+    partial: status === 2,
   };
+}
+
+/**
+ * An iommufd struct the caller's memory ends inside (IOCTL status 2): copy_struct_from_user
+ * copies the kernel's struct, then check_zeroed_user reads the tail up to `size` and stops at
+ * the first non-zero byte (E2BIG) or faults (EFAULT). The bytes as an argument that gives the
+ * same answer: as they are when the part there holds a non-zero tail byte, else none (EFAULT).
+ * A VFIO struct (argsz) is copied up to its minimum only: its bytes stay as they are.
+ */
+export function partialStruct(struct: StructDef, sizeField: string | undefined, bytes: Uint8Array): Uint8Array | undefined {
+  if (sizeField !== "size") return bytes;
+  if (bytes.length < struct.size) return undefined;
+  return bytes.subarray(struct.size).some((b) => b !== 0) ? bytes : undefined;
 }

@@ -10,7 +10,7 @@ import { PAGE_SIZE } from "../model/memory/state.ts";
 import { errnoName } from "../uapi/errno.ts";
 import { decodeStruct, type StructDef } from "../uapi/layout.ts";
 import { fdMembers, type PointerDir, pointerMembers } from "../uapi/pointers.ts";
-import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, parseOther, probeReq, readReq, S, frame } from "./protocol.ts";
+import { capsOf, type Frame, M, OTHER_KINDS, parseIoctl, parseOther, partialStruct, probeReq, readReq, S, frame } from "./protocol.ts";
 import { commandOf, pointerRanges } from "./server.ts";
 import { type Conn, ShimServer } from "./shim_server.ts";
 
@@ -240,10 +240,12 @@ export class RecordServer extends ShimServer {
     return fd;
   }
 
-  private async ioctl(c: Conn, p: Proc, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined }): Promise<void> {
+  private async ioctl(c: Conn, p: Proc, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined; partial: boolean }): Promise<void> {
     const t = p.fds.get(call.fd);
     if (!t) throw new NotRecorded("ioctl on an fd not recorded");
     const def = commandOf(t.kind, call.cmd);
+    // The caller's memory ended inside the struct it declared: what copy_struct_from_user would make of it.
+    if (call.partial && call.bytes && def?.arg.kind === "struct") call.bytes = partialStruct(def.arg.struct, def.arg.sizeField, call.bytes);
     const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
     const ev: Record<string, unknown> = { op: "ioctl", pid: p.pid, fd: t.fd, cmd: def ? def.name : call.cmd };
     const pre: Record<string, unknown>[] = [];

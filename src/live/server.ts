@@ -15,7 +15,7 @@ import { ERRNO } from "../uapi/errno.ts";
 import { commandsByNumber } from "../uapi/index.ts";
 import { type Decoded, decodeStruct, encodeStruct, type FieldValue, type StructDef } from "../uapi/layout.ts";
 import { decodePadded, fdMembers, pointerMembers, type PointerDir } from "../uapi/pointers.ts";
-import { capsOf, type Frame, fdOpenReq, M, OTHER_KINDS, parseIoctl, parseOther, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
+import { capsOf, type Frame, fdOpenReq, M, OTHER_KINDS, parseIoctl, parseOther, partialStruct, probeReq, readReq, S, frame, writeReq } from "./protocol.ts";
 import { mappingContents } from "../model/iommufd/main.ts";
 import { isUnmodelled, type LiveSession } from "./session.ts";
 import { Conn, ShimServer } from "./shim_server.ts";
@@ -262,11 +262,13 @@ export class LiveServer extends ShimServer {
     return id === undefined ? undefined : this.session.state.files.get(id)?.kind;
   }
 
-  private async ioctl(c: Conn, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined }): Promise<number | bigint> {
+  private async ioctl(c: Conn, call: { fd: number; cmd: number; arg: bigint; bytes: Uint8Array | undefined; partial: boolean }): Promise<number | bigint> {
     const s = this.session;
     const fd = c.toModel.get(call.fd);
     if (fd === undefined) return -ERRNO.EBADF!;
     const def = commandOf(this.kindOf(c, call.fd), call.cmd);
+    // The caller's memory ended inside the struct it declared: what copy_struct_from_user would make of it.
+    if (call.partial && call.bytes && def?.arg.kind === "struct") call.bytes = partialStruct(def.arg.struct, def.arg.sizeField, call.bytes);
     const raw: Record<string, unknown> = { op: "ioctl", pid: c.pid, fd, cmd: def ? def.name : call.cmd };
     const name = def?.name ?? `ioctl 0x${call.cmd.toString(16)}`;
     const struct = def?.arg.kind === "struct" ? def.arg.struct : undefined;

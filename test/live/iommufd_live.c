@@ -101,6 +101,16 @@ int main(int argc, char **argv) {
   ra.num_iovas = 4;
   FAILS(ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &ra), EFAULT, "after munmap the array is gone for the kernel too: EFAULT (the caller's munmap reaches the model)");
   FAILS(map(fd, ioas, buf, 0, 0x200000, MAP_FIXED_IOVA | RW, NULL), EINVAL, "a zero length is EINVAL (iopt_map_user_pages)");
+  /* a struct whose declared size runs past the caller's memory (copy_struct_from_user): the
+   * tail is read up to the first non-zero byte (E2BIG) or the fault (EFAULT) */
+  char *edge = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  munmap(edge + 4096, 4096);
+  struct iommu_ioas_alloc *tailed = (struct iommu_ioas_alloc *)(edge + 4096 - 64);
+  memset(tailed, 0, 64);
+  tailed->size = 128;
+  FAILS(ioctl(fd, IOMMU_IOAS_ALLOC, tailed), EFAULT, "a zero tail that runs into unmapped memory is EFAULT (check_zeroed_user faults)");
+  edge[4096 - 8] = 1;
+  FAILS(ioctl(fd, IOMMU_IOAS_ALLOC, tailed), E2BIG, "a non-zero tail byte before the unmapped memory is E2BIG (check_zeroed_user stops there)");
 
   /* IOAS_UNMAP writes back the length unmapped */
   uint64_t unmapped = 0;

@@ -470,6 +470,20 @@ struct call_head {
 
 /* The caller's struct as the kernel reads it: its first u32 (size / argsz), then that
  * many bytes, at most MAX_ARG; sets h->status and *size, NULL when unreadable. */
+/* The readable prefix of [va, va + n): page by page, as process_vm_readv stops at the first
+ * element that faults (it never splits one). */
+static size_t self_read_prefix(uint64_t va, void *buf, size_t n) {
+  struct iovec local = {buf, n}, remote[MAX_ARG / 4096 + 2];
+  int k = 0;
+  for (uint64_t at = va; at < va + n && k < (int)(sizeof remote / sizeof remote[0]); k++) {
+    uint64_t next = (at | 4095) + 1, end = next < va + n ? next : va + n;
+    remote[k] = (struct iovec){(void *)(uintptr_t)at, end - at};
+    at = end;
+  }
+  ssize_t r = process_vm_readv(getpid(), &local, 1, remote, (unsigned long)k, 0);
+  return r < 0 ? 0 : (size_t)r;
+}
+
 static unsigned char *read_arg_struct(struct call_head *h, uint32_t *size) {
   unsigned char *bytes = NULL;
   if (self_copy(0, h->arg, size, 4) == 0) {
@@ -480,6 +494,14 @@ static unsigned char *read_arg_struct(struct call_head *h, uint32_t *size) {
     if (bytes && self_copy(0, h->arg, bytes, n) == 0) {
       h->status = 1;
       *size = n;
+    } else if (bytes) {
+      /* The caller's memory ends inside the struct it declared: the part there is (status 2),
+       * for the server to decide as copy_struct_from_user would (a non-zero tail byte, or a fault). */
+      size_t got = self_read_prefix(h->arg, bytes, n);
+      if (got >= 4) {
+        h->status = 2;
+        *size = (uint32_t)got;
+      }
     }
   }
   return bytes;
