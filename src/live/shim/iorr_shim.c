@@ -565,6 +565,29 @@ static void report_memfd_mmap(void *r, size_t len, int flags, int fd, off_t off)
   errno = e;
 }
 
+/* The caller's mappings of model (live) or recorded (record) fds: an munmap over one is that fd's event. */
+#define MAX_MAPS 64
+static struct {
+  uint64_t va, len;
+} maps[MAX_MAPS];
+
+static int map_free_slot(void) {
+  for (int i = 0; i < MAX_MAPS; i++)
+    if (!maps[i].len) return i;
+  return -1;
+}
+
+static int map_overlaps(uint64_t va, uint64_t len) {
+  for (int i = 0; i < MAX_MAPS; i++)
+    if (maps[i].len && maps[i].va < va + len && va < maps[i].va + maps[i].len) return 1;
+  return 0;
+}
+
+static void map_forget(uint64_t va, uint64_t len) {
+  for (int i = 0; i < MAX_MAPS; i++)
+    if (maps[i].len && maps[i].va >= va && maps[i].va + maps[i].len <= va + len) maps[i].len = 0;
+}
+
 #if IORR_RECORD
 
 /* ---- record mode: the real call first (the next library: the kernel, or iorr live's shim when stacked), then its report ---- */
@@ -708,12 +731,6 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
   return r;
 }
 
-/* The recorded fds' mappings, so that their munmap is reported too. */
-#define MAX_RMAPS 64
-static struct {
-  uint64_t va, len;
-} rmaps[MAX_RMAPS];
-
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   init();
   void *r = real_mmap(addr, len, prot, flags, fd, off);
@@ -723,12 +740,11 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
     if (owned[fd] == 2) other(fd, O_INHERITED);
     else {
       report(fd, O_MMAP, r == MAP_FAILED ? 0 : (uint64_t)(uintptr_t)r, len, (uint64_t)prot, (uint64_t)flags, (uint64_t)off, r == MAP_FAILED ? -e : 0);
-      for (int i = 0; r != MAP_FAILED && i < MAX_RMAPS; i++)
-        if (!rmaps[i].len) {
-          rmaps[i].va = (uint64_t)(uintptr_t)r;
-          rmaps[i].len = len;
-          break;
-        }
+      int slot = r == MAP_FAILED ? -1 : map_free_slot();
+      if (slot >= 0) {
+        maps[slot].va = (uint64_t)(uintptr_t)r;
+        maps[slot].len = len;
+      }
     }
   }
   errno = e;
@@ -738,15 +754,12 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
 int munmap(void *addr, size_t len) {
   init();
   uint64_t va = (uint64_t)(uintptr_t)addr;
-  int hit = 0;
-  for (int i = 0; i < MAX_RMAPS; i++)
-    if (rmaps[i].len && rmaps[i].va < va + len && va < rmaps[i].va + rmaps[i].len) hit = 1;
+  int hit = map_overlaps(va, len);
   int r = real_munmap(addr, len), e = errno;
   if (!hit && r == 0) unmapped(va, len);
   if (hit) {
     report(-1, O_MUNMAP, va, len, 0, 0, 0, r < 0 ? -e : 0);
-    for (int i = 0; r == 0 && i < MAX_RMAPS; i++)
-      if (rmaps[i].len && rmaps[i].va >= va && rmaps[i].va + rmaps[i].len <= va + len) rmaps[i].len = 0;
+    if (r == 0) map_forget(va, len);
   }
   errno = e;
   return r;
@@ -905,12 +918,6 @@ int poll(struct pollfd *fds, nfds_t n, int timeout) {
   return ready;
 }
 
-/* The caller's mappings of model fds (the iommufd fd's mmap windows): anonymous shared memory. */
-#define MAX_MAPS 64
-static struct {
-  uint64_t va, len;
-} maps[MAX_MAPS];
-
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
   init();
   if ((flags & MAP_ANONYMOUS) || !owned_fd(fd)) {
@@ -922,9 +929,9 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off) {
     errno = (int)-other(fd, O_INHERITED);
     return MAP_FAILED;
   }
-  int slot = 0;
-  while (slot < MAX_MAPS && maps[slot].len) slot++;
-  if (slot == MAX_MAPS) {
+  /* The mapping of a model fd (the iommufd fd's mmap window) is anonymous shared memory. */
+  int slot = map_free_slot();
+  if (slot < 0) {
     errno = (int)-other(fd, O_MMAP);
     return MAP_FAILED;
   }
@@ -947,10 +954,7 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) { r
 int munmap(void *addr, size_t len) {
   init();
   uint64_t va = (uint64_t)(uintptr_t)addr;
-  int hit = 0;
-  for (int i = 0; i < MAX_MAPS; i++)
-    if (maps[i].len && maps[i].va < va + len && va < maps[i].va + maps[i].len) hit = 1;
-  if (!hit) {
+  if (!map_overlaps(va, len)) {
     int r = real_munmap(addr, len), e = errno;
     if (r == 0) unmapped(va, len);
     errno = e;
@@ -958,8 +962,7 @@ int munmap(void *addr, size_t len) {
   }
   int64_t r = other_args(-1, O_MUNMAP, va, len, 0, 0, 0);
   if (r < 0) return ret_errno(r);
-  for (int i = 0; i < MAX_MAPS; i++)
-    if (maps[i].len && maps[i].va >= va && maps[i].va + maps[i].len <= va + len) maps[i].len = 0;
+  map_forget(va, len);
   return real_munmap(addr, len);
 }
 
