@@ -683,8 +683,8 @@ int ioctl(int fd, unsigned long cmd, ...) {
   return r;
 }
 
-/* read/write/mmap/munmap on a recorded fd: reported after the real call, with its result (read/write/mmap/munmap events). */
-/* Record mode's report of a read/write/mmap/munmap made on a recorded fd: the arguments and, last, the real result. */
+/* Record mode's report of a read/write/mmap/munmap made on a recorded fd, after the real call: the
+ * arguments and, last, the real result (read/write/mmap/munmap events). */
 static void report(int fd, uint8_t what, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, int64_t ret) {
   struct {
     int32_t fd, what;
@@ -694,27 +694,27 @@ static void report(int fd, uint8_t what, uint64_t a0, uint64_t a1, uint64_t a2, 
   call(M_OTHER, &m, sizeof m, NULL, 0);
 }
 
-ssize_t read(int fd, void *buf, size_t n) {
-  init();
-  ssize_t r = real_read(fd, buf, n);
+/* read or write of `buf` done on fd with result r (errno as the call left it, kept): reported when fd is recorded. */
+static void report_rw(int fd, uint8_t what, const void *buf, size_t n, ssize_t r) {
   int e = errno;
   if (owned_fd(fd)) {
     if (owned[fd] == 2) other(fd, O_INHERITED);
-    else report(fd, O_READ, (uint64_t)(uintptr_t)buf, n, 0, 0, 0, r < 0 ? -e : r);
+    else report(fd, what, (uint64_t)(uintptr_t)buf, n, 0, 0, 0, r < 0 ? -e : r);
   }
   errno = e;
+}
+
+ssize_t read(int fd, void *buf, size_t n) {
+  init();
+  ssize_t r = real_read(fd, buf, n);
+  report_rw(fd, O_READ, buf, n, r);
   return r;
 }
 
 ssize_t write(int fd, const void *buf, size_t n) {
   init();
   ssize_t r = real_write(fd, buf, n);
-  int e = errno;
-  if (owned_fd(fd)) {
-    if (owned[fd] == 2) other(fd, O_INHERITED);
-    else report(fd, O_WRITE, (uint64_t)(uintptr_t)buf, n, 0, 0, 0, r < 0 ? -e : r);
-  }
-  errno = e;
+  report_rw(fd, O_WRITE, buf, n, r);
   return r;
 }
 
