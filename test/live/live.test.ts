@@ -2,25 +2,21 @@
 // under `iorr live -o` (the LD_PRELOAD shim and the server), checks every
 // answer against the kernel's behaviour itself (its exit status is the number
 // of failed checks), and the session it leaves replays with --verify.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, iorr } from "../cli/run.ts";
+import { buildC, haveCc } from "./cc.ts";
 
-const cc = process.env.CC || "cc";
-const haveCc = spawnSync(cc, ["--version"]).status === 0;
-if (!haveCc) console.warn(`test/live: skipped, no C compiler "${cc}" (iorr live needs one to build its shim)`);
+if (!haveCc) console.warn("test/live: skipped, no C compiler (iorr live needs one to build its shim)");
 
 describe.skipIf(!haveCc)("iorr live", () => {
   let dir = "";
   let prog = "";
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "iorr-live-test-"));
-    prog = join(dir, "iommufd_live");
-    const r = spawnSync(cc, ["-O2", "-Wall", "-o", prog, resolve("test/live/iommufd_live.c")], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`cc failed: ${r.stderr}`);
+    prog = buildC("iommufd_live", dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -53,9 +49,7 @@ describe.skipIf(!haveCc)("iorr live", () => {
   });
 
   it("--platform: the prelude's host IOMMU and device exist before the program starts; bind, attach, PASID attach, detach from C; the session replays", () => {
-    const vfio = join(dir, "vfio_live");
-    const c = spawnSync(cc, ["-O2", "-Wall", "-o", vfio, resolve("test/live/vfio_live.c")], { encoding: "utf8" });
-    expect(c.status, c.stderr).toBe(0);
+    const vfio = buildC("vfio_live", dir);
     const platform = resolve("test/live/vtd_pasid_host.jsonl");
     const db = join(dir, "vfio.db");
     const rec = join(dir, "vfio-rec.db");
@@ -80,9 +74,7 @@ describe.skipIf(!haveCc)("iorr live", () => {
   });
 
   it("fork (TEST_F(iommufd_ioas, fork_gone / fork_present)): the child maps on its inherited iommufd; a domain pins from the gone child's mm (EFAULT) or the live child's; MAP_SHARED frames are shared", () => {
-    const fork = join(dir, "fork_live");
-    const c = spawnSync(cc, ["-O2", "-Wall", "-o", fork, resolve("test/live/fork_live.c")], { encoding: "utf8" });
-    expect(c.status, c.stderr).toBe(0);
+    const fork = buildC("fork_live", dir);
     const db = join(dir, "fork.db");
     const r = iorr(["live", "--platform", resolve("test/selftest/prelude.jsonl"), "-o", db, "--", fork]);
     expect(r.stderr).not.toContain("FAIL");

@@ -2,15 +2,12 @@
 // /dev/iommu): `iorr record -o r.db -- iorr live -o s.db -- prog`. The record shim is
 // the outer preload, so its "kernel" is iorr live's shim; r.db must hold exactly what
 // the simulator answered (s.db's outcomes) and replay with --verify.
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, iorr } from "../cli/run.ts";
-
-const cc = process.env.CC || "cc";
-const haveCc = spawnSync(cc, ["--version"]).status === 0;
+import { buildC, haveCc } from "./cc.ts";
 
 type Ev = Record<string, unknown> & { op: string; expect?: Record<string, unknown> };
 const events = (db: string): Ev[] =>
@@ -27,9 +24,7 @@ describe.skipIf(!haveCc)("iorr record -- <command>", () => {
   let prog = "";
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "iorr-record-test-"));
-    prog = join(dir, "iommufd_live");
-    const r = spawnSync(cc, ["-O2", "-Wall", "-o", prog, resolve("test/live/iommufd_live.c")], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`cc failed: ${r.stderr}`);
+    prog = buildC("iommufd_live", dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
